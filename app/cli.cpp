@@ -1,0 +1,373 @@
+#include "app/cli.h"
+
+#include "app/cli_options.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/model_summary.h"
+#include "core/tensor_grid.h"
+#include "io/image_io.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFileInfo>
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+namespace convscope {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+struct Command {
+    const char* name;
+    const char* summary;
+    int (*run)(QCommandLineParser& parser, const QStringList& arguments);
+};
+
+std::vector<int64_t> shapeVector(const std::array<int64_t, 3>& a)
+{
+    return {a[0], a[1], a[2]};
+}
+
+// Notes go to stderr so that stdout stays machine-readable.
+void printNotes(const Model& model)
+{
+    for (const auto& note : model.info().notes)
+        std::cerr << "convscope: note: " << note << '\n';
+}
+
+std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path)
+{
+    LoadOptions options = modelOptions(parser);
+    auto model = Model::load(path.toStdString(), options);
+    printNotes(*model);
+    return model;
+}
+
+QStringList parse(QCommandLineParser& parser, const QStringList& arguments, int positional, const char* usage)
+{
+    parser.addHelpOption();
+    if (!parser.parse(arguments))
+        throw Error(parser.errorText().toStdString());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::cout << parser.helpText().toStdString();
+        throw 0; // handled by the caller as "exit 0"
+    }
+    QStringList args = parser.positionalArguments();
+    args.removeFirst(); // the subcommand
+    if (args.size() != positional)
+        throw Error(std::string("usage: convscope ") + usage);
+    return args;
+}
+
+std::string pad(const std::string& s, size_t width)
+{
+    return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
+
+int layersCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    addModelOptions(parser);
+    parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
+    const QStringList args = parse(parser, arguments, 1, "layers MODEL [--input C,H,W] [--json]");
+    auto model = loadFromArguments(parser, args[0]);
+    if (parser.isSet(QStringLiteral("json"))) {
+        Json out;
+        out["model"] = model->info().name;
+        out["input"] = shapeVector(model->info().input);
+        out["layers"] = Json::array();
+        for (const auto& layer : model->layers()) {
+            Json row;
+            row["name"] = layer.name;
+            row["op"] = layer.op;
+            row["shape"] = layer.shape;
+            if (!layer.aliases.empty())
+                row["aliases"] = layer.aliases;
+            out["layers"].push_back(row);
+        }
+        std::cout << out.dump(2) << '\n';
+        return 0;
+    }
+    size_t width = 4;
+    for (const auto& layer : model->layers())
+        width = std::max(width, layer.name.size() + 2);
+    std::cout << model->info().name << ": input " << dimsText(shapeVector(model->info().input)) << ", "
+              << model->layers().size() << " layers\n";
+    std::cout << pad("name", width) << pad("op", 22) << "shape\n";
+    for (const auto& layer : model->layers())
+        std::cout << pad(layer.name, width) << pad(layer.op, 22) << dimsText(layer.shape) << '\n';
+    return 0;
+}
+
+std::string human(double v)
+{
+    const char* units[] = {"", "K", "M", "G", "T"};
+    int u = 0;
+    while (std::abs(v) >= 1000 && u < 4) {
+        v /= 1000;
+        ++u;
+    }
+    std::ostringstream s;
+    s << std::setprecision(u == 0 ? 6 : 3) << v << units[u];
+    return s.str();
+}
+
+std::string fieldText(const SummaryRow& r, bool jump)
+{
+    if (!r.hasField)
+        return "";
+    auto n = [](double v) {
+        std::ostringstream s;
+        s << v;
+        return s.str();
+    };
+    const auto& f = jump ? r.jump : r.rf;
+    return f[0] == f[1] ? n(f[0]) : n(f[0]) + "x" + n(f[1]);
+}
+
+int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    addModelOptions(parser);
+    parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
+    parser.addOption({QStringLiteral("csv"), QStringLiteral("Print CSV.")});
+    const QStringList args = parse(parser, arguments, 1, "summary MODEL [--input C,H,W] [--json|--csv]");
+    if (parser.isSet(QStringLiteral("json")) && parser.isSet(QStringLiteral("csv")))
+        throw Error("give either --json or --csv");
+    auto model = loadFromArguments(parser, args[0]);
+    const ModelSummary summary = summarize(*model);
+    if (parser.isSet(QStringLiteral("csv"))) {
+        std::cout << summaryCsv(summary);
+        return 0;
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        Json out;
+        out["model"] = model->info().name;
+        out["input"] = shapeVector(summary.input);
+        out["layers"] = Json::array();
+        for (const auto& r : summary.rows) {
+            Json row;
+            row["name"] = r.name;
+            row["op"] = r.op;
+            row["shape"] = r.shape;
+            row["memory_bytes"] = r.memoryBytes;
+            row["params"] = r.params;
+            row["flops"] = r.flops;
+            row["kernel"] = r.kernel.empty() ? Json(nullptr) : Json(r.kernel);
+            row["stride"] = r.stride.empty() ? Json(nullptr) : Json(r.stride);
+            row["padding"] = r.padding.empty() ? Json(nullptr) : Json(r.padding);
+            row["groups"] = r.groups;
+            row["rf"] = r.hasField ? Json(std::vector<double>{r.rf[0], r.rf[1]}) : Json(nullptr);
+            row["jump"] = r.hasField ? Json(std::vector<double>{r.jump[0], r.jump[1]}) : Json(nullptr);
+            out["layers"].push_back(row);
+        }
+        out["total"] = {{"memory_bytes", summary.totalMemoryBytes},
+                        {"params", summary.totalParams},
+                        {"flops", summary.totalFlops},
+                        {"model_params", summary.modelParams}};
+        std::cout << out.dump(2) << '\n';
+        return 0;
+    }
+    size_t width = 5;
+    for (const auto& r : summary.rows)
+        width = std::max(width, r.name.size() + 2);
+    std::cout << model->info().name << ": input " << dimsText(shapeVector(summary.input))
+              << " (FLOPs are multiply-adds; memory is output elements x 4 bytes)\n";
+    std::cout << pad("name", width) << pad("op", 20) << pad("shape", 14) << pad("memory", 10) << pad("params", 10)
+              << pad("flops", 10) << pad("k/s/p", 12) << pad("rf", 8) << "jump\n";
+    for (const auto& r : summary.rows) {
+        std::string ksp = r.kernel.empty() ? "" : dimsText(r.kernel) + "/" + dimsText(r.stride) + "/" + dimsText(r.padding);
+        std::cout << pad(r.name, width) << pad(r.op, 20) << pad(dimsText(r.shape), 14) << pad(human(r.memoryBytes) + "B", 10)
+                  << pad(human(r.params), 10) << pad(human(r.flops), 10) << pad(ksp, 12) << pad(fieldText(r, false), 8)
+                  << fieldText(r, true) << '\n';
+    }
+    std::cout << pad("total", width) << pad("", 20) << pad("", 14) << pad(human(summary.totalMemoryBytes) + "B", 10)
+              << pad(human(summary.totalParams), 10) << pad(human(summary.totalFlops), 10) << '\n';
+    if (summary.totalParams != summary.modelParams)
+        std::cout << "(" << summary.modelParams - summary.totalParams
+                  << " parameters of the model are read by no listed layer)\n";
+    return 0;
+}
+
+Json channelStats(const torch::Tensor& output)
+{
+    torch::Tensor t = output.detach().to(torch::kCPU, torch::kFloat32)[0];
+    torch::Tensor mean, max;
+    if (t.dim() == 0) {
+        mean = max = t.reshape({1});
+    } else if (t.dim() == 1) {
+        mean = max = t;
+    } else {
+        auto flat = t.reshape({t.size(0), -1});
+        mean = flat.mean(1);
+        max = std::get<0>(flat.max(1));
+    }
+    auto list = [](const torch::Tensor& v) {
+        std::vector<float> out(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+        return out;
+    };
+    return {{"channel_mean", list(mean.contiguous())}, {"channel_max", list(max.contiguous())}};
+}
+
+std::string outputPathFor(const std::string& out, const std::string& layer, size_t count)
+{
+    if (count == 1)
+        return out;
+    QFileInfo info(QString::fromStdString(out));
+    QString safe = QString::fromStdString(layer);
+    safe.replace(QLatin1Char('/'), QLatin1Char('_')).replace(QLatin1Char('#'), QLatin1Char('_'));
+    return (info.path() + QLatin1Char('/') + info.completeBaseName() + QLatin1Char('_') + safe + QLatin1Char('.')
+            + info.suffix())
+        .toStdString();
+}
+
+int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    addModelOptions(parser);
+    parser.addOptions({
+        {QStringLiteral("layer"), QStringLiteral("Layer to capture (repeatable)."), QStringLiteral("NAME")},
+        {QStringLiteral("json"), QStringLiteral("Print JSON.")},
+        {QStringLiteral("out"), QStringLiteral("Write each layer's channel maps as a grid PNG."), QStringLiteral("PNG")},
+    });
+    const QStringList args = parse(parser, arguments, 2,
+                                   "activations MODEL IMAGE --layer NAME [--layer NAME ...] [--json] [--out grid.png]");
+    const QStringList names = parser.values(QStringLiteral("layer"));
+    if (names.isEmpty())
+        throw Error("give at least one --layer NAME (run `convscope layers MODEL` for the names)");
+    auto model = loadFromArguments(parser, args[0]);
+    std::vector<int> layers;
+    for (const auto& name : names)
+        layers.push_back(model->layerIndex(name.toStdString()));
+    const auto& in = model->info().input;
+    torch::Tensor pixels = io::readImage(args[1].toStdString(), in[0], in[1], in[2]);
+    Model::Capture capture;
+    {
+        torch::NoGradGuard noGrad;
+        capture = model->capture(pixels, layers, true);
+    }
+    torch::Tensor probs = torch::softmax(capture.logits[0].to(torch::kCPU, torch::kFloat32), 0);
+    const int64_t k = std::min<int64_t>(5, probs.size(0));
+    auto top = probs.topk(k);
+    Json out;
+    out["model"] = model->info().name;
+    out["image"] = args[1].toStdString();
+    out["top"] = Json::array();
+    for (int64_t i = 0; i < k; ++i) {
+        const int64_t index = std::get<1>(top)[i].item<int64_t>();
+        out["top"].push_back({{"index", index},
+                              {"label", model->info().labels[static_cast<size_t>(index)]},
+                              {"prob", std::get<0>(top)[i].item<double>()}});
+    }
+    out["layers"] = Json::array();
+    for (size_t i = 0; i < layers.size(); ++i) {
+        const auto& info = model->layers()[static_cast<size_t>(layers[i])];
+        Json row;
+        row["name"] = info.name;
+        row["shape"] = info.shape;
+        const Json stats = channelStats(capture.layers[i]);
+        row["channel_mean"] = stats["channel_mean"];
+        row["channel_max"] = stats["channel_max"];
+        out["layers"].push_back(row);
+        if (parser.isSet(QStringLiteral("out"))) {
+            const std::string path = outputPathFor(parser.value(QStringLiteral("out")).toStdString(), info.name, layers.size());
+            io::writeImage(path, channelGrid(capture.layers[i][0]));
+            std::cerr << "convscope: wrote " << path << '\n';
+        }
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        std::cout << out.dump(2) << '\n';
+        return 0;
+    }
+    std::cout << "top " << k << ":\n";
+    for (const auto& t : out["top"])
+        std::cout << "  " << pad(t["label"].get<std::string>(), 20) << std::fixed << std::setprecision(4)
+                  << t["prob"].get<double>() << '\n';
+    for (const auto& l : out["layers"]) {
+        const auto& means = l["channel_mean"];
+        const auto& maxes = l["channel_max"];
+        size_t strongest = 0;
+        for (size_t c = 1; c < maxes.size(); ++c)
+            if (maxes[c].get<double>() > maxes[strongest].get<double>())
+                strongest = c;
+        double meanAll = 0;
+        for (const auto& m : means)
+            meanAll += m.get<double>();
+        std::cout << l["name"].get<std::string>() << " " << dimsText(l["shape"].get<std::vector<int64_t>>())
+                  << ": mean " << meanAll / static_cast<double>(std::max<size_t>(1, means.size()))
+                  << ", strongest channel " << strongest << " (max " << maxes[strongest].get<double>() << ")\n";
+    }
+    return 0;
+}
+
+const std::vector<Command>& commands()
+{
+    static const std::vector<Command> list = {
+        {"layers", "List the layers a model's forward() runs, with op and output shape.", layersCommand},
+        {"summary", "Per-layer memory, parameters, FLOPs and receptive field.", summaryCommand},
+        {"activations", "Run an image and report (and draw) chosen layers' activations.", activationsCommand},
+    };
+    return list;
+}
+
+void printUsage(std::ostream& out)
+{
+    out << "usage: convscope [MODEL [IMAGE]]          open the GUI\n"
+           "       convscope COMMAND [options] ...    run headless\n\ncommands:\n";
+    for (const auto& c : commands())
+        out << "  " << pad(c.name, 14) << c.summary << '\n';
+    out << "\n`convscope COMMAND --help` lists a command's options.\n";
+}
+
+} // namespace
+
+bool isCliInvocation(const QStringList& arguments)
+{
+    if (arguments.size() < 2)
+        return false;
+    const QString first = arguments[1];
+    if (first == QLatin1String("--help") || first == QLatin1String("-h") || first == QLatin1String("help")
+        || first == QLatin1String("--version"))
+        return true;
+    for (const auto& c : commands())
+        if (first == QLatin1String(c.name))
+            return true;
+    return false;
+}
+
+int runCli(const QStringList& arguments)
+{
+    const QString first = arguments.value(1);
+    if (first == QLatin1String("--version")) {
+        std::cout << "convscope " << QCoreApplication::applicationVersion().toStdString() << '\n';
+        return 0;
+    }
+    for (const auto& c : commands()) {
+        if (first != QLatin1String(c.name))
+            continue;
+        QCommandLineParser parser;
+        parser.setApplicationDescription(QString::fromUtf8(c.summary));
+        parser.addPositionalArgument(QString::fromUtf8(c.name), QString());
+        try {
+            return c.run(parser, arguments);
+        } catch (int code) {
+            return code;
+        } catch (const Error& e) {
+            std::cerr << "convscope " << c.name << ": " << e.what() << '\n';
+            return 1;
+        } catch (const std::bad_alloc&) {
+            std::cerr << "convscope " << c.name << ": out of memory\n";
+            return 1;
+        } catch (const std::exception& e) {
+            std::cerr << "convscope " << c.name << ": " << torchMessage(e) << '\n';
+            return 1;
+        }
+    }
+    printUsage(first.startsWith(QLatin1Char('-')) || first == QLatin1String("help") ? std::cout : std::cerr);
+    return first.startsWith(QLatin1Char('-')) || first == QLatin1String("help") ? 0 : 2;
+}
+
+} // namespace convscope

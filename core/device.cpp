@@ -1,0 +1,45 @@
+#include "core/device.h"
+
+#include "core/error.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <thread>
+
+namespace convscope {
+
+bool cudaAvailable()
+{
+    return torch::cuda::is_available();
+}
+
+c10::Device parseDevice(const std::string& spec)
+{
+    if (spec.empty() || spec == "auto")
+        return cudaAvailable() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+    if (spec == "cpu")
+        return c10::Device(c10::kCPU);
+    if (spec.rfind("cuda", 0) == 0) {
+        if (!cudaAvailable())
+            throw Error("device '" + spec + "' requested, but no CUDA device is available to this LibTorch build");
+        try {
+            c10::Device device(spec);
+            if (device.index() >= static_cast<int>(torch::cuda::device_count()))
+                throw Error("device '" + spec + "' does not exist: " + std::to_string(torch::cuda::device_count()) + " CUDA device(s) found");
+            return device;
+        } catch (const c10::Error&) {
+            throw Error("bad device '" + spec + "': use cpu, cuda, cuda:N or auto");
+        }
+    }
+    throw Error("bad device '" + spec + "': use cpu, cuda, cuda:N or auto");
+}
+
+void setThreads(int threads)
+{
+    if (threads <= 0)
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
+}
+
+} // namespace convscope

@@ -1,0 +1,288 @@
+#include "core/layer_graph.h"
+
+#include "core/error.h"
+#include "core/graph_passes.h"
+#include "core/layer_ops.h"
+
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+namespace convscope {
+
+using namespace torch::jit;
+
+struct LayerGraph::Impl {
+    Module module;
+    detail::InlinedForward inlined;
+    std::vector<Value*> values;                // outputs of top-level nodes, in order
+    std::unordered_map<const Value*, int> position;
+    std::vector<LayerInfo> layers;
+    std::vector<int> layerValue;               // position of each layer's value
+    std::vector<const Node*> layerNode;
+    std::unordered_map<std::string, int> byName;
+    bool analyzed = false;
+
+    std::mutex cacheMutex;
+    std::map<std::vector<int>, std::shared_ptr<GraphFunction>> cache;
+
+    void collectValues();
+    void nameLayers();
+    std::shared_ptr<GraphFunction> function(const std::vector<int>& positions, bool withResult);
+    std::vector<c10::IValue> execute(const torch::Tensor& input, const std::vector<int>& positions, bool withResult);
+};
+
+namespace {
+
+bool isTensor(const Value* v)
+{
+    return v->type()->kind() == c10::TypeKind::TensorType;
+}
+
+int componentCount(const std::string& path)
+{
+    return path.empty() ? 0 : 1 + static_cast<int>(std::count(path.begin(), path.end(), '.'));
+}
+
+} // namespace
+
+void LayerGraph::Impl::collectValues()
+{
+    for (Node* node : inlined.graph->block()->nodes())
+        for (Value* v : node->outputs()) {
+            position[v] = static_cast<int>(values.size());
+            values.push_back(v);
+        }
+}
+
+void LayerGraph::Impl::nameLayers()
+{
+    // Module outputs: a value may be the output of several nested modules
+    // (layer1.0.relu#2 == layer1.0 == layer1); the innermost names it.
+    std::map<int, std::vector<std::string>> moduleNames; // position -> names, innermost first
+    std::set<std::string> callPaths;
+    for (const auto& call : inlined.calls) {
+        callPaths.insert(call.path);
+        auto at = position.find(call.value);
+        if (call.path.empty() || at == position.end())
+            continue; // the model itself, or a module that returns its input
+        std::string name = call.call == 0 ? call.path : call.path + "#" + std::to_string(call.call + 1);
+        moduleNames[at->second].push_back(name);
+    }
+    for (auto& [pos, names] : moduleNames)
+        std::stable_sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+            return componentCount(a) > componentCount(b);
+        });
+    auto isLeaf = [&](const std::string& path) {
+        if (path.empty())
+            return false;
+        auto first = callPaths.lower_bound(path + ".");
+        return first == callPaths.end() || first->rfind(path + ".", 0) != 0;
+    };
+
+    std::set<std::string> used;
+    for (const auto& [pos, names] : moduleNames)
+        for (const auto& n : names)
+            used.insert(n);
+
+    std::map<int, LayerInfo> found;
+    for (const auto& [pos, names] : moduleNames) {
+        LayerInfo info;
+        info.name = names.front();
+        info.aliases.assign(names.begin() + 1, names.end());
+        found[pos] = info;
+    }
+    // Functional ops (residual adds, concatenations, flatten, F.relu, ...) in
+    // composite modules or in the model's own forward.
+    for (Node* node : inlined.graph->block()->nodes()) {
+        if (node->outputs().empty() || !isTensor(node->output(0)) || !detail::isListedOp(node))
+            continue;
+        const int pos = position[node->output(0)];
+        if (found.count(pos))
+            continue;
+        auto pathIt = inlined.nodePath.find(node);
+        const std::string path = pathIt == inlined.nodePath.end() ? std::string() : pathIt->second;
+        if (isLeaf(path))
+            continue; // an op inside e.g. Conv2d.forward: the module output covers it
+        std::string base = (path.empty() ? "" : path + ".") + detail::opInfo(node, &module).op;
+        std::string name = base;
+        for (int k = 2; used.count(name); ++k)
+            name = base + "#" + std::to_string(k);
+        used.insert(name);
+        LayerInfo info;
+        info.name = name;
+        found[pos] = info;
+    }
+    for (auto& [pos, info] : found) {
+        const Node* node = values[pos]->node();
+        const auto op = detail::opInfo(node, &module);
+        info.op = op.op;
+        info.category = op.category;
+        byName[info.name] = static_cast<int>(layers.size());
+        for (const auto& alias : info.aliases)
+            byName.emplace(alias, static_cast<int>(layers.size()));
+        layers.push_back(info);
+        layerValue.push_back(pos);
+        layerNode.push_back(node);
+    }
+}
+
+LayerGraph::LayerGraph(const Module& module)
+    : d(std::make_unique<Impl>())
+{
+    d->module = module;
+    try {
+        d->inlined = detail::inlineForward(module);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error("cannot flatten the model's forward(): " + torchMessage(e));
+    }
+    d->collectValues();
+    d->nameLayers();
+}
+
+LayerGraph::~LayerGraph() = default;
+
+const std::vector<LayerInfo>& LayerGraph::layers() const
+{
+    return d->layers;
+}
+
+bool LayerGraph::analyzed() const
+{
+    return d->analyzed;
+}
+
+std::vector<std::string> LayerGraph::warnings() const
+{
+    return d->inlined.warnings;
+}
+
+int LayerGraph::find(const std::string& name) const
+{
+    auto it = d->byName.find(name);
+    return it == d->byName.end() ? -1 : it->second;
+}
+
+int64_t LayerGraph::firstConvChannels() const
+{
+    for (Node* node : d->inlined.graph->block()->nodes()) {
+        if (detail::opInfo(node, &d->module).category != "conv")
+            continue;
+        auto weight = detail::parameterTensor(node->input(1), d->module);
+        if (!weight.defined() || weight.dim() < 3)
+            continue;
+        const bool transposed = detail::isTransposedConv(node);
+        int64_t groups = detail::convGroups(node);
+        return transposed ? weight.size(0) : weight.size(1) * groups;
+    }
+    return 0;
+}
+
+std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>& positions, bool withResult)
+{
+    std::vector<int> key = positions;
+    key.push_back(withResult ? -1 : -2);
+    std::lock_guard<std::mutex> lock(cacheMutex);
+    auto it = cache.find(key);
+    if (it != cache.end())
+        return it->second;
+
+    // Graph::copy() clones nodes in order, so positions carry over.
+    auto graph = inlined.graph->copy();
+    std::vector<Value*> copied;
+    for (Node* node : graph->block()->nodes())
+        for (Value* v : node->outputs())
+            copied.push_back(v);
+    std::vector<Value*> outputs;
+    if (withResult)
+        outputs.push_back(graph->outputs()[0]);
+    for (int pos : positions)
+        outputs.push_back(copied.at(pos));
+    while (!graph->outputs().empty())
+        graph->eraseOutput(0);
+    Node* tuple = graph->insertNode(graph->createTuple(outputs));
+    graph->registerOutput(tuple->output());
+    EliminateDeadCode(graph);
+
+    if (cache.size() >= 32)
+        cache.erase(cache.begin());
+    auto fn = std::make_shared<GraphFunction>("convscope_taps", graph, nullptr);
+    cache[key] = fn;
+    return fn;
+}
+
+std::vector<c10::IValue> LayerGraph::Impl::execute(const torch::Tensor& input, const std::vector<int>& positions,
+                                                   bool withResult)
+{
+    auto fn = function(positions, withResult);
+    Stack stack{module._ivalue(), input};
+    fn->run(stack);
+    return stack.back().toTupleRef().elements().vec();
+}
+
+LayerGraph::Run LayerGraph::run(const torch::Tensor& input, const std::vector<int>& layers, bool withResult)
+{
+    std::vector<int> positions;
+    for (int layer : layers) {
+        if (layer < 0 || layer >= static_cast<int>(d->layers.size()))
+            throw Error("no layer number " + std::to_string(layer));
+        positions.push_back(d->layerValue[layer]);
+    }
+    auto outputs = d->execute(input, positions, withResult);
+    Run run;
+    size_t i = 0;
+    if (withResult)
+        run.result = outputs[i++];
+    for (; i < outputs.size(); ++i)
+        run.layers.push_back(outputs[i].toTensor());
+    return run;
+}
+
+void LayerGraph::analyze(const torch::Tensor& input)
+{
+    std::vector<int> tensors;
+    for (size_t pos = 0; pos < d->values.size(); ++pos) {
+        const Node* node = d->values[pos]->node();
+        if (isTensor(d->values[pos]) && node->kind() != prim::GetAttr && node->kind() != prim::Constant)
+            tensors.push_back(static_cast<int>(pos));
+    }
+    std::vector<c10::IValue> outputs;
+    {
+        torch::NoGradGuard noGrad;
+        outputs = d->execute(input, tensors, true);
+    }
+    std::unordered_map<const Value*, std::vector<int64_t>> shapes;
+    shapes[d->inlined.graph->inputs()[1]] = input.sizes().vec();
+    for (size_t i = 0; i < tensors.size(); ++i)
+        shapes[d->values[tensors[i]]] = outputs[1 + i].toTensor().sizes().vec();
+
+    const auto geometry = detail::computeGeometry(*d->inlined.graph, shapes, d->module);
+    for (size_t i = 0; i < d->layers.size(); ++i) {
+        LayerInfo& info = d->layers[i];
+        const Value* value = d->values[d->layerValue[i]];
+        auto shape = shapes.at(value);
+        info.shape.assign(shape.begin() + (shape.empty() ? 0 : 1), shape.end());
+        const auto& g = geometry.at(d->layerNode[i]);
+        info.kernel = g.kernel;
+        info.stride = g.stride;
+        info.padding = g.padding;
+        info.dilation = g.dilation;
+        info.groups = g.groups;
+        info.params = g.params;
+        info.flops = g.flops;
+        auto field = geometry.fields.find(value);
+        info.hasField = field != geometry.fields.end();
+        if (info.hasField)
+            info.field = field->second;
+    }
+    d->analyzed = true;
+}
+
+} // namespace convscope

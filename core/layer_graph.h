@@ -1,0 +1,50 @@
+#pragma once
+
+#include "core/layer_info.h"
+
+#include <torch/script.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+// A TorchScript model's forward() flattened into one graph whose intermediate
+// values can be returned alongside the result, with autograd intact.
+class LayerGraph {
+public:
+    // `module` must already be in eval mode and on its final device.
+    explicit LayerGraph(const torch::jit::Module& module);
+    ~LayerGraph();
+    LayerGraph(const LayerGraph&) = delete;
+    LayerGraph& operator=(const LayerGraph&) = delete;
+
+    // One forward pass of `input` (the model's own input, batch 1) that records
+    // every value's shape, then fills LayerInfo's shapes and complexity.
+    // Throws what the model throws.
+    void analyze(const torch::Tensor& input);
+    bool analyzed() const;
+
+    const std::vector<LayerInfo>& layers() const;
+    // Index of a layer by name or alias, -1 if none.
+    int find(const std::string& name) const;
+    // Channels the first convolution expects (0 if the model has none).
+    int64_t firstConvChannels() const;
+    std::vector<std::string> warnings() const;
+
+    struct Run {
+        c10::IValue result; // forward()'s own return value (None unless asked)
+        std::vector<torch::Tensor> layers;
+    };
+    // One forward pass returning the listed layers' outputs. Without
+    // `withResult` the graph is cut after the last requested layer.
+    Run run(const torch::Tensor& input, const std::vector<int>& layers, bool withResult = true);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace convscope

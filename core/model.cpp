@@ -1,0 +1,362 @@
+#include "core/model.h"
+
+#include "core/device.h"
+#include "core/error.h"
+#include "core/zip_directory.h"
+
+#include <torch/version.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace convscope {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+#if TORCH_VERSION_MAJOR >= 2
+using WarningGuard = c10::WarningUtils::WarningHandlerGuard;
+#else
+using WarningGuard = c10::Warning::WarningHandlerGuard;
+#endif
+
+// Collects warnings the model's own code raises (TorchScript warnings.warn,
+// e.g. scripted GoogLeNet's "always returns GoogleNetOutputs") instead of
+// letting glog print them on every forward; load() reports them once as notes.
+class WarningCollector final : public c10::WarningHandler {
+public:
+#if TORCH_VERSION_MAJOR >= 2
+    void process(const c10::Warning& warning) override { add(warning.msg()); }
+#else
+    void process(const c10::SourceLocation&, const std::string& message, const bool) override { add(message); }
+#endif
+    std::vector<std::string> messages;
+
+private:
+    void add(const std::string& message)
+    {
+        if (std::find(messages.begin(), messages.end(), message) == messages.end())
+            messages.push_back(message);
+    }
+};
+
+std::string shapeText(const std::vector<int64_t>& dims)
+{
+    std::string s;
+    for (size_t i = 0; i < dims.size(); ++i)
+        s += (i ? "x" : "") + std::to_string(dims[i]);
+    return s;
+}
+
+bool endsWith(const std::string& s, const std::string& suffix)
+{
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool startsWithZipHeader(const std::string& path)
+{
+    char magic[4] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, 4);
+    return in && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
+}
+
+// Tells apart the files people mistake for TorchScript before LibTorch sees them.
+void checkArchive(const std::string& path)
+{
+    std::error_code ec;
+    if (!fs::exists(path, ec))
+        throw Error("model file not found: " + path);
+    if (fs::is_directory(path, ec))
+        throw Error(path + " is a folder, not a model file");
+    if (fs::file_size(path, ec) == 0)
+        throw Error(path + " is empty");
+    auto entries = readZipEntryNames(path);
+    if (!entries && startsWithZipHeader(path))
+        throw Error(path + " is damaged or truncated: it starts like a zip archive but its directory is missing");
+    if (!entries)
+        throw Error(path + " is not a TorchScript model: not a zip archive (TorchScript files are written by torch.jit.save)");
+    bool constants = false, code = false, data = false;
+    for (const auto& e : *entries) {
+        constants |= endsWith(e, "/constants.pkl");
+        code |= e.find("/code/") != std::string::npos;
+        data |= endsWith(e, "/data.pkl");
+    }
+    if (data && !constants && !code)
+        throw Error(path + " was written by torch.save(), not torch.jit.save(): it holds weights or a pickled module but no "
+                           "TorchScript code; export the model with torch.jit.script(model).save(path) or torch.jit.trace");
+    if (!constants || !code)
+        throw Error(path + " is a zip archive but not a TorchScript model (it has no constants.pkl and code/)");
+}
+
+std::string readSidecar(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error("cannot read metadata file " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// A labels file named by metadata must stay inside the model's folder: model
+// folders come from strangers, and "../../etc/passwd" is not a label list.
+std::string resolveLabelsFile(const std::string& modelPath, const std::string& name)
+{
+    const fs::path folder = fs::absolute(fs::path(modelPath)).parent_path();
+    if (fs::path(name).is_absolute())
+        throw Error("labels_file '" + name + "' must be relative to the model's folder");
+    std::error_code ec;
+    const fs::path resolved = fs::weakly_canonical(folder / name, ec);
+    const fs::path base = fs::weakly_canonical(folder, ec);
+    auto rel = resolved.lexically_relative(base);
+    if (rel.empty() || *rel.begin() == "..")
+        throw Error("labels_file '" + name + "' points outside the model's folder");
+    return resolved.string();
+}
+
+} // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options)
+{
+    checkArchive(path);
+    std::unique_ptr<Model> model(new Model());
+    model->m_info.path = path;
+    model->m_device = parseDevice(options.device);
+
+    torch::jit::ExtraFilesMap extra{{"convscope.json", ""}};
+    try {
+        model->m_module = torch::jit::load(path, model->m_device, extra);
+    } catch (const std::exception& e) {
+        throw Error("cannot load " + path + ": " + torchMessage(e));
+    }
+    if (!model->m_module.find_method("forward"))
+        throw Error(path + " has no forward() method");
+    model->m_module.eval();
+
+    // Metadata: embedded, then the sidecar file, then the caller's overrides.
+    ModelMetadata metadata;
+    std::vector<std::string> sources;
+    if (!extra["convscope.json"].empty()) {
+        metadata = parseMetadata(extra["convscope.json"], path + " (embedded convscope.json)");
+        sources.push_back("embedded convscope.json");
+    }
+    const std::string sidecar = path + ".json";
+    if (fs::exists(sidecar)) {
+        metadata.overrideWith(parseMetadata(readSidecar(sidecar), sidecar));
+        sources.push_back(fs::path(sidecar).filename().string());
+    }
+    if (!options.overrides.empty()) {
+        metadata.overrideWith(options.overrides);
+        sources.push_back("overrides");
+    }
+    for (const auto& s : sources)
+        model->m_info.metadataSource += (model->m_info.metadataSource.empty() ? "" : " + ") + s;
+    if (sources.empty())
+        model->m_info.metadataSource = "none";
+
+    model->m_graph = std::make_unique<LayerGraph>(model->m_module);
+    for (const auto& w : model->m_graph->warnings())
+        model->m_info.notes.push_back(w);
+    for (const auto& p : model->m_module.parameters())
+        model->m_info.parameters += p.numel();
+    WarningCollector warnings;
+    {
+        WarningGuard guard(&warnings);
+        model->resolveMetadata(metadata);
+        model->checkForward();
+    }
+    for (const auto& w : warnings.messages)
+        model->m_info.notes.push_back("the model warns: " + w);
+    return model;
+}
+
+void Model::resolveMetadata(const ModelMetadata& metadata)
+{
+    m_info.name = metadata.name ? *metadata.name : fs::path(m_info.path).stem().string();
+
+    // Input shape: stated, or channels from the first convolution and the
+    // first common size the model accepts.
+    if (metadata.input) {
+        m_info.input = *metadata.input;
+    } else {
+        int64_t channels = m_graph->firstConvChannels();
+        if (channels == 0) {
+            channels = 3;
+            m_info.notes.push_back("input channels not stated and no convolution found: assuming 3");
+        }
+        const std::vector<int64_t> sizes = channels == 1 ? std::vector<int64_t>{28, 32, 64, 224}
+                                                         : std::vector<int64_t>{224, 32, 299, 227, 64, 96, 28};
+        int64_t chosen = 0;
+        std::string firstError;
+        for (int64_t size : sizes) {
+            try {
+                torch::NoGradGuard noGrad;
+                m_module.forward({torch::zeros({1, channels, size, size}, torch::Device(m_device))});
+                chosen = size;
+                break;
+            } catch (const std::exception& e) {
+                if (firstError.empty())
+                    firstError = torchMessage(e);
+            }
+        }
+        if (chosen == 0)
+            throw Error("input size not stated in the metadata and forward() fails on every common size (first error: "
+                        + firstError + "); state it with \"input\": [C, H, W]");
+        m_info.input = {channels, chosen, chosen};
+        m_info.notes.push_back("input " + shapeText({channels, chosen, chosen})
+                               + " inferred (channels from the first convolution; the first common size forward() accepts)");
+    }
+    const int64_t channels = m_info.input[0];
+
+    auto perChannel = [&](const std::optional<std::vector<double>>& given, double fallback, const char* what) {
+        if (!given) {
+            m_info.notes.push_back(std::string(what) + " not stated: using " + (fallback == 0 ? "0" : "1")
+                                   + " (pixels reach the model as [0, 1])");
+            return std::vector<double>(channels, fallback);
+        }
+        if (given->size() == 1)
+            return std::vector<double>(channels, given->front());
+        if (static_cast<int64_t>(given->size()) != channels)
+            throw Error(std::string(what) + " has " + std::to_string(given->size()) + " values but the model takes "
+                        + std::to_string(channels) + " channel(s)");
+        return *given;
+    };
+    m_info.mean = perChannel(metadata.mean, 0.0, "mean");
+    m_info.std = perChannel(metadata.std, 1.0, "std");
+    for (double s : m_info.std)
+        if (!(s > 0))
+            throw Error("std values must be positive");
+    auto options = torch::TensorOptions().dtype(torch::kFloat32).device(m_device);
+    m_mean = torch::tensor(std::vector<float>(m_info.mean.begin(), m_info.mean.end()), options).view({1, -1, 1, 1});
+    m_std = torch::tensor(std::vector<float>(m_info.std.begin(), m_info.std.end()), options).view({1, -1, 1, 1});
+
+    if (metadata.labels)
+        m_info.labels = *metadata.labels;
+    else if (metadata.labelsFile)
+        m_info.labels = readLabelsFile(resolveLabelsFile(m_info.path, *metadata.labelsFile));
+}
+
+void Model::checkForward()
+{
+    const auto& in = m_info.input;
+    torch::Tensor pixels = torch::full({1, in[0], in[1], in[2]}, 0.5, torch::Device(m_device));
+    try {
+        m_graph->analyze(normalize(pixels));
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error("forward() fails on a " + shapeText({1, in[0], in[1], in[2]}) + " input: " + torchMessage(e));
+    }
+    torch::Tensor out;
+    try {
+        torch::NoGradGuard noGrad;
+        out = logitsOf(m_module.forward({normalize(pixels)}));
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error("forward() fails on a " + shapeText({1, in[0], in[1], in[2]}) + " input: " + torchMessage(e));
+    }
+    m_info.outputs = out.size(1);
+    if (m_info.labels.empty()) {
+        for (int64_t i = 0; i < m_info.outputs; ++i)
+            m_info.labels.push_back(std::to_string(i));
+        m_info.notes.push_back("no labels: classes are numbered 0.." + std::to_string(m_info.outputs - 1));
+    } else if (static_cast<int64_t>(m_info.labels.size()) != m_info.outputs) {
+        throw Error("labels: " + std::to_string(m_info.labels.size()) + " given but the model outputs "
+                    + std::to_string(m_info.outputs) + " classes");
+    }
+}
+
+torch::Tensor Model::logitsOf(const c10::IValue& result)
+{
+    if (result.isTensor()) {
+        torch::Tensor t = result.toTensor();
+        if (t.dim() == 0)
+            throw Error("forward() returned a scalar, not class scores");
+        return t.dim() == 2 ? t : t.reshape({t.size(0), -1});
+    }
+    if (result.isTuple())
+        for (const auto& e : result.toTupleRef().elements())
+            if (e.isTensor() || e.isTuple() || e.isList())
+                return logitsOf(e);
+    if (result.isList())
+        for (const auto& e : result.toListRef())
+            if (e.isTensor())
+                return logitsOf(e);
+    throw Error(std::string("forward() returned ") + result.tagKind() + ", not a tensor or a tuple starting with one");
+}
+
+int Model::layerIndex(const std::string& name) const
+{
+    int index = m_graph->find(name);
+    if (index >= 0)
+        return index;
+    std::string hint;
+    int shown = 0;
+    for (const auto& layer : layers()) {
+        if (layer.name.find(name) != std::string::npos || name.find(layer.name) != std::string::npos) {
+            hint += (shown ? ", " : "") + layer.name;
+            if (++shown == 5)
+                break;
+        }
+    }
+    throw Error("no layer named '" + name + "'" + (hint.empty() ? " (run `convscope layers` for the list)" : "; did you mean " + hint + "?"));
+}
+
+torch::Tensor Model::prepare(const torch::Tensor& pixels) const
+{
+    const auto& in = m_info.input;
+    if (pixels.dim() != 4 || pixels.size(1) != in[0] || pixels.size(2) != in[1] || pixels.size(3) != in[2])
+        throw Error("the model takes N x " + shapeText({in[0], in[1], in[2]}) + " pixels, got " + shapeText(pixels.sizes().vec()));
+    return pixels.to(m_device, torch::kFloat32);
+}
+
+torch::Tensor Model::normalize(const torch::Tensor& pixels) const
+{
+    return (prepare(pixels) - m_mean) / m_std;
+}
+
+torch::Tensor Model::logits(const torch::Tensor& pixels)
+{
+    WarningCollector quiet; // already reported by load()
+    WarningGuard guard(&quiet);
+    auto start = std::chrono::steady_clock::now();
+    torch::Tensor out;
+    try {
+        out = logitsOf(m_module.forward({normalize(pixels)}));
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error("forward() failed: " + torchMessage(e));
+    }
+    m_lastForwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return out;
+}
+
+Model::Capture Model::capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits)
+{
+    WarningCollector quiet; // already reported by load()
+    WarningGuard guard(&quiet);
+    auto start = std::chrono::steady_clock::now();
+    LayerGraph::Run run;
+    try {
+        run = m_graph->run(normalize(pixels), layers, withLogits);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error("forward() failed: " + torchMessage(e));
+    }
+    m_lastForwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    Capture capture;
+    if (withLogits)
+        capture.logits = logitsOf(run.result);
+    capture.layers = std::move(run.layers);
+    return capture;
+}
+
+} // namespace convscope

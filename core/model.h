@@ -1,0 +1,79 @@
+#pragma once
+
+#include "core/layer_graph.h"
+#include "core/model_metadata.h"
+
+#include <torch/script.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+struct LoadOptions {
+    std::string device = "auto"; // cpu, cuda, cuda:N, auto
+    ModelMetadata overrides;     // from the command line or the GUI; win over the files
+};
+
+// Everything known about a loaded model, with gaps filled and reported.
+struct ModelInfo {
+    std::string path;
+    std::string name;
+    std::array<int64_t, 3> input{}; // C, H, W
+    std::vector<double> mean, std;  // one per channel
+    std::vector<std::string> labels; // one per output
+    int64_t outputs = 0;
+    int64_t parameters = 0;
+    std::string metadataSource;      // where the metadata came from, for display
+    std::vector<std::string> notes;  // what was inferred or defaulted, in words
+};
+
+// A TorchScript CNN, its metadata and its layer graph. Inputs are always
+// pixels in [0, 1], shaped [N, C, H, W]; normalization by mean/std happens in
+// here so that callers (and gradients) live in pixel space.
+class Model {
+public:
+    // Throws Error with a one-line message for every way a file can be wrong.
+    static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+
+    const ModelInfo& info() const { return m_info; }
+    c10::Device device() const { return m_device; }
+    torch::jit::Module& module() { return m_module; }
+
+    const std::vector<LayerInfo>& layers() const { return m_graph->layers(); }
+    LayerGraph& graph() { return *m_graph; }
+    // Index of a layer by name; Error naming a few close names if unknown.
+    int layerIndex(const std::string& name) const;
+
+    // Checks the shape of `pixels` and moves it to the model's device.
+    torch::Tensor prepare(const torch::Tensor& pixels) const;
+    torch::Tensor normalize(const torch::Tensor& pixels) const;
+    torch::Tensor logits(const torch::Tensor& pixels);
+
+    struct Capture {
+        torch::Tensor logits; // undefined unless asked for
+        std::vector<torch::Tensor> layers;
+    };
+    // One forward pass; autograd stays intact if `pixels` requires grad.
+    Capture capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits = true);
+
+    // The first tensor of forward()'s result, as [N, outputs].
+    static torch::Tensor logitsOf(const c10::IValue& result);
+    double lastForwardMs() const { return m_lastForwardMs; }
+
+private:
+    Model() = default;
+    void resolveMetadata(const ModelMetadata& metadata);
+    void checkForward();
+
+    ModelInfo m_info;
+    c10::Device m_device{c10::kCPU};
+    torch::jit::Module m_module;
+    std::unique_ptr<LayerGraph> m_graph;
+    torch::Tensor m_mean, m_std; // [1, C, 1, 1] on the device
+    double m_lastForwardMs = 0;
+};
+
+} // namespace convscope

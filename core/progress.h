@@ -1,0 +1,25 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace convscope {
+
+// Long analyses report progress in [0, 1] and poll a cancel flag; both are
+// plain C++ so that core/ stays free of Qt.
+using ProgressFn = std::function<void(double fraction, const std::string& stage)>;
+using CancelFlag = std::atomic<bool>;
+
+class Cancelled : public std::exception {
+public:
+    const char* what() const noexcept override { return "cancelled"; }
+};
+
+inline void throwIfCancelled(const CancelFlag* cancel)
+{
+    if (cancel && cancel->load(std::memory_order_relaxed))
+        throw Cancelled();
+}
+
+} // namespace convscope

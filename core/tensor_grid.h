@@ -1,0 +1,17 @@
+#pragma once
+
+#include <torch/script.h>
+
+namespace convscope {
+
+// Lays out the channel maps of one activation ([C, H, W], or [F] for a fully
+// connected layer) as a near-square grid image [H', W'] in [0, 1], each map
+// scaled to its own min..max, tiles separated by `padding` pixels of 1.0 gray.
+// Tiles smaller than `minTile` pixels are enlarged (nearest neighbour) so a
+// 7x7 map stays readable.
+torch::Tensor channelGrid(const torch::Tensor& activation, int64_t padding = 1, int64_t minTile = 32);
+
+// Scales each [H, W] map of a [C, H, W] tensor to [0, 1] on its own.
+torch::Tensor normalizeMaps(const torch::Tensor& maps);
+
+} // namespace convscope

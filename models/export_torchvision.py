@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Export torchvision architectures as TorchScript (traced and scripted), with
+PyTorch's own forward-hook outputs saved beside them as test references.
+
+Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision). The
+weights are random (no pretrained weights can be downloaded here): the tests
+compare numbers, not predictions.
+
+    /usr/bin/python3 models/export_torchvision.py OUT_DIR [--input 112] [--archs resnet18,...]
+
+Writes OUT_DIR/<arch>_traced.pt, <arch>_scripted.pt (each with an embedded
+convscope.json) and <arch>.ref.pt: a torch.save() dict with
+  input    [1,3,H,W] pixels in [0,1]
+  logits   the eager model's output for those pixels
+  names    module call names ("layer1.0.relu", "layer1.0.relu#2" for a 2nd call)
+  outputs  the matching hook outputs (cloned at hook time, so in-place ops
+           that run later do not change them)
+  grad_layer, grad   d sum(output of grad_layer) / d input pixels
+"""
+import argparse
+import json
+import os
+import sys
+import zipfile
+
+import torch
+import torchvision
+
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
+# A layer deep enough that its gradient crosses residual/concat/in-place ops.
+GRAD_LAYER = {
+    "alexnet": "features.3",
+    "resnet18": "layer2.0.bn1",
+    "mobilenet_v2": "features.4.conv.1",
+    "googlenet": "inception3b.branch2.1",
+    "densenet121": "features.denseblock1.denselayer2.conv2",
+    "squeezenet1_0": "features.3.expand3x3_activation",
+}
+
+
+def build(arch):
+    kwargs = {"aux_logits": False, "init_weights": True} if arch == "googlenet" else {}
+    torch.manual_seed(0)
+    return getattr(torchvision.models, arch)(**kwargs).eval()
+
+
+def hooked_forward(model, pixels):
+    """Eager forward with a hook on every module; outputs cloned at hook time
+    (ResNet's ReLU(inplace=True) would otherwise rewrite a BatchNorm output
+    after we kept it)."""
+    names, outputs, counts, handles = [], [], {}, []
+
+    def hook_for(name):
+        def hook(module, args, output):
+            if not isinstance(output, torch.Tensor):
+                return
+            k = counts.get(name, 0)
+            counts[name] = k + 1
+            names.append(name if k == 0 else f"{name}#{k + 1}")
+            outputs.append(output.detach().clone())
+        return hook
+
+    for name, module in model.named_modules():
+        if name:
+            handles.append(module.register_forward_hook(hook_for(name)))
+    with torch.no_grad():
+        logits = model(normalize(pixels))
+    for h in handles:
+        h.remove()
+    if not isinstance(logits, torch.Tensor):
+        logits = logits[0]
+    return logits, names, outputs
+
+
+def normalize(pixels):
+    return (pixels - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+
+
+def export(arch, out_dir, size):
+    model = build(arch)
+    torch.manual_seed(1)
+    pixels = torch.rand(1, 3, size, size)
+    meta = json.dumps({"name": arch, "input": [3, size, size], "mean": MEAN, "std": STD})
+    extra = {"convscope.json": meta}
+
+    with torch.no_grad():
+        traced = torch.jit.trace(model, normalize(pixels))
+    torch.jit.save(traced, os.path.join(out_dir, f"{arch}_traced.pt"), _extra_files=extra)
+    scripted = torch.jit.script(model)
+    torch.jit.save(scripted, os.path.join(out_dir, f"{arch}_scripted.pt"), _extra_files=extra)
+
+    logits, names, outputs = hooked_forward(model, pixels)
+
+    # Gradient reference: d sum(grad_layer output) / d pixels. In-place ReLUs
+    # are switched off first (same values): autograd through a hooked output
+    # that a later in-place op rewrites gives the wrong gradient in eager mode.
+    for m in model.modules():
+        if hasattr(m, "inplace"):
+            m.inplace = False
+    grad_layer = GRAD_LAYER[arch]
+    captured = {}
+    module = dict(model.named_modules())[grad_layer]
+    handle = module.register_forward_hook(lambda m, a, o: captured.setdefault("out", o))
+    x = pixels.clone().requires_grad_(True)
+    model(normalize(x))
+    handle.remove()
+    captured["out"].sum().backward()
+
+    torch.save({"input": pixels, "logits": logits.detach(), "names": names, "outputs": outputs,
+                "grad_layer": grad_layer, "grad": x.grad.detach()},
+               os.path.join(out_dir, f"{arch}.ref.pt"))
+
+
+class NoForward(torch.nn.Module):
+    @torch.jit.export
+    def describe(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+
+class RejectsImages(torch.nn.Module):
+    """A model whose forward() takes feature vectors, not images."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(10, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def export_broken(out_dir):
+    bad = os.path.join(out_dir, "bad")
+    os.makedirs(bad, exist_ok=True)
+    small = torchvision.models.squeezenet1_1().eval()
+    torch.save(small.state_dict(), os.path.join(bad, "state_dict.pt"))
+    torch.save(small, os.path.join(bad, "pickled_module.pt"))
+    with zipfile.ZipFile(os.path.join(bad, "not_torchscript.zip"), "w") as z:
+        z.writestr("readme.txt", "hello")
+    with open(os.path.join(bad, "notes.txt"), "w") as f:
+        f.write("these are not the weights you are looking for\n")
+    scripted = torch.jit.script(small)
+    path = os.path.join(bad, "full.pt")
+    torch.jit.save(scripted, path)
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(os.path.join(bad, "truncated.pt"), "wb") as f:
+        f.write(data[: len(data) * 6 // 10])
+    os.remove(path)
+    torch.jit.save(torch.jit.script(NoForward()), os.path.join(bad, "no_forward.pt"))
+    torch.jit.save(torch.jit.script(RejectsImages()), os.path.join(bad, "rejects_images.pt"))
+    # Metadata-free torchvision export: the input size must be inferred.
+    torch.jit.save(torch.jit.trace(small, torch.rand(1, 3, 224, 224)), os.path.join(out_dir, "squeezenet_nometa.pt"))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out_dir")
+    parser.add_argument("--input", type=int, default=112)
+    parser.add_argument("--archs", default=",".join(GRAD_LAYER))
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for arch in args.archs.split(","):
+        export(arch, args.out_dir, args.input)
+        print(f"exported {arch}", file=sys.stderr)
+    export_broken(args.out_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up (if needed), builds, and runs every test with offscreen Qt.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/setup.sh"
+"$root/scripts/build.sh" test
+cd "$root/build/test"
+QT_QPA_PLATFORM=offscreen ctest --output-on-failure --parallel 2 --timeout 900

@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""The headless CLI, end to end, against references PyTorch computes here.
+
+    /usr/bin/python3 tests/test_cli.py path/to/convscope path/to/fixtures
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+import zlib
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "models"))
+import export_torchvision  # noqa: E402  (same seeds and weights as the exported files)
+
+CONVSCOPE = FIXTURES = None
+
+
+def run(*args):
+    p = subprocess.run([CONVSCOPE, *args], capture_output=True, text=True, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write_png(path, rgb):
+    """rgb: uint8 tensor [H, W, 3]. Plain zlib PNG writer: no PIL needed."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + bytes(rgb[y].flatten().tolist()) for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+class Layers(unittest.TestCase):
+    def test_json_lists_every_module_output_in_order(self):
+        code, out, err = run("layers", f"{FIXTURES}/resnet18_traced.pt", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["input"], [3, 112, 112])
+        names = [l["name"] for l in doc["layers"]]
+        self.assertEqual(names[:4], ["conv1", "bn1", "relu", "maxpool"])
+        self.assertIn("layer1.0.add", names)
+        self.assertIn("layer1.0.relu#2", names)
+        self.assertEqual(doc["layers"][0]["shape"], [64, 56, 56])
+        self.assertEqual(doc["layers"][0]["op"], "conv2d")
+        # Every leaf module PyTorch knows is listed under its own name.
+        model = export_torchvision.build("resnet18")
+        leaves = [n for n, m in model.named_modules() if n and not list(m.children())]
+        for leaf in leaves:
+            self.assertIn(leaf, names)
+
+    def test_input_override(self):
+        code, out, err = run("layers", f"{FIXTURES}/alexnet_scripted.pt", "--input", "3,227,227", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["input"], [3, 227, 227])
+        self.assertEqual(doc["layers"][0]["shape"], [64, 56, 56])
+
+
+class Summary(unittest.TestCase):
+    def test_totals_match_pytorch(self):
+        code, out, err = run("summary", f"{FIXTURES}/mobilenet_v2_scripted.pt", "--input", "3,224,224", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        model = export_torchvision.build("mobilenet_v2")
+        self.assertEqual(doc["total"]["params"], sum(p.numel() for p in model.parameters()))
+        # Multiply-adds of convolutions and linear layers, counted with hooks.
+        macs = []
+
+        def hook(m, args, out):
+            if isinstance(m, torch.nn.Conv2d):
+                macs.append(out.numel() * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1])
+            elif isinstance(m, torch.nn.Linear):
+                macs.append(out.numel() * m.in_features)
+
+        for m in model.modules():
+            m.register_forward_hook(hook)
+        with torch.no_grad():
+            model(torch.zeros(1, 3, 224, 224))
+        ours = sum(l["flops"] for l in doc["layers"] if l["op"].startswith("conv") or l["op"] == "linear")
+        self.assertEqual(ours, sum(macs))
+        depthwise = [l for l in doc["layers"] if l["op"] == "conv2d_depthwise"]
+        self.assertEqual(len(depthwise), 17)
+        self.assertEqual(doc["layers"][0]["kernel"], [3, 3])
+        self.assertEqual(doc["layers"][0]["rf"], [3, 3])
+        self.assertEqual(doc["layers"][0]["jump"], [2, 2])
+
+    def test_csv(self):
+        code, out, err = run("summary", f"{FIXTURES}/squeezenet1_0_traced.pt", "--csv")
+        self.assertEqual(code, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "name,op,shape,memory_bytes,params,flops,kernel,stride,padding,groups,rf,jump")
+        self.assertTrue(lines[1].startswith("features.0,conv2d,96x53x53,"))
+        self.assertTrue(lines[-1].startswith("total,,,"))
+
+
+class Activations(unittest.TestCase):
+    def test_values_match_forward_hooks(self):
+        torch.manual_seed(3)
+        rgb = (torch.rand(112, 112, 3) * 255).round().to(torch.uint8)
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "in.png")
+            write_png(image, rgb)
+            grid = os.path.join(tmp, "grid.png")
+            code, out, err = run("activations", f"{FIXTURES}/resnet18_scripted.pt", image,
+                                 "--layer", "layer1.0.conv1", "--layer", "fc", "--json", "--out", grid)
+            self.assertEqual(code, 0, err)
+            doc = json.loads(out)
+            for name in ("grid_layer1.0.conv1.png", "grid_fc.png"):
+                with open(os.path.join(tmp, name), "rb") as f:
+                    self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+        pixels = rgb.permute(2, 0, 1).unsqueeze(0).float() / 255
+        model = export_torchvision.build("resnet18")
+        got = {}
+        model.layer1[0].conv1.register_forward_hook(lambda m, a, o: got.setdefault("conv", o.clone()))
+        with torch.no_grad():
+            logits = model(export_torchvision.normalize(pixels))
+        probs = torch.softmax(logits[0], 0)
+        top = probs.topk(5)
+        self.assertEqual([t["index"] for t in doc["top"]], top.indices.tolist())
+        for t, p in zip(doc["top"], top.values.tolist()):
+            self.assertAlmostEqual(t["prob"], p, delta=1e-5)
+            self.assertEqual(t["label"], str(t["index"]))
+        conv = got["conv"][0].flatten(1)
+        layer = doc["layers"][0]
+        self.assertEqual(layer["shape"], [64, 28, 28])
+        for ours, ref in zip(layer["channel_mean"], conv.mean(1).tolist()):
+            self.assertAlmostEqual(ours, ref, delta=1e-4)
+        for ours, ref in zip(layer["channel_max"], conv.max(1).values.tolist()):
+            self.assertAlmostEqual(ours, ref, delta=1e-4)
+        fc = doc["layers"][1]
+        self.assertEqual(fc["shape"], [1000])
+        for ours, ref in zip(fc["channel_mean"][:50], logits[0][:50].tolist()):
+            self.assertAlmostEqual(ours, ref, delta=1e-4)
+
+
+class BadInput(unittest.TestCase):
+    def assertFails(self, args, message):
+        code, out, err = run(*args)
+        self.assertNotEqual(code, 0)
+        self.assertEqual(out, "")
+        self.assertEqual(err.strip().splitlines()[-1], message)
+        self.assertNotIn("frame #", err)
+
+    def test_missing_model(self):
+        self.assertFails(["layers", "/no/such.pt"], "convscope layers: model file not found: /no/such.pt")
+
+    def test_state_dict(self):
+        path = f"{FIXTURES}/bad/state_dict.pt"
+        code, out, err = run("summary", path)
+        self.assertEqual(code, 1)
+        self.assertIn("was written by torch.save(), not torch.jit.save()", err)
+
+    def test_missing_image(self):
+        self.assertFails(["activations", f"{FIXTURES}/squeezenet1_0_traced.pt", "/no/img.png", "--layer", "features.0"],
+                         "convscope activations: image not found: /no/img.png")
+
+    def test_broken_image(self):
+        self.assertFails(["activations", f"{FIXTURES}/squeezenet1_0_traced.pt", f"{FIXTURES}/bad/notes.txt",
+                          "--layer", "features.0"],
+                         f"convscope activations: cannot decode image {FIXTURES}/bad/notes.txt "
+                         "(not an image, or a format OpenCV cannot read)")
+
+    def test_unknown_layer(self):
+        self.assertFails(["activations", f"{FIXTURES}/squeezenet1_0_traced.pt", f"{FIXTURES}/bad/notes.txt",
+                          "--layer", "classifier.7"],
+                         "convscope activations: no layer named 'classifier.7' (run `convscope layers` for the list)")
+
+    def test_bad_input_shape(self):
+        self.assertFails(["layers", f"{FIXTURES}/squeezenet1_0_traced.pt", "--input", "3,abc"],
+                         "convscope layers: bad input shape '3,abc': expected C,H,W such as 3,224,224")
+
+    def test_unknown_option(self):
+        self.assertFails(["layers", f"{FIXTURES}/squeezenet1_0_traced.pt", "--frobnicate"],
+                         "convscope layers: Unknown option 'frobnicate'.")
+
+    def test_usage(self):
+        code, out, err = run("--help")
+        self.assertEqual(code, 0)
+        self.assertIn("summary", out)
+
+
+if __name__ == "__main__":
+    CONVSCOPE, FIXTURES = sys.argv[1], sys.argv[2]
+    torch.set_num_threads(2)
+    unittest.main(argv=[sys.argv[0], "-v"])

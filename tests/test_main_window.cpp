@@ -1,0 +1,76 @@
+// The real window, offscreen: open a model, see its layers and summary; a
+// broken file gets a message and the window keeps working.
+
+#include "app/main_window.h"
+
+#include <QAbstractItemModel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTreeView>
+#include <QtTest>
+
+using namespace convscope;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void opensModelAndFillsViews();
+    void badModelShowsMessageAndKeepsRunning();
+};
+
+static const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
+
+void TestMainWindow::opensModelAndFillsViews()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(kFixtures + QStringLiteral("/resnet18_traced.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QCOMPARE(loaded.first().first().toString(), QStringLiteral("resnet18"));
+    QCOMPARE(window.windowTitle(), QStringLiteral("resnet18 — ConvScope"));
+
+    auto* layers = window.findChild<QTreeView*>(QStringLiteral("layerView"));
+    QVERIFY(layers);
+    QCOMPARE(layers->model()->rowCount(), 69);
+    QCOMPARE(layers->model()->index(0, 0).data().toString(), QStringLiteral("conv1"));
+    QCOMPARE(layers->model()->index(0, 2).data().toString(), QStringLiteral("64×56×56"));
+
+    // The search box filters the list.
+    auto* search = layers->parentWidget()->findChild<QLineEdit*>();
+    QVERIFY(search);
+    search->setText(QStringLiteral("layer4.1"));
+    QCOMPARE(layers->model()->rowCount(), 7);
+    search->clear();
+
+    auto* summary = window.findChild<QTableView*>();
+    QVERIFY(summary);
+    QCOMPARE(summary->model()->rowCount(), 70); // 69 layers + total
+}
+
+void TestMainWindow::badModelShowsMessageAndKeepsRunning()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy failed(&window, &MainWindow::loadFailed);
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    const QString bad = kFixtures + QStringLiteral("/bad/state_dict.pt");
+    window.openModel(bad);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
+    QVERIFY(failed.first().first().toString().contains(QStringLiteral("was written by torch.save(), not torch.jit.save()")));
+    auto* box = window.findChild<QMessageBox*>(QStringLiteral("loadError"));
+    QVERIFY(box);
+    QVERIFY(box->isVisible());
+    QVERIFY(box->text().startsWith(bad));
+    box->accept();
+
+    // Still usable: the next model opens.
+    window.openModel(kFixtures + QStringLiteral("/squeezenet1_0_scripted.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QCOMPARE(window.modelName(), QStringLiteral("squeezenet1_0"));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
