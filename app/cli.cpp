@@ -155,12 +155,12 @@ int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
             row["op"] = r.op;
             row["shape"] = r.shape;
             row["memory_bytes"] = r.memoryBytes;
-            row["params"] = r.params;
-            row["flops"] = r.flops;
-            row["kernel"] = r.kernel.empty() ? Json(nullptr) : Json(r.kernel);
-            row["stride"] = r.stride.empty() ? Json(nullptr) : Json(r.stride);
-            row["padding"] = r.padding.empty() ? Json(nullptr) : Json(r.padding);
-            row["groups"] = r.groups;
+            row["params"] = r.geometry.params;
+            row["flops"] = r.geometry.flops;
+            row["kernel"] = r.geometry.kernel.empty() ? Json(nullptr) : Json(r.geometry.kernel);
+            row["stride"] = r.geometry.stride.empty() ? Json(nullptr) : Json(r.geometry.stride);
+            row["padding"] = r.geometry.padding.empty() ? Json(nullptr) : Json(r.geometry.padding);
+            row["groups"] = r.geometry.groups;
             row["rf"] = r.hasField ? Json(std::vector<double>{r.rf[0], r.rf[1]}) : Json(nullptr);
             row["jump"] = r.hasField ? Json(std::vector<double>{r.jump[0], r.jump[1]}) : Json(nullptr);
             out["layers"].push_back(row);
@@ -180,9 +180,9 @@ int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
     std::cout << pad("name", width) << pad("op", 20) << pad("shape", 14) << pad("memory", 10) << pad("params", 10)
               << pad("flops", 10) << pad("k/s/p", 12) << pad("rf", 8) << "jump\n";
     for (const auto& r : summary.rows) {
-        std::string ksp = r.kernel.empty() ? "" : dimsText(r.kernel) + "/" + dimsText(r.stride) + "/" + dimsText(r.padding);
+        std::string ksp = r.geometry.kernel.empty() ? "" : dimsText(r.geometry.kernel) + "/" + dimsText(r.geometry.stride) + "/" + dimsText(r.geometry.padding);
         std::cout << pad(r.name, width) << pad(r.op, 20) << pad(dimsText(r.shape), 14) << pad(human(r.memoryBytes) + "B", 10)
-                  << pad(human(r.params), 10) << pad(human(r.flops), 10) << pad(ksp, 12) << pad(fieldText(r, false), 8)
+                  << pad(human(r.geometry.params), 10) << pad(human(r.geometry.flops), 10) << pad(ksp, 12) << pad(fieldText(r, false), 8)
                   << fieldText(r, true) << '\n';
     }
     std::cout << pad("total", width) << pad("", 20) << pad("", 14) << pad(human(summary.totalMemoryBytes) + "B", 10)

@@ -16,6 +16,7 @@ void describe()
 
 int main(int argc, char** argv)
 {
+    convscope::tuneAllocator();
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);

@@ -1,6 +1,7 @@
 #include "app/main_window.h"
 
 #include "app/model_loader.h"
+#include "app/model_settings_dialog.h"
 #include "core/model.h"
 #include "core/model_summary.h"
 #include "widgets/layer_list_model.h"
@@ -42,6 +43,9 @@ struct MainWindow::Private {
     QLabel* modelLabel = nullptr;
     QLabel* deviceLabel = nullptr;
     QString pendingPath;
+    QString device = QStringLiteral("auto");
+    ModelMetadata overrides; // what the user set in Model Settings, for this file
+    QAction* settingsAction = nullptr;
 };
 
 MainWindow::MainWindow(QWidget* parent)
@@ -136,6 +140,9 @@ void MainWindow::createActions()
         if (!path.isEmpty())
             openModel(path);
     });
+    d->settingsAction = file->addAction(tr("Model &Settings…"));
+    d->settingsAction->setEnabled(false);
+    connect(d->settingsAction, &QAction::triggered, this, &MainWindow::editModelSettings);
     QAction* copyCsv = file->addAction(tr("Copy Summary as &CSV"));
     connect(copyCsv, &QAction::triggered, this, &MainWindow::copySummaryCsv);
     file->addSeparator();
@@ -160,8 +167,30 @@ void MainWindow::createActions()
 void MainWindow::openModel(const QString& path)
 {
     d->pendingPath = path;
+    d->overrides = {};
     statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
-    d->loader->load(path);
+    d->loader->load(path, d->device);
+}
+
+void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& device)
+{
+    if (!d->model)
+        return;
+    d->overrides.overrideWith(overrides);
+    d->device = device;
+    const QString path = QString::fromStdString(d->model->info().path);
+    statusBar()->showMessage(tr("Reloading %1…").arg(QFileInfo(path).fileName()));
+    d->loader->load(path, d->device, d->overrides);
+}
+
+void MainWindow::editModelSettings()
+{
+    if (!d->model)
+        return;
+    const ModelInfo& info = d->model->info();
+    ModelSettingsDialog dialog({info.input, info.mean, info.std, info.name, d->device}, this);
+    if (dialog.exec() == QDialog::Accepted)
+        reloadWith(dialog.overrides(), dialog.device());
 }
 
 QString MainWindow::modelName() const
@@ -189,6 +218,7 @@ void MainWindow::onLoaded()
                                        QString::number(static_cast<double>(s.totalMemoryBytes) / (1 << 20), 'f', 1),
                                        QString::fromStdString(info.metadataSource).toHtmlEscaped(), notes));
     setWindowTitle(QStringLiteral("%1 — ConvScope").arg(QString::fromStdString(info.name)));
+    d->settingsAction->setEnabled(true);
     d->modelLabel->setText(QString::fromStdString(info.name));
     d->deviceLabel->setText(QString::fromStdString(d->model->device().str()).toUpper());
     statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(QString::fromStdString(info.path)).fileName()), 5000);

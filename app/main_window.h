@@ -6,6 +6,8 @@
 
 namespace convscope {
 
+struct ModelMetadata;
+
 // The application window: a layer dock, one tab per visualization, and a
 // status bar. Models load off the GUI thread.
 class MainWindow final : public QMainWindow {
@@ -16,6 +18,8 @@ public:
     ~MainWindow() override;
 
     void openModel(const QString& path);
+    // Reloads the current model with these metadata overrides added.
+    void reloadWith(const ModelMetadata& overrides, const QString& device);
     QString modelName() const;
 
 Q_SIGNALS:
@@ -32,6 +36,7 @@ private:
     void onLoaded();
     void onFailed(const QString& path, const QString& message);
     void copySummaryCsv();
+    void editModelSettings();
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -47,7 +47,7 @@ const ModelSummary& ModelLoader::summary() const
     return d->summary;
 }
 
-void ModelLoader::load(const QString& path, const QString& device)
+void ModelLoader::load(const QString& path, const QString& device, const ModelMetadata& overrides)
 {
     const int generation = ++d->generation;
     ++d->running;
@@ -68,11 +68,12 @@ void ModelLoader::load(const QString& path, const QString& device)
         d->summary = std::move(result.summary);
         Q_EMIT loaded(path);
     });
-    watcher->setFuture(QtConcurrent::run([file, deviceName] {
+    watcher->setFuture(QtConcurrent::run([file, deviceName, overrides] {
         LoadResult result;
         try {
             LoadOptions options;
             options.device = deviceName;
+            options.overrides = overrides;
             result.model = Model::load(file, options);
             result.summary = summarize(*result.model);
         } catch (const Error& e) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/model_metadata.h"
+
 #include <QObject>
 #include <QString>
 
@@ -20,7 +22,7 @@ public:
     ~ModelLoader() override;
 
     // A load still running is superseded: its result is dropped when it ends.
-    void load(const QString& path, const QString& device = QStringLiteral("auto"));
+    void load(const QString& path, const QString& device = QStringLiteral("auto"), const ModelMetadata& overrides = {});
     bool busy() const;
 
     // Valid after loaded(), until the next load.

@@ -45,17 +45,23 @@ std::vector<double> interleavedMedians(int runs, const std::vector<std::function
 int main(int argc, char** argv)
 {
     int threads = 0, batch = 1, runs = 21;
+    bool plainMalloc = false;
     std::vector<std::string> models;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = std::atoi(argv[++i]);
         else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc)
             batch = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--plain-malloc"))
+            plainMalloc = true;
         else if (!std::strcmp(argv[i], "--runs") && i + 1 < argc)
             runs = std::atoi(argv[++i]);
         else
             models.push_back(argv[i]);
     }
+    // Same allocator settings as the app (see tuneAllocator); --plain-malloc to compare.
+    if (!plainMalloc)
+        tuneAllocator();
     setThreads(threads);
     std::printf("%-28s %6s %6s %10s %12s %12s %8s\n", "model", "layers", "batch", "plain ms", "our graph ms",
                 "all taps ms", "ratio");

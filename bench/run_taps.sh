@@ -15,4 +15,6 @@ echo "# ConvScope: plain module.forward vs one pass capturing every listed layer
 "$build/bench/bench_taps" --threads "$threads" --batch "$batch" "${models[@]}" 2>/dev/null
 echo
 echo "# PyTorch eager: plain forward vs forward hooks on every module (threads=$threads)"
+# The same glibc malloc settings ConvScope makes at start-up (core/device.cpp).
+MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=67108864 \
 /usr/bin/python3 "$root/bench/bench_taps.py" --threads "$threads" --batch "$batch" "${archs[@]}"

@@ -7,6 +7,10 @@
 
 #include <thread>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace convscope {
 
 bool cudaAvailable()
@@ -40,6 +44,15 @@ void setThreads(int threads)
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     at::set_num_threads(threads);
+}
+
+void tuneAllocator()
+{
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20); // blocks below 32 MiB come from the reusable heap
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // return freed memory to the kernel only past 1 GiB
+    mallopt(M_TOP_PAD, 64 << 20);
+#endif
 }
 
 } // namespace convscope

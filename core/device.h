@@ -13,4 +13,10 @@ bool cudaAvailable();
 // Intra-op threads: Debian's torch starts with one; we default to every core.
 void setThreads(int threads);
 
+// CPU tensors come from malloc. glibc hands large blocks back to the kernel
+// on free, so a pass that keeps many activations alive (capturing every
+// layer) page-faults all of them in again on the next pass. This keeps freed
+// memory, up to 1 GiB, for reuse. Call once at start-up.
+void tuneAllocator();
+
 } // namespace convscope

@@ -269,14 +269,7 @@ void LayerGraph::analyze(const torch::Tensor& input)
         const Value* value = d->values[d->layerValue[i]];
         auto shape = shapes.at(value);
         info.shape.assign(shape.begin() + (shape.empty() ? 0 : 1), shape.end());
-        const auto& g = geometry.at(d->layerNode[i]);
-        info.kernel = g.kernel;
-        info.stride = g.stride;
-        info.padding = g.padding;
-        info.dilation = g.dilation;
-        info.groups = g.groups;
-        info.params = g.params;
-        info.flops = g.flops;
+        info.geometry = geometry.at(d->layerNode[i]);
         auto field = geometry.fields.find(value);
         info.hasField = field != geometry.fields.end();
         if (info.hasField)

@@ -18,6 +18,14 @@ struct AxisField {
     double start = 0.5;
 };
 
+// What an op costs and how it slides over its input, for one image.
+struct OpGeometry {
+    std::vector<int64_t> kernel, stride, padding, dilation; // empty where the op has none
+    int64_t groups = 1;
+    int64_t params = 0; // parameters read by this op (weights + bias)
+    int64_t flops = 0;  // multiply-adds
+};
+
 // One value a person would want to look at: the output of a module call
 // (named by its module path, "layer1.0.conv1"; a second call of the same
 // module is "layer1.0.relu#2") or of a functional op inside a composite
@@ -30,10 +38,7 @@ struct LayerInfo {
 
     // Filled by LayerGraph::analyze (for one image, batch dimension dropped).
     std::vector<int64_t> shape;
-    std::vector<int64_t> kernel, stride, padding, dilation; // empty where the op has none
-    int64_t groups = 1;
-    int64_t params = 0; // parameters read by this op (weights + bias)
-    int64_t flops = 0;  // multiply-adds
+    OpGeometry geometry;
     bool hasField = false;
     std::array<AxisField, 2> field{}; // [H, W]
 };

@@ -25,13 +25,6 @@ torch::Tensor parameterTensor(const torch::jit::Value* value, const torch::jit::
 bool isTransposedConv(const torch::jit::Node* node);
 int64_t convGroups(const torch::jit::Node* node);
 
-struct OpGeometry {
-    std::vector<int64_t> kernel, stride, padding, dilation;
-    int64_t groups = 1;
-    int64_t params = 0;
-    int64_t flops = 0;
-};
-
 struct GraphGeometry {
     std::unordered_map<const torch::jit::Node*, OpGeometry> ops;
     std::unordered_map<const torch::jit::Value*, std::array<AxisField, 2>> fields;

@@ -321,37 +321,31 @@ torch::Tensor Model::normalize(const torch::Tensor& pixels) const
     return (prepare(pixels) - m_mean) / m_std;
 }
 
-torch::Tensor Model::logits(const torch::Tensor& pixels)
+template <typename Fn>
+auto Model::timed(Fn&& forward) -> decltype(forward())
 {
-    WarningCollector quiet; // already reported by load()
+    WarningCollector quiet; // the model's warnings were reported once by load()
     WarningGuard guard(&quiet);
     auto start = std::chrono::steady_clock::now();
-    torch::Tensor out;
     try {
-        out = logitsOf(m_module.forward({normalize(pixels)}));
+        auto result = forward();
+        m_lastForwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        return result;
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
         throw Error("forward() failed: " + torchMessage(e));
     }
-    m_lastForwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    return out;
+}
+
+torch::Tensor Model::logits(const torch::Tensor& pixels)
+{
+    return timed([&] { return logitsOf(m_module.forward({normalize(pixels)})); });
 }
 
 Model::Capture Model::capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits)
 {
-    WarningCollector quiet; // already reported by load()
-    WarningGuard guard(&quiet);
-    auto start = std::chrono::steady_clock::now();
-    LayerGraph::Run run;
-    try {
-        run = m_graph->run(normalize(pixels), layers, withLogits);
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw Error("forward() failed: " + torchMessage(e));
-    }
-    m_lastForwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    LayerGraph::Run run = timed([&] { return m_graph->run(normalize(pixels), layers, withLogits); });
     Capture capture;
     if (withLogits)
         capture.logits = logitsOf(run.result);

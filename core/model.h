@@ -67,6 +67,10 @@ private:
     Model() = default;
     void resolveMetadata(const ModelMetadata& metadata);
     void checkForward();
+    // Runs `forward`, timing it, quieting the model's warnings and turning
+    // LibTorch exceptions into Error.
+    template <typename Fn>
+    auto timed(Fn&& forward) -> decltype(forward());
 
     ModelInfo m_info;
     c10::Device m_device{c10::kCPU};

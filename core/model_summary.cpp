@@ -29,20 +29,15 @@ ModelSummary summarize(const Model& model)
         for (int64_t d : layer.shape)
             elements *= d;
         row.memoryBytes = elements * 4;
-        row.params = layer.params;
-        row.flops = layer.flops;
-        row.kernel = layer.kernel;
-        row.stride = layer.stride;
-        row.padding = layer.padding;
-        row.groups = layer.groups;
+        row.geometry = layer.geometry;
         row.hasField = layer.hasField;
         for (size_t a = 0; a < 2; ++a) {
             row.rf[a] = layer.field[a].size;
             row.jump[a] = layer.field[a].jump;
         }
         summary.totalMemoryBytes += row.memoryBytes;
-        summary.totalParams += row.params;
-        summary.totalFlops += row.flops;
+        summary.totalParams += row.geometry.params;
+        summary.totalFlops += row.geometry.flops;
         summary.rows.push_back(std::move(row));
     }
     return summary;
@@ -75,9 +70,10 @@ std::string summaryCsv(const ModelSummary& summary)
     std::ostringstream out;
     out << "name,op,shape,memory_bytes,params,flops,kernel,stride,padding,groups,rf,jump\n";
     for (const auto& r : summary.rows) {
-        out << csvField(r.name) << ',' << r.op << ',' << dimsText(r.shape) << ',' << r.memoryBytes << ',' << r.params
-            << ',' << r.flops << ',' << dimsText(r.kernel) << ',' << dimsText(r.stride) << ',' << dimsText(r.padding) << ','
-            << r.groups << ',';
+        const OpGeometry& g = r.geometry;
+        out << csvField(r.name) << ',' << r.op << ',' << dimsText(r.shape) << ',' << r.memoryBytes << ',' << g.params
+            << ',' << g.flops << ',' << dimsText(g.kernel) << ',' << dimsText(g.stride) << ',' << dimsText(g.padding) << ','
+            << g.groups << ',';
         if (r.hasField)
             out << number(r.rf[0]) << 'x' << number(r.rf[1]) << ',' << number(r.jump[0]) << 'x' << number(r.jump[1]);
         else

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/layer_info.h"
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -15,10 +17,7 @@ struct SummaryRow {
     std::string op;
     std::vector<int64_t> shape;  // without the batch dimension
     int64_t memoryBytes = 0;     // output elements x 4
-    int64_t params = 0;          // weights + bias read by this layer
-    int64_t flops = 0;           // multiply-adds
-    std::vector<int64_t> kernel, stride, padding;
-    int64_t groups = 1;
+    OpGeometry geometry;         // kernel, stride, padding, params, multiply-adds
     bool hasField = false;
     std::array<double, 2> rf{}, jump{}; // receptive field size and effective stride, [H, W]
 };

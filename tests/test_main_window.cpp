@@ -2,6 +2,7 @@
 // broken file gets a message and the window keeps working.
 
 #include "app/main_window.h"
+#include "core/model_metadata.h"
 
 #include <QAbstractItemModel>
 #include <QLineEdit>
@@ -18,6 +19,7 @@ class TestMainWindow : public QObject {
 private Q_SLOTS:
     void opensModelAndFillsViews();
     void badModelShowsMessageAndKeepsRunning();
+    void settingsOverrideTheMetadata();
 };
 
 static const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
@@ -70,6 +72,36 @@ void TestMainWindow::badModelShowsMessageAndKeepsRunning()
     window.openModel(kFixtures + QStringLiteral("/squeezenet1_0_scripted.pt"));
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
     QCOMPARE(window.modelName(), QStringLiteral("squeezenet1_0"));
+}
+
+void TestMainWindow::settingsOverrideTheMetadata()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(kFixtures + QStringLiteral("/alexnet_scripted.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    auto* layers = window.findChild<QTreeView*>(QStringLiteral("layerView"));
+    QCOMPARE(layers->model()->index(0, 2).data().toString(), QStringLiteral("64×27×27"));
+
+    // AlexNet at 227x227, as in the paper: (227 + 4 - 11) / 4 + 1 = 56.
+    ModelMetadata overrides;
+    overrides.input = std::array<int64_t, 3>{3, 227, 227};
+    overrides.name = "AlexNet at 227";
+    window.reloadWith(overrides, QStringLiteral("cpu"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
+    QCOMPARE(window.modelName(), QStringLiteral("AlexNet at 227"));
+    QCOMPARE(layers->model()->index(0, 2).data().toString(), QStringLiteral("64×56×56"));
+
+    // A bad override is reported, and the previous model stays.
+    ModelMetadata wrong;
+    wrong.input = std::array<int64_t, 3>{1, 227, 227};
+    QSignalSpy failed(&window, &MainWindow::loadFailed);
+    window.reloadWith(wrong, QStringLiteral("cpu"));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 60000);
+    // The embedded mean has three values; one channel cannot take them.
+    QCOMPARE(failed.first().first().toString(), QStringLiteral("mean has 3 values but the model takes 1 channel(s)"));
+    QCOMPARE(window.modelName(), QStringLiteral("AlexNet at 227"));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -46,34 +46,34 @@ TEST(Summary, TinyNetByHand)
     const auto& conv1 = row(s, "conv1");
     EXPECT_EQ(conv1.shape, (std::vector<int64_t>{4, 12, 12}));
     EXPECT_EQ(conv1.memoryBytes, 576 * 4);
-    EXPECT_EQ(conv1.params, 40);
-    EXPECT_EQ(conv1.flops, 576 * 9);
-    EXPECT_EQ(conv1.kernel, (std::vector<int64_t>{3, 3}));
-    EXPECT_EQ(conv1.stride, (std::vector<int64_t>{1, 1}));
-    EXPECT_EQ(conv1.padding, (std::vector<int64_t>{1, 1}));
+    EXPECT_EQ(conv1.geometry.params, 40);
+    EXPECT_EQ(conv1.geometry.flops, 576 * 9);
+    EXPECT_EQ(conv1.geometry.kernel, (std::vector<int64_t>{3, 3}));
+    EXPECT_EQ(conv1.geometry.stride, (std::vector<int64_t>{1, 1}));
+    EXPECT_EQ(conv1.geometry.padding, (std::vector<int64_t>{1, 1}));
     expectField(conv1, 3, 1);
     // relu: elementwise, free.
-    EXPECT_EQ(row(s, "relu").flops, 0);
+    EXPECT_EQ(row(s, "relu").geometry.flops, 0);
     expectField(row(s, "relu"), 3, 1);
     // pool 2/2: 144 outputs x 4 taps; rf 3 + (2-1)*1 = 4, jump 2.
     const auto& pool = row(s, "pool");
     EXPECT_EQ(pool.shape, (std::vector<int64_t>{4, 6, 6}));
-    EXPECT_EQ(pool.flops, 144 * 4);
+    EXPECT_EQ(pool.geometry.flops, 144 * 4);
     expectField(pool, 4, 2);
     // conv2 k3 s2 on 6x6: 2x2 out; 8*4*9 + 8 params; 32 outputs x 36 MACs;
     // rf 4 + (3-1)*2 = 8, jump 4.
     const auto& conv2 = row(s, "conv2");
     EXPECT_EQ(conv2.shape, (std::vector<int64_t>{8, 2, 2}));
-    EXPECT_EQ(conv2.params, 296);
-    EXPECT_EQ(conv2.flops, 32 * 36);
+    EXPECT_EQ(conv2.geometry.params, 296);
+    EXPECT_EQ(conv2.geometry.flops, 32 * 36);
     expectField(conv2, 8, 4);
     // flatten sees the whole 2x2 map: rf 8 + (2-1)*4 = 12.
     EXPECT_EQ(row(s, "flatten").shape, (std::vector<int64_t>{32}));
     expectField(row(s, "flatten"), 12, 8);
     // fc: 32*10 + 10 params, 320 MACs.
     const auto& fc = row(s, "fc");
-    EXPECT_EQ(fc.params, 330);
-    EXPECT_EQ(fc.flops, 320);
+    EXPECT_EQ(fc.geometry.params, 330);
+    EXPECT_EQ(fc.geometry.flops, 320);
     EXPECT_EQ(fc.memoryBytes, 40);
 
     EXPECT_EQ(s.totalParams, 666);
@@ -97,22 +97,22 @@ TEST_P(ResNet18Summary, ByHand)
 
     const auto& conv1 = row(s, "conv1");
     EXPECT_EQ(conv1.shape, (std::vector<int64_t>{64, 112, 112}));
-    EXPECT_EQ(conv1.params, 64 * 3 * 7 * 7);
-    EXPECT_EQ(conv1.flops, 112LL * 112 * 64 * 3 * 49);
+    EXPECT_EQ(conv1.geometry.params, 64 * 3 * 7 * 7);
+    EXPECT_EQ(conv1.geometry.flops, 112LL * 112 * 64 * 3 * 49);
     expectField(conv1, 7, 2);
-    EXPECT_EQ(row(s, "bn1").params, 128);
-    EXPECT_EQ(row(s, "maxpool").flops, 64LL * 56 * 56 * 9);
+    EXPECT_EQ(row(s, "bn1").geometry.params, 128);
+    EXPECT_EQ(row(s, "maxpool").geometry.flops, 64LL * 56 * 56 * 9);
     expectField(row(s, "maxpool"), 11, 4);
-    EXPECT_EQ(row(s, "layer1.0.conv1").flops, 56LL * 56 * 64 * 64 * 9);
+    EXPECT_EQ(row(s, "layer1.0.conv1").geometry.flops, 56LL * 56 * 64 * 64 * 9);
     expectField(row(s, "layer1.0.conv1"), 19, 4);
     const auto& down = row(s, "layer2.0.downsample.0");
-    EXPECT_EQ(down.flops, 28LL * 28 * 128 * 64);
-    EXPECT_EQ(down.kernel, (std::vector<int64_t>{1, 1}));
-    EXPECT_EQ(down.stride, (std::vector<int64_t>{2, 2}));
+    EXPECT_EQ(down.geometry.flops, 28LL * 28 * 128 * 64);
+    EXPECT_EQ(down.geometry.kernel, (std::vector<int64_t>{1, 1}));
+    EXPECT_EQ(down.geometry.stride, (std::vector<int64_t>{2, 2}));
     expectField(row(s, "layer4.1.relu#2"), 435, 32);
-    EXPECT_EQ(row(s, "avgpool").flops, 512 * 49);
-    EXPECT_EQ(row(s, "fc").params, 513000);
-    EXPECT_EQ(row(s, "fc").flops, 512000);
+    EXPECT_EQ(row(s, "avgpool").geometry.flops, 512 * 49);
+    EXPECT_EQ(row(s, "fc").geometry.params, 513000);
+    EXPECT_EQ(row(s, "fc").geometry.flops, 512000);
 
     // Total MACs: every convolution by (output side, C_in, C_out, kernel).
     struct Conv {
@@ -139,6 +139,6 @@ TEST(Summary, AlexNetAt227)
     const ModelSummary s = summarize(*model);
     // torchvision's AlexNet: conv 11/4 pad 2 -> (227 + 4 - 11) / 4 + 1 = 56.
     EXPECT_EQ(row(s, "features.0").shape, (std::vector<int64_t>{64, 56, 56}));
-    EXPECT_EQ(row(s, "features.0").flops, 56LL * 56 * 64 * 3 * 121);
+    EXPECT_EQ(row(s, "features.0").geometry.flops, 56LL * 56 * 64 * 3 * 121);
     EXPECT_EQ(s.totalParams, 61100840);
 }

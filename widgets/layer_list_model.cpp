@@ -57,12 +57,12 @@ QVariant LayerListModel::data(const QModelIndex& index, int role) const
         case Name: return QString::fromStdString(layer.name);
         case Op: return QString::fromStdString(layer.op);
         case Shape: return shapeString(layer.shape);
-        case Params: return layer.params ? countString(layer.params) : QString();
+        case Params: return layer.geometry.params ? countString(layer.geometry.params) : QString();
         }
         break;
     case SortRole:
         if (index.column() == Params)
-            return QVariant::fromValue<qint64>(layer.params);
+            return QVariant::fromValue<qint64>(layer.geometry.params);
         if (index.column() == Name)
             return index.row();
         return data(index, Qt::DisplayRole);

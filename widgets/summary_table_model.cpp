@@ -83,11 +83,11 @@ QVariant SummaryTableModel::data(const QModelIndex& index, int role) const
         case Op: return QString::fromStdString(r.op);
         case Shape: return dims(r.shape);
         case Memory: return bytes(r.memoryBytes);
-        case Params: return r.params ? countString(r.params) : QString();
-        case Flops: return r.flops ? countString(r.flops) : QString();
-        case Kernel: return dims(r.kernel);
-        case Stride: return dims(r.stride);
-        case Padding: return dims(r.padding);
+        case Params: return r.geometry.params ? countString(r.geometry.params) : QString();
+        case Flops: return r.geometry.flops ? countString(r.geometry.flops) : QString();
+        case Kernel: return dims(r.geometry.kernel);
+        case Stride: return dims(r.geometry.stride);
+        case Padding: return dims(r.geometry.padding);
         case Field: return r.hasField ? field(r.rf) : QString();
         case Jump: return r.hasField ? field(r.jump) : QString();
         }
@@ -95,14 +95,14 @@ QVariant SummaryTableModel::data(const QModelIndex& index, int role) const
         switch (index.column()) {
         case Name: return index.row();
         case Memory: return QVariant::fromValue<qint64>(r.memoryBytes);
-        case Params: return QVariant::fromValue<qint64>(r.params);
-        case Flops: return QVariant::fromValue<qint64>(r.flops);
+        case Params: return QVariant::fromValue<qint64>(r.geometry.params);
+        case Flops: return QVariant::fromValue<qint64>(r.geometry.flops);
         case Field: return r.rf[0];
         case Jump: return r.jump[0];
         default: return data(index, Qt::DisplayRole);
         }
     } else if (role == Qt::ToolTipRole && index.column() == Flops) {
-        return tr("%L1 multiply-adds").arg(r.flops);
+        return tr("%L1 multiply-adds").arg(r.geometry.flops);
     } else if (role == Qt::TextAlignmentRole && index.column() >= Memory && index.column() <= Flops) {
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);
     }
