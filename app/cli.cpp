@@ -1,6 +1,10 @@
 #include "app/cli.h"
 
+#include "app/cli_common.h"
 #include "app/cli_options.h"
+#include "app/defaults.h"
+#include "core/dataset.h"
+#include "io/datasets.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -20,6 +24,27 @@
 namespace convscope {
 
 using Json = nlohmann::ordered_json;
+
+QStringList cli::parse(QCommandLineParser& parser, const QStringList& arguments, int min, int max, const char* usage)
+{
+    parser.addHelpOption();
+    if (!parser.parse(arguments))
+        throw Error(parser.errorText().toStdString());
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::cout << parser.helpText().toStdString();
+        throw HelpShown();
+    }
+    QStringList args = parser.positionalArguments();
+    args.removeFirst(); // the subcommand
+    if (args.size() < min || args.size() > max)
+        throw Error(std::string("usage: convscope ") + usage);
+    return args;
+}
+
+std::string cli::pad(const std::string& s, size_t width)
+{
+    return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+}
 
 namespace {
 
@@ -49,33 +74,21 @@ std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QStri
     return model;
 }
 
-QStringList parse(QCommandLineParser& parser, const QStringList& arguments, int positional, const char* usage)
-{
-    parser.addHelpOption();
-    if (!parser.parse(arguments))
-        throw Error(parser.errorText().toStdString());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::cout << parser.helpText().toStdString();
-        throw 0; // handled by the caller as "exit 0"
-    }
-    QStringList args = parser.positionalArguments();
-    args.removeFirst(); // the subcommand
-    if (args.size() != positional)
-        throw Error(std::string("usage: convscope ") + usage);
-    return args;
-}
+using cli::pad;
+using cli::parse;
 
-std::string pad(const std::string& s, size_t width)
+// MODEL, or the default model when the command was given none.
+QString modelArgument(const QStringList& args)
 {
-    return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+    return args.isEmpty() ? defaultModelPath() : args[0];
 }
 
 int layersCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
     addModelOptions(parser);
     parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
-    const QStringList args = parse(parser, arguments, 1, "layers MODEL [--input C,H,W] [--json]");
-    auto model = loadFromArguments(parser, args[0]);
+    const QStringList args = parse(parser, arguments, 0, 1, "layers [MODEL] [--input C,H,W] [--json]");
+    auto model = loadFromArguments(parser, modelArgument(args));
     if (parser.isSet(QStringLiteral("json"))) {
         Json out;
         out["model"] = model->info().name;
@@ -135,10 +148,10 @@ int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
     addModelOptions(parser);
     parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
     parser.addOption({QStringLiteral("csv"), QStringLiteral("Print CSV.")});
-    const QStringList args = parse(parser, arguments, 1, "summary MODEL [--input C,H,W] [--json|--csv]");
+    const QStringList args = parse(parser, arguments, 0, 1, "summary [MODEL] [--input C,H,W] [--json|--csv]");
     if (parser.isSet(QStringLiteral("json")) && parser.isSet(QStringLiteral("csv")))
         throw Error("give either --json or --csv");
-    auto model = loadFromArguments(parser, args[0]);
+    auto model = loadFromArguments(parser, modelArgument(args));
     const ModelSummary summary = summarize(*model);
     if (parser.isSet(QStringLiteral("csv"))) {
         std::cout << summaryCsv(summary);
@@ -232,18 +245,41 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("layer"), QStringLiteral("Layer to capture (repeatable)."), QStringLiteral("NAME")},
         {QStringLiteral("json"), QStringLiteral("Print JSON.")},
         {QStringLiteral("out"), QStringLiteral("Write each layer's channel maps as a grid PNG."), QStringLiteral("PNG")},
+        {QStringLiteral("data"), QStringLiteral("Take the input from this dataset's test split (default: digits)."),
+         QStringLiteral("DATASET"), defaultDatasetSpec()},
+        {QStringLiteral("index"), QStringLiteral("Which test image of --data (default 0)."), QStringLiteral("N"), QStringLiteral("0")},
     });
-    const QStringList args = parse(parser, arguments, 2,
-                                   "activations MODEL IMAGE --layer NAME [--layer NAME ...] [--json] [--out grid.png]");
+    QStringList args = parse(parser, arguments, 0, 2,
+                             "activations [MODEL] [IMAGE] --layer NAME [--layer NAME ...] [--data DATASET --index N] "
+                             "[--json] [--out grid.png]");
+    // One argument is the image if it looks like one (the default model then runs it).
+    if (args.size() == 1 && io::isImageFileName(args[0].toStdString()))
+        args.prepend(defaultModelPath());
     const QStringList names = parser.values(QStringLiteral("layer"));
     if (names.isEmpty())
         throw Error("give at least one --layer NAME (run `convscope layers MODEL` for the names)");
-    auto model = loadFromArguments(parser, args[0]);
+    auto model = loadFromArguments(parser, modelArgument(args));
     std::vector<int> layers;
     for (const auto& name : names)
         layers.push_back(model->layerIndex(name.toStdString()));
     const auto& in = model->info().input;
-    torch::Tensor pixels = io::readImage(args[1].toStdString(), in[0], in[1], in[2]);
+    torch::Tensor pixels;
+    std::string source;
+    if (args.size() == 2) {
+        source = args[1].toStdString();
+        pixels = io::readImage(source, in[0], in[1], in[2]);
+    } else {
+        // No image: a test image of the dataset, in the model's format.
+        bool ok = false;
+        const int64_t index = parser.value(QStringLiteral("index")).toLongLong(&ok);
+        auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
+        const Split split = splitDataset(*dataset);
+        if (!ok || index < 0 || index >= static_cast<int64_t>(split.test.size()))
+            throw Error("--index must lie between 0 and " + std::to_string(split.test.size() - 1));
+        const int64_t item = split.test[static_cast<size_t>(index)];
+        pixels = dataset->image(item).unsqueeze(0);
+        source = dataset->itemName(item);
+    }
     Model::Capture capture;
     {
         torch::NoGradGuard noGrad;
@@ -254,7 +290,7 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
     auto top = probs.topk(k);
     Json out;
     out["model"] = model->info().name;
-    out["image"] = args[1].toStdString();
+    out["image"] = source;
     out["top"] = Json::array();
     for (int64_t i = 0; i < k; ++i) {
         const int64_t index = std::get<1>(top)[i].item<int64_t>();
@@ -309,13 +345,14 @@ const std::vector<Command>& commands()
         {"layers", "List the layers a model's forward() runs, with op and output shape.", layersCommand},
         {"summary", "Per-layer memory, parameters, FLOPs and receptive field.", summaryCommand},
         {"activations", "Run an image and report (and draw) chosen layers' activations.", activationsCommand},
+        {"train", "Train a built-in architecture (lenet5, minivgg) on a labeled dataset.", cli::trainCommand},
     };
     return list;
 }
 
 void printUsage(std::ostream& out)
 {
-    out << "usage: convscope [MODEL [IMAGE]]          open the GUI\n"
+    out << "usage: convscope [MODEL [IMAGE]]          open the GUI (default: LeNet-5 on the digits)\n"
            "       convscope COMMAND [options] ...    run headless\n\ncommands:\n";
     for (const auto& c : commands())
         out << "  " << pad(c.name, 14) << c.summary << '\n';
@@ -353,8 +390,8 @@ int runCli(const QStringList& arguments)
         parser.addPositionalArgument(QString::fromUtf8(c.name), QString());
         try {
             return c.run(parser, arguments);
-        } catch (int code) {
-            return code;
+        } catch (const cli::HelpShown&) {
+            return 0;
         } catch (const Error& e) {
             std::cerr << "convscope " << c.name << ": " << e.what() << '\n';
             return 1;

@@ -1,4 +1,5 @@
 #include "app/cli.h"
+#include "app/defaults.h"
 #include "app/main_window.h"
 #include "core/device.h"
 
@@ -34,7 +35,14 @@ int main(int argc, char** argv)
     convscope::setThreads(0);
     convscope::MainWindow window;
     window.show();
-    if (arguments.size() > 1)
+    if (arguments.size() > 1) {
         window.openModel(arguments[1]);
+        if (arguments.size() > 2)
+            window.openImage(arguments[2]);
+    } else {
+        // The demo a teacher starts with: LeNet-5 on the digits, a test digit as input.
+        window.openModel(convscope::defaultModelPath());
+        window.openDataset(convscope::defaultDatasetSpec());
+    }
     return app.exec();
 }

@@ -2,8 +2,13 @@
 
 #include "app/model_loader.h"
 #include "app/model_settings_dialog.h"
+#include "core/dataset.h"
+#include "core/error.h"
 #include "core/model.h"
 #include "core/model_summary.h"
+#include "io/datasets.h"
+#include "io/image_io.h"
+#include "widgets/input_panel.h"
 #include "widgets/layer_list_model.h"
 #include "widgets/summary_table_model.h"
 
@@ -14,6 +19,8 @@
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -29,6 +36,26 @@
 #include <QVBoxLayout>
 
 namespace convscope {
+
+// The current input: pixels in the model's format, and where they came from.
+struct InputImage {
+    torch::Tensor pixels; // [C, H, W] in [0, 1]
+    QString caption;
+};
+
+namespace {
+QImage toImage(const torch::Tensor& pixels)
+{
+    torch::Tensor t = (pixels.detach().cpu().clamp(0, 1) * 255).round().to(torch::kUInt8);
+    const int h = static_cast<int>(t.size(1)), w = static_cast<int>(t.size(2));
+    if (t.size(0) == 3) {
+        t = t.permute({1, 2, 0}).contiguous();
+        return QImage(t.data_ptr<uint8_t>(), w, h, 3 * w, QImage::Format_RGB888).copy();
+    }
+    t = t[0].contiguous();
+    return QImage(t.data_ptr<uint8_t>(), w, h, w, QImage::Format_Grayscale8).copy();
+}
+} // namespace
 
 struct MainWindow::Private {
     ModelLoader* loader = nullptr;
@@ -46,6 +73,14 @@ struct MainWindow::Private {
     QString device = QStringLiteral("auto");
     ModelMetadata overrides; // what the user set in Model Settings, for this file
     QAction* settingsAction = nullptr;
+
+    InputPanel* input = nullptr;
+    QString datasetSpec;                 // opened once the model is loaded
+    std::shared_ptr<Dataset> dataset;
+    Split split;
+    int testIndex = 0;
+    InputImage current;
+    int predictionGeneration = 0;
 };
 
 MainWindow::MainWindow(QWidget* parent)
@@ -127,6 +162,161 @@ void MainWindow::createDocks()
     dock->setWidget(panel);
     dock->setMinimumWidth(440);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    auto* inputDock = new QDockWidget(tr("Input"), this);
+    inputDock->setObjectName(QStringLiteral("inputDock"));
+    d->input = new InputPanel;
+    inputDock->setWidget(d->input);
+    addDockWidget(Qt::RightDockWidgetArea, inputDock);
+    connect(d->input, &InputPanel::previousRequested, this, [this] { showTestImage(d->testIndex - 1); });
+    connect(d->input, &InputPanel::nextRequested, this, [this] { showTestImage(d->testIndex + 1); });
+}
+
+void MainWindow::openDataset(const QString& spec)
+{
+    d->datasetSpec = spec;
+    if (d->model)
+        loadPendingDataset();
+}
+
+void MainWindow::loadPendingDataset()
+{
+    if (d->datasetSpec.isEmpty() || !d->model)
+        return;
+    const auto& in = d->model->info().input;
+    const ImageFormat format{in[0], in[1], in[2]};
+    const std::string spec = d->datasetSpec.toStdString();
+    statusBar()->showMessage(tr("Opening dataset %1…").arg(d->datasetSpec));
+    struct Opened {
+        std::shared_ptr<Dataset> dataset;
+        Split split;
+        QString error;
+    };
+    auto* watcher = new QFutureWatcher<Opened>(this);
+    connect(watcher, &QFutureWatcher<Opened>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        Opened opened = watcher->result();
+        if (!opened.error.isEmpty()) {
+            onFailed(d->datasetSpec, opened.error);
+            return;
+        }
+        d->dataset = opened.dataset;
+        d->split = opened.split;
+        d->input->setNavigation(!d->split.test.empty());
+        statusBar()->showMessage(tr("Dataset: %1").arg(QString::fromStdString(d->dataset->description())), 5000);
+        showTestImage(0);
+    });
+    watcher->setFuture(QtConcurrent::run([spec, format] {
+        Opened opened;
+        try {
+            opened.dataset = io::openDataset(spec, format);
+            opened.split = splitDataset(*opened.dataset);
+            if (opened.split.test.empty()) // one image, or too few to split: walk them all
+                for (int64_t i = 0; i < opened.dataset->size(); ++i)
+                    opened.split.test.push_back(i);
+        } catch (const std::exception& e) {
+            opened.error = QString::fromStdString(e.what());
+        }
+        return opened;
+    }));
+}
+
+void MainWindow::showTestImage(int index)
+{
+    if (!d->dataset || d->split.test.empty())
+        return;
+    const int count = static_cast<int>(d->split.test.size());
+    index = ((index % count) + count) % count;
+    d->testIndex = index;
+    const int64_t item = d->split.test[static_cast<size_t>(index)];
+    InputImage input;
+    try {
+        input.pixels = d->dataset->image(item);
+    } catch (const Error& e) {
+        statusBar()->showMessage(QString::fromStdString(e.what()), 10000);
+        return;
+    }
+    const int64_t label = d->dataset->label(item);
+    input.caption = tr("%1 — test image %2 of %3 (%4)%5")
+                        .arg(QString::fromStdString(d->dataset->description().substr(0, d->dataset->description().find(" ("))))
+                        .arg(index + 1)
+                        .arg(count)
+                        .arg(QString::fromStdString(d->dataset->itemName(item)))
+                        .arg(label >= 0 ? tr(", label %1").arg(QString::fromStdString(d->dataset->classes()[static_cast<size_t>(label)]))
+                                        : QString());
+    showInput(input);
+}
+
+void MainWindow::openImage(const QString& path)
+{
+    d->datasetSpec = path; // read again in the next model's format
+    if (!d->model)
+        return;
+    const auto& in = d->model->info().input;
+    InputImage input;
+    try {
+        input.pixels = io::readImage(path.toStdString(), in[0], in[1], in[2])[0];
+    } catch (const Error& e) {
+        onFailed(path, QString::fromStdString(e.what()));
+        return;
+    }
+    input.caption = QFileInfo(path).fileName();
+    d->dataset.reset();
+    d->input->setNavigation(false);
+    showInput(input);
+}
+
+void MainWindow::showInput(const InputImage& input)
+{
+    d->current = input;
+    d->input->setImage(toImage(input.pixels), input.caption);
+    Q_EMIT inputChanged(input.caption);
+    predict();
+}
+
+void MainWindow::predict()
+{
+    if (!d->model || !d->current.pixels.defined())
+        return;
+    const int generation = ++d->predictionGeneration;
+    auto model = d->model;
+    torch::Tensor pixels = d->current.pixels.unsqueeze(0);
+    using Top = std::vector<std::pair<QString, double>>;
+    auto* watcher = new QFutureWatcher<Top>(this);
+    connect(watcher, &QFutureWatcher<Top>::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation != d->predictionGeneration)
+            return; // a newer input is on its way
+        d->input->setPredictions(watcher->result());
+        if (d->model)
+            statusBar()->showMessage(tr("forward %1 ms").arg(d->model->lastForwardMs(), 0, 'f', 1), 3000);
+        Q_EMIT predictionsReady();
+    });
+    watcher->setFuture(QtConcurrent::run([model, pixels] {
+        Top top;
+        try {
+            torch::NoGradGuard noGrad;
+            auto probs = torch::softmax(model->logits(pixels)[0].cpu(), 0);
+            auto best = probs.topk(std::min<int64_t>(5, probs.size(0)));
+            for (int64_t i = 0; i < std::get<0>(best).size(0); ++i) {
+                const auto index = static_cast<size_t>(std::get<1>(best)[i].item<int64_t>());
+                top.emplace_back(QString::fromStdString(model->info().labels[index]), std::get<0>(best)[i].item<double>());
+            }
+        } catch (const std::exception& e) {
+            top.emplace_back(QString::fromStdString(e.what()), 0.0);
+        }
+        return top;
+    }));
+}
+
+QString MainWindow::inputCaption() const
+{
+    return d->input->caption();
+}
+
+QStringList MainWindow::predictionTexts() const
+{
+    return d->input->predictionTexts();
 }
 
 void MainWindow::createActions()
@@ -219,6 +409,11 @@ void MainWindow::onLoaded()
                                        QString::fromStdString(info.metadataSource).toHtmlEscaped(), notes));
     setWindowTitle(QStringLiteral("%1 — ConvScope").arg(QString::fromStdString(info.name)));
     d->settingsAction->setEnabled(true);
+    // The input follows the model: re-read it in the new input format.
+    if (io::isImageFileName(d->datasetSpec.toStdString()))
+        openImage(d->datasetSpec);
+    else
+        loadPendingDataset();
     d->modelLabel->setText(QString::fromStdString(info.name));
     d->deviceLabel->setText(QString::fromStdString(d->model->device().str()).toUpper());
     statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(QString::fromStdString(info.path)).fileName()), 5000);

@@ -7,6 +7,7 @@
 namespace convscope {
 
 struct ModelMetadata;
+struct InputImage;
 
 // The application window: a layer dock, one tab per visualization, and a
 // status bar. Models load off the GUI thread.
@@ -18,6 +19,14 @@ public:
     ~MainWindow() override;
 
     void openModel(const QString& path);
+    // A dataset for the input dock; opened (in the model's input format) once
+    // a model is loaded. Its fixed test split is what previous/next walk.
+    void openDataset(const QString& spec);
+    void openImage(const QString& path);
+    // Shows test image `index` of the dataset as the current input.
+    void showTestImage(int index);
+    QString inputCaption() const;
+    QStringList predictionTexts() const;
     // Reloads the current model with these metadata overrides added.
     void reloadWith(const ModelMetadata& overrides, const QString& device);
     QString modelName() const;
@@ -25,6 +34,8 @@ public:
 Q_SIGNALS:
     void modelLoaded(const QString& name);
     void loadFailed(const QString& message);
+    void inputChanged(const QString& caption);
+    void predictionsReady();
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -36,6 +47,9 @@ private:
     void onLoaded();
     void onFailed(const QString& path, const QString& message);
     void copySummaryCsv();
+    void loadPendingDataset();
+    void showInput(const InputImage& input);
+    void predict();
     void editModelSettings();
 
     struct Private;

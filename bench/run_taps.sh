@@ -8,7 +8,7 @@ build=${1:-$root/build/test}
 threads=${2:-$(nproc)}
 batch=${3:-1}
 archs=(resnet18 mobilenet_v2 googlenet densenet121 squeezenet1_0)
-[ -f "$build/fixtures/stamp" ] || /usr/bin/python3 "$root/models/export_torchvision.py" "$build/fixtures"
+[ -f "$build/fixtures/stamp" ] || /usr/bin/python3 "$root/models/export_torchvision.py" fixtures "$build/fixtures"
 models=()
 for a in "${archs[@]}"; do models+=("$build/fixtures/${a}_traced.pt" "$build/fixtures/${a}_scripted.pt"); done
 echo "# ConvScope: plain module.forward vs one pass capturing every listed layer (threads=$threads)"

@@ -1,6 +1,7 @@
 #include "io/image_io.h"
 
 #include "core/error.h"
+#include "io/mat_tensor.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -34,64 +35,10 @@ cv::Mat decode(const std::string& path)
     return image;
 }
 
-// To float [0, 1] with the requested channel count, in RGB order.
-cv::Mat toChannels(const cv::Mat& raw, int64_t channels)
-{
-    cv::Mat image;
-    double scale = 1.0;
-    switch (raw.depth()) {
-    case CV_8U: scale = 1.0 / 255; break;
-    case CV_16U: scale = 1.0 / 65535; break;
-    case CV_8S: scale = 1.0 / 127; break;
-    case CV_16S: scale = 1.0 / 32767; break;
-    default: scale = 1.0; break;
-    }
-    raw.convertTo(image, CV_32F, scale);
-    cv::Mat converted;
-    const int have = image.channels();
-    if (channels == 1) {
-        if (have == 1)
-            converted = image;
-        else if (have == 3)
-            cv::cvtColor(image, converted, cv::COLOR_BGR2GRAY);
-        else if (have == 4)
-            cv::cvtColor(image, converted, cv::COLOR_BGRA2GRAY);
-        else
-            cv::extractChannel(image, converted, 0);
-    } else if (channels == 3) {
-        if (have == 1)
-            cv::cvtColor(image, converted, cv::COLOR_GRAY2RGB);
-        else if (have == 3)
-            cv::cvtColor(image, converted, cv::COLOR_BGR2RGB);
-        else if (have == 4)
-            cv::cvtColor(image, converted, cv::COLOR_BGRA2RGB);
-        else
-            throw Error("cannot convert a " + std::to_string(have) + "-channel image to RGB");
-    } else {
-        // Models with other channel counts get the gray image replicated.
-        cv::Mat gray = have == 1 ? image : cv::Mat();
-        if (have == 3)
-            cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
-        else if (have == 4)
-            cv::cvtColor(image, gray, cv::COLOR_BGRA2GRAY);
-        else if (have != 1)
-            cv::extractChannel(image, gray, 0);
-        std::vector<cv::Mat> planes(static_cast<size_t>(channels), gray);
-        cv::merge(planes, converted);
-    }
-    cv::Mat clipped;
-    cv::min(cv::max(converted, 0.0), 1.0, clipped);
-    return clipped;
-}
-
-torch::Tensor toTensor(const cv::Mat& image)
-{
-    cv::Mat contiguous = image.isContinuous() ? image : image.clone();
-    auto t = torch::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, contiguous.channels()}, torch::kFloat32);
-    return t.permute({2, 0, 1}).unsqueeze(0).clone();
-}
-
 } // namespace
+
+using detail::toChannels;
+using detail::toTensor;
 
 torch::Tensor readImageNative(const std::string& path, int64_t channels)
 {

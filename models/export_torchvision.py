@@ -1,12 +1,19 @@
 #!/usr/bin/python3
-"""Export torchvision architectures as TorchScript (traced and scripted), with
-PyTorch's own forward-hook outputs saved beside them as test references.
+"""Export torchvision architectures as TorchScript with convscope.json embedded.
 
-Run with Debian's /usr/bin/python3 (python3-torch, python3-torchvision). The
-weights are random (no pretrained weights can be downloaded here): the tests
-compare numbers, not predictions.
+Any architecture, for ConvScope users (pretrained weights need a machine with
+internet the first time; torchvision caches them):
 
-    /usr/bin/python3 models/export_torchvision.py OUT_DIR [--input 112] [--archs resnet18,...]
+    python3 models/export_torchvision.py export resnet18 resnet18.pt --weights DEFAULT
+    python3 models/export_torchvision.py export mobilenet_v2 mnv2.pt --trace --input 224
+
+Labels come from the weights' own metadata, or for a 1000-class model without
+weights from resources/imagenet_classes.txt (torchvision's ImageNet class names).
+
+Test fixtures (what the build runs, with Debian's /usr/bin/python3; random
+weights, since nothing can be downloaded here):
+
+    /usr/bin/python3 models/export_torchvision.py fixtures OUT_DIR [--input 112] [--archs resnet18,...]
 
 Writes OUT_DIR/<arch>_traced.pt, <arch>_scripted.pt (each with an embedded
 convscope.json) and <arch>.ref.pt: a torch.save() dict with
@@ -154,13 +161,56 @@ def export_broken(out_dir):
     torch.jit.save(torch.jit.trace(small, torch.rand(1, 3, 224, 224)), os.path.join(out_dir, "squeezenet_nometa.pt"))
 
 
+IMAGENET_LABELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "imagenet_classes.txt")
+
+
+def export_user_model(args):
+    weights = None if args.weights in ("", "none") else args.weights
+    model = torchvision.models.get_model(args.arch, weights=weights).eval() if hasattr(torchvision.models, "get_model") \
+        else getattr(torchvision.models, args.arch)(weights=weights).eval()
+    meta = {"name": f"{args.arch} ({weights or 'random weights'})", "input": [3, args.input, args.input],
+            "mean": MEAN, "std": STD}
+    labels = None
+    if weights:
+        enum = torchvision.models.get_model_weights(args.arch) if hasattr(torchvision.models, "get_model_weights") else None
+        chosen = enum[weights] if enum is not None and weights != "DEFAULT" else (enum.DEFAULT if enum is not None else None)
+        labels = chosen.meta.get("categories") if chosen is not None else None
+    if labels is None:
+        with torch.no_grad():
+            classes = model(torch.zeros(1, 3, args.input, args.input))
+        classes = (classes if isinstance(classes, torch.Tensor) else classes[0]).shape[1]
+        if classes == 1000:
+            with open(IMAGENET_LABELS) as f:
+                labels = [line.rstrip("\n") for line in f]
+    if labels:
+        meta["labels"] = labels
+    if args.trace:
+        with torch.no_grad():
+            scripted = torch.jit.trace(model, torch.rand(1, 3, args.input, args.input))
+    else:
+        scripted = torch.jit.script(model)
+    torch.jit.save(scripted, args.out, _extra_files={"convscope.json": json.dumps(meta)})
+    print(f"wrote {args.out}: {meta['name']}, input {meta['input']}, {len(labels or [])} labels", file=sys.stderr)
+
+
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out_dir")
-    parser.add_argument("--input", type=int, default=112)
-    parser.add_argument("--archs", default=",".join(GRAD_LAYER))
-    parser.add_argument("--threads", type=int, default=0)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    fixtures = sub.add_parser("fixtures", help="test fixtures and references (random weights)")
+    fixtures.add_argument("out_dir")
+    fixtures.add_argument("--input", type=int, default=112)
+    fixtures.add_argument("--archs", default=",".join(GRAD_LAYER))
+    fixtures.add_argument("--threads", type=int, default=0)
+    user = sub.add_parser("export", help="one torchvision architecture, for ConvScope")
+    user.add_argument("arch")
+    user.add_argument("out")
+    user.add_argument("--weights", default="none", help="DEFAULT, a weights name such as IMAGENET1K_V1, or none")
+    user.add_argument("--input", type=int, default=224)
+    user.add_argument("--trace", action="store_true", help="trace instead of script")
     args = parser.parse_args()
+    if args.command == "export":
+        export_user_model(args)
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)

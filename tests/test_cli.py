@@ -143,6 +143,83 @@ class Activations(unittest.TestCase):
             self.assertAlmostEqual(ours, ref, delta=1e-4)
 
 
+class Train(unittest.TestCase):
+    def test_trained_model_gives_the_same_logits_in_python(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "lenet.pt")
+            code, stdout, err = run("train", "--epochs", "1", "--out", out, "--json", "--threads", "2")
+            self.assertEqual(code, 0, err)
+            report = json.loads(stdout)
+            self.assertEqual(report["train_images"], 4000)
+            self.assertEqual(report["test_images"], 1000)
+            self.assertGreater(report["best_test_accuracy"], 0.5)
+            self.assertIn("epoch   1/1", err)
+
+            extra = {"convscope.json": ""}
+            model = torch.jit.load(out, _extra_files=extra)
+            meta = json.loads(extra["convscope.json"])
+            self.assertEqual(meta["input"], [1, 28, 28])
+            self.assertEqual(meta["labels"], [str(i) for i in range(10)])
+            self.assertAlmostEqual(meta["test_accuracy"], report["best_test_accuracy"])
+            self.assertEqual([n for n, _ in model.named_children()][:3], ["conv1", "relu1", "pool1"])
+
+            torch.manual_seed(4)
+            gray = (torch.rand(28, 28) * 255).round().to(torch.uint8)
+            image = os.path.join(tmp, "digit.png")
+            write_png(image, gray.unsqueeze(2).expand(28, 28, 3).contiguous())
+            code, stdout, err = run("activations", out, image, "--layer", "fc3", "--json")
+            self.assertEqual(code, 0, err)
+            ours = json.loads(stdout)["layers"][0]["channel_mean"]
+            pixels = gray.float().view(1, 1, 28, 28) / 255
+            with torch.no_grad():
+                theirs = model((pixels - meta["mean"][0]) / meta["std"][0])[0].tolist()
+            for a, b in zip(ours, theirs):
+                self.assertAlmostEqual(a, b, delta=1e-5)
+
+    def test_bad_options(self):
+        self.assertFails = BadInput.assertFails.__get__(self)
+        self.assertFails(["train", "--arch", "resnet", "--out", "/tmp/x.pt"],
+                         "convscope train: unknown architecture 'resnet': use lenet5 or minivgg")
+        self.assertFails(["train", "--data", "/no/such/folder", "--out", "/tmp/x.pt"],
+                         "convscope train: dataset not found: /no/such/folder")
+
+
+class ExportScript(unittest.TestCase):
+    def test_user_export_embeds_metadata_and_imagenet_labels(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sq.pt")
+            p = subprocess.run([sys.executable, os.path.join(HERE, "..", "models", "export_torchvision.py"), "export",
+                                "squeezenet1_1", out, "--input", "96"], capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            code, stdout, err = run("layers", out, "--json")
+            self.assertEqual(code, 0, err)
+            self.assertEqual(json.loads(stdout)["input"], [3, 96, 96])
+            extra = {"convscope.json": ""}
+            torch.jit.load(out, _extra_files=extra)
+            labels = json.loads(extra["convscope.json"])["labels"]
+            self.assertEqual(len(labels), 1000)
+            self.assertEqual(labels[:2], ["tench", "goldfish"])
+
+
+class Defaults(unittest.TestCase):
+    def test_commands_default_to_the_shipped_model(self):
+        code, out, err = run("summary", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["input"], [1, 28, 28])
+        self.assertEqual([l["name"] for l in doc["layers"]][0], "conv1")
+        code, out, err = run("activations", "--layer", "fc3", "--index", "0", "--json")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["image"], "digit #3")  # the first test digit of the fixed split
+        self.assertEqual(doc["top"][0]["label"], "0")
+
+    def test_shipped_model_accuracy(self):
+        extra = {"convscope.json": ""}
+        torch.jit.load(os.path.join(HERE, "..", "models", "lenet5_digits.pt"), _extra_files=extra)
+        self.assertGreaterEqual(json.loads(extra["convscope.json"])["test_accuracy"], 0.98)
+
+
 class BadInput(unittest.TestCase):
     def assertFails(self, args, message):
         code, out, err = run(*args)

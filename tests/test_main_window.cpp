@@ -1,6 +1,7 @@
 // The real window, offscreen: open a model, see its layers and summary; a
 // broken file gets a message and the window keeps working.
 
+#include "app/defaults.h"
 #include "app/main_window.h"
 #include "core/model_metadata.h"
 
@@ -20,6 +21,7 @@ private Q_SLOTS:
     void opensModelAndFillsViews();
     void badModelShowsMessageAndKeepsRunning();
     void settingsOverrideTheMetadata();
+    void opensOnTheDefaultDigitsDemo();
 };
 
 static const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
@@ -102,6 +104,24 @@ void TestMainWindow::settingsOverrideTheMetadata()
     // The embedded mean has three values; one channel cannot take them.
     QCOMPARE(failed.first().first().toString(), QStringLiteral("mean has 3 values but the model takes 1 channel(s)"));
     QCOMPARE(window.modelName(), QStringLiteral("AlexNet at 227"));
+}
+
+void TestMainWindow::opensOnTheDefaultDigitsDemo()
+{
+    // What `convscope` with no arguments does (app/main.cpp).
+    MainWindow window;
+    window.show();
+    QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+    window.openModel(defaultModelPath());
+    window.openDataset(defaultDatasetSpec());
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
+    QVERIFY(window.modelName().startsWith(QStringLiteral("lenet5 on handwritten digits")));
+    QCOMPARE(window.inputCaption(), QStringLiteral("handwritten digits sheet — test image 1 of 1000 (digit #3), label 0"));
+    QVERIFY(window.predictionTexts().first().startsWith(QStringLiteral("0 ")));
+    // Next walks the fixed test split.
+    window.showTestImage(1);
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 2, 30000);
+    QVERIFY(window.inputCaption().contains(QStringLiteral("test image 2 of 1000")));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,0 +1,25 @@
+#include "app/defaults.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+
+namespace convscope {
+
+QString defaultModelPath()
+{
+    const QString fromEnvironment = qEnvironmentVariable("CONVSCOPE_DEFAULT_MODEL");
+    if (!fromEnvironment.isEmpty())
+        return fromEnvironment;
+    // An installed copy beside the binary first, then the source tree it was built from.
+    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/convscope/lenet5_digits.pt");
+    if (QFileInfo::exists(installed))
+        return QFileInfo(installed).canonicalFilePath();
+    return QStringLiteral(CONVSCOPE_SOURCE_DIR "/models/lenet5_digits.pt");
+}
+
+QString defaultDatasetSpec()
+{
+    return QStringLiteral("digits");
+}
+
+} // namespace convscope

@@ -1,0 +1,85 @@
+#include "core/dataset.h"
+
+#include "core/error.h"
+
+#include <map>
+#include <random>
+
+namespace convscope {
+
+int64_t Dataset::skippedCount() const
+{
+    std::lock_guard<std::mutex> lock(m_skipMutex);
+    return m_skipped;
+}
+
+std::string Dataset::skippedSummary() const
+{
+    std::lock_guard<std::mutex> lock(m_skipMutex);
+    if (m_skipped == 0)
+        return {};
+    std::string text = std::to_string(m_skipped) + " unreadable item" + (m_skipped == 1 ? "" : "s") + " skipped: ";
+    for (size_t i = 0; i < m_skippedNames.size(); ++i)
+        text += (i ? ", " : "") + m_skippedNames[i];
+    if (m_skipped > static_cast<int64_t>(m_skippedNames.size()))
+        text += ", …";
+    return text;
+}
+
+void Dataset::noteSkipped(const std::string& name)
+{
+    std::lock_guard<std::mutex> lock(m_skipMutex);
+    ++m_skipped;
+    if (m_skippedNames.size() < 5)
+        m_skippedNames.push_back(name);
+}
+
+torch::Tensor loadBatch(Dataset& dataset, const std::vector<int64_t>& indices, std::vector<int64_t>* loaded)
+{
+    std::vector<torch::Tensor> images;
+    images.reserve(indices.size());
+    if (loaded)
+        loaded->clear();
+    for (int64_t index : indices) {
+        try {
+            images.push_back(dataset.image(index));
+            if (loaded)
+                loaded->push_back(index);
+        } catch (const Error&) {
+            dataset.noteSkipped(dataset.itemName(index));
+        }
+    }
+    if (images.empty())
+        return {};
+    return torch::stack(images);
+}
+
+void seededShuffle(std::vector<int64_t>& items, uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    for (size_t i = items.size(); i > 1; --i) {
+        const size_t j = static_cast<size_t>(rng() % i); // modulo bias is irrelevant here
+        std::swap(items[i - 1], items[j]);
+    }
+}
+
+Split splitDataset(const Dataset& dataset, double testFraction, uint64_t seed)
+{
+    if (!(testFraction > 0 && testFraction < 1))
+        throw Error("the test fraction must lie between 0 and 1");
+    std::map<int64_t, std::vector<int64_t>> groups; // label -> indices, -1 for unlabeled
+    for (int64_t i = 0; i < dataset.size(); ++i)
+        groups[dataset.label(i)].push_back(i);
+    Split split;
+    for (auto& [label, indices] : groups) {
+        seededShuffle(indices, seed + static_cast<uint64_t>(label + 1) * 0x9E3779B97F4A7C15ull);
+        const auto test = static_cast<size_t>(std::llround(static_cast<double>(indices.size()) * testFraction));
+        split.test.insert(split.test.end(), indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(test));
+        split.train.insert(split.train.end(), indices.begin() + static_cast<std::ptrdiff_t>(test), indices.end());
+    }
+    std::sort(split.train.begin(), split.train.end());
+    std::sort(split.test.begin(), split.test.end());
+    return split;
+}
+
+} // namespace convscope

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+// The size and channel count images are delivered in; zeros mean "as stored".
+struct ImageFormat {
+    int64_t channels = 0;
+    int64_t height = 0;
+    int64_t width = 0;
+};
+
+// Images in [0, 1] with optional labels, read on demand. Readers of files
+// live in io/ (OpenCV); core/ only sees this interface.
+class Dataset {
+public:
+    virtual ~Dataset() = default;
+
+    virtual int64_t size() const = 0;
+    // [C, H, W] float32 in [0, 1]. Throws Error if the item cannot be read.
+    virtual torch::Tensor image(int64_t index) = 0;
+    // Class index, or -1 for an unlabeled dataset.
+    virtual int64_t label(int64_t index) const = 0;
+    // A name a person recognises: file name, "digit #123", "frame 17".
+    virtual std::string itemName(int64_t index) const = 0;
+
+    const std::vector<std::string>& classes() const { return m_classes; }
+    bool labeled() const { return !m_classes.empty(); }
+    // "digits sheet (5000 images, 10 classes)".
+    const std::string& description() const { return m_description; }
+    // Stable key of the data (kind, path, count): caches and metadata use it.
+    const std::string& identity() const { return m_identity; }
+
+    // Items that could not be read, found when scanning or when first read.
+    int64_t skippedCount() const;
+    std::string skippedSummary() const; // "2 unreadable files skipped: a.png, b.png"
+    void noteSkipped(const std::string& name);
+
+protected:
+    std::vector<std::string> m_classes;
+    std::string m_description;
+    std::string m_identity;
+
+private:
+    mutable std::mutex m_skipMutex;
+    int64_t m_skipped = 0;
+    std::vector<std::string> m_skippedNames; // the first few
+};
+
+// Reads `indices` into one [N, C, H, W] batch; items that fail are skipped
+// (and noted on the dataset). `loaded` receives the indices actually read.
+torch::Tensor loadBatch(Dataset& dataset, const std::vector<int64_t>& indices, std::vector<int64_t>* loaded = nullptr);
+
+// A fixed, seeded split: the same indices on every machine. Labeled datasets
+// are split per class (stratified), each class's test share rounded.
+struct Split {
+    std::vector<int64_t> train, test;
+};
+Split splitDataset(const Dataset& dataset, double testFraction = 0.2, uint64_t seed = 0);
+
+// Portable Fisher–Yates shuffle: std::shuffle's algorithm differs between
+// standard libraries, and the split must not.
+void seededShuffle(std::vector<int64_t>& items, uint64_t seed);
+
+} // namespace convscope

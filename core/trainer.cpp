@@ -1,0 +1,322 @@
+#include "core/trainer.h"
+
+#include "core/architectures.h"
+#include "core/device.h"
+#include "core/error.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <numeric>
+#include <optional>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+namespace convscope {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor augmentBatch(const torch::Tensor& pixels, const TrainOptions& o)
+{
+    const int64_t n = pixels.size(0);
+    auto options = pixels.options();
+    torch::Tensor out = pixels;
+    if (o.maxShift > 0 || o.maxRotation > 0) {
+        // One affine map per image: rotation about the centre, then a shift.
+        auto angle = (torch::rand({n}, options) * 2 - 1) * (o.maxRotation * M_PI / 180.0);
+        auto shift = (torch::rand({n, 2}, options) * 2 - 1) * (2 * o.maxShift); // grid coordinates span 2
+        auto cos = angle.cos(), sin = angle.sin();
+        auto theta = torch::stack({torch::stack({cos, -sin, shift.select(1, 0)}, 1),
+                                   torch::stack({sin, cos, shift.select(1, 1)}, 1)},
+                                  1);
+        auto grid = F::affine_grid(theta, pixels.sizes().vec(), false);
+        out = F::grid_sample(out, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    }
+    if (o.horizontalFlip) {
+        auto flip = torch::rand({n}, options) < 0.5;
+        out = torch::where(flip.view({n, 1, 1, 1}), out.flip({3}), out);
+    }
+    if (o.brightness > 0) {
+        auto factor = 1 + (torch::rand({n, 1, 1, 1}, options) * 2 - 1) * o.brightness;
+        out = (out * factor).clamp(0, 1);
+    }
+    return out;
+}
+
+namespace {
+
+// Images of a split held in memory when they fit (the digits: 15 MB), read
+// batch by batch otherwise.
+class SplitData {
+public:
+    SplitData(Dataset& dataset, std::vector<int64_t> indices, const ProgressFn& progress, const CancelFlag* cancel,
+              const char* stage)
+        : m_dataset(dataset)
+        , m_indices(std::move(indices))
+    {
+        if (m_indices.empty())
+            return;
+        const torch::Tensor first = dataset.image(m_indices.front());
+        const double bytes = static_cast<double>(first.numel()) * 4 * static_cast<double>(m_indices.size());
+        if (bytes > 1024.0 * 1024 * 1024)
+            return; // lazy
+        std::vector<torch::Tensor> images;
+        std::vector<int64_t> kept;
+        for (size_t i = 0; i < m_indices.size(); ++i) {
+            throwIfCancelled(cancel);
+            try {
+                images.push_back(dataset.image(m_indices[i]));
+                kept.push_back(m_indices[i]);
+            } catch (const Error&) {
+                dataset.noteSkipped(dataset.itemName(m_indices[i]));
+            }
+            if (progress && i % 256 == 0)
+                progress(static_cast<double>(i) / static_cast<double>(m_indices.size()), stage);
+        }
+        m_indices = kept;
+        if (!images.empty())
+            m_images = torch::stack(images);
+    }
+
+    int64_t size() const { return static_cast<int64_t>(m_indices.size()); }
+    const std::vector<int64_t>& indices() const { return m_indices; }
+
+    // Pixels and labels of positions [begin, end) of `order` (positions into indices()).
+    std::pair<torch::Tensor, torch::Tensor> batch(const std::vector<int64_t>& order, size_t begin, size_t end)
+    {
+        std::vector<int64_t> positions(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                                       order.begin() + static_cast<std::ptrdiff_t>(end));
+        std::vector<int64_t> wanted, labels;
+        for (int64_t p : positions)
+            wanted.push_back(m_indices[static_cast<size_t>(p)]);
+        torch::Tensor pixels;
+        std::vector<int64_t> loaded;
+        if (m_images.defined()) {
+            pixels = m_images.index_select(0, torch::tensor(positions));
+            loaded = wanted;
+        } else {
+            pixels = loadBatch(m_dataset, wanted, &loaded);
+        }
+        for (int64_t index : loaded)
+            labels.push_back(m_dataset.label(index));
+        return {pixels, torch::tensor(labels, torch::kLong)};
+    }
+
+    // Per-channel mean and std over (up to 4000 of) the images.
+    std::pair<std::vector<double>, std::vector<double>> statistics()
+    {
+        std::vector<int64_t> order(static_cast<size_t>(std::min<int64_t>(size(), 4000)));
+        std::iota(order.begin(), order.end(), 0);
+        auto [pixels, labels] = batch(order, 0, order.size());
+        auto perChannel = pixels.transpose(0, 1).reshape({pixels.size(1), -1});
+        auto mean = perChannel.mean(1), std = perChannel.std(1).clamp_min(1e-3);
+        std::vector<double> m, s;
+        for (int64_t c = 0; c < mean.size(0); ++c) {
+            m.push_back(mean[c].item<double>());
+            s.push_back(std[c].item<double>());
+        }
+        return {m, s};
+    }
+
+private:
+    Dataset& m_dataset;
+    std::vector<int64_t> m_indices;
+    torch::Tensor m_images;
+};
+
+double learningRateAt(const TrainOptions& o, int epoch) // epoch 0-based
+{
+    if (o.schedule == "cosine")
+        return o.learningRate * 0.5 * (1 + std::cos(M_PI * epoch / std::max(1, o.epochs)));
+    if (o.schedule == "step")
+        return o.learningRate * std::pow(o.stepGamma, epoch / std::max(1, o.stepEvery));
+    return o.learningRate;
+}
+
+void checkOptions(const TrainOptions& o)
+{
+    if (o.epochs < 1 || o.epochs > 100000)
+        throw Error("epochs must be at least 1");
+    if (o.batchSize < 1 || o.batchSize > 65536)
+        throw Error("batch size must be between 1 and 65536");
+    if (!(o.learningRate > 0))
+        throw Error("the learning rate must be positive");
+    if (o.optimizer != "sgd" && o.optimizer != "adam")
+        throw Error("unknown optimizer '" + o.optimizer + "': use sgd or adam");
+    if (o.schedule != "cosine" && o.schedule != "step" && o.schedule != "none")
+        throw Error("unknown schedule '" + o.schedule + "': use cosine, step or none");
+    if (o.out.empty())
+        throw Error("give the output file (--out FILE)");
+}
+
+void saveCheckpoint(torch::jit::Module& module, const std::string& path, const nlohmann::ordered_json& metadata)
+{
+    namespace fs = std::filesystem;
+    const std::string temporary = path + ".partial";
+    module.eval();
+    try {
+        module.save(temporary, {{"convscope.json", metadata.dump(1)}});
+    } catch (const std::exception& e) {
+        module.train();
+        std::remove(temporary.c_str());
+        throw Error("cannot write " + path + ": " + torchMessage(e));
+    }
+    module.train();
+    std::error_code ec;
+    fs::rename(temporary, path, ec);
+    if (ec) {
+        std::remove(temporary.c_str());
+        throw Error("cannot write " + path + ": " + ec.message());
+    }
+}
+
+} // namespace
+
+TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch,
+                  const ProgressFn& progress, const CancelFlag* cancel)
+{
+    checkOptions(options);
+    if (!dataset.labeled())
+        throw Error("the dataset " + dataset.description()
+                    + " has no labels: training needs class subfolders, an idx file with its labels, or digits");
+    const auto started = std::chrono::steady_clock::now();
+    const c10::Device device = parseDevice(options.device);
+    torch::manual_seed(options.seed);
+
+    TrainReport report;
+    report.out = options.out;
+    const Split split = splitDataset(dataset, options.testFraction, options.seed);
+    std::optional<SplitData> trainSplit, testSplit;
+    try {
+        trainSplit.emplace(dataset, split.train, progress, cancel, "reading training images");
+        testSplit.emplace(dataset, split.test, progress, cancel, "reading test images");
+    } catch (const Cancelled&) {
+        report.cancelled = true; // before any epoch: nothing written
+        return report;
+    }
+    SplitData& trainData = *trainSplit;
+    SplitData& testData = *testSplit;
+    report.trainSize = trainData.size();
+    report.testSize = testData.size();
+    if (report.trainSize == 0 || report.testSize == 0)
+        throw Error("the dataset " + dataset.description() + " is too small to split into training and test images");
+
+    const std::array<int64_t, 3> input = options.input[0] ? options.input : defaultInput(options.arch);
+    const auto [probe, probeLabels] = trainData.batch({0}, 0, 1);
+    if (probe.size(1) != input[0] || probe.size(2) != input[1] || probe.size(3) != input[2])
+        throw Error("the dataset delivers " + std::to_string(probe.size(1)) + "x" + std::to_string(probe.size(2)) + "x"
+                    + std::to_string(probe.size(3)) + " images but the model takes " + std::to_string(input[0]) + "x"
+                    + std::to_string(input[1]) + "x" + std::to_string(input[2]));
+    std::tie(report.mean, report.std) = trainData.statistics();
+    auto tensorOptions = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    const auto mean = torch::tensor(std::vector<float>(report.mean.begin(), report.mean.end()), tensorOptions).view({1, -1, 1, 1});
+    const auto stdev = torch::tensor(std::vector<float>(report.std.begin(), report.std.end()), tensorOptions).view({1, -1, 1, 1});
+
+    const int64_t classes = static_cast<int64_t>(dataset.classes().size());
+    torch::jit::Module module = buildArchitecture(options.arch, input, classes);
+    module.to(device);
+    module.train();
+    std::vector<torch::Tensor> parameters;
+    for (const auto& p : module.parameters())
+        parameters.push_back(p);
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    if (options.optimizer == "adam")
+        optimizer = std::make_unique<torch::optim::Adam>(
+            parameters, torch::optim::AdamOptions(options.learningRate).weight_decay(options.weightDecay));
+    else
+        optimizer = std::make_unique<torch::optim::SGD>(
+            parameters,
+            torch::optim::SGDOptions(options.learningRate).momentum(options.momentum).weight_decay(options.weightDecay));
+
+    nlohmann::ordered_json metadata;
+    const std::string dataName = dataset.description().substr(0, dataset.description().find(" ("));
+    metadata["name"] = options.name.empty() ? options.arch + " on " + dataName : options.name;
+    metadata["input"] = input;
+    metadata["mean"] = report.mean;
+    metadata["std"] = report.std;
+    metadata["labels"] = dataset.classes();
+    metadata["dataset"] = dataset.identity();
+    metadata["arch"] = options.arch;
+
+    auto evaluate = [&](SplitData& data) {
+        torch::NoGradGuard noGrad;
+        module.eval();
+        std::vector<int64_t> order(static_cast<size_t>(data.size()));
+        std::iota(order.begin(), order.end(), 0);
+        int64_t correct = 0, seen = 0;
+        for (size_t begin = 0; begin < order.size(); begin += 512) {
+            auto [pixels, labels] = data.batch(order, begin, std::min(order.size(), begin + 512));
+            if (!pixels.defined())
+                continue;
+            auto logits = module.forward({(pixels.to(device) - mean) / stdev}).toTensor();
+            correct += logits.argmax(1).cpu().eq(labels).sum().item<int64_t>();
+            seen += labels.size(0);
+        }
+        module.train();
+        return seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+    };
+
+    const int64_t batches = (trainData.size() + options.batchSize - 1) / options.batchSize;
+    for (int epoch = 0; epoch < options.epochs; ++epoch) {
+        const auto epochStart = std::chrono::steady_clock::now();
+        EpochReport er;
+        er.epoch = epoch + 1;
+        er.learningRate = learningRateAt(options, epoch);
+        for (auto& group : optimizer->param_groups())
+            group.options().set_lr(er.learningRate);
+        std::vector<int64_t> order(static_cast<size_t>(trainData.size()));
+        std::iota(order.begin(), order.end(), 0);
+        seededShuffle(order, options.seed * 1000003 + static_cast<uint64_t>(epoch));
+        double lossSum = 0;
+        int64_t correct = 0, seen = 0;
+        try {
+            for (int64_t b = 0; b < batches; ++b) {
+                throwIfCancelled(cancel);
+                const size_t begin = static_cast<size_t>(b * options.batchSize);
+                auto [pixels, labels] = trainData.batch(order, begin, std::min(order.size(), begin + options.batchSize));
+                if (!pixels.defined())
+                    continue;
+                pixels = pixels.to(device);
+                labels = labels.to(device);
+                if (options.augment)
+                    pixels = augmentBatch(pixels, options);
+                auto logits = module.forward({(pixels - mean) / stdev}).toTensor();
+                auto loss = F::cross_entropy(logits, labels);
+                optimizer->zero_grad();
+                loss.backward();
+                optimizer->step();
+                lossSum += loss.item<double>() * static_cast<double>(labels.size(0));
+                correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+                seen += labels.size(0);
+                if (progress)
+                    progress((epoch + static_cast<double>(b + 1) / static_cast<double>(batches)) / options.epochs,
+                             "epoch " + std::to_string(epoch + 1));
+            }
+        } catch (const Cancelled&) {
+            report.cancelled = true;
+            break;
+        }
+        er.loss = seen ? lossSum / static_cast<double>(seen) : 0;
+        er.trainAccuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
+        er.testAccuracy = evaluate(testData);
+        if (report.bestEpoch == 0 || er.testAccuracy > report.bestTestAccuracy) {
+            report.bestEpoch = er.epoch;
+            report.bestTestAccuracy = er.testAccuracy;
+            metadata["test_accuracy"] = er.testAccuracy;
+            metadata["epochs"] = er.epoch;
+            saveCheckpoint(module, options.out, metadata);
+            er.best = true;
+        }
+        er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
+        report.epochs.push_back(er);
+        if (onEpoch)
+            onEpoch(er);
+    }
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return report;
+}
+
+} // namespace convscope

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "core/dataset.h"
+#include "core/progress.h"
+
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+struct TrainOptions {
+    std::string arch = "lenet5";
+    std::array<int64_t, 3> input{}; // zeros: the architecture's default
+    int epochs = 10;
+    int batchSize = 64;
+    std::string optimizer = "sgd"; // sgd (momentum) or adam
+    double learningRate = 0.05;
+    double momentum = 0.9;
+    double weightDecay = 5e-4;
+    std::string schedule = "cosine"; // cosine, step or none
+    int stepEvery = 5;               // step schedule: multiply by stepGamma every stepEvery epochs
+    double stepGamma = 0.1;
+    // Augmentation, drawn per image per step.
+    bool augment = true;
+    double maxShift = 0.1;    // fraction of the image side
+    double maxRotation = 10;  // degrees
+    bool horizontalFlip = false;
+    double brightness = 0.2;  // multiply by U(1 - b, 1 + b)
+    double testFraction = 0.2;
+    uint64_t seed = 0;
+    std::string device = "auto";
+    std::string out;          // where the best checkpoint is written
+    std::string name;         // metadata name; default "<arch> on <dataset>"
+};
+
+struct EpochReport {
+    int epoch = 0; // 1-based
+    double loss = 0;
+    double trainAccuracy = 0;
+    double testAccuracy = 0;
+    double learningRate = 0;
+    double seconds = 0;
+    bool best = false; // this epoch's model was written to `out`
+};
+
+struct TrainReport {
+    std::vector<EpochReport> epochs;
+    int bestEpoch = 0;
+    double bestTestAccuracy = 0;
+    bool cancelled = false;
+    int64_t trainSize = 0, testSize = 0;
+    std::vector<double> mean, std; // of the training split, stored in the metadata
+    double seconds = 0;
+    std::string out;
+};
+
+// Trains a built-in architecture on a labeled dataset, opened in the
+// architecture's input format. After each epoch the model is evaluated on the
+// fixed test split and, when it is the best so far, saved to options.out with
+// convscope.json embedded (input, mean/std, labels, name, dataset, test
+// accuracy). Cancelling stops after the current batch; the best checkpoint
+// stays on disk. Throws Error on bad options or data.
+TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch = {},
+                  const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+// The per-step augmentation, exposed for tests: random shift, rotation,
+// optional horizontal flip and brightness, on pixels [N, C, H, W] in [0, 1].
+torch::Tensor augmentBatch(const torch::Tensor& pixels, const TrainOptions& options);
+
+} // namespace convscope

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "core/dataset.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace convscope::io {
+
+// Where Debian's opencv-doc puts 5000 handwritten 20x20 digits, 500 per class.
+extern const char* const kDigitsSheet;
+
+// Opens what `spec` names, in `format` (zeros keep each item as stored):
+//   "digits"                    the opencv-doc digits sheet, padded to 28x28
+//   a folder with class subfolders   torchvision ImageFolder layout, labeled
+//   a folder of images          unlabeled
+//   *images-idx3-ubyte[.gz]     MNIST / Fashion-MNIST, labels from the sibling labels file
+//   a video file                its frames
+//   an image file               that one image
+// Throws Error for a missing, empty or unrecognisable dataset.
+std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat& format = {});
+
+std::unique_ptr<Dataset> openDigitsSheet(const ImageFormat& format = {}, const std::string& path = kDigitsSheet);
+std::unique_ptr<Dataset> openImageFolder(const std::string& folder, const ImageFormat& format = {});
+std::unique_ptr<Dataset> openImageFiles(const std::vector<std::string>& files, const ImageFormat& format = {});
+std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageFormat& format = {});
+std::unique_ptr<Dataset> openVideoFrames(const std::string& file, const ImageFormat& format = {});
+
+bool isImageFileName(const std::string& path);
+bool isVideoFileName(const std::string& path);
+
+} // namespace convscope::io

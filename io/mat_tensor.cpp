@@ -1,0 +1,81 @@
+#include "io/mat_tensor.h"
+
+#include "core/error.h"
+
+#include <opencv2/imgproc.hpp>
+
+namespace convscope::io::detail {
+
+// To float [0, 1] with the requested channel count, in RGB order.
+cv::Mat toChannels(const cv::Mat& raw, int64_t channels)
+{
+    cv::Mat image;
+    double scale = 1.0;
+    switch (raw.depth()) {
+    case CV_8U: scale = 1.0 / 255; break;
+    case CV_16U: scale = 1.0 / 65535; break;
+    case CV_8S: scale = 1.0 / 127; break;
+    case CV_16S: scale = 1.0 / 32767; break;
+    default: scale = 1.0; break;
+    }
+    raw.convertTo(image, CV_32F, scale);
+    cv::Mat converted;
+    const int have = image.channels();
+    if (channels == 1) {
+        if (have == 1)
+            converted = image;
+        else if (have == 3)
+            cv::cvtColor(image, converted, cv::COLOR_BGR2GRAY);
+        else if (have == 4)
+            cv::cvtColor(image, converted, cv::COLOR_BGRA2GRAY);
+        else
+            cv::extractChannel(image, converted, 0);
+    } else if (channels == 3) {
+        if (have == 1)
+            cv::cvtColor(image, converted, cv::COLOR_GRAY2RGB);
+        else if (have == 3)
+            cv::cvtColor(image, converted, cv::COLOR_BGR2RGB);
+        else if (have == 4)
+            cv::cvtColor(image, converted, cv::COLOR_BGRA2RGB);
+        else
+            throw Error("cannot convert a " + std::to_string(have) + "-channel image to RGB");
+    } else {
+        // Models with other channel counts get the gray image replicated.
+        cv::Mat gray = have == 1 ? image : cv::Mat();
+        if (have == 3)
+            cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
+        else if (have == 4)
+            cv::cvtColor(image, gray, cv::COLOR_BGRA2GRAY);
+        else if (have != 1)
+            cv::extractChannel(image, gray, 0);
+        std::vector<cv::Mat> planes(static_cast<size_t>(channels), gray);
+        cv::merge(planes, converted);
+    }
+    cv::Mat clipped;
+    cv::min(cv::max(converted, 0.0), 1.0, clipped);
+    return clipped;
+}
+
+torch::Tensor toTensor(const cv::Mat& image)
+{
+    cv::Mat contiguous = image.isContinuous() ? image : image.clone();
+    auto t = torch::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, contiguous.channels()}, torch::kFloat32);
+    return t.permute({2, 0, 1}).unsqueeze(0).clone();
+}
+
+torch::Tensor formatImage(const cv::Mat& raw, const ImageFormat& format)
+{
+    int64_t channels = format.channels;
+    if (channels == 0)
+        channels = raw.channels() == 1 ? 1 : 3;
+    cv::Mat image = toChannels(raw, channels);
+    if (format.height > 0 && format.width > 0 && (image.rows != format.height || image.cols != format.width)) {
+        cv::Mat resized;
+        cv::resize(image, resized, cv::Size(static_cast<int>(format.width), static_cast<int>(format.height)), 0, 0,
+                   cv::INTER_LINEAR);
+        image = resized;
+    }
+    return toTensor(image)[0];
+}
+
+} // namespace convscope::io::detail

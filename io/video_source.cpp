@@ -1,0 +1,130 @@
+#include "io/video_source.h"
+
+#include "core/error.h"
+#include "io/datasets.h"
+#include "io/mat_tensor.h"
+
+#include <opencv2/videoio.hpp>
+
+#include <filesystem>
+#include <mutex>
+
+namespace convscope::io {
+
+namespace fs = std::filesystem;
+
+struct VideoSource::Capture {
+    cv::VideoCapture capture;
+};
+
+namespace {
+
+int cameraIndex(const std::string& spec)
+{
+    std::string number;
+    if (spec.rfind("camera:", 0) == 0)
+        number = spec.substr(7);
+    else if (spec.rfind("/dev/video", 0) == 0)
+        number = spec.substr(10);
+    else
+        return -1;
+    try {
+        size_t used = 0;
+        int index = std::stoi(number, &used);
+        return used == number.size() && index >= 0 ? index : -1;
+    } catch (const std::exception&) {
+        return -1;
+    }
+}
+
+// Random access to the frames of a video file.
+class VideoFrames final : public Dataset {
+public:
+    VideoFrames(const std::string& path, const ImageFormat& format)
+        : m_path(path)
+        , m_format(format)
+    {
+        if (!m_capture.open(path) || !m_capture.isOpened())
+            throw Error("cannot open video " + path + " (unknown format or codec)");
+        m_count = static_cast<int64_t>(m_capture.get(cv::CAP_PROP_FRAME_COUNT));
+        if (m_count <= 0)
+            throw Error("video " + path + " has no frames");
+        m_description = fs::path(path).filename().string() + " (" + std::to_string(m_count) + " frames)";
+        m_identity = "video:" + fs::absolute(path).lexically_normal().string() + ":" + std::to_string(m_count);
+    }
+
+    int64_t size() const override { return m_count; }
+    int64_t label(int64_t) const override { return -1; }
+    std::string itemName(int64_t index) const override { return "frame " + std::to_string(index); }
+
+    torch::Tensor image(int64_t index) override
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (index < 0 || index >= m_count)
+            throw Error("no frame " + std::to_string(index) + " in " + m_path);
+        if (index != m_next)
+            m_capture.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(index));
+        cv::Mat frame;
+        if (!m_capture.read(frame) || frame.empty()) {
+            m_next = -1;
+            throw Error("frame " + std::to_string(index) + " of " + m_path + " cannot be read (the video ends early)");
+        }
+        m_next = index + 1;
+        return detail::formatImage(frame, m_format);
+    }
+
+private:
+    std::string m_path;
+    ImageFormat m_format;
+    cv::VideoCapture m_capture;
+    int64_t m_count = 0;
+    int64_t m_next = 0;
+    std::mutex m_mutex;
+};
+
+} // namespace
+
+std::unique_ptr<Dataset> openVideoFrames(const std::string& file, const ImageFormat& format)
+{
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+        throw Error("video not found: " + file);
+    return std::make_unique<VideoFrames>(file, format);
+}
+
+std::unique_ptr<VideoSource> VideoSource::open(const std::string& spec, const ImageFormat& format)
+{
+    std::unique_ptr<VideoSource> source(new VideoSource());
+    source->m_capture = std::make_unique<Capture>();
+    source->m_format = format;
+    source->m_spec = spec;
+    const int camera = cameraIndex(spec);
+    source->m_camera = camera >= 0;
+    if (source->m_camera) {
+        if (!source->m_capture->capture.open(camera) || !source->m_capture->capture.isOpened())
+            throw Error("cannot open camera " + std::to_string(camera) + " (no such device, or it is busy)");
+    } else {
+        std::error_code ec;
+        if (!fs::exists(spec, ec))
+            throw Error("video not found: " + spec);
+        if (!source->m_capture->capture.open(spec) || !source->m_capture->capture.isOpened())
+            throw Error("cannot open video " + spec + " (unknown format or codec)");
+    }
+    return source;
+}
+
+VideoSource::~VideoSource() = default;
+
+torch::Tensor VideoSource::next()
+{
+    cv::Mat frame;
+    if (!m_capture->capture.read(frame) || frame.empty()) {
+        if (m_camera)
+            throw Error("camera " + m_spec + " stopped delivering frames (disconnected?)");
+        return {};
+    }
+    ++m_read;
+    return detail::formatImage(frame, m_format);
+}
+
+} // namespace convscope::io

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/dataset.h"
+
+#include <memory>
+#include <string>
+
+namespace convscope::io {
+
+// Frames from a video file or a camera, one after another ("camera:0" or
+// "/dev/video0" for a camera). For files, openVideoFrames() in datasets.h
+// gives random access instead.
+class VideoSource {
+public:
+    static std::unique_ptr<VideoSource> open(const std::string& spec, const ImageFormat& format = {});
+    ~VideoSource();
+
+    // The next frame [C, H, W], or an undefined tensor when a file has ended.
+    // Throws Error when a camera stops delivering frames (unplugged).
+    torch::Tensor next();
+    int64_t framesRead() const { return m_read; }
+    bool isCamera() const { return m_camera; }
+    const std::string& spec() const { return m_spec; }
+
+private:
+    VideoSource() = default;
+    struct Capture;
+    std::unique_ptr<Capture> m_capture;
+    ImageFormat m_format;
+    std::string m_spec;
+    bool m_camera = false;
+    int64_t m_read = 0;
+};
+
+} // namespace convscope::io

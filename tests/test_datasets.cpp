@@ -1,0 +1,234 @@
+// Dataset readers on generated files (corrupt ones included), the digits
+// sheet against its known layout, and the fixed split.
+
+#include "core/error.h"
+#include "io/datasets.h"
+#include "io/image_io.h"
+#include "io/video_source.h"
+#include "tests/tiny_models.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+#include <zlib.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+using namespace convscope;
+using convscope::test::TempDir;
+using convscope::test::writeText;
+using testing::HasSubstr;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errorOf(const std::function<void()>& fn)
+{
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+void writePng(const std::string& path, float value, int size = 8)
+{
+    io::writeImage(path, torch::full({3, size, size}, value));
+}
+
+// An idx file: magic (0, 0, 0x08, dims), sizes, bytes.
+std::string idxBytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data)
+{
+    std::string s = {0, 0, 8, static_cast<char>(dims.size())};
+    for (uint32_t d : dims)
+        for (int shift = 24; shift >= 0; shift -= 8)
+            s += static_cast<char>((d >> shift) & 0xff);
+    s.append(data.begin(), data.end());
+    return s;
+}
+
+void writeGzip(const std::string& path, const std::string& bytes)
+{
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+    gzclose(f);
+}
+
+} // namespace
+
+TEST(ImageFolder, ClassesLabelsOrderAndSkippedFiles)
+{
+    TempDir dir;
+    fs::create_directories(dir.file("cats"));
+    fs::create_directories(dir.file("dogs/nested"));
+    fs::create_directories(dir.file("empty"));
+    writePng(dir.file("dogs/b.png"), 0.75f);
+    writePng(dir.file("dogs/nested/c.png"), 1.0f);
+    writePng(dir.file("cats/a.png"), 0.25f);
+    io::writeImage(dir.file("cats/z.bmp"), torch::zeros({1, 8, 8}));
+    writeText(dir.file("cats/broken.png"), "not a png at all");
+    writeText(dir.file("cats/notes.txt"), "ignored");
+    auto data = io::openImageFolder(dir.path(), {3, 4, 4});
+    EXPECT_EQ(data->classes(), (std::vector<std::string>{"cats", "dogs"})); // empty folder dropped, as torchvision does
+    ASSERT_EQ(data->size(), 4);
+    EXPECT_EQ(fs::path(data->itemName(0)).filename(), "a.png");
+    EXPECT_EQ(fs::path(data->itemName(1)).filename(), "z.bmp");
+    EXPECT_EQ(data->label(1), 0);
+    EXPECT_EQ(data->label(2), 1);
+    EXPECT_EQ(data->label(3), 1);
+    auto image = data->image(0);
+    EXPECT_EQ(image.sizes(), (std::vector<int64_t>{3, 4, 4}));
+    EXPECT_NEAR(image.mean().item<float>(), 64.0 / 255, 1e-6); // 0.25 -> 64 in 8 bits
+    EXPECT_EQ(data->skippedCount(), 1);
+    EXPECT_EQ(data->skippedSummary(), "1 unreadable item skipped: " + dir.file("cats/broken.png"));
+    EXPECT_EQ(data->description(), fs::path(dir.path()).filename().string() + " (4 images, 2 classes)");
+}
+
+TEST(ImageFolder, CorruptBodyIsSkippedWhenRead)
+{
+    TempDir dir;
+    writePng(dir.file("good.png"), 0.5f);
+    std::ofstream(dir.file("bad.png"), std::ios::binary) << "\x89PNG\r\n\x1a\n garbage";
+    auto data = io::openImageFolder(dir.path());
+    EXPECT_FALSE(data->labeled());
+    ASSERT_EQ(data->size(), 2);
+    std::vector<int64_t> loaded;
+    auto batch = loadBatch(*data, {0, 1}, &loaded);
+    EXPECT_EQ(batch.size(0), 1);
+    EXPECT_EQ(loaded, (std::vector<int64_t>{1}));
+    EXPECT_EQ(data->skippedCount(), 1);
+    EXPECT_THAT(data->skippedSummary(), HasSubstr("bad.png"));
+}
+
+TEST(ImageFolder, EmptyMissingAndNonImageFolders)
+{
+    TempDir dir;
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.path()); }),
+              "no images in " + dir.path() + " (looked for png, jpg, bmp, webp, tiff)");
+    writeText(dir.file("a.txt"), "x");
+    writeText(dir.file("b.csv"), "x");
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.path()); }),
+              "no images in " + dir.path() + " (looked for png, jpg, bmp, webp, tiff, 2 file(s) of other kinds)");
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("missing")); }), "dataset not found: " + dir.file("missing"));
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("a.txt")); }),
+              "cannot tell what " + dir.file("a.txt") + " is: give a folder of images, an idx file, a video, an image or 'digits'");
+}
+
+TEST(Idx, RawAndGzipWithLabels)
+{
+    TempDir dir;
+    // Three 2x3 images with pixel values 0..17, labels 2, 0, 1.
+    std::vector<uint8_t> pixels(18);
+    for (size_t i = 0; i < pixels.size(); ++i)
+        pixels[i] = static_cast<uint8_t>(i * 15);
+    const std::string images = idxBytes({3, 2, 3}, pixels);
+    const std::string labels = idxBytes({3}, {2, 0, 1});
+    writeText(dir.file("t10k-images-idx3-ubyte"), images);
+    writeText(dir.file("t10k-labels-idx1-ubyte"), labels);
+    fs::create_directories(dir.file("gz"));
+    writeGzip(dir.file("gz/train-images-idx3-ubyte.gz"), images);
+    writeGzip(dir.file("gz/train-labels-idx1-ubyte.gz"), labels);
+    for (const std::string& path : {dir.file("t10k-images-idx3-ubyte"), dir.file("gz/train-images-idx3-ubyte.gz")}) {
+        auto data = io::openDataset(path);
+        ASSERT_EQ(data->size(), 3) << path;
+        EXPECT_EQ(data->classes().size(), 3u);
+        EXPECT_EQ(data->label(0), 2);
+        EXPECT_EQ(data->label(2), 1);
+        auto second = data->image(1);
+        EXPECT_EQ(second.sizes(), (std::vector<int64_t>{1, 2, 3}));
+        EXPECT_FLOAT_EQ(second[0][0][0].item<float>(), 90.0f / 255); // pixel 6 of the file: 6 * 15
+        EXPECT_FLOAT_EQ(second[0][1][2].item<float>(), 165.0f / 255);
+    }
+}
+
+TEST(Idx, CorruptFiles)
+{
+    TempDir dir;
+    writeText(dir.file("a-images-idx3-ubyte"), idxBytes({3, 2, 3}, std::vector<uint8_t>(10)));
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("a-images-idx3-ubyte")); }),
+              dir.file("a-images-idx3-ubyte") + " is truncated: its header promises 18 bytes of data, it holds 10");
+    writeText(dir.file("b-images-idx3-ubyte"), "PK\x03\x04 whatever");
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("b-images-idx3-ubyte")); }),
+              dir.file("b-images-idx3-ubyte") + " is not an idx file (bad magic number)");
+    writeText(dir.file("c-images-idx3-ubyte"), idxBytes({2, 1, 1}, {1, 2}));
+    writeText(dir.file("c-labels-idx1-ubyte"), idxBytes({3}, {0, 1, 1}));
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("c-images-idx3-ubyte")); }),
+              dir.file("c-labels-idx1-ubyte") + " has 3 labels for 2 images");
+    writeGzip(dir.file("d-images-idx3-ubyte.gz"), idxBytes({1, 1, 1}, {1}));
+    { // chop the gzip stream in half
+        std::ifstream in(dir.file("d-images-idx3-ubyte.gz"), std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        writeText(dir.file("d-images-idx3-ubyte.gz"), bytes.substr(0, bytes.size() / 2));
+    }
+    EXPECT_THAT(errorOf([&] { io::openDataset(dir.file("d-images-idx3-ubyte.gz")); }), HasSubstr("d-images-idx3-ubyte.gz"));
+}
+
+TEST(DigitsSheet, KnownLayout)
+{
+    auto digits = io::openDataset("digits");
+    ASSERT_EQ(digits->size(), 5000);
+    EXPECT_EQ(digits->classes().size(), 10u);
+    for (int64_t i : {0, 499, 500, 2345, 4999})
+        EXPECT_EQ(digits->label(i), i / 500);
+    // Digit #123 is row 1, column 23 of the sheet, centred in 28x28 with 4 black pixels around.
+    cv::Mat sheet = cv::imread(io::kDigitsSheet, cv::IMREAD_GRAYSCALE);
+    auto image = digits->image(123);
+    ASSERT_EQ(image.sizes(), (std::vector<int64_t>{1, 28, 28}));
+    EXPECT_EQ(image.narrow(1, 0, 4).abs().sum().item<float>(), 0);
+    EXPECT_EQ(image.narrow(2, 24, 4).abs().sum().item<float>(), 0);
+    for (int y = 0; y < 20; ++y)
+        for (int x = 0; x < 20; ++x)
+            ASSERT_FLOAT_EQ(image[0][4 + y][4 + x].item<float>(), sheet.at<uint8_t>(20 + y, 23 * 20 + x) / 255.0f);
+    // Asked for a colour 32x32 input, it delivers one.
+    auto rgb = io::openDataset("digits", {3, 32, 32})->image(0);
+    EXPECT_EQ(rgb.sizes(), (std::vector<int64_t>{3, 32, 32}));
+}
+
+TEST(Split, StratifiedFixedAndDisjoint)
+{
+    auto digits = io::openDataset("digits");
+    const Split a = splitDataset(*digits);
+    const Split b = splitDataset(*digits);
+    EXPECT_EQ(a.test, b.test);
+    ASSERT_EQ(a.test.size(), 1000u);
+    ASSERT_EQ(a.train.size(), 4000u);
+    std::vector<int> perClass(10);
+    for (int64_t i : a.test)
+        ++perClass[static_cast<size_t>(digits->label(i))];
+    EXPECT_EQ(perClass, std::vector<int>(10, 100));
+    std::set<int64_t> all(a.train.begin(), a.train.end());
+    all.insert(a.test.begin(), a.test.end());
+    EXPECT_EQ(all.size(), 5000u);
+    EXPECT_NE(splitDataset(*digits, 0.2, 1).test, a.test);
+}
+
+TEST(Video, FramesAndEnd)
+{
+    TempDir dir;
+    const std::string path = dir.file("clip.avi");
+    {
+        cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, cv::Size(32, 24));
+        ASSERT_TRUE(writer.isOpened());
+        for (int i = 0; i < 5; ++i)
+            writer.write(cv::Mat(24, 32, CV_8UC3, cv::Scalar(i * 50, i * 50, i * 50)));
+    }
+    auto frames = io::openDataset(path, {1, 12, 16});
+    ASSERT_EQ(frames->size(), 5);
+    EXPECT_NEAR(frames->image(3).mean().item<float>(), 150.0 / 255, 0.03);
+    EXPECT_NEAR(frames->image(1).mean().item<float>(), 50.0 / 255, 0.03); // seeking back
+    EXPECT_EQ(frames->image(1).sizes(), (std::vector<int64_t>{1, 12, 16}));
+    auto source = io::VideoSource::open(path);
+    int count = 0;
+    while (source->next().defined())
+        ++count;
+    EXPECT_EQ(count, 5);
+    EXPECT_EQ(errorOf([&] { io::VideoSource::open(dir.file("none.avi")); }), "video not found: " + dir.file("none.avi"));
+    writeText(dir.file("fake.avi"), "not a video");
+    EXPECT_THAT(errorOf([&] { io::openDataset(dir.file("fake.avi")); }), HasSubstr("fake.avi"));
+}

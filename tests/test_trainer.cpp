@@ -1,0 +1,190 @@
+// The built-in trainer and architectures.
+
+#include "core/architectures.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/trainer.h"
+#include "io/datasets.h"
+#include "io/image_io.h"
+#include "tests/tiny_models.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace convscope;
+
+namespace {
+// Accuracy of `model` on the fixed test split, computed here rather than taken
+// from the trainer's report.
+double testSplitAccuracy(Model& model, Dataset& data)
+{
+    const Split split = splitDataset(data);
+    auto pixels = loadBatch(data, split.test);
+    std::vector<int64_t> labels;
+    for (int64_t i : split.test)
+        labels.push_back(data.label(i));
+    torch::NoGradGuard noGrad;
+    return model.logits(pixels).argmax(1).eq(torch::tensor(labels)).to(torch::kDouble).mean().item<double>();
+}
+} // namespace
+
+TEST(Trainer, ShortRunBeatsChanceAndSavesALoadableModel)
+{
+    test::TempDir dir;
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    TrainOptions o;
+    o.epochs = 2;
+    o.out = dir.file("lenet.pt");
+    o.device = "cpu";
+    std::vector<EpochReport> seen;
+    const TrainReport r = train(*digits, o, [&](const EpochReport& e) { seen.push_back(e); });
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(r.trainSize, 4000);
+    EXPECT_EQ(r.testSize, 1000);
+    EXPECT_GT(r.bestTestAccuracy, 0.6); // chance is 0.1
+    EXPECT_LT(seen[1].loss, seen[0].loss);
+    EXPECT_FALSE(std::filesystem::exists(o.out + ".partial"));
+
+    auto model = Model::load(o.out, {"cpu", {}});
+    EXPECT_EQ(model->info().name, "lenet5 on handwritten digits sheet");
+    EXPECT_EQ(model->info().input, (std::array<int64_t, 3>{1, 28, 28}));
+    EXPECT_EQ(model->info().labels.size(), 10u);
+    EXPECT_NEAR(model->info().mean[0], r.mean[0], 1e-9);
+    // The saved model's accuracy on the test split is the reported one.
+    EXPECT_NEAR(testSplitAccuracy(*model, *digits), r.bestTestAccuracy, 1e-9);
+    const auto names = [&] {
+        std::vector<std::string> n;
+        for (const auto& l : model->layers())
+            n.push_back(l.name);
+        return n;
+    }();
+    EXPECT_EQ(names, (std::vector<std::string>{"conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "flatten", "fc1",
+                                                "relu3", "fc2", "relu4", "fc3"}));
+}
+
+TEST(Trainer, SameSeedSameRun)
+{
+    test::TempDir dir;
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    TrainOptions o;
+    o.epochs = 1;
+    o.device = "cpu";
+    o.out = dir.file("a.pt");
+    const TrainReport a = train(*digits, o);
+    o.out = dir.file("b.pt");
+    const TrainReport b = train(*digits, o);
+    EXPECT_DOUBLE_EQ(a.epochs[0].loss, b.epochs[0].loss);
+    EXPECT_DOUBLE_EQ(a.epochs[0].testAccuracy, b.epochs[0].testAccuracy);
+    o.seed = 5;
+    o.out = dir.file("c.pt");
+    EXPECT_NE(train(*digits, o).epochs[0].loss, a.epochs[0].loss);
+}
+
+TEST(Trainer, CancelKeepsTheBestCheckpoint)
+{
+    test::TempDir dir;
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    TrainOptions o;
+    o.epochs = 5;
+    o.device = "cpu";
+    o.out = dir.file("m.pt");
+    CancelFlag cancel{false};
+    const TrainReport r = train(*digits, o, [&](const EpochReport&) { cancel = true; }, {}, &cancel);
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_EQ(r.epochs.size(), 1u);
+    EXPECT_EQ(r.bestEpoch, 1);
+    EXPECT_TRUE(std::filesystem::exists(o.out));
+    EXPECT_NO_THROW(Model::load(o.out, {"cpu", {}}));
+
+    CancelFlag early{true};
+    o.out = dir.file("none.pt");
+    const TrainReport none = train(*digits, o, {}, {}, &early);
+    EXPECT_TRUE(none.cancelled);
+    EXPECT_EQ(none.bestEpoch, 0);
+    EXPECT_FALSE(std::filesystem::exists(o.out));
+}
+
+TEST(Trainer, BadOptionsAndData)
+{
+    test::TempDir dir;
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    TrainOptions o;
+    o.out = dir.file("x.pt");
+    o.epochs = 0;
+    EXPECT_THROW(train(*digits, o), Error);
+    o.epochs = 1;
+    o.optimizer = "rmsprop";
+    try {
+        train(*digits, o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "unknown optimizer 'rmsprop': use sgd or adam");
+    }
+    o.optimizer = "sgd";
+    auto wrongSize = io::openDataset("digits", {1, 32, 32});
+    try {
+        train(*wrongSize, o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "the dataset delivers 1x32x32 images but the model takes 1x28x28");
+    }
+    test::writeText(dir.file("one.png"), "");
+    io::writeImage(dir.file("one.png"), torch::zeros({1, 28, 28}));
+    auto unlabeled = io::openDataset(dir.path(), {1, 28, 28});
+    try {
+        train(*unlabeled, o);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("has no labels"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Architectures, DropoutAndBatchNormFollowTrainAndEvalModes)
+{
+    torch::manual_seed(0);
+    auto net = buildArchitecture("minivgg", {3, 32, 32}, 10);
+    auto x = torch::rand({8, 3, 32, 32});
+    torch::NoGradGuard noGrad;
+
+    net.train();
+    auto a = net.forward({x}).toTensor();
+    auto b = net.forward({x}).toTensor();
+    EXPECT_FALSE(torch::allclose(a, b)); // dropout draws a new mask
+    // Batch norm in training normalises with the batch's own statistics...
+    auto conv = net.attr("conv1_1").toModule().forward({x}).toTensor();
+    auto bn = net.attr("bn1_1").toModule();
+    auto normalised = bn.forward({conv}).toTensor();
+    EXPECT_LT(normalised.mean({0, 2, 3}).abs().max().item<float>(), 1e-4);
+    // ...and updates its running statistics (momentum 0.1 from 0).
+    auto running = bn.attr("running_mean").toTensor();
+    EXPECT_GT(running.abs().max().item<float>(), 0);
+
+    net.eval();
+    auto c = net.forward({x}).toTensor();
+    auto d = net.forward({x}).toTensor();
+    EXPECT_TRUE(torch::equal(c, d));
+    // In eval mode batch norm uses the running statistics: by hand.
+    auto expected = (conv - running.view({1, -1, 1, 1})) / (bn.attr("running_var").toTensor().view({1, -1, 1, 1}) + 1e-5).sqrt();
+    EXPECT_TRUE(torch::allclose(bn.forward({conv}).toTensor(), expected, 1e-5, 1e-5));
+}
+
+TEST(Architectures, Shapes)
+{
+    auto lenet = buildArchitecture("lenet5", {1, 28, 28}, 10);
+    lenet.eval();
+    torch::NoGradGuard noGrad;
+    EXPECT_EQ(lenet.forward({torch::zeros({2, 1, 28, 28})}).toTensor().sizes(), (std::vector<int64_t>{2, 10}));
+    auto vgg = buildArchitecture("minivgg", {1, 28, 28}, 5);
+    vgg.eval();
+    EXPECT_EQ(vgg.forward({torch::zeros({1, 1, 28, 28})}).toTensor().sizes(), (std::vector<int64_t>{1, 5}));
+    EXPECT_THROW(buildArchitecture("resnet", {1, 28, 28}, 10), Error);
+    EXPECT_THROW(buildArchitecture("minivgg", {3, 20, 20}, 10), Error);
+}
+
+TEST(DefaultModel, ShippedLeNetReachesNinetyEightPercentOnTheTestSplit)
+{
+    auto model = Model::load(CONVSCOPE_SOURCE_DIR "/models/lenet5_digits.pt", {"cpu", {}});
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    EXPECT_GE(testSplitAccuracy(*model, *digits), 0.98);
+}
