@@ -74,8 +74,9 @@ TEST(Trainer, SameSeedSameRun)
     const TrainReport a = train(*digits, o);
     o.out = dir.file("b.pt");
     const TrainReport b = train(*digits, o);
-    EXPECT_DOUBLE_EQ(a.epochs[0].loss, b.epochs[0].loss);
-    EXPECT_DOUBLE_EQ(a.epochs[0].testAccuracy, b.epochs[0].testAccuracy);
+    // Identical here; the margin only allows for a different OpenMP reduction order.
+    EXPECT_NEAR(a.epochs[0].loss, b.epochs[0].loss, 1e-6 * a.epochs[0].loss);
+    EXPECT_NEAR(a.epochs[0].testAccuracy, b.epochs[0].testAccuracy, 0.0015);
     o.seed = 5;
     o.out = dir.file("c.pt");
     EXPECT_NE(train(*digits, o).epochs[0].loss, a.epochs[0].loss);
