@@ -26,7 +26,6 @@ struct LayerGraph::Impl {
     std::vector<int> layerValue;               // position of each layer's value
     std::vector<const Node*> layerNode;
     std::unordered_map<std::string, int> byName;
-    bool analyzed = false;
 
     std::mutex cacheMutex;
     std::map<std::vector<int>, std::shared_ptr<GraphFunction>> cache;
@@ -154,11 +153,6 @@ const std::vector<LayerInfo>& LayerGraph::layers() const
     return d->layers;
 }
 
-bool LayerGraph::analyzed() const
-{
-    return d->analyzed;
-}
-
 std::vector<std::string> LayerGraph::warnings() const
 {
     return d->inlined.warnings;
@@ -245,7 +239,7 @@ LayerGraph::Run LayerGraph::run(const torch::Tensor& input, const std::vector<in
     return run;
 }
 
-void LayerGraph::analyze(const torch::Tensor& input)
+c10::IValue LayerGraph::analyze(const torch::Tensor& input)
 {
     std::vector<int> tensors;
     for (size_t pos = 0; pos < d->values.size(); ++pos) {
@@ -275,7 +269,7 @@ void LayerGraph::analyze(const torch::Tensor& input)
         if (info.hasField)
             info.field = field->second;
     }
-    d->analyzed = true;
+    return outputs[0];
 }
 
 } // namespace convscope

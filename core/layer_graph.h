@@ -23,9 +23,8 @@ public:
 
     // One forward pass of `input` (the model's own input, batch 1) that records
     // every value's shape, then fills LayerInfo's shapes and complexity.
-    // Throws what the model throws.
-    void analyze(const torch::Tensor& input);
-    bool analyzed() const;
+    // Returns forward()'s result. Throws what the model throws.
+    c10::IValue analyze(const torch::Tensor& input);
 
     const std::vector<LayerInfo>& layers() const;
     // Index of a layer by name or alias, -1 if none.
