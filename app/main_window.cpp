@@ -238,7 +238,7 @@ void MainWindow::showTestImage(int index)
     }
     const int64_t label = d->dataset->label(item);
     input.caption = tr("%1 — test image %2 of %3 (%4)%5")
-                        .arg(QString::fromStdString(d->dataset->description().substr(0, d->dataset->description().find(" ("))))
+                        .arg(QString::fromStdString(d->dataset->name()))
                         .arg(index + 1)
                         .arg(count)
                         .arg(QString::fromStdString(d->dataset->itemName(item)))

@@ -32,8 +32,10 @@ public:
 
     const std::vector<std::string>& classes() const { return m_classes; }
     bool labeled() const { return !m_classes.empty(); }
-    // "digits sheet (5000 images, 10 classes)".
-    const std::string& description() const { return m_description; }
+    // "handwritten digits sheet".
+    const std::string& name() const { return m_name; }
+    // "handwritten digits sheet (5000 images, 10 classes)".
+    std::string description() const { return m_details.empty() ? m_name : m_name + " (" + m_details + ")"; }
     // Stable key of the data (kind, path, count): caches and metadata use it.
     const std::string& identity() const { return m_identity; }
 
@@ -44,7 +46,8 @@ public:
 
 protected:
     std::vector<std::string> m_classes;
-    std::string m_description;
+    std::string m_name;
+    std::string m_details; // counts, shown after the name
     std::string m_identity;
 
 private:

@@ -232,8 +232,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
             torch::optim::SGDOptions(options.learningRate).momentum(options.momentum).weight_decay(options.weightDecay));
 
     nlohmann::ordered_json metadata;
-    const std::string dataName = dataset.description().substr(0, dataset.description().find(" ("));
-    metadata["name"] = options.name.empty() ? options.arch + " on " + dataName : options.name;
+    metadata["name"] = options.name.empty() ? options.arch + " on " + dataset.name() : options.name;
     metadata["input"] = input;
     metadata["mean"] = report.mean;
     metadata["std"] = report.std;

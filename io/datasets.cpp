@@ -47,34 +47,26 @@ bool hasImageSignature(const std::string& path)
     return png || jpeg || bmp || webp || tiff;
 }
 
-torch::Tensor decodeFile(const std::string& path, const ImageFormat& format)
-{
-    cv::Mat raw;
-    try {
-        raw = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
-    } catch (const cv::Exception&) {
-    }
-    if (raw.empty())
-        throw Error("cannot decode image " + path);
-    return detail::formatImage(raw, format);
-}
-
 // Files decoded on demand, in a fixed order.
 class FileDataset final : public Dataset {
 public:
     FileDataset(std::vector<std::string> files, std::vector<int64_t> labels, std::vector<std::string> classes,
-                const ImageFormat& format, const std::string& description, const std::string& identity)
+                const ImageFormat& format, const std::string& name, const std::string& details, const std::string& identity)
         : m_files(std::move(files))
         , m_labels(std::move(labels))
         , m_format(format)
     {
         m_classes = std::move(classes);
-        m_description = description;
+        m_name = name;
+        m_details = details;
         m_identity = identity;
     }
 
     int64_t size() const override { return static_cast<int64_t>(m_files.size()); }
-    torch::Tensor image(int64_t index) override { return decodeFile(m_files.at(static_cast<size_t>(index)), m_format); }
+    torch::Tensor image(int64_t index) override
+    {
+        return detail::formatImage(detail::decodeFile(m_files.at(static_cast<size_t>(index))), m_format);
+    }
     int64_t label(int64_t index) const override
     {
         return m_labels.empty() ? -1 : m_labels.at(static_cast<size_t>(index));
@@ -123,7 +115,8 @@ public:
     {
         for (int i = 0; i < 10; ++i)
             m_classes.push_back(std::to_string(i));
-        m_description = "handwritten digits sheet (5000 images, 10 classes)";
+        m_name = "handwritten digits sheet";
+        m_details = "5000 images, 10 classes";
         m_identity = "digits:" + path;
     }
 
@@ -216,10 +209,11 @@ std::unique_ptr<Dataset> openImageFolder(const std::string& folderName, const Im
             what += ", " + std::to_string(others) + " file(s) of other kinds";
         throw Error("no images in " + folderName + " (looked for png, jpg, bmp, webp, tiff" + what + ")");
     }
-    std::string description = folder.filename().string() + " (" + std::to_string(files.size()) + " images"
-        + (labeled ? ", " + std::to_string(classes.size()) + " classes" : ", unlabeled") + ")";
+    const std::string details = std::to_string(files.size()) + " images"
+        + (labeled ? ", " + std::to_string(classes.size()) + " classes" : ", unlabeled");
     auto dataset = std::make_unique<FileDataset>(files, labeled ? labels : std::vector<int64_t>{},
-                                                 labeled ? classes : std::vector<std::string>{}, format, description,
+                                                 labeled ? classes : std::vector<std::string>{}, format,
+                                                 folder.filename().string(), details,
                                                  "folder:" + fs::absolute(folder).lexically_normal().string() + ":"
                                                      + std::to_string(files.size()));
     dataset->noteScanSkips(bad);
@@ -233,9 +227,9 @@ std::unique_ptr<Dataset> openImageFiles(const std::vector<std::string>& files, c
     for (const auto& f : files)
         if (!fs::exists(f))
             throw Error("image not found: " + f);
-    const std::string description = files.size() == 1 ? fs::path(files[0]).filename().string()
-                                                       : std::to_string(files.size()) + " images";
-    return std::make_unique<FileDataset>(files, std::vector<int64_t>{}, std::vector<std::string>{}, format, description,
+    const std::string name = files.size() == 1 ? fs::path(files[0]).filename().string()
+                                                : std::to_string(files.size()) + " images";
+    return std::make_unique<FileDataset>(files, std::vector<int64_t>{}, std::vector<std::string>{}, format, name, "",
                                          "files:" + files.front() + ":" + std::to_string(files.size()));
 }
 

@@ -109,8 +109,9 @@ public:
             classes = std::max(classes, l + 1);
         for (int64_t c = 0; c < classes; ++c)
             m_classes.push_back(std::to_string(c));
-        m_description = fs::path(path).filename().string() + " (" + std::to_string(size()) + " images"
-            + (m_labels.empty() ? ", unlabeled" : ", " + std::to_string(classes) + " classes") + ")";
+        m_name = fs::path(path).filename().string();
+        m_details = std::to_string(size()) + " images"
+            + (m_labels.empty() ? ", unlabeled" : ", " + std::to_string(classes) + " classes");
         m_identity = "idx:" + fs::absolute(path).lexically_normal().string() + ":" + std::to_string(size());
     }
 

@@ -15,45 +15,14 @@ namespace convscope::io {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-cv::Mat decode(const std::string& path)
-{
-    std::error_code ec;
-    if (!fs::exists(path, ec))
-        throw Error("image not found: " + path);
-    if (fs::is_directory(path, ec))
-        throw Error(path + " is a folder, not an image");
-    cv::Mat image;
-    try {
-        image = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
-    } catch (const cv::Exception& e) {
-        throw Error("cannot decode image " + path + ": " + e.err);
-    }
-    if (image.empty())
-        throw Error("cannot decode image " + path + " (not an image, or a format OpenCV cannot read)");
-    return image;
-}
-
-} // namespace
-
-using detail::toChannels;
-using detail::toTensor;
-
 torch::Tensor readImageNative(const std::string& path, int64_t channels)
 {
-    return toTensor(toChannels(decode(path), channels));
+    return detail::formatImage(detail::decodeFile(path), {channels, 0, 0}).unsqueeze(0);
 }
 
 torch::Tensor readImage(const std::string& path, int64_t channels, int64_t height, int64_t width)
 {
-    cv::Mat image = toChannels(decode(path), channels);
-    if (image.rows != height || image.cols != width) {
-        cv::Mat resized;
-        cv::resize(image, resized, cv::Size(static_cast<int>(width), static_cast<int>(height)), 0, 0, cv::INTER_LINEAR);
-        image = resized;
-    }
-    return toTensor(image);
+    return detail::formatImage(detail::decodeFile(path), {channels, height, width}).unsqueeze(0);
 }
 
 void writeImage(const std::string& path, const torch::Tensor& image)

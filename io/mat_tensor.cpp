@@ -2,9 +2,30 @@
 
 #include "core/error.h"
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <filesystem>
+
 namespace convscope::io::detail {
+
+cv::Mat decodeFile(const std::string& path)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        throw Error("image not found: " + path);
+    if (std::filesystem::is_directory(path, ec))
+        throw Error(path + " is a folder, not an image");
+    cv::Mat image;
+    try {
+        image = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+    } catch (const cv::Exception& e) {
+        throw Error("cannot decode image " + path + ": " + e.err);
+    }
+    if (image.empty())
+        throw Error("cannot decode image " + path + " (not an image, or a format OpenCV cannot read)");
+    return image;
+}
 
 // To float [0, 1] with the requested channel count, in RGB order.
 cv::Mat toChannels(const cv::Mat& raw, int64_t channels)

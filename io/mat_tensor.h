@@ -9,6 +9,9 @@
 
 namespace convscope::io::detail {
 
+// Decodes an image file as stored (8/16-bit, gray/colour/alpha); Error if missing or undecodable.
+cv::Mat decodeFile(const std::string& path);
+
 // To float [0, 1] with `channels` channels in RGB order (1: luminance; 3: gray
 // replicated, alpha dropped; other counts: gray replicated).
 cv::Mat toChannels(const cv::Mat& raw, int64_t channels);

@@ -49,7 +49,8 @@ public:
         m_count = static_cast<int64_t>(m_capture.get(cv::CAP_PROP_FRAME_COUNT));
         if (m_count <= 0)
             throw Error("video " + path + " has no frames");
-        m_description = fs::path(path).filename().string() + " (" + std::to_string(m_count) + " frames)";
+        m_name = fs::path(path).filename().string();
+        m_details = std::to_string(m_count) + " frames";
         m_identity = "video:" + fs::absolute(path).lexically_normal().string() + ":" + std::to_string(m_count);
     }
 
