@@ -3,6 +3,8 @@
 #include "app/cli_common.h"
 #include "app/cli_options.h"
 #include "app/defaults.h"
+#include "core/activation_maps.h"
+#include "core/colormap.h"
 #include "core/dataset.h"
 #include "io/datasets.h"
 #include "core/error.h"
@@ -46,6 +48,29 @@ std::string cli::pad(const std::string& s, size_t width)
     return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
 }
 
+QString cli::modelArgument(const QStringList& args)
+{
+    return args.isEmpty() ? defaultModelPath() : args[0];
+}
+
+std::unique_ptr<Model> cli::loadFromArguments(QCommandLineParser& parser, const QString& path)
+{
+    LoadOptions options = modelOptions(parser);
+    auto model = Model::load(path.toStdString(), options);
+    for (const auto& note : model->info().notes)
+        std::cerr << "convscope: note: " << note << '\n';
+    return model;
+}
+
+int64_t cli::indexOption(const QCommandLineParser& parser, const QString& name, int64_t count)
+{
+    bool ok = false;
+    const int64_t index = parser.value(name).toLongLong(&ok);
+    if (!ok || index < 0 || index >= count)
+        throw Error("--" + name.toStdString() + " must lie between 0 and " + std::to_string(count - 1));
+    return index;
+}
+
 namespace {
 
 struct Command {
@@ -59,29 +84,10 @@ std::vector<int64_t> shapeVector(const std::array<int64_t, 3>& a)
     return {a[0], a[1], a[2]};
 }
 
-// Notes go to stderr so that stdout stays machine-readable.
-void printNotes(const Model& model)
-{
-    for (const auto& note : model.info().notes)
-        std::cerr << "convscope: note: " << note << '\n';
-}
-
-std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path)
-{
-    LoadOptions options = modelOptions(parser);
-    auto model = Model::load(path.toStdString(), options);
-    printNotes(*model);
-    return model;
-}
-
+using cli::loadFromArguments;
+using cli::modelArgument;
 using cli::pad;
 using cli::parse;
-
-// MODEL, or the default model when the command was given none.
-QString modelArgument(const QStringList& args)
-{
-    return args.isEmpty() ? defaultModelPath() : args[0];
-}
 
 int layersCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
@@ -245,19 +251,37 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("layer"), QStringLiteral("Layer to capture (repeatable)."), QStringLiteral("NAME")},
         {QStringLiteral("json"), QStringLiteral("Print JSON.")},
         {QStringLiteral("out"), QStringLiteral("Write each layer's channel maps as a grid PNG."), QStringLiteral("PNG")},
+        {QStringLiteral("colormap"), QStringLiteral("gray (default), viridis, inferno or jet, for --out and --overlay."),
+         QStringLiteral("NAME"), QStringLiteral("gray")},
+        {QStringLiteral("normalize"),
+         QStringLiteral("channel (each map to its own min..max, default) or shared (one range per layer, so maps compare)."),
+         QStringLiteral("RANGE"), QStringLiteral("channel")},
+        {QStringLiteral("overlay"),
+         QStringLiteral("Write one channel of the first --layer, resized bilinearly, over the input image."),
+         QStringLiteral("PNG")},
+        {QStringLiteral("channel"), QStringLiteral("Channel for --overlay (default: the one with the highest maximum)."),
+         QStringLiteral("N")},
         {QStringLiteral("data"), QStringLiteral("Take the input from this dataset's test split (default: digits)."),
          QStringLiteral("DATASET"), defaultDatasetSpec()},
         {QStringLiteral("index"), QStringLiteral("Which test image of --data (default 0)."), QStringLiteral("N"), QStringLiteral("0")},
     });
     QStringList args = parse(parser, arguments, 0, 2,
                              "activations [MODEL] [IMAGE] --layer NAME [--layer NAME ...] [--data DATASET --index N] "
-                             "[--json] [--out grid.png]");
+                             "[--json] [--out grid.png] [--colormap NAME] [--normalize channel|shared] "
+                             "[--overlay PNG [--channel N]]");
     // One argument is the image if it looks like one (the default model then runs it).
     if (args.size() == 1 && io::isImageFileName(args[0].toStdString()))
         args.prepend(defaultModelPath());
     const QStringList names = parser.values(QStringLiteral("layer"));
     if (names.isEmpty())
         throw Error("give at least one --layer NAME (run `convscope layers MODEL` for the names)");
+    const Colormap colormap = colormapFromName(parser.value(QStringLiteral("colormap")).toStdString());
+    const QString normalize = parser.value(QStringLiteral("normalize"));
+    if (normalize != QLatin1String("channel") && normalize != QLatin1String("shared"))
+        throw Error("unknown --normalize '" + normalize.toStdString() + "': use channel or shared");
+    const MapRange range = normalize == QLatin1String("shared") ? MapRange::Shared : MapRange::PerChannel;
+    if (parser.isSet(QStringLiteral("channel")) && !parser.isSet(QStringLiteral("overlay")))
+        throw Error("--channel picks the channel of --overlay: give --overlay PNG too");
     auto model = loadFromArguments(parser, modelArgument(args));
     std::vector<int> layers;
     for (const auto& name : names)
@@ -270,12 +294,9 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
         pixels = io::readImage(source, in[0], in[1], in[2]);
     } else {
         // No image: a test image of the dataset, in the model's format.
-        bool ok = false;
-        const int64_t index = parser.value(QStringLiteral("index")).toLongLong(&ok);
         auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
         const Split split = splitDataset(*dataset);
-        if (!ok || index < 0 || index >= static_cast<int64_t>(split.test.size()))
-            throw Error("--index must lie between 0 and " + std::to_string(split.test.size() - 1));
+        const int64_t index = cli::indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(split.test.size()));
         const int64_t item = split.test[static_cast<size_t>(index)];
         pixels = dataset->image(item).unsqueeze(0);
         source = dataset->itemName(item);
@@ -310,9 +331,22 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["layers"].push_back(row);
         if (parser.isSet(QStringLiteral("out"))) {
             const std::string path = outputPathFor(parser.value(QStringLiteral("out")).toStdString(), info.name, layers.size());
-            io::writeImage(path, channelGrid(capture.layers[i][0]));
+            io::writeImage(path, tileGrid(activationTiles(capture.layers[i][0], range, colormap)));
             std::cerr << "convscope: wrote " << path << '\n';
         }
+    }
+    if (parser.isSet(QStringLiteral("overlay"))) {
+        const auto& info = model->layers()[static_cast<size_t>(layers[0])];
+        const torch::Tensor maps = capture.layers[0][0].to(torch::kCPU, torch::kFloat32);
+        if (maps.dim() != 3)
+            throw Error("--overlay needs a layer of channel maps; '" + info.name + "' has shape " + dimsText(info.shape));
+        const int64_t channel = parser.isSet(QStringLiteral("channel"))
+            ? cli::indexOption(parser, QStringLiteral("channel"), maps.size(0))
+            : maps.flatten(1).amax(1).argmax().item<int64_t>();
+        const std::string path = parser.value(QStringLiteral("overlay")).toStdString();
+        io::writeImage(path, overlayMap(maps[channel], pixels[0], colormap));
+        std::cerr << "convscope: wrote " << path << " (channel " << channel << " of " << info.name << ")\n";
+        out["overlay"] = {{"layer", info.name}, {"channel", channel}, {"png", path}};
     }
     if (parser.isSet(QStringLiteral("json"))) {
         std::cout << out.dump(2) << '\n';
@@ -345,7 +379,9 @@ const std::vector<Command>& commands()
         {"layers", "List the layers a model's forward() runs, with op and output shape.", layersCommand},
         {"summary", "Per-layer memory, parameters, FLOPs and receptive field.", summaryCommand},
         {"activations", "Run an image and report (and draw) chosen layers' activations.", activationsCommand},
+        {"filters", "Draw a conv or linear layer's weights as image tiles.", cli::filtersCommand},
         {"train", "Train a built-in architecture (lenet5, minivgg) on a labeled dataset.", cli::trainCommand},
+        {"render", "Render a view of the real window offscreen to a PNG (for docs and tests).", cli::renderCommand},
     };
     return list;
 }

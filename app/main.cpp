@@ -5,6 +5,10 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QDir>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 void describe()
@@ -12,6 +16,22 @@ void describe()
     QCoreApplication::setOrganizationName(QStringLiteral("ConvScope"));
     QCoreApplication::setApplicationName(QStringLiteral("ConvScope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(CONVSCOPE_VERSION));
+}
+// Without a display, Qt notes what the offscreen platform cannot do and that
+// there is no runtime directory: true, and nothing a `render` user can act on.
+void quietOffscreen()
+{
+    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+        const QByteArray dir = QDir::tempPath().toLocal8Bit() + "/convscope-runtime-" + QByteArray::number(getuid());
+        ::mkdir(dir.constData(), 0700);
+        qputenv("XDG_RUNTIME_DIR", dir);
+    }
+    static const QtMessageHandler previous = qInstallMessageHandler(nullptr);
+    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+        if (message.startsWith(QLatin1String("This plugin does not support")))
+            return;
+        previous(type, context, message);
+    });
 }
 } // namespace
 
@@ -22,6 +42,16 @@ int main(int argc, char** argv)
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
 
+    if (arguments.value(1) == QLatin1String("render")) {
+        // Draws the real window without a display.
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        quietOffscreen();
+        QApplication app(argc, argv);
+        describe();
+        convscope::setThreads(0);
+        return convscope::runCli(app.arguments());
+    }
     if (convscope::isCliInvocation(arguments)) {
         // Headless: no display needed.
         QCoreApplication app(argc, argv);
@@ -34,15 +64,16 @@ int main(int argc, char** argv)
     describe();
     convscope::setThreads(0);
     convscope::MainWindow window;
-    window.show();
+    window.setPersistent(true);
     if (arguments.size() > 1) {
+        window.restoreLayout(); // the files named replace the last session's
         window.openModel(arguments[1]);
-        if (arguments.size() > 2)
-            window.openImage(arguments[2]);
-    } else {
+        window.openInput(arguments.size() > 2 ? arguments[2] : convscope::defaultDatasetSpec());
+    } else if (!window.restoreSession()) {
         // The demo a teacher starts with: LeNet-5 on the digits, a test digit as input.
         window.openModel(convscope::defaultModelPath());
-        window.openDataset(convscope::defaultDatasetSpec());
+        window.openInput(convscope::defaultDatasetSpec());
     }
+    window.show();
     return app.exec();
 }

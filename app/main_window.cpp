@@ -1,87 +1,35 @@
 #include "app/main_window.h"
 
-#include "app/model_loader.h"
-#include "app/model_settings_dialog.h"
-#include "core/dataset.h"
-#include "core/error.h"
+#include "app/activations_tab.h"
+#include "app/filters_tab.h"
+#include "app/frames.h"
+#include "app/input_controller.h"
+#include "app/job_runner.h"
+#include "app/main_window_private.h"
+#include "app/summary_tab.h"
+#include "app/tensor_image.h"
+#include "app/workspace.h"
 #include "core/model.h"
 #include "core/model_summary.h"
-#include "io/datasets.h"
-#include "io/image_io.h"
 #include "widgets/input_panel.h"
-#include "widgets/layer_list_model.h"
-#include "widgets/summary_table_model.h"
+#include "widgets/module_tree_model.h"
 
-#include <QAction>
-#include <QApplication>
-#include <QClipboard>
+#include <QActionGroup>
 #include <QDockWidget>
-#include <QDragEnterEvent>
-#include <QFileDialog>
 #include <QFileInfo>
-#include <QFutureWatcher>
-#include <QtConcurrent/QtConcurrentRun>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
+#include <QProgressBar>
 #include <QSortFilterProxyModel>
 #include <QStatusBar>
 #include <QTabWidget>
-#include <QTableView>
-#include <QToolBar>
+#include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
 
 namespace convscope {
-
-// The current input: pixels in the model's format, and where they came from.
-struct InputImage {
-    torch::Tensor pixels; // [C, H, W] in [0, 1]
-    QString caption;
-};
-
-namespace {
-QImage toImage(const torch::Tensor& pixels)
-{
-    torch::Tensor t = (pixels.detach().cpu().clamp(0, 1) * 255).round().to(torch::kUInt8);
-    const int h = static_cast<int>(t.size(1)), w = static_cast<int>(t.size(2));
-    if (t.size(0) == 3) {
-        t = t.permute({1, 2, 0}).contiguous();
-        return QImage(t.data_ptr<uint8_t>(), w, h, 3 * w, QImage::Format_RGB888).copy();
-    }
-    t = t[0].contiguous();
-    return QImage(t.data_ptr<uint8_t>(), w, h, w, QImage::Format_Grayscale8).copy();
-}
-} // namespace
-
-struct MainWindow::Private {
-    ModelLoader* loader = nullptr;
-    std::shared_ptr<Model> model;
-    LayerListModel* layers = nullptr;
-    QSortFilterProxyModel* layerFilter = nullptr;
-    QTreeView* layerView = nullptr;
-    SummaryTableModel* summary = nullptr;
-    QTableView* summaryView = nullptr;
-    QLabel* summaryHeader = nullptr;
-    QTabWidget* tabs = nullptr;
-    QLabel* modelLabel = nullptr;
-    QLabel* deviceLabel = nullptr;
-    QString pendingPath;
-    QString device = QStringLiteral("auto");
-    ModelMetadata overrides; // what the user set in Model Settings, for this file
-    QAction* settingsAction = nullptr;
-
-    InputPanel* input = nullptr;
-    QString datasetSpec;                 // opened once the model is loaded
-    std::shared_ptr<Dataset> dataset;
-    Split split;
-    int testIndex = 0;
-    InputImage current;
-    int predictionGeneration = 0;
-};
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
@@ -90,47 +38,79 @@ MainWindow::MainWindow(QWidget* parent)
     setWindowTitle(QStringLiteral("ConvScope"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/convscope.svg")));
     setAcceptDrops(true);
-    resize(1200, 760);
+    resize(1280, 800);
 
-    d->loader = new ModelLoader(this);
-    connect(d->loader, &ModelLoader::loaded, this, [this] { onLoaded(); });
-    connect(d->loader, &ModelLoader::failed, this, &MainWindow::onFailed);
-
-    // Central tabs: one per visualization; later views slot in beside Summary.
-    d->tabs = new QTabWidget(this);
-    d->tabs->setDocumentMode(true);
-    auto* summaryPage = new QWidget;
-    auto* summaryLayout = new QVBoxLayout(summaryPage);
-    d->summaryHeader = new QLabel(tr("Open a TorchScript model (File ▸ Open Model…, or drop a .pt file here)."));
-    d->summaryHeader->setWordWrap(true);
-    d->summaryHeader->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    d->summary = new SummaryTableModel(this);
-    auto* summarySort = new QSortFilterProxyModel(this);
-    summarySort->setSourceModel(d->summary);
-    summarySort->setSortRole(SummaryTableModel::SortRole);
-    d->summaryView = new QTableView;
-    d->summaryView->setModel(summarySort);
-    d->summaryView->setSortingEnabled(true);
-    d->summaryView->sortByColumn(SummaryTableModel::Name, Qt::AscendingOrder);
-    d->summaryView->verticalHeader()->hide();
-    d->summaryView->verticalHeader()->setDefaultSectionSize(d->summaryView->fontMetrics().height() + 6);
-    d->summaryView->setAlternatingRowColors(true);
-    d->summaryView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    summaryLayout->addWidget(d->summaryHeader);
-    summaryLayout->addWidget(d->summaryView);
-    d->tabs->addTab(summaryPage, tr("Summary"));
-    setCentralWidget(d->tabs);
-
+    d->workspace = new Workspace(this);
+    d->input = new InputController(d->workspace, this);
+    createTabs();
     createDocks();
     createActions();
+    createStatusBar();
 
-    d->modelLabel = new QLabel(tr("No model"));
-    d->deviceLabel = new QLabel;
-    statusBar()->addPermanentWidget(d->modelLabel);
-    statusBar()->addPermanentWidget(d->deviceLabel);
+    connect(d->workspace, &Workspace::modelChanged, this, &MainWindow::onModelReady);
+    connect(d->workspace, &Workspace::layerChanged, this, &MainWindow::onLayerChanged);
+    connect(d->workspace, &Workspace::inputChanged, this, [this] {
+        auto frame = d->workspace->input();
+        d->inputPanel->setImage(toQImage(frame->pixels), frame->caption);
+        Q_EMIT inputChanged(frame->caption);
+    });
+    connect(d->workspace, &Workspace::forwardReady, this, [this] {
+        auto forward = d->workspace->forward();
+        d->inputPanel->setPredictions(forward->top);
+        d->forwardLabel->setText(tr("forward %1 ms").arg(forward->forwardMs, 0, 'f', 1));
+        Q_EMIT predictionsReady();
+    });
+    connect(d->workspace, &Workspace::forwardFailed, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Forward pass failed: %1").arg(message), 10000);
+    });
+    connect(d->input, &InputController::failed, this,
+            [this](const QString& spec, const QString& message) { showError(tr("Cannot open input"), spec, message); });
+    connect(d->input, &InputController::opened, this,
+            [this](const QString& description) { statusBar()->showMessage(tr("Input: %1").arg(description), 5000); });
+    connect(d->input, &InputController::navigationChanged, d->inputPanel, &InputPanel::setNavigation);
+    connect(d->input, &InputController::liveChanged, this, [this](bool available, bool playing) {
+        d->inputPanel->setLiveAvailable(available);
+        d->inputPanel->setPlaying(playing);
+    });
+    connect(d->input, &InputController::liveStats, d->inputPanel, &InputPanel::setLiveStatus);
+    connect(d->inputPanel, &InputPanel::previousRequested, this, [this] { d->input->step(-1); });
+    connect(d->inputPanel, &InputPanel::nextRequested, this, [this] { d->input->step(1); });
+    connect(d->inputPanel, &InputPanel::positionRequested, d->input, &InputController::seek);
+    connect(d->inputPanel, &InputPanel::playToggled, d->input, &InputController::play);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    // The input reader and the workers hold the model: stop them before the views go.
+    delete d->input;
+    delete d->workspace;
+}
+
+void MainWindow::createTabs()
+{
+    d->tabs = new QTabWidget(this);
+    d->tabs->setObjectName(QStringLiteral("viewTabs"));
+    d->tabs->setDocumentMode(true);
+    setCentralWidget(d->tabs);
+    d->summary = new SummaryTab(d->workspace);
+    connect(d->summary, &SummaryTab::inputSizeRequested, this, [this](int height, int width) {
+        if (!d->workspace->model())
+            return;
+        ModelMetadata size;
+        size.input = std::array<int64_t, 3>{d->workspace->model()->info().input[0], height, width};
+        reloadWith(size, d->device);
+    });
+    addViewTab(d->summary);
+    addViewTab(new FiltersTab(d->workspace));
+    addViewTab(new ActivationsTab(d->workspace));
+}
+
+void MainWindow::addViewTab(ViewTab* tab)
+{
+    d->views.append(tab);
+    d->tabs->addTab(tab, tab->title());
+    connect(tab, &ViewTab::message, this, [this](const QString& text) { statusBar()->showMessage(text, 5000); });
+}
 
 void MainWindow::createDocks()
 {
@@ -140,316 +120,311 @@ void MainWindow::createDocks()
     auto* layout = new QVBoxLayout(panel);
     layout->setContentsMargins(2, 2, 2, 2);
     auto* search = new QLineEdit;
+    search->setObjectName(QStringLiteral("layerSearch"));
     search->setPlaceholderText(tr("Filter layers…"));
     search->setClearButtonEnabled(true);
-    d->layers = new LayerListModel(this);
-    d->layerFilter = new QSortFilterProxyModel(this);
-    d->layerFilter->setSourceModel(d->layers);
-    d->layerFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
-    d->layerFilter->setFilterKeyColumn(-1);
-    d->layerFilter->setSortRole(LayerListModel::SortRole);
-    connect(search, &QLineEdit::textChanged, d->layerFilter, &QSortFilterProxyModel::setFilterFixedString);
-    d->layerView = new QTreeView;
-    d->layerView->setObjectName(QStringLiteral("layerView"));
-    d->layerView->setModel(d->layerFilter);
-    d->layerView->setRootIsDecorated(false);
-    d->layerView->setUniformRowHeights(true);
-    d->layerView->setAlternatingRowColors(true);
-    d->layerView->header()->setStretchLastSection(true);
-    d->layerView->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    d->tree = new ModuleTreeModel(this);
+    d->treeFilter = new QSortFilterProxyModel(this);
+    d->treeFilter->setSourceModel(d->tree);
+    d->treeFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    d->treeFilter->setFilterRole(ModuleTreeModel::PathRole);
+    d->treeFilter->setRecursiveFilteringEnabled(true);
+    d->treeFilter->setSortRole(ModuleTreeModel::SortRole);
+    connect(search, &QLineEdit::textChanged, this, [this](const QString& text) {
+        d->treeFilter->setFilterFixedString(text);
+        if (!text.isEmpty())
+            d->treeView->expandAll();
+    });
+    d->treeView = new QTreeView;
+    d->treeView->setObjectName(QStringLiteral("layerView"));
+    d->treeView->setModel(d->treeFilter);
+    d->treeView->setUniformRowHeights(true);
+    d->treeView->setAlternatingRowColors(true);
+    d->treeView->header()->setStretchLastSection(false);
+    d->treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
+    d->treeView->header()->setSectionResizeMode(ModuleTreeModel::Name, QHeaderView::Stretch);
+    // Fixed widths from typical contents: measuring every row of a 400-layer
+    // DenseNet would hold up the GUI thread.
+    const QFontMetrics metrics = d->treeView->fontMetrics();
+    d->treeView->header()->resizeSection(ModuleTreeModel::Op, metrics.horizontalAdvance(QStringLiteral("batch_norm")) + 12);
+    d->treeView->header()->resizeSection(ModuleTreeModel::Shape, metrics.horizontalAdvance(QStringLiteral("256×56×56")) + 12);
+    d->treeView->header()->resizeSection(ModuleTreeModel::Params, metrics.horizontalAdvance(QStringLiteral("25.6M")) + 12);
+    d->treeView->setIndentation(12);
+    connect(d->treeView->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& current) {
+                const int layer = current.data(ModuleTreeModel::LayerIndexRole).toInt();
+                if (current.isValid() && layer >= 0)
+                    d->workspace->setLayer(layer);
+            });
     layout->addWidget(search);
-    layout->addWidget(d->layerView);
+    layout->addWidget(d->treeView);
     dock->setWidget(panel);
-    dock->setMinimumWidth(440);
+    dock->setMinimumWidth(260);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
 
     auto* inputDock = new QDockWidget(tr("Input"), this);
     inputDock->setObjectName(QStringLiteral("inputDock"));
-    d->input = new InputPanel;
-    inputDock->setWidget(d->input);
+    d->inputPanel = new InputPanel;
+    inputDock->setWidget(d->inputPanel);
+    inputDock->setMinimumWidth(200);
     addDockWidget(Qt::RightDockWidgetArea, inputDock);
-    connect(d->input, &InputPanel::previousRequested, this, [this] { showTestImage(d->testIndex - 1); });
-    connect(d->input, &InputPanel::nextRequested, this, [this] { showTestImage(d->testIndex + 1); });
+    // Wide enough to read module paths and the input; narrower windows may shrink them.
+    resizeDocks({dock, inputDock}, {420, 330}, Qt::Horizontal);
 }
 
-void MainWindow::openDataset(const QString& spec)
+void MainWindow::createStatusBar()
 {
-    d->datasetSpec = spec;
-    if (d->model)
-        loadPendingDataset();
-}
-
-void MainWindow::loadPendingDataset()
-{
-    if (d->datasetSpec.isEmpty() || !d->model)
-        return;
-    const auto& in = d->model->info().input;
-    const ImageFormat format{in[0], in[1], in[2]};
-    const std::string spec = d->datasetSpec.toStdString();
-    statusBar()->showMessage(tr("Opening dataset %1…").arg(d->datasetSpec));
-    struct Opened {
-        std::shared_ptr<Dataset> dataset;
-        Split split;
-        QString error;
-    };
-    auto* watcher = new QFutureWatcher<Opened>(this);
-    connect(watcher, &QFutureWatcher<Opened>::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        Opened opened = watcher->result();
-        if (!opened.error.isEmpty()) {
-            onFailed(d->datasetSpec, opened.error);
-            return;
-        }
-        d->dataset = opened.dataset;
-        d->split = opened.split;
-        d->input->setNavigation(!d->split.test.empty());
-        statusBar()->showMessage(tr("Dataset: %1").arg(QString::fromStdString(d->dataset->description())), 5000);
-        showTestImage(0);
+    d->modelLabel = new QLabel(tr("No model"));
+    d->modelLabel->setObjectName(QStringLiteral("statusModel"));
+    d->deviceLabel = new QLabel;
+    d->deviceLabel->setObjectName(QStringLiteral("statusDevice"));
+    d->forwardLabel = new QLabel;
+    d->forwardLabel->setObjectName(QStringLiteral("statusForward"));
+    d->progress = new QProgressBar;
+    d->progress->setObjectName(QStringLiteral("jobProgress"));
+    d->progress->setMaximumWidth(220);
+    d->progress->setTextVisible(true);
+    d->progress->hide();
+    d->cancel = new QToolButton;
+    d->cancel->setObjectName(QStringLiteral("jobCancel"));
+    d->cancel->setText(tr("Cancel"));
+    d->cancel->hide();
+    connect(d->cancel, &QToolButton::clicked, this, [this] {
+        d->workspace->jobs()->cancel();
+        d->workspace->drawing()->cancel();
+        statusBar()->showMessage(tr("Cancelled"), 3000);
     });
-    watcher->setFuture(QtConcurrent::run([spec, format] {
-        Opened opened;
-        try {
-            opened.dataset = io::openDataset(spec, format);
-            opened.split = splitDataset(*opened.dataset);
-            if (opened.split.test.empty()) // one image, or too few to split: walk them all
-                for (int64_t i = 0; i < opened.dataset->size(); ++i)
-                    opened.split.test.push_back(i);
-        } catch (const std::exception& e) {
-            opened.error = QString::fromStdString(e.what());
-        }
-        return opened;
-    }));
-}
+    statusBar()->addPermanentWidget(d->progress);
+    statusBar()->addPermanentWidget(d->cancel);
+    statusBar()->addPermanentWidget(d->modelLabel);
+    statusBar()->addPermanentWidget(d->deviceLabel);
+    statusBar()->addPermanentWidget(d->forwardLabel);
 
-void MainWindow::showTestImage(int index)
-{
-    if (!d->dataset || d->split.test.empty())
-        return;
-    const int count = static_cast<int>(d->split.test.size());
-    index = ((index % count) + count) % count;
-    d->testIndex = index;
-    const int64_t item = d->split.test[static_cast<size_t>(index)];
-    InputImage input;
-    try {
-        input.pixels = d->dataset->image(item);
-    } catch (const Error& e) {
-        statusBar()->showMessage(QString::fromStdString(e.what()), 10000);
-        return;
+    for (JobRunner* runner : {d->workspace->jobs(), d->workspace->drawing()}) {
+        connect(runner, &JobRunner::started, this, [this](const QString& title) {
+            d->progress->setRange(0, 0); // busy until the job reports a fraction
+            d->progress->setFormat(title);
+            d->progress->show();
+            d->cancel->show();
+        });
+        connect(runner, &JobRunner::progressed, this, [this](const QString& title, double fraction, const QString& stage) {
+            d->progress->setRange(0, 1000);
+            d->progress->setValue(static_cast<int>(fraction * 1000));
+            d->progress->setFormat(stage.isEmpty() ? title + QStringLiteral(" %p%") : stage + QStringLiteral(" %p%"));
+        });
+        connect(runner, &JobRunner::finished, this, &MainWindow::updateJobStatus);
+        connect(runner, &JobRunner::becameIdle, this, &MainWindow::updateJobStatus);
     }
-    const int64_t label = d->dataset->label(item);
-    input.caption = tr("%1 — test image %2 of %3 (%4)%5")
-                        .arg(QString::fromStdString(d->dataset->name()))
-                        .arg(index + 1)
-                        .arg(count)
-                        .arg(QString::fromStdString(d->dataset->itemName(item)))
-                        .arg(label >= 0 ? tr(", label %1").arg(QString::fromStdString(d->dataset->classes()[static_cast<size_t>(label)]))
-                                        : QString());
-    showInput(input);
 }
 
-void MainWindow::openImage(const QString& path)
+void MainWindow::updateJobStatus()
 {
-    d->datasetSpec = path; // read again in the next model's format
-    if (!d->model)
+    if (d->loading)
         return;
-    const auto& in = d->model->info().input;
-    InputImage input;
-    try {
-        input.pixels = io::readImage(path.toStdString(), in[0], in[1], in[2])[0];
-    } catch (const Error& e) {
-        onFailed(path, QString::fromStdString(e.what()));
-        return;
-    }
-    input.caption = QFileInfo(path).fileName();
-    d->dataset.reset();
-    d->input->setNavigation(false);
-    showInput(input);
-}
-
-void MainWindow::showInput(const InputImage& input)
-{
-    d->current = input;
-    d->input->setImage(toImage(input.pixels), input.caption);
-    Q_EMIT inputChanged(input.caption);
-    predict();
-}
-
-void MainWindow::predict()
-{
-    if (!d->model || !d->current.pixels.defined())
-        return;
-    const int generation = ++d->predictionGeneration;
-    auto model = d->model;
-    torch::Tensor pixels = d->current.pixels.unsqueeze(0);
-    using Top = std::vector<std::pair<QString, double>>;
-    auto* watcher = new QFutureWatcher<Top>(this);
-    connect(watcher, &QFutureWatcher<Top>::finished, this, [this, watcher, generation] {
-        watcher->deleteLater();
-        if (generation != d->predictionGeneration)
-            return; // a newer input is on its way
-        d->input->setPredictions(watcher->result());
-        if (d->model)
-            statusBar()->showMessage(tr("forward %1 ms").arg(d->model->lastForwardMs(), 0, 'f', 1), 3000);
-        Q_EMIT predictionsReady();
-    });
-    watcher->setFuture(QtConcurrent::run([model, pixels] {
-        Top top;
-        try {
-            torch::NoGradGuard noGrad;
-            auto probs = torch::softmax(model->logits(pixels)[0].cpu(), 0);
-            auto best = probs.topk(std::min<int64_t>(5, probs.size(0)));
-            for (int64_t i = 0; i < std::get<0>(best).size(0); ++i) {
-                const auto index = static_cast<size_t>(std::get<1>(best)[i].item<int64_t>());
-                top.emplace_back(QString::fromStdString(model->info().labels[index]), std::get<0>(best)[i].item<double>());
-            }
-        } catch (const std::exception& e) {
-            top.emplace_back(QString::fromStdString(e.what()), 0.0);
-        }
-        return top;
-    }));
-}
-
-QString MainWindow::inputCaption() const
-{
-    return d->input->caption();
-}
-
-QStringList MainWindow::predictionTexts() const
-{
-    return d->input->predictionTexts();
-}
-
-void MainWindow::createActions()
-{
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open Model…"));
-    open->setShortcut(QKeySequence::Open);
-    connect(open, &QAction::triggered, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Open TorchScript model"), QString(),
-                                                          tr("TorchScript models (*.pt *.pth *.ptl *.torchscript);;All files (*)"));
-        if (!path.isEmpty())
-            openModel(path);
-    });
-    d->settingsAction = file->addAction(tr("Model &Settings…"));
-    d->settingsAction->setEnabled(false);
-    connect(d->settingsAction, &QAction::triggered, this, &MainWindow::editModelSettings);
-    QAction* copyCsv = file->addAction(tr("Copy Summary as &CSV"));
-    connect(copyCsv, &QAction::triggered, this, &MainWindow::copySummaryCsv);
-    file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"));
-    quit->setShortcut(QKeySequence::Quit);
-    connect(quit, &QAction::triggered, this, &QWidget::close);
-
-    QMenu* help = menuBar()->addMenu(tr("&Help"));
-    QAction* about = help->addAction(tr("&About ConvScope"));
-    connect(about, &QAction::triggered, this, [this] {
-        QMessageBox::about(this, tr("About ConvScope"),
-                           tr("<b>ConvScope %1</b><p>See what a convolutional network does: layers, complexity, "
-                              "filters, activations and more, for any TorchScript model.</p>")
-                               .arg(QApplication::applicationVersion()));
-    });
-
-    QToolBar* toolbar = addToolBar(tr("Main"));
-    toolbar->setObjectName(QStringLiteral("mainToolbar"));
-    toolbar->addAction(open);
+    d->progress->hide();
+    d->cancel->hide();
 }
 
 void MainWindow::openModel(const QString& path)
 {
-    d->pendingPath = path;
     d->overrides = {};
-    statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
-    d->loader->load(path, d->device);
+    d->modelPath = path;
+    reloadWith({}, d->device);
+}
+
+void MainWindow::setDevice(const QString& device)
+{
+    d->device = device;
 }
 
 void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& device)
 {
-    if (!d->model)
+    if (d->modelPath.isEmpty())
         return;
+    const ModelMetadata previous = d->overrides;
+    const QString previousDevice = d->device;
     d->overrides.overrideWith(overrides);
     d->device = device;
-    const QString path = QString::fromStdString(d->model->info().path);
-    statusBar()->showMessage(tr("Reloading %1…").arg(QFileInfo(path).fileName()));
-    d->loader->load(path, d->device, d->overrides);
+    const QString path = d->modelPath;
+    const std::string file = path.toStdString();
+    const std::string deviceName = device.toStdString();
+    const ModelMetadata metadata = d->overrides;
+    const int generation = ++d->loadGeneration;
+    d->loading = true;
+    statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+    struct Loaded {
+        std::shared_ptr<Model> model;
+        ModelSummary summary;
+    };
+    d->workspace->jobs()->submit(
+        QStringLiteral("load"), tr("Loading %1").arg(QFileInfo(path).fileName()),
+        [this, file, deviceName, metadata, generation](JobContext&) -> JobRunner::Done {
+            LoadOptions options;
+            options.device = deviceName;
+            options.overrides = metadata;
+            auto loaded = std::make_shared<Loaded>();
+            loaded->model = Model::load(file, options);
+            loaded->summary = summarize(*loaded->model);
+            return [this, loaded, generation] {
+                if (generation != d->loadGeneration)
+                    return; // superseded by a newer load
+                d->loading = false;
+                updateJobStatus();
+                d->workspace->setModel(loaded->model, loaded->summary);
+            };
+        },
+        [this, path, generation, previous, previousDevice](const QString& message) {
+            if (generation != d->loadGeneration)
+                return;
+            d->loading = false;
+            updateJobStatus();
+            // The previous model stays, with the settings it was loaded with.
+            if (auto model = d->workspace->model()) {
+                d->modelPath = QString::fromStdString(model->info().path);
+                d->overrides = previous;
+                d->device = previousDevice;
+            }
+            showError(tr("Cannot open model"), path, message);
+            Q_EMIT loadFailed(message);
+        });
 }
 
-void MainWindow::editModelSettings()
+void MainWindow::onModelReady()
 {
-    if (!d->model)
+    auto model = d->workspace->model();
+    if (!model)
         return;
-    const ModelInfo& info = d->model->info();
-    ModelSettingsDialog dialog({info.input, info.mean, info.std, info.name, d->device}, this);
-    if (dialog.exec() == QDialog::Accepted)
-        reloadWith(dialog.overrides(), dialog.device());
+    const ModelInfo& info = model->info();
+    d->modelPath = QString::fromStdString(info.path);
+    addRecent(QStringLiteral("recent/models"), d->modelPath);
+    d->tree->setLayers(model->layers());
+    if (d->tree->rowCount() + 0 < 200)
+        d->treeView->expandAll();
+    setWindowTitle(QStringLiteral("%1 — ConvScope").arg(QString::fromStdString(info.name)));
+    d->settingsAction->setEnabled(true);
+    d->modelLabel->setText(QString::fromStdString(info.name));
+    const QString device = QString::fromStdString(model->device().str()).toUpper();
+    d->deviceLabel->setText(device);
+    for (QAction* action : d->deviceGroup->actions())
+        action->setChecked(device.startsWith(action->data().toString().toUpper()));
+    statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(d->modelPath).fileName()), 5000);
+
+    // The layer the last session or `render --layer` asked for, else the
+    // first convolution: the one whose filters and maps a class looks at first.
+    int layer = d->pendingLayer.isEmpty() ? -1 : model->graph().find(d->pendingLayer.toStdString());
+    d->pendingLayer.clear();
+    for (size_t i = 0; layer < 0 && i < model->layers().size(); ++i)
+        if (model->layers()[i].category == "conv")
+            layer = static_cast<int>(i);
+    d->workspace->setLayer(std::max(layer, 0));
+    Q_EMIT modelLoaded(QString::fromStdString(info.name));
+}
+
+void MainWindow::onLayerChanged(int layer)
+{
+    const QModelIndex source = d->tree->indexForLayer(layer);
+    const QModelIndex index = d->treeFilter->mapFromSource(source);
+    if (index.isValid() && index != d->treeView->currentIndex()) {
+        d->treeView->setCurrentIndex(index);
+        d->treeView->scrollTo(index);
+    }
+}
+
+void MainWindow::showError(const QString& title, const QString& path, const QString& message)
+{
+    statusBar()->showMessage(tr("Could not open %1").arg(QFileInfo(path).fileName()), 10000);
+    // Window-modal and non-blocking: the event loop (and any running job) goes on.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("loadError"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::openInput(const QString& spec, int position)
+{
+    addRecent(QStringLiteral("recent/inputs"), spec);
+    d->input->open(spec, position);
+}
+
+void MainWindow::showTestImage(int index)
+{
+    d->input->seek(index);
+}
+
+bool MainWindow::selectLayer(const QString& name)
+{
+    auto model = d->workspace->model();
+    if (!model) {
+        d->pendingLayer = name; // applied when the model arrives
+        return true;
+    }
+    const int layer = model->graph().find(name.toStdString());
+    if (layer < 0)
+        return false;
+    d->workspace->setLayer(layer);
+    return true;
+}
+
+QString MainWindow::currentLayerName() const
+{
+    return d->workspace->layerName();
+}
+
+bool MainWindow::setCurrentTab(const QString& key)
+{
+    for (ViewTab* view : d->views)
+        if (view->key() == key) {
+            d->tabs->setCurrentWidget(view);
+            return true;
+        }
+    return false;
+}
+
+QString MainWindow::currentTabKey() const
+{
+    auto* view = qobject_cast<ViewTab*>(d->tabs->currentWidget());
+    return view ? view->key() : QString();
+}
+
+ViewTab* MainWindow::tab(const QString& key) const
+{
+    for (ViewTab* view : d->views)
+        if (view->key() == key)
+            return view;
+    return nullptr;
 }
 
 QString MainWindow::modelName() const
 {
-    return d->model ? QString::fromStdString(d->model->info().name) : QString();
+    auto model = d->workspace->model();
+    return model ? QString::fromStdString(model->info().name) : QString();
 }
 
-void MainWindow::onLoaded()
+QString MainWindow::inputCaption() const
 {
-    d->model = d->loader->model();
-    const ModelInfo& info = d->model->info();
-    d->layers->setLayers(d->model->layers());
-    d->summary->setSummary(d->loader->summary());
-    d->summaryView->resizeColumnsToContents();
-    const ModelSummary& s = d->summary->summary();
-    QString notes;
-    for (const auto& note : info.notes)
-        notes += QStringLiteral("<br><i>") + QString::fromStdString(note).toHtmlEscaped() + QStringLiteral("</i>");
-    d->summaryHeader->setText(tr("<b>%1</b> — input %2, %3 layers, %4 parameters, %5 multiply-adds per image, "
-                                 "activations %6 MiB. Metadata: %7.%8")
-                                  .arg(QString::fromStdString(info.name).toHtmlEscaped(),
-                                       QString::fromStdString(dimsText({info.input[0], info.input[1], info.input[2]})),
-                                       QString::number(d->model->layers().size()), countString(info.parameters),
-                                       countString(s.totalFlops),
-                                       QString::number(static_cast<double>(s.totalMemoryBytes) / (1 << 20), 'f', 1),
-                                       QString::fromStdString(info.metadataSource).toHtmlEscaped(), notes));
-    setWindowTitle(QStringLiteral("%1 — ConvScope").arg(QString::fromStdString(info.name)));
-    d->settingsAction->setEnabled(true);
-    // The input follows the model: re-read it in the new input format.
-    if (io::isImageFileName(d->datasetSpec.toStdString()))
-        openImage(d->datasetSpec);
-    else
-        loadPendingDataset();
-    d->modelLabel->setText(QString::fromStdString(info.name));
-    d->deviceLabel->setText(QString::fromStdString(d->model->device().str()).toUpper());
-    statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(QString::fromStdString(info.path)).fileName()), 5000);
-    Q_EMIT modelLoaded(QString::fromStdString(info.name));
+    return d->inputPanel->caption();
 }
 
-void MainWindow::onFailed(const QString& path, const QString& message)
+QStringList MainWindow::predictionTexts() const
 {
-    statusBar()->showMessage(tr("Could not open %1").arg(QFileInfo(path).fileName()), 10000);
-    // Window-modal and non-blocking: the event loop (and any running job) goes on.
-    auto* box = new QMessageBox(QMessageBox::Warning, tr("Cannot open model"), message, QMessageBox::Ok, this);
-    box->setObjectName(QStringLiteral("loadError"));
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->open();
-    Q_EMIT loadFailed(message);
+    return d->inputPanel->predictionTexts();
 }
 
-void MainWindow::copySummaryCsv()
+Workspace* MainWindow::workspace() const
 {
-    if (!d->model)
-        return;
-    QApplication::clipboard()->setText(QString::fromStdString(summaryCsv(d->summary->summary())));
-    statusBar()->showMessage(tr("Summary copied as CSV"), 3000);
+    return d->workspace;
 }
 
-void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+InputController* MainWindow::inputController() const
 {
-    if (event->mimeData()->hasUrls())
-        event->acceptProposedAction();
+    return d->input;
 }
 
-void MainWindow::dropEvent(QDropEvent* event)
+bool MainWindow::isSettled() const
 {
-    const auto urls = event->mimeData()->urls();
-    if (!urls.isEmpty() && urls.first().isLocalFile())
-        openModel(urls.first().toLocalFile());
+    auto* view = qobject_cast<ViewTab*>(d->tabs->currentWidget());
+    return !d->loading && d->workspace->jobs()->idle() && d->workspace->drawing()->idle() &&
+           !d->workspace->forwardPending() && (!view || view->isReady());
 }
 
 } // namespace convscope

@@ -7,10 +7,13 @@
 namespace convscope {
 
 struct ModelMetadata;
-struct InputImage;
+class InputController;
+class ViewTab;
+class Workspace;
 
-// The application window: a layer dock, one tab per visualization, and a
-// status bar. Models load off the GUI thread.
+// The application window: a layer dock (module tree), an input dock, one
+// central tab per visualization, menus, a toolbar and a status bar with job
+// progress. All model work runs on the workspace's worker threads.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(MainWindow)
@@ -19,17 +22,48 @@ public:
     ~MainWindow() override;
 
     void openModel(const QString& path);
-    // A dataset for the input dock; opened (in the model's input format) once
-    // a model is loaded. Its fixed test split is what previous/next walk.
-    void openDataset(const QString& spec);
-    void openImage(const QString& path);
-    // Shows test image `index` of the dataset as the current input.
+    // An image, a dataset (folder, idx file, "digits"), a video file or
+    // "camera:N"; read in the model's format once a model is loaded.
+    void openInput(const QString& spec, int position = 0);
+    // Kept for callers that name the kind.
+    void openDataset(const QString& spec) { openInput(spec); }
+    void openImage(const QString& path) { openInput(path); }
+    // Test image `index` of the current dataset.
     void showTestImage(int index);
-    QString inputCaption() const;
-    QStringList predictionTexts() const;
+    // cpu, cuda, cuda:N or auto, for the next model opened.
+    void setDevice(const QString& device);
     // Reloads the current model with these metadata overrides added.
     void reloadWith(const ModelMetadata& overrides, const QString& device);
+
+    // Selects a layer by name or alias; false if the model has none such.
+    bool selectLayer(const QString& name);
+    QString currentLayerName() const;
+    // Tabs by key ("summary", "filters", "activations").
+    bool setCurrentTab(const QString& key);
+    QString currentTabKey() const;
+    ViewTab* tab(const QString& key) const;
+    // Later visualizations add their tab here.
+    void addViewTab(ViewTab* tab);
+
     QString modelName() const;
+    QString inputCaption() const;
+    QStringList predictionTexts() const;
+    Workspace* workspace() const;
+    InputController* inputController() const;
+
+    // No job running or waiting, no model loading, and the visible tab shows
+    // the current state: what `convscope render` waits for before grabbing.
+    bool isSettled() const;
+
+    // Settings and the last session go to QSettings only when persistent
+    // (the app; not `render` or tests that do not ask for it).
+    void setPersistent(bool persistent);
+    // Window layout, the last tab and each view's settings from last time.
+    void restoreLayout();
+    // restoreLayout(), then the last session's model, input and layer; false
+    // if there was none (or its model file is gone).
+    bool restoreSession();
+    void saveSession() const;
 
 Q_SIGNALS:
     void modelLoaded(const QString& name);
@@ -38,19 +72,23 @@ Q_SIGNALS:
     void predictionsReady();
 
 protected:
+    void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
 private:
-    void createActions();
+    void createTabs();
     void createDocks();
-    void onLoaded();
-    void onFailed(const QString& path, const QString& message);
-    void copySummaryCsv();
-    void loadPendingDataset();
-    void showInput(const InputImage& input);
-    void predict();
+    void createActions();
+    void createStatusBar();
+    void onModelReady();
+    void onLayerChanged(int layer);
+    void showError(const QString& title, const QString& path, const QString& message);
     void editModelSettings();
+    void exportView();
+    void addRecent(const QString& key, const QString& path);
+    void updateRecentMenus();
+    void updateJobStatus();
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -26,10 +26,14 @@ struct LayerGraph::Impl {
     std::vector<int> layerValue;               // position of each layer's value
     std::vector<const Node*> layerNode;
     std::unordered_map<std::string, int> byName;
+    std::unordered_map<const Value*, std::vector<int64_t>> shapes; // one image each, from analyze()
 
     std::mutex cacheMutex;
     std::map<std::vector<int>, std::shared_ptr<GraphFunction>> cache;
 
+    const Node* producer(int layer) const;
+    const Value* dataInput(int layer) const;
+    std::vector<int64_t> shapeOf(const Value* value) const;
     void collectValues();
     void nameLayers();
     std::shared_ptr<GraphFunction> function(const std::vector<int>& positions, bool withResult);
@@ -41,6 +45,11 @@ namespace {
 bool isTensor(const Value* v)
 {
     return v->type()->kind() == c10::TypeKind::TensorType;
+}
+
+std::string kindName(const Node* node)
+{
+    return node->kind().toUnqualString();
 }
 
 int componentCount(const std::string& path)
@@ -179,6 +188,68 @@ int64_t LayerGraph::firstConvChannels() const
     return 0;
 }
 
+const Node* LayerGraph::Impl::producer(int layer) const
+{
+    if (layer < 0 || layer >= static_cast<int>(layers.size()))
+        throw Error("no layer number " + std::to_string(layer));
+    return layerNode[static_cast<size_t>(layer)];
+}
+
+const Value* LayerGraph::Impl::dataInput(int layer) const
+{
+    const Node* node = producer(layer);
+    if (node->inputs().empty())
+        return nullptr;
+    // addmm(bias, x, weight.t()) is the one op whose data comes second.
+    return node->input(kindName(node) == "addmm" && node->inputs().size() > 1 ? 1 : 0);
+}
+
+std::vector<int64_t> LayerGraph::Impl::shapeOf(const Value* value) const
+{
+    auto it = value ? shapes.find(value) : shapes.end();
+    return it == shapes.end() ? std::vector<int64_t>() : it->second;
+}
+
+torch::Tensor LayerGraph::weight(int layer) const
+{
+    const Node* node = d->producer(layer);
+    const std::string category = detail::opInfo(node, &d->module).category;
+    const std::string kind = kindName(node);
+    if (category == "conv" || kind == "linear")
+        return node->inputs().size() > 1 ? detail::parameterTensor(node->input(1), d->module) : torch::Tensor();
+    if (category != "linear")
+        return {};
+    // addmm(bias, x, W.t()) and matmul(x, W.t()) from older traces, or
+    // matmul(x, W) with W stored as [in, out] by hand-written models.
+    const Value* operand = node->input(kind == "addmm" ? 2 : 1);
+    if (operand->node()->kind() == aten::t)
+        return detail::parameterTensor(operand->node()->input(0), d->module);
+    auto stored = detail::parameterTensor(operand, d->module);
+    return stored.defined() && stored.dim() == 2 ? stored.t() : torch::Tensor();
+}
+
+std::vector<int64_t> LayerGraph::inputShape(int layer) const
+{
+    return d->shapeOf(d->dataInput(layer));
+}
+
+std::vector<int64_t> LayerGraph::imageInputShape(int layer) const
+{
+    const Value* value = d->dataInput(layer);
+    while (value) {
+        auto shape = d->shapeOf(value);
+        if (shape.size() == 3)
+            return shape;
+        const Node* node = value->node();
+        const std::string category = detail::opInfo(node).category;
+        const bool passesOn = category == "reshape" || category == "dropout" || kindName(node) == "contiguous";
+        if (!passesOn || node->inputs().empty())
+            break;
+        value = node->input(0);
+    }
+    return {};
+}
+
 std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>& positions, bool withResult)
 {
     std::vector<int> key = positions;
@@ -207,7 +278,11 @@ std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>
 
     if (cache.size() >= 32)
         cache.erase(cache.begin());
-    auto fn = std::make_shared<GraphFunction>("convscope_taps", graph, nullptr);
+    // The simple executor runs the graph as it is: the profiling executor
+    // would spend its first two runs of every new layer choice profiling and
+    // optimizing (~100 ms for LeNet-5), which the GUI feels on each click,
+    // for no gain on CPU where there is nothing to fuse.
+    auto fn = std::make_shared<GraphFunction>("convscope_taps", graph, nullptr, ExecutorExecutionMode::SIMPLE);
     cache[key] = fn;
     return fn;
 }
@@ -256,6 +331,10 @@ c10::IValue LayerGraph::analyze(const torch::Tensor& input)
     shapes[d->inlined.graph->inputs()[1]] = input.sizes().vec();
     for (size_t i = 0; i < tensors.size(); ++i)
         shapes[d->values[tensors[i]]] = outputs[1 + i].toTensor().sizes().vec();
+    d->shapes.clear();
+    for (const auto& [value, shape] : shapes)
+        if (!shape.empty())
+            d->shapes[value] = std::vector<int64_t>(shape.begin() + 1, shape.end());
 
     const auto geometry = detail::computeGeometry(*d->inlined.graph, shapes, d->module);
     for (size_t i = 0; i < d->layers.size(); ++i) {

@@ -31,6 +31,21 @@ public:
     int find(const std::string& name) const;
     // Channels the first convolution expects (0 if the model has none).
     int64_t firstConvChannels() const;
+
+    // The weight parameter of the conv or linear op that produces `layer`:
+    // [out, in / groups, kh, kw] for a convolution as stored, [out, in] for a
+    // linear op (addmm and matmul read it transposed; it is returned
+    // untransposed). Undefined for any other op, or when the weight is computed
+    // rather than read from a parameter.
+    torch::Tensor weight(int layer) const;
+    // Shape, for one image, of the data input of the op producing `layer`
+    // (recorded by analyze(); empty before).
+    std::vector<int64_t> inputShape(int layer) const;
+    // [C, H, W] of the image that `layer`'s data input was flattened from,
+    // looking back through flatten/view/reshape/dropout ops to the model input
+    // if need be; the input's own shape when it is 3-D; empty when there is no
+    // such image (the input came from another linear layer, say).
+    std::vector<int64_t> imageInputShape(int layer) const;
     std::vector<std::string> warnings() const;
 
     struct Run {

@@ -6,6 +6,17 @@
 
 namespace convscope {
 
+namespace {
+
+constexpr int64_t kMaxGridValues = int64_t(1) << 28; // 1 GiB of float32
+
+int64_t nearSquareColumns(int64_t n)
+{
+    return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n)))));
+}
+
+} // namespace
+
 torch::Tensor normalizeMaps(const torch::Tensor& maps)
 {
     auto flat = maps.reshape({maps.size(0), -1});
@@ -15,6 +26,38 @@ torch::Tensor normalizeMaps(const torch::Tensor& maps)
     return ((flat - low) / range).reshape(maps.sizes());
 }
 
+torch::Tensor tileGrid(const torch::Tensor& tiles, int64_t columns, int64_t padding, int64_t minTile)
+{
+    if (tiles.dim() != 4 || tiles.size(0) == 0)
+        throw Error("tiles must be a non-empty [N, C, h, w] tensor, not " + std::to_string(tiles.dim()) + "-D");
+    torch::NoGradGuard noGrad;
+    torch::Tensor t = tiles.detach().to(torch::kCPU, torch::kFloat32);
+    const int64_t n = t.size(0), c = t.size(1), h = t.size(2), w = t.size(3);
+    const int64_t side = std::max(h, w);
+    const int64_t scale = minTile > side ? (minTile + side - 1) / side : 1;
+    const int64_t cols = columns > 0 ? std::min(columns, n) : nearSquareColumns(n);
+    const int64_t rows = (n + cols - 1) / cols;
+    padding = std::max<int64_t>(0, padding);
+    const int64_t th = h * scale, tw = w * scale;
+    const int64_t height = rows * (th + padding) + padding, width = cols * (tw + padding) + padding;
+    if (c * height * width > kMaxGridValues)
+        throw Error("too many tiles to draw: " + std::to_string(n) + " tiles of " + std::to_string(th) + "x"
+                    + std::to_string(tw) + " would make a " + std::to_string(width) + "x" + std::to_string(height)
+                    + " image");
+    if (scale > 1)
+        t = torch::upsample_nearest2d(t, {th, tw});
+    // Each tile in the top-left of a cell whose right and bottom edges are
+    // padding; the cells then fold into rows and columns in one reshape.
+    auto cells = torch::ones({rows * cols, c, th + padding, tw + padding});
+    cells.narrow(0, 0, n).narrow(2, 0, th).narrow(3, 0, tw).copy_(t);
+    auto body = cells.view({rows, cols, c, th + padding, tw + padding})
+                    .permute({2, 0, 3, 1, 4})
+                    .reshape({c, rows * (th + padding), cols * (tw + padding)});
+    auto grid = torch::ones({c, height, width});
+    grid.narrow(1, padding, body.size(1)).narrow(2, padding, body.size(2)).copy_(body);
+    return grid;
+}
+
 torch::Tensor channelGrid(const torch::Tensor& activation, int64_t padding, int64_t minTile)
 {
     torch::NoGradGuard noGrad;
@@ -22,7 +65,7 @@ torch::Tensor channelGrid(const torch::Tensor& activation, int64_t padding, int6
     if (maps.dim() == 1) {
         // A feature vector: one pixel per unit, scaled together so that units compare.
         const int64_t n = maps.size(0);
-        const int64_t side = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(n))));
+        const int64_t side = nearSquareColumns(n);
         auto padded = torch::zeros({side * side});
         auto low = maps.min(), high = maps.max();
         padded.narrow(0, 0, n).copy_((maps - low) / (high - low).clamp_min(1e-12));
@@ -32,20 +75,7 @@ torch::Tensor channelGrid(const torch::Tensor& activation, int64_t padding, int6
     }
     if (maps.dim() != 3)
         throw Error("cannot draw a " + std::to_string(maps.dim()) + "-D activation as channel maps");
-    maps = normalizeMaps(maps);
-    const int64_t c = maps.size(0), h = maps.size(1), w = maps.size(2);
-    const int64_t scale = std::max<int64_t>(1, (minTile + std::max(h, w) - 1) / std::max(h, w));
-    if (scale > 1)
-        maps = torch::upsample_nearest2d(maps.unsqueeze(1), {h * scale, w * scale}).squeeze(1);
-    const int64_t th = maps.size(1), tw = maps.size(2);
-    const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(c))));
-    const int64_t rows = (c + cols - 1) / cols;
-    auto grid = torch::ones({rows * (th + padding) + padding, cols * (tw + padding) + padding});
-    for (int64_t i = 0; i < c; ++i) {
-        const int64_t r = i / cols, col = i % cols;
-        grid.narrow(0, padding + r * (th + padding), th).narrow(1, padding + col * (tw + padding), tw).copy_(maps[i]);
-    }
-    return grid;
+    return tileGrid(normalizeMaps(maps).unsqueeze(1), 0, padding, minTile)[0];
 }
 
 } // namespace convscope

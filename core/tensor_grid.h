@@ -11,6 +11,15 @@ namespace convscope {
 // 7x7 map stays readable.
 torch::Tensor channelGrid(const torch::Tensor& activation, int64_t padding = 1, int64_t minTile = 32);
 
+// Lays out display tiles [N, C, h, w] (values in [0, 1]) as one image
+// [C, H', W'], row-major, in `columns` columns (0: near-square; never more
+// than N), separated and framed by `padding` pixels of 1.0 (white), the layout
+// of torchvision.utils.make_grid. Tiles smaller than `minTile` pixels are
+// enlarged by the smallest integer factor that reaches it (nearest neighbour,
+// so that 3x3 kernels stay crisp). Throws Error when the image would be
+// unreasonably large (over 2^28 values).
+torch::Tensor tileGrid(const torch::Tensor& tiles, int64_t columns = 0, int64_t padding = 1, int64_t minTile = 32);
+
 // Scales each [H, W] map of a [C, H, W] tensor to [0, 1] on its own.
 torch::Tensor normalizeMaps(const torch::Tensor& maps);
 

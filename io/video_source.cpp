@@ -116,6 +116,19 @@ std::unique_ptr<VideoSource> VideoSource::open(const std::string& spec, const Im
 
 VideoSource::~VideoSource() = default;
 
+double VideoSource::fps() const
+{
+    const double fps = m_capture->capture.get(cv::CAP_PROP_FPS);
+    return fps > 0 && fps < 1000 ? fps : 0;
+}
+
+void VideoSource::seek(int64_t frame)
+{
+    if (!m_camera && frame > 0)
+        m_capture->capture.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(frame));
+    m_read = frame;
+}
+
 torch::Tensor VideoSource::next()
 {
     cv::Mat frame;

@@ -19,6 +19,10 @@ public:
     // Throws Error when a camera stops delivering frames (unplugged).
     torch::Tensor next();
     int64_t framesRead() const { return m_read; }
+    // Frames per second the file or camera reports; 0 if it does not say.
+    double fps() const;
+    // Files only: the next frame read is `frame` (0-based).
+    void seek(int64_t frame);
     bool isCamera() const { return m_camera; }
     const std::string& spec() const { return m_spec; }
 

@@ -23,6 +23,14 @@ convscope.json) and <arch>.ref.pt: a torch.save() dict with
   outputs  the matching hook outputs (cloned at hook time, so in-place ops
            that run later do not change them)
   grad_layer, grad   d sum(output of grad_layer) / d input pixels
+
+and, for ConvScope's filter and map pictures:
+  <arch>.filters.pt  (alexnet, resnet18, mobilenet_v2) {layer name: dict of
+                     the weights as images and torchvision.utils.make_grid
+                     pictures of them}
+  display.ref.pt     matplotlib colormap samples, activation tiles and a
+                     bilinear overlay
+  pixel_templates.pt a linear classifier on raw pixels (no convolution)
 """
 import argparse
 import json
@@ -31,7 +39,9 @@ import sys
 import zipfile
 
 import torch
+import torch.nn.functional as F
 import torchvision
+from torchvision.utils import make_grid
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -87,6 +97,7 @@ def normalize(pixels):
 
 def export(arch, out_dir, size):
     model = build(arch)
+    export_filters(arch, model, out_dir)
     torch.manual_seed(1)
     pixels = torch.rand(1, 3, size, size)
     meta = json.dumps({"name": arch, "input": [3, size, size], "mean": MEAN, "std": STD})
@@ -118,6 +129,111 @@ def export(arch, out_dir, size):
     torch.save({"input": pixels, "logits": logits.detach(), "names": names, "outputs": outputs,
                 "grad_layer": grad_layer, "grad": x.grad.detach()},
                os.path.join(out_dir, f"{arch}.ref.pt"))
+
+
+# Layers whose weights the filter views draw: colour first convolutions, a
+# depthwise and a plain inner convolution, and AlexNet's first linear layer,
+# which reads the flattened [256, 6, 6] pooling output.
+FILTER_LAYERS = {
+    "alexnet": ["features.0", "classifier.1"],
+    "resnet18": ["conv1", "layer1.0.conv1"],
+    "mobilenet_v2": ["features.0.0", "features.1.conv.0.0"],
+}
+ONE_FILTER = 1      # the filter drawn alone
+MIN_TILE = 32       # tiles enlarged to at least this many pixels (nearest neighbour)
+LINEAR_ROWS = [0, 1, 4095]  # classifier.1 has 4096 x 9216 weights: too many to store
+
+
+def grid(tiles, columns, **kwargs):
+    """make_grid with ConvScope's layout: 1 pixel of white between tiles."""
+    return make_grid(tiles, nrow=columns, padding=1, pad_value=1.0, **kwargs)
+
+
+def enlarged(tiles):
+    factor = -(-MIN_TILE // max(tiles.shape[2:]))
+    return F.interpolate(tiles, scale_factor=factor, mode="nearest") if factor > 1 else tiles
+
+
+def filter_reference(module, image_shape=None):
+    """One layer's weights as images and the pictures torchvision draws of them."""
+    w = module.weight.detach().clone()
+    ref = {"weight_shape": list(w.shape)}
+    if image_shape is not None:  # a linear layer: rows are templates over the flattened image
+        w = w.view(w.shape[0], *image_shape)
+        ref["weight_shape"] = list(w.shape)
+        ref["rows"] = torch.tensor(LINEAR_ROWS)
+        ref["weight"] = w[LINEAR_ROWS].clone()
+    else:
+        ref["weight"] = w
+    if w.shape[1] > 1:  # make_grid returns a single tile bare, without the frame
+        ref["one_filter"] = grid(w[ONE_FILTER].unsqueeze(1), 16, normalize=True)[0]  # that filter's own range
+    if w.shape[1] == 3:
+        ref["colour_filter"] = grid(w, 8, normalize=True, scale_each=True)
+        ref["colour_shared"] = grid(w, 8, normalize=True)
+        ref["colour_filter_enlarged"] = grid(enlarged(w), 8, normalize=True, scale_each=True)
+    if image_shape is None:
+        flat = w.flatten(1)
+        low, high = flat.amin(1).view(-1, 1, 1, 1), flat.amax(1).view(-1, 1, 1, 1)
+        slices = ((w - low) / (high - low)).reshape(-1, 1, *w.shape[2:])
+        ref["slices_filter"] = grid(slices, w.shape[1])[0]
+    return ref
+
+
+def export_filters(arch, model, out_dir):
+    modules = dict(model.named_modules())
+    refs = {}
+    for name in FILTER_LAYERS.get(arch, []):
+        module = modules[name]
+        refs[name] = filter_reference(module, (256, 6, 6) if isinstance(module, torch.nn.Linear) else None)
+    if refs:
+        torch.save(refs, os.path.join(out_dir, f"{arch}.filters.pt"))
+
+
+class PixelTemplates(torch.nn.Module):
+    """A linear classifier on raw pixels: its rows are images themselves."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(3 * 8 * 6, 4)
+
+    def forward(self, x):
+        return self.fc(x.view(x.size(0), -1))
+
+
+def export_display(out_dir):
+    """matplotlib's colormaps and the pictures made with them."""
+    from matplotlib import colormaps
+
+    def cmap(name, values):
+        rgb = colormaps[name](values.double().numpy())[..., :3]
+        return torch.from_numpy(rgb).float().movedim(-1, -3)
+
+    ref = {"x": torch.linspace(0, 1, 1001, dtype=torch.float64)}
+    for name in ("gray", "viridis", "inferno", "jet"):
+        ref[name] = torch.from_numpy(colormaps[name](ref["x"].numpy())[:, :3]).float()
+
+    torch.manual_seed(5)
+    act = torch.randn(4, 5, 6)
+    ref["activation"] = act
+    ref["tiles_shared_viridis"] = cmap("viridis", (act - act.min()) / (act.max() - act.min()))
+    flat = act.flatten(1)
+    low, high = flat.amin(1).view(-1, 1, 1), flat.amax(1).view(-1, 1, 1)
+    ref["tiles_channel_inferno"] = cmap("inferno", (act - low) / (high - low))
+
+    small = torch.rand(7, 5)
+    ref["map"] = small
+    ref["input"] = torch.rand(3, 40, 30)
+    ref["input_gray"] = torch.rand(1, 40, 30)
+    norm = (small - small.min()) / (small.max() - small.min())
+    resized = F.interpolate(norm[None, None], size=(40, 30), mode="bilinear", align_corners=False)[0, 0]
+    ref["overlay_viridis"] = 0.5 * cmap("viridis", resized) + 0.5 * ref["input"]
+    ref["overlay_gray_jet_03"] = 0.3 * cmap("jet", resized) + 0.7 * ref["input_gray"].expand(3, 40, 30)
+    torch.save(ref, os.path.join(out_dir, "display.ref.pt"))
+
+    torch.manual_seed(6)
+    meta = json.dumps({"name": "pixel templates", "input": [3, 8, 6], "mean": [0, 0, 0], "std": [1, 1, 1]})
+    torch.jit.save(torch.jit.script(PixelTemplates().eval()), os.path.join(out_dir, "pixel_templates.pt"),
+                   _extra_files={"convscope.json": meta})
 
 
 class NoForward(torch.nn.Module):
@@ -218,6 +334,7 @@ def main():
         export(arch, args.out_dir, args.input)
         print(f"exported {arch}", file=sys.stderr)
     export_broken(args.out_dir)
+    export_display(args.out_dir)
 
 
 if __name__ == "__main__":

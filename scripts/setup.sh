@@ -11,8 +11,9 @@ PACKAGES=(
   libtorch-dev nlohmann-json3-dev zlib1g-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins
   libopencv-dev
-  # tests: references from PyTorch itself, GoogleTest, the digits and photos of opencv-doc
-  python3 python3-torch python3-torchvision python3-sklearn python3-numpy
+  # tests: references from PyTorch itself (and matplotlib's colormaps, PIL to read PNGs back),
+  # GoogleTest, the digits and photos of opencv-doc
+  python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-matplotlib python3-pil
   libgtest-dev libgmock-dev opencv-doc
   # looking at the GUI without a display
   xvfb xauth imagemagick fonts-dejavu-core

@@ -4,6 +4,7 @@
     /usr/bin/python3 tests/test_cli.py path/to/convscope path/to/fixtures
 """
 import json
+import math
 import os
 import struct
 import subprocess
@@ -13,6 +14,10 @@ import unittest
 import zlib
 
 import torch
+import torch.nn.functional as F
+from matplotlib import colormaps
+from PIL import Image
+from torchvision.utils import make_grid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
@@ -37,6 +42,28 @@ def write_png(path, rgb):
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def read_png(path):
+    """[C, H, W] float in [0, 1], as written (8 bits a channel)."""
+    with Image.open(path) as image:
+        width, height = image.size
+        values = torch.tensor(list(image.getdata()), dtype=torch.float32) / 255
+    return values.view(height, width, -1).permute(2, 0, 1)
+
+
+def grid_of(tiles, columns=None, min_tile=32):
+    """ConvScope's tile grid drawn by torchvision: tiles enlarged (nearest) to at
+    least min_tile pixels, near-square unless told, 1 pixel of white between."""
+    factor = max(1, -(-min_tile // max(tiles.shape[2:])))
+    tiles = F.interpolate(tiles, scale_factor=factor, mode="nearest") if factor > 1 else tiles
+    columns = columns or math.ceil(math.sqrt(tiles.shape[0]))
+    return make_grid(tiles, nrow=columns, padding=1, pad_value=1.0)
+
+
+def cmap(name, values):
+    """matplotlib's colours for values [..., H, W] as [..., 3, H, W]."""
+    return torch.from_numpy(colormaps[name](values.double().numpy())[..., :3]).float().movedim(-1, -3)
 
 
 class Layers(unittest.TestCase):
@@ -141,6 +168,190 @@ class Activations(unittest.TestCase):
         self.assertEqual(fc["shape"], [1000])
         for ours, ref in zip(fc["channel_mean"][:50], logits[0][:50].tolist()):
             self.assertAlmostEqual(ours, ref, delta=1e-4)
+
+
+class ActivationPictures(unittest.TestCase):
+    """--colormap, --normalize and --overlay, against matplotlib and F.interpolate."""
+
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(8)
+        cls.rgb = (torch.rand(112, 112, 3) * 255).round().to(torch.uint8)
+        model = export_torchvision.build("resnet18")
+        got = {}
+        model.layer1[0].conv1.register_forward_hook(lambda m, a, o: got.setdefault("conv", o.clone()))
+        cls.pixels = cls.rgb.permute(2, 0, 1).float() / 255
+        with torch.no_grad():
+            model(export_torchvision.normalize(cls.pixels.unsqueeze(0)))
+        cls.conv = got["conv"][0]  # [64, 28, 28]
+
+    def assertPicture(self, path, expected):
+        # Our convolutions and PyTorch's differ in the last bits, so a value
+        # on an entry boundary of the colormap may pick its neighbour.
+        ours = read_png(path)
+        self.assertEqual(ours.shape, expected.shape)
+        diff = (ours - expected).abs()
+        self.assertLess(diff.max().item(), 0.02)
+        self.assertLess((diff > 1.01 / 255).float().mean().item(), 0.002)
+
+    def test_shared_viridis_grid_and_jet_overlay(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "in.png")
+            write_png(image, self.rgb)
+            grid, overlay = os.path.join(tmp, "grid.png"), os.path.join(tmp, "overlay.png")
+            code, out, err = run("activations", f"{FIXTURES}/resnet18_scripted.pt", image, "--layer", "layer1.0.conv1",
+                                 "--colormap", "viridis", "--normalize", "shared", "--out", grid)
+            self.assertEqual(code, 0, err)
+            code, out, err = run("activations", f"{FIXTURES}/resnet18_scripted.pt", image, "--layer", "layer1.0.conv1",
+                                 "--colormap", "jet", "--overlay", overlay, "--channel", "5", "--json")
+            self.assertEqual(code, 0, err)
+            self.assertEqual(json.loads(out)["overlay"], {"layer": "layer1.0.conv1", "channel": 5, "png": overlay})
+
+            conv = self.conv
+            shared = (conv - conv.min()) / (conv.max() - conv.min())
+            self.assertPicture(grid, grid_of(cmap("viridis", shared)))
+
+            m = conv[5]
+            m = (m - m.min()) / (m.max() - m.min())
+            resized = F.interpolate(m[None, None], size=(112, 112), mode="bilinear", align_corners=False)[0, 0]
+            self.assertPicture(overlay, 0.5 * cmap("jet", resized) + 0.5 * self.pixels)
+
+    def test_gray_channel_grid_is_the_default(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "in.png")
+            write_png(image, self.rgb)
+            grid = os.path.join(tmp, "grid.png")
+            code, out, err = run("activations", f"{FIXTURES}/resnet18_scripted.pt", image, "--layer", "layer1.0.conv1",
+                                 "--out", grid)
+            self.assertEqual(code, 0, err)
+            flat = self.conv.flatten(1)
+            low, high = flat.amin(1).view(-1, 1, 1), flat.amax(1).view(-1, 1, 1)
+            expected = grid_of(((self.conv - low) / (high - low)).unsqueeze(1))[:1]
+            self.assertPicture(grid, expected)
+
+
+class Filters(unittest.TestCase):
+    """Weights drawn as torchvision.utils.make_grid draws them."""
+
+    def test_colour_filters_json_text_and_png(self):
+        weight = export_torchvision.build("resnet18").conv1.weight.detach()
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "conv1.png")
+            code, out, err = run("filters", f"{FIXTURES}/resnet18_traced.pt", "--layer", "conv1", "--json", "--out", png)
+            self.assertEqual(code, 0, err)
+            doc = json.loads(out)
+            self.assertEqual(doc["layer"], "conv1")
+            self.assertEqual(doc["op"], "conv2d")
+            self.assertEqual(doc["weight_shape"], [64, 3, 7, 7])
+            self.assertEqual(doc["tile_shape"], [3, 7, 7])
+            self.assertEqual(doc["tiles"], 64)
+            self.assertEqual(doc["mode"], "colour")
+            self.assertAlmostEqual(doc["min"], weight.min().item(), delta=1e-7)
+            self.assertAlmostEqual(doc["max"], weight.max().item(), delta=1e-7)
+            self.assertEqual(doc["png"], png)
+            # 8 columns of 7x7 tiles enlarged 5x, 1 pixel apart: 8 * 36 + 1.
+            expected = make_grid(F.interpolate(weight, scale_factor=5, mode="nearest"), nrow=8, padding=1,
+                                 pad_value=1.0, normalize=True, scale_each=True)
+            self.assertEqual(expected.shape, (3, 289, 289))
+            ours = read_png(png)
+            self.assertEqual(ours.shape, expected.shape)
+            self.assertLessEqual((ours - expected).abs().max().item(), 0.51 / 255)
+
+            code, out, err = run("filters", f"{FIXTURES}/resnet18_traced.pt", "--layer", "conv1")
+            self.assertEqual(code, 0, err)
+            self.assertIn("conv1 (conv2d)", out)
+            self.assertIn("64x3x7x7", out)
+            self.assertIn(f"mean |w| {weight.abs().mean().item():.4g}", out)
+
+    def test_slices_size_follows_the_weight_shape(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "fc1.png")
+            # The shipped LeNet-5: fc1 reads the flattened pooling output.
+            code, out, err = run("filters", "--layer", "fc1", "--range", "shared", "--json", "--out", png)
+            self.assertEqual(code, 0, err)
+            doc = json.loads(out)
+            self.assertEqual(doc["op"], "linear")
+            self.assertTrue(doc["from_linear"])
+            out_features, channels, h, w = doc["weight_shape"]
+            self.assertEqual(doc["tiles"], out_features * channels)
+            self.assertEqual(doc["tile_shape"], [1, h, w])
+            scale = -(-32 // max(h, w))
+            height, width = read_png(png).shape[1:]
+            # One row per filter, one column per input channel.
+            self.assertEqual((width, height), (channels * (w * scale + 1) + 1, out_features * (h * scale + 1) + 1))
+            model = torch.jit.load(os.path.join(HERE, "..", "models", "lenet5_digits.pt"))
+            with torch.no_grad():
+                x = torch.zeros(1, 1, 28, 28)
+                for name in ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2"):
+                    x = getattr(model, name)(x)
+            weight = model.fc1.weight.detach()
+            self.assertEqual([out_features, channels, h, w], [weight.shape[0], *x.shape[1:]])
+            self.assertAlmostEqual(doc["min"], weight.min().item(), delta=1e-7)
+            self.assertAlmostEqual(doc["max"], weight.max().item(), delta=1e-7)
+
+    def test_one_filter_of_a_linear_layer(self):
+        weight = export_torchvision.build("alexnet").classifier[1].weight.detach()
+        with tempfile.TemporaryDirectory() as tmp:
+            png = os.path.join(tmp, "row.png")
+            code, out, err = run("filters", f"{FIXTURES}/alexnet_scripted.pt", "--layer", "classifier.1", "--mode",
+                                 "filter", "--filter", "3", "--json", "--out", png)
+            self.assertEqual(code, 0, err)
+            doc = json.loads(out)
+            self.assertEqual(doc["weight_shape"], [4096, 256, 6, 6])
+            self.assertEqual(doc["tiles"], 256)
+            row = weight[3].view(256, 1, 6, 6)
+            expected = grid_of((row - row.min()) / (row.max() - row.min()))[:1]
+            ours = read_png(png)
+            self.assertEqual(ours.shape, expected.shape)
+            self.assertLessEqual((ours - expected).abs().max().item(), 0.51 / 255)
+
+
+class Render(unittest.TestCase):
+    """The real window drawn offscreen (no display: the command sets that up)."""
+
+    def render(self, *args, size="1100x700"):
+        out = os.path.join(self.tmp.name, "shot.png")
+        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "QT_QPA_PLATFORM")}
+        p = subprocess.run([CONVSCOPE, "render", *args, "--out", out, "--size", size],
+                           capture_output=True, text=True, timeout=300, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return read_png(out), p.stdout
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_activations_of_the_default_model(self):
+        shot, out = self.render("--tab", "activations", "--layer", "conv2")
+        self.assertEqual(tuple(shot.shape[1:]), (700, 1100))
+        self.assertIn("tab activations, layer conv2", out)
+        # A drawn window, not a blank one: many gray levels (maps, digit, text).
+        levels = torch.unique((shot[:3].mean(0) * 255).round())
+        self.assertGreater(len(levels), 100)
+
+    def test_colour_filters_of_an_rgb_model(self):
+        shot, out = self.render(f"{FIXTURES}/resnet18_traced.pt", "--tab", "filters", "--layer", "conv1",
+                                size="1200x800")
+        self.assertEqual(tuple(shot.shape[1:]), (800, 1200))
+        self.assertIn("resnet18, tab filters, layer conv1", out)
+        # The 64 RGB filters put saturated colours on screen; Qt's own widgets are gray and blue.
+        rgb = shot[:3]
+        saturation = rgb.max(0).values - rgb.min(0).values
+        greenish = (rgb[1] > rgb[0] + 0.25) & (rgb[1] > rgb[2] + 0.25)
+        self.assertGreater(int((saturation > 0.4).sum()), 2000)
+        self.assertGreater(int(greenish.sum()), 50)
+
+    def test_errors(self):
+        code, _, err = run("render", "--tab", "weights", "--out", os.path.join(self.tmp.name, "x.png"))
+        self.assertEqual((code, err.strip()), (1, "convscope render: unknown tab 'weights' (summary, filters, activations)"))
+        code, _, err = run("render", "--layer", "conv9", "--out", os.path.join(self.tmp.name, "x.png"))
+        self.assertEqual(code, 1)
+        self.assertIn("convscope render: no layer named 'conv9'", err)
+        code, _, err = run("render", "--size", "10x10", "--out", os.path.join(self.tmp.name, "x.png"))
+        self.assertIn("--size wants WIDTHxHEIGHT", err)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "x.png")))
 
 
 class Train(unittest.TestCase):
@@ -251,6 +462,35 @@ class BadInput(unittest.TestCase):
         self.assertFails(["activations", f"{FIXTURES}/squeezenet1_0_traced.pt", f"{FIXTURES}/bad/notes.txt",
                           "--layer", "classifier.7"],
                          "convscope activations: no layer named 'classifier.7' (run `convscope layers` for the list)")
+
+    def test_filters_errors(self):
+        alexnet = f"{FIXTURES}/alexnet_traced.pt"
+        self.assertFails(["filters", alexnet, "--layer", "classifier.9"],
+                         "convscope filters: no layer named 'classifier.9' (run `convscope layers` for the list)")
+        self.assertFails(["filters", alexnet, "--layer", "features.1"],
+                         "convscope filters: layer 'features.1' (relu) has no weights to show")
+        self.assertFails(["filters", alexnet, "--layer", "classifier.4"],
+                         "convscope filters: layer 'classifier.4' (linear): its input has no image shape")
+        self.assertFails(["filters", alexnet, "--layer", "classifier.1"],
+                         "convscope filters: layer 'classifier.1' has 4096 filters of 256 channels: too many slices "
+                         "to draw; pick one with --mode filter --filter N")
+        self.assertFails(["filters", "--layer", "conv1", "--mode", "colour"],
+                         "convscope filters: layer 'conv1' has 1 input channel per filter: only 3 can be shown in colour")
+        self.assertFails(["filters", "--layer", "conv1", "--mode", "mosaic"],
+                         "convscope filters: unknown --mode 'mosaic': use colour, slices or filter")
+        self.assertFails(["filters", "--layer", "conv1", "--mode", "filter", "--filter", "6"],
+                         "convscope filters: --filter must lie between 0 and 5")
+        self.assertFails(["filters"], "convscope filters: give --layer NAME (run `convscope layers MODEL` for the names)")
+
+    def test_activation_picture_errors(self):
+        self.assertFails(["activations", "--layer", "conv1", "--colormap", "hot"],
+                         "convscope activations: unknown colormap 'hot': use gray, viridis, inferno or jet")
+        self.assertFails(["activations", "--layer", "conv1", "--normalize", "global"],
+                         "convscope activations: unknown --normalize 'global': use channel or shared")
+        self.assertFails(["activations", "--layer", "fc1", "--overlay", "/tmp/never.png"],
+                         "convscope activations: --overlay needs a layer of channel maps; 'fc1' has shape 120")
+        self.assertFails(["activations", "--layer", "conv1", "--channel", "2"],
+                         "convscope activations: --channel picks the channel of --overlay: give --overlay PNG too")
 
     def test_bad_input_shape(self):
         self.assertFails(["layers", f"{FIXTURES}/squeezenet1_0_traced.pt", "--input", "3,abc"],

@@ -19,6 +19,7 @@
 #include <set>
 
 using namespace convscope;
+using convscope::test::errorOf;
 using convscope::test::TempDir;
 using convscope::test::writeText;
 using testing::HasSubstr;
@@ -26,16 +27,6 @@ using testing::HasSubstr;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string errorOf(const std::function<void()>& fn)
-{
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 void writePng(const std::string& path, float value, int size = 8)
 {

@@ -1,30 +1,134 @@
-// The real window, offscreen: open a model, see its layers and summary; a
-// broken file gets a message and the window keeps working.
+// The real window, offscreen: open models, walk layers and inputs, and check
+// what every view shows; broken files get a message and the window keeps
+// working; the GUI thread never stalls while the model works.
 
+#include "app/activations_tab.h"
 #include "app/defaults.h"
+#include "app/filters_tab.h"
+#include "app/input_controller.h"
 #include "app/main_window.h"
 #include "core/model_metadata.h"
+#include "widgets/image_view.h"
+#include "widgets/module_tree_model.h"
+#include "widgets/summary_charts.h"
+#include "widgets/tile_grid_view.h"
 
 #include <QAbstractItemModel>
+#include <QElapsedTimer>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableView>
+#include <QTemporaryDir>
+#include <QTimer>
 #include <QTreeView>
 #include <QtTest>
 
 using namespace convscope;
 
+namespace {
+
+const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
+const QString kVideo = QStringLiteral("/usr/share/doc/opencv-doc/examples/data/vtest.avi");
+
+// Measures the longest time the GUI thread went without running its event loop.
+class StallProbe {
+public:
+    StallProbe()
+    {
+        m_clock.start();
+        m_timer.setInterval(5);
+        QObject::connect(&m_timer, &QTimer::timeout, [this] {
+            const qint64 now = m_clock.elapsed();
+            if (now - m_last > 50 && qEnvironmentVariableIsSet("CONVSCOPE_STALLS"))
+                qInfo("stall of %lld ms ending at %lld ms (%s)", now - m_last, now, qPrintable(phase));
+            m_worst = std::max(m_worst, now - m_last);
+            m_last = now;
+        });
+        m_timer.start();
+    }
+    qint64 worstMs() const { return m_worst; }
+    QString phase;
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    qint64 m_worst = 0;
+};
+
+// How many tiles differ from the first: a view of all-equal tiles shows nothing.
+int distinctTiles(const TileGridView* grid)
+{
+    int distinct = 0;
+    for (int i = 1; i < grid->tileCount(); ++i)
+        distinct += grid->tile(i).image != grid->tile(0).image;
+    return distinct;
+}
+
+bool hasContrast(const QImage& image)
+{
+    const QImage gray = image.convertToFormat(QImage::Format_Grayscale8);
+    int lo = 255, hi = 0;
+    for (int y = 0; y < gray.height(); ++y)
+        for (int x = 0; x < gray.width(); ++x) {
+            const int v = gray.pixelColor(x, y).value();
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    return hi - lo > 64;
+}
+
+QModelIndex findPath(const QAbstractItemModel* model, const QString& path, const QModelIndex& parent = {})
+{
+    for (int row = 0; row < model->rowCount(parent); ++row) {
+        const QModelIndex index = model->index(row, 0, parent);
+        if (index.data(ModuleTreeModel::PathRole).toString() == path)
+            return index;
+        const QModelIndex found = findPath(model, path, index);
+        if (found.isValid())
+            return found;
+    }
+    return {};
+}
+
+void waitSettled(MainWindow& window)
+{
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+}
+
+} // namespace
+
 class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
     void opensModelAndFillsViews();
     void badModelShowsMessageAndKeepsRunning();
     void settingsOverrideTheMetadata();
     void opensOnTheDefaultDigitsDemo();
+    void filtersShowTheWeights();
+    void activationsFollowLayerAndInput();
+    void videoPlaysThroughTheViews();
+    void guiThreadNeverStalls();
+    void sessionPersistsAcrossRestarts();
+
+private:
+    QTemporaryDir m_settings;
 };
 
-static const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
+void TestMainWindow::initTestCase()
+{
+    // Each run gets its own settings, never the user's.
+    QVERIFY(m_settings.isValid());
+    QCoreApplication::setOrganizationName(QStringLiteral("ConvScopeTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("ConvScopeTest"));
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settings.path());
+}
 
 void TestMainWindow::opensModelAndFillsViews()
 {
@@ -36,22 +140,45 @@ void TestMainWindow::opensModelAndFillsViews()
     QCOMPARE(loaded.first().first().toString(), QStringLiteral("resnet18"));
     QCOMPARE(window.windowTitle(), QStringLiteral("resnet18 — ConvScope"));
 
+    // The module tree: conv1 at the top, blocks nested under their stages.
     auto* layers = window.findChild<QTreeView*>(QStringLiteral("layerView"));
     QVERIFY(layers);
-    QCOMPARE(layers->model()->rowCount(), 69);
-    QCOMPARE(layers->model()->index(0, 0).data().toString(), QStringLiteral("conv1"));
-    QCOMPARE(layers->model()->index(0, 2).data().toString(), QStringLiteral("64×56×56"));
+    const QAbstractItemModel* tree = layers->model();
+    QCOMPARE(tree->index(0, 0).data().toString(), QStringLiteral("conv1"));
+    QCOMPARE(tree->index(0, ModuleTreeModel::Shape).data().toString(), QStringLiteral("64×56×56")); // the fixture runs at 112x112
+    QCOMPARE(tree->index(0, ModuleTreeModel::Params).data().toString(), QStringLiteral("9.4K")); // 64*3*7*7
+    const QModelIndex block = findPath(tree, QStringLiteral("layer1.0"));
+    QVERIFY(block.isValid());
+    QCOMPARE(block.parent().data(ModuleTreeModel::PathRole).toString(), QStringLiteral("layer1"));
+    const QModelIndex conv = findPath(tree, QStringLiteral("layer1.0.conv1"));
+    QVERIFY(conv.isValid());
+    QCOMPARE(conv.parent(), block);
+    QCOMPARE(tree->index(conv.row(), ModuleTreeModel::Params, conv.parent()).data().toString(),
+             QStringLiteral("36.9K")); // 64*64*3*3
 
-    // The search box filters the list.
-    auto* search = layers->parentWidget()->findChild<QLineEdit*>();
+    // The first convolution is selected; selecting in the tree drives the views.
+    QCOMPARE(window.currentLayerName(), QStringLiteral("conv1"));
+    layers->setCurrentIndex(conv);
+    QCOMPARE(window.currentLayerName(), QStringLiteral("layer1.0.conv1"));
+
+    // The search box keeps matches and their parents.
+    auto* search = window.findChild<QLineEdit*>(QStringLiteral("layerSearch"));
     QVERIFY(search);
     search->setText(QStringLiteral("layer4.1"));
-    QCOMPARE(layers->model()->rowCount(), 7);
+    QCOMPARE(tree->rowCount(), 1);
+    QCOMPARE(tree->index(0, 0).data(ModuleTreeModel::PathRole).toString(), QStringLiteral("layer4"));
     search->clear();
 
-    auto* summary = window.findChild<QTableView*>();
+    auto* summary = window.findChild<QTableView*>(QStringLiteral("summaryTable"));
     QVERIFY(summary);
     QCOMPARE(summary->model()->rowCount(), 70); // 69 layers + total
+    auto* charts = window.findChild<SummaryCharts*>(QStringLiteral("summaryCharts"));
+    QVERIFY(charts);
+    QCOMPARE(charts->barCount(SummaryCharts::Memory), 69);
+    // 20 convolutions + 20 batch norms + fc carry parameters.
+    QCOMPARE(charts->barCount(SummaryCharts::Params), 41);
+    QCOMPARE(charts->barLayer(SummaryCharts::Params, 0), QStringLiteral("conv1"));
+    QCOMPARE(charts->barValue(SummaryCharts::Params, 0), 9408.0);
 }
 
 void TestMainWindow::badModelShowsMessageAndKeepsRunning()
@@ -60,6 +187,13 @@ void TestMainWindow::badModelShowsMessageAndKeepsRunning()
     window.show();
     QSignalSpy failed(&window, &MainWindow::loadFailed);
     QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+    window.openModel(defaultModelPath());
+    window.openInput(defaultDatasetSpec());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
+    const QString name = window.modelName();
+
     const QString bad = kFixtures + QStringLiteral("/bad/state_dict.pt");
     window.openModel(bad);
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
@@ -70,9 +204,16 @@ void TestMainWindow::badModelShowsMessageAndKeepsRunning()
     QVERIFY(box->text().startsWith(bad));
     box->accept();
 
-    // Still usable: the next model opens.
+    // The previous model is still there and still answers.
+    QCOMPARE(window.modelName(), name);
+    const int before = predictions.count();
+    window.showTestImage(4);
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() > before, 30000);
+    QVERIFY(window.inputCaption().contains(QStringLiteral("test image 5 of 1000")));
+
+    // And the next model opens.
     window.openModel(kFixtures + QStringLiteral("/squeezenet1_0_scripted.pt"));
-    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
     QCOMPARE(window.modelName(), QStringLiteral("squeezenet1_0"));
 }
 
@@ -84,7 +225,8 @@ void TestMainWindow::settingsOverrideTheMetadata()
     window.openModel(kFixtures + QStringLiteral("/alexnet_scripted.pt"));
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
     auto* layers = window.findChild<QTreeView*>(QStringLiteral("layerView"));
-    QCOMPARE(layers->model()->index(0, 2).data().toString(), QStringLiteral("64×27×27"));
+    const QModelIndex conv = findPath(layers->model(), QStringLiteral("features.0"));
+    QCOMPARE(conv.siblingAtColumn(ModuleTreeModel::Shape).data().toString(), QStringLiteral("64×27×27")); // the fixture runs at 112x112
 
     // AlexNet at 227x227, as in the paper: (227 + 4 - 11) / 4 + 1 = 56.
     ModelMetadata overrides;
@@ -93,7 +235,8 @@ void TestMainWindow::settingsOverrideTheMetadata()
     window.reloadWith(overrides, QStringLiteral("cpu"));
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
     QCOMPARE(window.modelName(), QStringLiteral("AlexNet at 227"));
-    QCOMPARE(layers->model()->index(0, 2).data().toString(), QStringLiteral("64×56×56"));
+    QCOMPARE(findPath(layers->model(), QStringLiteral("features.0")).siblingAtColumn(ModuleTreeModel::Shape).data().toString(),
+             QStringLiteral("64×56×56"));
 
     // A bad override is reported, and the previous model stays.
     ModelMetadata wrong;
@@ -108,20 +251,235 @@ void TestMainWindow::settingsOverrideTheMetadata()
 
 void TestMainWindow::opensOnTheDefaultDigitsDemo()
 {
-    // What `convscope` with no arguments does (app/main.cpp).
+    // What `convscope` with no arguments does the first time (app/main.cpp).
     MainWindow window;
     window.show();
     QSignalSpy predictions(&window, &MainWindow::predictionsReady);
     window.openModel(defaultModelPath());
-    window.openDataset(defaultDatasetSpec());
+    window.openInput(defaultDatasetSpec());
     QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
     QVERIFY(window.modelName().startsWith(QStringLiteral("lenet5 on handwritten digits")));
     QCOMPARE(window.inputCaption(), QStringLiteral("handwritten digits sheet — test image 1 of 1000 (digit #3), label 0"));
-    QVERIFY(window.predictionTexts().first().startsWith(QStringLiteral("0 ")));
+    QVERIFY(window.predictionTexts().first().startsWith(QStringLiteral("0  ")));
+    QCOMPARE(window.predictionTexts().size(), 5);
     // Next walks the fixed test split.
     window.showTestImage(1);
     QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 2, 30000);
     QVERIFY(window.inputCaption().contains(QStringLiteral("test image 2 of 1000")));
+}
+
+void TestMainWindow::filtersShowTheWeights()
+{
+    MainWindow window;
+    window.resize(1200, 800);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QVERIFY(window.setCurrentTab(QStringLiteral("filters")));
+    auto* tab = qobject_cast<FiltersTab*>(window.tab(QStringLiteral("filters")));
+    QVERIFY(tab);
+    TileGridView* grid = tab->grid();
+
+    // LeNet-5 conv1: six 1x5x5 filters, one gray tile each.
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 6);
+    QCOMPARE(grid->tile(0).image.size(), QSize(5, 5));
+    QVERIFY(distinctTiles(grid) == 5);
+    QVERIFY(hasContrast(grid->tile(0).image)); // its own range: the full gray scale
+    QVERIFY(grid->zoom() >= 6); // 5x5 kernels are enlarged to be seen
+
+    // conv2: 16 filters x 6 input channels.
+    QVERIFY(window.selectLayer(QStringLiteral("conv2")));
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 96);
+    QCOMPARE(grid->columns(), 6);
+    tab->setMode(FiltersTab::OneFilter);
+    tab->setFilter(3);
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 6);
+
+    // Hover reads the weights.
+    Q_EMIT grid->tileHovered(2, QPoint(1, 4));
+    QVERIFY2(tab->hoverText().startsWith(QStringLiteral("filter 3, input channel 2 at (4, 1): w = ")),
+             qPrintable(tab->hoverText()));
+
+    // fc1 reads the flattened 16x5x5 pool2 output: 120 weight images of 16 channels.
+    tab->setMode(FiltersTab::Slices);
+    QVERIFY(window.selectLayer(QStringLiteral("fc1")));
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 120 * 16);
+    QCOMPARE(grid->tile(0).image.size(), QSize(5, 5));
+    QVERIFY(tab->infoText().contains(QStringLiteral("120 output units")));
+
+    // A layer without weights says so, and the window goes on.
+    QVERIFY(window.selectLayer(QStringLiteral("relu1")));
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 0);
+    QVERIFY2(tab->infoText().contains(QStringLiteral("has no weights")), qPrintable(tab->infoText()));
+
+    // An RGB first layer: colour tiles.
+    window.openModel(kFixtures + QStringLiteral("/resnet18_traced.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
+    tab->setMode(FiltersTab::Colour);
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 64);
+    QCOMPARE(grid->tile(0).image.size(), QSize(7, 7));
+    QVERIFY(grid->tile(0).image.format() == QImage::Format_RGB888);
+    QVERIFY(!tab->exportImage().isNull());
+}
+
+void TestMainWindow::activationsFollowLayerAndInput()
+{
+    MainWindow window;
+    window.resize(1200, 800);
+    window.show();
+    QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+    window.openModel(defaultModelPath());
+    window.openInput(defaultDatasetSpec());
+    QVERIFY(window.setCurrentTab(QStringLiteral("activations")));
+    auto* tab = qobject_cast<ActivationsTab*>(window.tab(QStringLiteral("activations")));
+    QVERIFY(tab);
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 60000);
+    waitSettled(window);
+
+    // conv1: six 28x28 maps (padding 2 keeps the size).
+    TileGridView* grid = tab->grid();
+    QCOMPARE(window.currentLayerName(), QStringLiteral("conv1"));
+    QCOMPARE(grid->tileCount(), 6);
+    QCOMPARE(grid->tile(0).image.size(), QSize(28, 28));
+    QVERIFY(distinctTiles(grid) == 5);
+    QVERIFY(hasContrast(grid->tile(1).image));
+
+    // A clicked channel, large, and laid over the input at input resolution.
+    tab->selectChannel(3);
+    waitSettled(window);
+    QCOMPARE(grid->selectedTile(), 3);
+    QCOMPARE(tab->largeView()->image().size(), QSize(28, 28));
+    tab->setOverlay(true);
+    tab->setColormap(QStringLiteral("viridis"));
+    waitSettled(window);
+    QCOMPARE(tab->largeView()->image().format(), QImage::Format_RGB888);
+    QVERIFY(grid->tile(0).image.format() == QImage::Format_RGB888);
+
+    // pool2: 16 maps of 5x5; fc1: 120 units.
+    QVERIFY(window.selectLayer(QStringLiteral("pool2")));
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 16);
+    QCOMPARE(grid->tile(0).image.size(), QSize(5, 5));
+    QVERIFY(window.selectLayer(QStringLiteral("fc1")));
+    waitSettled(window);
+    QCOMPARE(grid->tileCount(), 120);
+
+    // Stepping through the dataset redraws the maps.
+    QVERIFY(window.selectLayer(QStringLiteral("conv2")));
+    waitSettled(window);
+    const QImage before = grid->tile(0).image;
+    const qint64 drawn = tab->framesDrawn();
+    window.showTestImage(10);
+    QTRY_VERIFY_WITH_TIMEOUT(tab->framesDrawn() > drawn, 30000);
+    waitSettled(window);
+    QVERIFY(window.inputCaption().contains(QStringLiteral("test image 11 of 1000")));
+    QVERIFY(grid->tile(0).image != before);
+    QVERIFY(tab->infoText().contains(QStringLiteral("16 channels of 10×10")));
+}
+
+void TestMainWindow::videoPlaysThroughTheViews()
+{
+    if (!QFileInfo::exists(kVideo))
+        QSKIP("opencv-doc's vtest.avi is not installed");
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    window.setCurrentTab(QStringLiteral("activations"));
+    auto* tab = qobject_cast<ActivationsTab*>(window.tab(QStringLiteral("activations")));
+    window.openInput(kVideo);
+    waitSettled(window);
+    InputController* input = window.inputController();
+    QCOMPARE(input->kind(), InputController::Video);
+    QVERIFY(input->count() > 100);
+    QVERIFY(window.inputCaption().contains(QStringLiteral("frame 1 of")));
+
+    input->setRealtime(false); // as fast as the model goes
+    const qint64 drawn = tab->framesDrawn();
+    input->play(true);
+    QVERIFY(input->playing());
+    QTRY_VERIFY_WITH_TIMEOUT(input->framesShown() >= 30, 30000);
+    QVERIFY(tab->framesDrawn() > drawn + 5);
+    QVERIFY(window.inputCaption().contains(QStringLiteral("(playing)")));
+    input->play(false);
+    QVERIFY(!input->playing());
+    QVERIFY(input->position() > 10);
+    waitSettled(window);
+}
+
+void TestMainWindow::guiThreadNeverStalls()
+{
+    MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    StallProbe probe;
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    probe.phase = QStringLiteral("loading");
+    window.openModel(kFixtures + QStringLiteral("/resnet18_traced.pt"));
+    window.openInput(defaultDatasetSpec());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    waitSettled(window);
+    // Click through the layers on every tab, as a student would.
+    auto* layers = window.findChild<QTreeView*>(QStringLiteral("layerView"));
+    QStringList paths = {QStringLiteral("conv1"), QStringLiteral("layer1.0.conv1"), QStringLiteral("layer2.0.conv2"),
+                         QStringLiteral("layer3.1.bn2"), QStringLiteral("layer4.1.conv2"), QStringLiteral("fc")};
+    for (const QString& key : {QStringLiteral("activations"), QStringLiteral("filters"), QStringLiteral("summary")}) {
+        window.setCurrentTab(key);
+        for (const QString& path : paths) {
+            const QModelIndex index = findPath(layers->model(), path);
+            QVERIFY2(index.isValid(), qPrintable(path));
+            probe.phase = key + QLatin1Char(' ') + path;
+            QTest::mouseClick(layers->viewport(), Qt::LeftButton, {}, layers->visualRect(index).center());
+            QTest::qWait(30);
+        }
+        waitSettled(window);
+    }
+    window.showTestImage(3);
+    waitSettled(window);
+    qInfo("longest GUI-thread stall: %lld ms", static_cast<long long>(probe.worstMs()));
+    QVERIFY2(probe.worstMs() < 100, qPrintable(QStringLiteral("GUI thread stalled %1 ms").arg(probe.worstMs())));
+}
+
+void TestMainWindow::sessionPersistsAcrossRestarts()
+{
+    {
+        MainWindow window;
+        window.setPersistent(true);
+        window.show();
+        QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+        window.openModel(defaultModelPath());
+        window.openInput(defaultDatasetSpec());
+        QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 60000);
+        window.showTestImage(5);
+        QVERIFY(window.selectLayer(QStringLiteral("pool2")));
+        window.setCurrentTab(QStringLiteral("activations"));
+        qobject_cast<ActivationsTab*>(window.tab(QStringLiteral("activations")))->setColormap(QStringLiteral("inferno"));
+        waitSettled(window);
+        window.close();
+    }
+    MainWindow window;
+    window.setPersistent(true);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    QVERIFY(window.restoreSession());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    waitSettled(window);
+    QCOMPARE(window.currentLayerName(), QStringLiteral("pool2"));
+    QCOMPARE(window.currentTabKey(), QStringLiteral("activations"));
+    QVERIFY2(window.inputCaption().contains(QStringLiteral("test image 6 of 1000")), qPrintable(window.inputCaption()));
+    auto* tab = qobject_cast<ActivationsTab*>(window.tab(QStringLiteral("activations")));
+    QVERIFY(tab->grid()->tile(0).image.format() == QImage::Format_RGB888); // inferno, not gray
+    QSettings settings;
+    QVERIFY(settings.value(QStringLiteral("recent/models")).toStringList().first().endsWith(QStringLiteral("lenet5_digits.pt")));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,5 +1,7 @@
 #include "tests/tiny_models.h"
 
+#include "core/error.h"
+
 #include <torch/script.h>
 
 #include <filesystem>
@@ -80,6 +82,16 @@ void writeTinyNet(const std::string& path, const std::string& metadataJson)
     if (!metadataJson.empty())
         extra["convscope.json"] = metadataJson;
     net.save(path, extra);
+}
+
+std::string errorOf(const std::function<void()>& call)
+{
+    try {
+        call();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
 }
 
 } // namespace convscope::test

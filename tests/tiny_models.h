@@ -1,8 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace convscope::test {
+
+// The one-line message of the convscope::Error that `call` throws, or
+// "(no error)".
+std::string errorOf(const std::function<void()>& call);
 
 // A temporary folder removed when the object goes away.
 class TempDir {

@@ -1,10 +1,14 @@
 #include "widgets/input_panel.h"
 
+#include "widgets/image_view.h"
+#include "widgets/top_k_chart.h"
+
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QListWidget>
-#include <QPixmap>
 #include <QPushButton>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
 namespace convscope {
@@ -12,57 +16,110 @@ namespace convscope {
 InputPanel::InputPanel(QWidget* parent)
     : QWidget(parent)
 {
-    m_image = new QLabel;
+    m_image = new ImageView;
     m_image->setObjectName(QStringLiteral("inputImage"));
-    m_image->setAlignment(Qt::AlignCenter);
-    m_image->setMinimumSize(224, 224);
-    m_image->setStyleSheet(QStringLiteral("background: #202020"));
+    m_image->setMinimumSize(160, 160);
+    m_image->setPlaceholderText(tr("No input"));
     m_caption = new QLabel(tr("No input"));
     m_caption->setObjectName(QStringLiteral("inputCaption"));
     m_caption->setWordWrap(true);
-    m_previous = new QPushButton(tr("◀ Previous"));
-    m_next = new QPushButton(tr("Next ▶"));
+
+    m_previous = new QPushButton(tr("◀"));
+    m_next = new QPushButton(tr("▶"));
+    m_previous->setToolTip(tr("Previous (Alt+Left)"));
+    m_next->setToolTip(tr("Next (Alt+Right)"));
     m_previous->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
     m_next->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Right));
+    m_previous->setObjectName(QStringLiteral("previousInput"));
+    m_next->setObjectName(QStringLiteral("nextInput"));
+    m_slider = new QSlider(Qt::Horizontal);
+    m_slider->setObjectName(QStringLiteral("inputSlider"));
+    m_position = new QSpinBox;
+    m_position->setObjectName(QStringLiteral("inputPosition"));
     connect(m_previous, &QPushButton::clicked, this, &InputPanel::previousRequested);
     connect(m_next, &QPushButton::clicked, this, &InputPanel::nextRequested);
-    m_predictions = new QListWidget;
-    m_predictions->setObjectName(QStringLiteral("predictions"));
-    m_predictions->setMaximumHeight(120);
-    auto* buttons = new QHBoxLayout;
-    buttons->addWidget(m_previous);
-    buttons->addWidget(m_next);
+    // Dragging the slider asks for every position it passes; the controller
+    // keeps only the newest, so the views follow without a backlog.
+    connect(m_slider, &QSlider::valueChanged, this, [this](int value) { Q_EMIT positionRequested(value); });
+    connect(m_position, &QSpinBox::valueChanged, this, [this](int value) { Q_EMIT positionRequested(value - 1); });
+    auto* navigation = new QHBoxLayout;
+    navigation->setContentsMargins(0, 0, 0, 0);
+    navigation->addWidget(m_previous);
+    navigation->addWidget(m_slider, 1);
+    navigation->addWidget(m_next);
+    navigation->addWidget(m_position);
+    m_navigation = new QWidget;
+    m_navigation->setLayout(navigation);
+
+    m_play = new QPushButton(tr("Play"));
+    m_play->setObjectName(QStringLiteral("playInput"));
+    m_play->setCheckable(true);
+    connect(m_play, &QPushButton::toggled, this, [this](bool on) {
+        m_play->setText(on ? tr("Pause") : tr("Play"));
+        Q_EMIT playToggled(on);
+    });
+    m_live = new QLabel;
+    m_live->setObjectName(QStringLiteral("liveStatus"));
+    auto* live = new QHBoxLayout;
+    live->addWidget(m_play);
+    live->addWidget(m_live, 1);
+
+    m_chart = new TopKChart;
+    m_chart->setObjectName(QStringLiteral("predictions"));
+    m_chart->setMinimumHeight(180);
+
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(m_image);
+    layout->addWidget(m_image, 1);
     layout->addWidget(m_caption);
-    layout->addLayout(buttons);
+    layout->addWidget(m_navigation);
+    layout->addLayout(live);
     layout->addWidget(new QLabel(tr("Top predictions:")));
-    layout->addWidget(m_predictions);
-    layout->addStretch();
-    setNavigation(false);
+    layout->addWidget(m_chart);
+    setNavigation(0, 0);
+    setLiveAvailable(false);
 }
 
 void InputPanel::setImage(const QImage& image, const QString& caption)
 {
-    // Small inputs (28x28 digits) are enlarged without smoothing: pixels stay pixels.
-    const int side = 224;
-    const QImage shown = image.scaled(side, side, Qt::KeepAspectRatio,
-                                      image.width() < side ? Qt::FastTransformation : Qt::SmoothTransformation);
-    m_image->setPixmap(QPixmap::fromImage(shown));
+    m_image->setImage(image);
     m_caption->setText(caption);
 }
 
-void InputPanel::setPredictions(const std::vector<std::pair<QString, double>>& top)
+void InputPanel::setPredictions(const QVector<QPair<QString, double>>& top)
 {
-    m_predictions->clear();
-    for (const auto& [label, probability] : top)
-        m_predictions->addItem(QStringLiteral("%1   %2 %").arg(label, -16).arg(probability * 100, 0, 'f', 1));
+    m_chart->setPredictions(top);
 }
 
-void InputPanel::setNavigation(bool enabled)
+void InputPanel::setNavigation(int count, int position)
 {
-    m_previous->setEnabled(enabled);
-    m_next->setEnabled(enabled);
+    m_navigation->setVisible(count > 1);
+    const QSignalBlocker sliderBlocker(m_slider);
+    const QSignalBlocker positionBlocker(m_position);
+    m_slider->setRange(0, std::max(0, count - 1));
+    m_slider->setValue(position);
+    m_position->setRange(1, std::max(1, count));
+    m_position->setValue(position + 1);
+    m_position->setSuffix(tr(" / %1").arg(count));
+}
+
+void InputPanel::setLiveAvailable(bool available)
+{
+    m_play->setVisible(available);
+    m_live->setVisible(available);
+    if (!available)
+        setPlaying(false);
+}
+
+void InputPanel::setPlaying(bool playing)
+{
+    const QSignalBlocker blocker(m_play);
+    m_play->setChecked(playing);
+    m_play->setText(playing ? tr("Pause") : tr("Play"));
+}
+
+void InputPanel::setLiveStatus(const QString& text)
+{
+    m_live->setText(text);
 }
 
 QString InputPanel::caption() const
@@ -72,10 +129,12 @@ QString InputPanel::caption() const
 
 QStringList InputPanel::predictionTexts() const
 {
-    QStringList out;
-    for (int i = 0; i < m_predictions->count(); ++i)
-        out << m_predictions->item(i)->text();
-    return out;
+    return m_chart->texts();
+}
+
+QImage InputPanel::image() const
+{
+    return m_image->image();
 }
 
 } // namespace convscope

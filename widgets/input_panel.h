@@ -1,19 +1,24 @@
 #pragma once
 
 #include <QImage>
+#include <QPair>
+#include <QVector>
 #include <QWidget>
 
-#include <utility>
-#include <vector>
-
 class QLabel;
-class QListWidget;
 class QPushButton;
+class QSlider;
+class QSpinBox;
 
 namespace convscope {
 
-// The current input as the model sees it, where it came from, previous/next
-// through a dataset, and the model's top predictions.
+class ImageView;
+class TopKChart;
+
+// The input dock: the current input as the model sees it (after resizing),
+// where it came from, a way through a dataset or video (previous/next, a
+// slider), play/pause for video and camera, and the top-5 predictions as a
+// bar chart.
 class InputPanel final : public QWidget {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(InputPanel)
@@ -21,21 +26,36 @@ public:
     explicit InputPanel(QWidget* parent = nullptr);
 
     void setImage(const QImage& image, const QString& caption);
-    void setPredictions(const std::vector<std::pair<QString, double>>& top); // label, probability
-    void setNavigation(bool enabled);
+    void setPredictions(const QVector<QPair<QString, double>>& top); // label, probability
+    // Items to walk (0 hides the navigation); the position shown.
+    void setNavigation(int count, int position);
+    // Whether play/pause applies (video, camera) and which it shows.
+    void setLiveAvailable(bool available);
+    void setPlaying(bool playing);
+    void setLiveStatus(const QString& text);
+
     QString caption() const;
     QStringList predictionTexts() const;
+    QImage image() const;
+    TopKChart* chart() const { return m_chart; }
 
 Q_SIGNALS:
     void previousRequested();
     void nextRequested();
+    void positionRequested(int position);
+    void playToggled(bool play);
 
 private:
-    QLabel* m_image;
+    ImageView* m_image;
     QLabel* m_caption;
-    QListWidget* m_predictions;
+    TopKChart* m_chart;
     QPushButton* m_previous;
     QPushButton* m_next;
+    QSlider* m_slider;
+    QSpinBox* m_position;
+    QPushButton* m_play;
+    QLabel* m_live;
+    QWidget* m_navigation;
 };
 
 } // namespace convscope

@@ -1,6 +1,6 @@
 #include "widgets/summary_table_model.h"
 
-#include "widgets/layer_list_model.h"
+#include "widgets/count_string.h"
 
 #include <QFont>
 

@@ -1,0 +1,124 @@
+// `convscope render`: the real main window, offscreen, grabbed to a PNG once
+// every view has caught up — for the README's screenshots and for tests.
+
+#include "app/cli_common.h"
+#include "app/defaults.h"
+#include "app/main_window.h"
+#include "app/view_tab.h"
+#include "app/workspace.h"
+#include "core/error.h"
+#include "core/model.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QThread>
+
+#include <iostream>
+
+namespace convscope {
+
+namespace {
+
+QSize parseSize(const QString& text)
+{
+    const QStringList parts = text.toLower().split(QLatin1Char('x'));
+    bool okW = false, okH = false;
+    const int w = parts.value(0).toInt(&okW), h = parts.value(1).toInt(&okH);
+    if (parts.size() != 2 || !okW || !okH || w < 200 || h < 150 || w > 8000 || h > 8000)
+        throw Error("--size wants WIDTHxHEIGHT between 200x150 and 8000x8000, not '" + text.toStdString() + "'");
+    return {w, h};
+}
+
+// Runs the event loop until `done` holds (or the window gave up); throws on timeout.
+template <typename Done>
+void waitFor(Done done, int timeoutMs, const char* what)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > timeoutMs)
+            throw Error(std::string("timed out waiting for ") + what);
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(5);
+    }
+}
+
+} // namespace
+
+int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters or activations."), QStringLiteral("TAB"),
+                      QStringLiteral("summary")});
+    parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
+    parser.addOption({QStringLiteral("size"), QStringLiteral("Window size (default 1400x900)."), QStringLiteral("WxH"),
+                      QStringLiteral("1400x900")});
+    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu, cuda or auto."), QStringLiteral("DEVICE"),
+                      QStringLiteral("auto")});
+    const QStringList args = parse(parser, arguments, 0, 2, "render [MODEL] [IMAGE] --tab TAB [--layer NAME] --out PNG [--size WxH]");
+    if (!qobject_cast<QApplication*>(QCoreApplication::instance()))
+        throw Error("render needs the GUI libraries (run it as `convscope render ...`)");
+    const QString out = parser.value(QStringLiteral("out"));
+    if (out.isEmpty())
+        throw Error("--out PNG is required");
+    const QSize size = parseSize(parser.value(QStringLiteral("size")));
+    const QString modelPath = args.value(0, defaultModelPath());
+    if (!QFileInfo::exists(modelPath))
+        throw Error("model not found: " + modelPath.toStdString());
+    // Without an image, a test digit: every model can be fed one (converted to its format).
+    const QString input = args.value(1, defaultDatasetSpec());
+    if (args.size() > 1 && !QFileInfo::exists(input))
+        throw Error("image not found: " + input.toStdString());
+
+    MainWindow window;
+    window.setPersistent(false);
+    window.resize(size);
+    const QString tab = parser.value(QStringLiteral("tab"));
+    if (!window.setCurrentTab(tab))
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations)");
+    const QString layer = parser.value(QStringLiteral("layer"));
+    if (!layer.isEmpty())
+        window.selectLayer(layer);
+    window.show();
+
+    QString failure;
+    QObject::connect(&window, &MainWindow::loadFailed, [&failure](const QString& message) { failure = message; });
+    bool loaded = false;
+    QObject::connect(&window, &MainWindow::modelLoaded, [&loaded] { loaded = true; });
+    window.setDevice(parser.value(QStringLiteral("device")));
+    window.openModel(modelPath);
+    window.openInput(input);
+    waitFor([&] { return loaded || !failure.isEmpty(); }, 300000, "the model to load");
+    if (!failure.isEmpty())
+        throw Error(failure.toStdString());
+    auto model = window.workspace()->model();
+    if (!layer.isEmpty() && window.currentLayerName() != layer && model->graph().find(layer.toStdString()) < 0)
+        model->layerIndex(layer.toStdString()); // throws, naming close layer names
+
+    // Settled for a little while: the chain load → open input → read → forward → draw
+    // hands over between workers through the event loop.
+    QElapsedTimer settled;
+    waitFor([&] {
+        if (!window.isSettled()) {
+            settled.invalidate();
+            return false;
+        }
+        if (!settled.isValid())
+            settled.start();
+        return settled.elapsed() > 300;
+    }, 300000, "the views to fill");
+    QCoreApplication::processEvents();
+    const QPixmap shot = window.grab();
+    if (shot.isNull() || !shot.save(out, "PNG"))
+        throw Error("cannot write " + out.toStdString());
+    std::cout << "wrote " << out.toStdString() << " (" << shot.width() << "x" << shot.height() << "): "
+              << window.modelName().toStdString() << ", tab " << tab.toStdString() << ", layer "
+              << window.currentLayerName().toStdString() << '\n';
+    return 0;
+}
+
+} // namespace convscope

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace convscope {
+
+class Workspace;
+
+// Feeds the workspace its input: one image, a dataset's test images, the
+// frames of a video file, or a camera. Everything is read in the current
+// model's format and read again when the model changes. Reading happens off
+// the GUI thread; while a video or camera plays, a reader thread keeps only
+// the newest frame and the workspace takes it when its last forward pass is
+// done, so frames are dropped, never queued.
+class InputController final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(InputController)
+public:
+    enum Kind { None, Image, Dataset, Video, Camera };
+
+    explicit InputController(Workspace* workspace, QObject* parent = nullptr);
+    ~InputController() override;
+
+    // "camera:N" or /dev/videoN, a video file, an image file, or anything
+    // io::openDataset() reads. `position` is where to start walking.
+    void open(const QString& spec, int position = 0);
+    QString spec() const;
+    Kind kind() const;
+    int count() const;
+    int position() const;
+
+    void step(int delta);
+    void seek(int position);
+    void play(bool on);
+    bool playing() const;
+    // Video files: play at the file's frame rate (true) or as fast as the
+    // model goes (false, for measuring throughput).
+    void setRealtime(bool realtime);
+    bool realtime() const;
+    // While playing: frames shown per second, and frames read but skipped.
+    double fps() const;
+    qint64 framesShown() const;
+    qint64 framesDropped() const;
+
+Q_SIGNALS:
+    void opened(const QString& description);
+    void failed(const QString& spec, const QString& message);
+    void navigationChanged(int count, int position);
+    void liveChanged(bool available, bool playing);
+    void liveStats(const QString& text);
+
+private:
+    void reopen();
+    void readItem(int position);
+    void takeFrame();
+    void stopReader();
+
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace convscope

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <QImage>
+#include <QString>
+#include <QWidget>
+
+namespace convscope {
+
+class Workspace;
+
+// One central tab: a visualization of the workspace's model, input and layer.
+// A tab does its work only while it is visible: changes that arrive while it
+// is hidden mark it stale, and it refreshes when shown. Later tabs (patches,
+// saliency, gradient ascent, adversarial, embeddings) derive from this too.
+class ViewTab : public QWidget {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ViewTab)
+public:
+    ViewTab(Workspace* workspace, QWidget* parent = nullptr);
+
+    // Stable key for settings and `convscope render --tab` ("summary").
+    virtual QString key() const = 0;
+    virtual QString title() const = 0;
+    // What "Export view as PNG" saves: by default the tab as drawn.
+    virtual QImage exportImage();
+    // True once the view shows the current state (no job on its way).
+    bool isReady() const { return !m_stale && !m_busy; }
+
+    // Settings of the view (colormap, zoom, ...) under `group`.
+    virtual void saveSettings(const QString& group) const;
+    virtual void restoreSettings(const QString& group);
+
+Q_SIGNALS:
+    // The view has caught up with the workspace.
+    void ready();
+    // A one-line message for the status bar.
+    void message(const QString& text);
+
+protected:
+    Workspace* workspace() const { return m_workspace; }
+    // Recompute for the current state. Called only while visible.
+    virtual void refresh() = 0;
+    // Call when something the view shows has changed.
+    void invalidate();
+    // Bracket background work so that isReady() and ready() are honest.
+    void setBusy(bool busy);
+
+    void showEvent(QShowEvent* event) override;
+
+private:
+    Workspace* m_workspace;
+    bool m_stale = true;
+    bool m_busy = false;
+};
+
+} // namespace convscope

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace convscope {
+
+class JobRunner;
+class Model;
+struct ModelSummary;
+struct InputFrame;
+struct ForwardResult;
+
+// What every view looks at: the model, the current input, the selected layer
+// and the latest forward pass, plus the worker that owns all model work.
+// Views read it and submit jobs to jobs(); they never touch the model on the
+// GUI thread beyond reading its info and layer list.
+class Workspace final : public QObject {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Workspace)
+public:
+    explicit Workspace(QObject* parent = nullptr);
+    ~Workspace() override;
+
+    // The serial worker for model work (loads, forwards, analyses).
+    JobRunner* jobs() const;
+    // A second worker for pure tensor-to-pixel work that does not touch the
+    // model, so drawing one frame overlaps the next frame's forward pass.
+    JobRunner* drawing() const;
+
+    std::shared_ptr<Model> model() const;
+    const ModelSummary& summary() const;
+    void setModel(std::shared_ptr<Model> model, const ModelSummary& summary);
+
+    std::shared_ptr<const InputFrame> input() const;
+    void setInput(std::shared_ptr<InputFrame> frame);
+
+    int layer() const;
+    QString layerName() const;
+    void setLayer(int layer);
+
+    // The latest forward pass over the current input (may trail input() by a frame).
+    std::shared_ptr<const ForwardResult> forward() const;
+    // True while a forward pass for the current input and layer is on its way.
+    bool forwardPending() const;
+
+Q_SIGNALS:
+    void modelChanged();
+    void inputChanged();
+    void layerChanged(int layer);
+    void forwardReady();
+    void forwardFailed(const QString& message);
+
+private:
+    void runForward();
+
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace convscope

@@ -1,0 +1,729 @@
+// The torch-free views and item models, offscreen, against numbers worked
+// out by hand from their layout rules.
+
+#include "core/model_summary.h"
+#include "widgets/count_string.h"
+#include "widgets/image_view.h"
+#include "widgets/module_tree_model.h"
+#include "widgets/summary_charts.h"
+#include "widgets/tile_grid_view.h"
+#include "widgets/top_k_chart.h"
+
+#include <QAbstractBarSeries>
+#include <QAbstractItemModelTester>
+#include <QBarCategoryAxis>
+#include <QBarSet>
+#include <QChartView>
+#include <QElapsedTimer>
+#include <QScrollBar>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QtTest>
+
+using namespace convscope;
+
+class TestWidgets : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void tileGridLaysOutColumns();
+    void tileGridHoverAndClick();
+    void tileGridRendersEverything();
+    void tileGridStaysCrisp();
+    void tileGridZoomsWithCtrlWheel();
+    void tileGridFitZoom();
+    void tileGridPaintsManyTilesQuickly();
+    void imageViewMapsPixels();
+    void countStrings();
+    void moduleTreeStructure();
+    void moduleTreeRolesAndParams();
+    void moduleTreeFiltersRecursively();
+    void topKChartOrderAndTexts();
+    void summaryChartsBars();
+    void summaryChartsAreQuickForBigModels();
+    void screenshots();
+};
+
+namespace {
+// Layout constants of TileGridView: 6 px margin around the grid, 6 px
+// between cells.
+constexpr int kMargin = 6;
+constexpr int kSpacing = 6;
+
+QVector<Tile> grayTiles(int count, int side)
+{
+    QVector<Tile> tiles;
+    for (int i = 0; i < count; ++i) {
+        QImage image(side, side, QImage::Format_Grayscale8);
+        image.fill(static_cast<uint>(i * 37 % 256));
+        tiles.append({ image, QStringLiteral("#%1").arg(i) });
+    }
+    return tiles;
+}
+
+QWheelEvent ctrlWheel(QPoint pos, int delta)
+{
+    return QWheelEvent(pos, pos, {}, { 0, delta }, Qt::NoButton, Qt::ControlModifier, Qt::NoScrollPhase, false);
+}
+
+LayerInfo layer(const char* name, const char* op, std::vector<int64_t> shape, int64_t params = 0,
+    std::vector<std::string> aliases = {})
+{
+    LayerInfo l;
+    l.name = name;
+    l.op = op;
+    l.shape = std::move(shape);
+    l.geometry.params = params;
+    l.aliases = std::move(aliases);
+    return l;
+}
+
+// A cut-down ResNet: two basic blocks in layer1 (the last block's final relu
+// is also the output of layer1), then a classifier Sequential that no layer
+// is an alias of.
+std::vector<LayerInfo> miniResNet()
+{
+    return {
+        layer("conv1", "conv2d", { 64, 112, 112 }, 9408), // 0
+        layer("bn1", "batch_norm", { 64, 112, 112 }, 128), // 1
+        layer("relu", "relu", { 64, 112, 112 }), // 2
+        layer("maxpool", "max_pool2d", { 64, 56, 56 }), // 3
+        layer("layer1.0.conv1", "conv2d", { 64, 56, 56 }, 36864), // 4
+        layer("layer1.0.bn1", "batch_norm", { 64, 56, 56 }, 128), // 5
+        layer("layer1.0.relu", "relu", { 64, 56, 56 }), // 6
+        layer("layer1.0.conv2", "conv2d", { 64, 56, 56 }, 36864), // 7
+        layer("layer1.0.add", "add", { 64, 56, 56 }), // 8
+        layer("layer1.0.relu#2", "relu", { 64, 56, 56 }, 0, { "layer1.0" }), // 9
+        layer("layer1.1.conv1", "conv2d", { 64, 56, 56 }, 36864), // 10
+        layer("layer1.1.add", "add", { 64, 56, 56 }), // 11
+        layer("layer1.1.relu#2", "relu", { 64, 56, 56 }, 0, { "layer1.1", "layer1" }), // 12
+        layer("avgpool", "adaptive_avg_pool2d", { 64, 1, 1 }), // 13
+        layer("flatten", "flatten", { 64 }), // 14
+        layer("classifier.0", "dropout", { 64 }), // 15
+        layer("classifier.1", "linear", { 1000 }, 65000), // 16
+    };
+}
+
+SummaryRow row(const char* name, int64_t memoryBytes, int64_t params, int64_t flops)
+{
+    SummaryRow r;
+    r.name = name;
+    r.memoryBytes = memoryBytes;
+    r.geometry.params = params;
+    r.geometry.flops = flops;
+    return r;
+}
+
+QList<QChartView*> chartViews(QWidget& widget)
+{
+    return widget.findChildren<QChartView*>();
+}
+
+// The axis along the bars: layer names for a horizontal chart, classes for
+// the top-k chart.
+QBarCategoryAxis* categoryAxis(QChartView* view)
+{
+    for (QAbstractAxis* axis : view->chart()->axes())
+        if (auto* categories = qobject_cast<QBarCategoryAxis*>(axis))
+            return categories;
+    return nullptr;
+}
+
+QAbstractAxis* xAxis(QChartView* view)
+{
+    return view->chart()->axes(Qt::Horizontal).value(0);
+}
+
+bool showAt(QWidget& widget, QSize size)
+{
+    widget.resize(size);
+    widget.show();
+    return QTest::qWaitForWindowExposed(&widget);
+}
+
+// Shown without a frame, so that the viewport is as wide as the view.
+bool showBare(TileGridView& view, QSize size)
+{
+    view.setFrameShape(QFrame::NoFrame);
+    return showAt(view, size);
+}
+
+QBarSet* barSet(QChartView* view)
+{
+    auto* series = qobject_cast<QAbstractBarSeries*>(view->chart()->series().value(0));
+    return series ? series->barSets().value(0) : nullptr;
+}
+} // namespace
+
+void TestWidgets::tileGridLaysOutColumns()
+{
+    TileGridView view;
+    QVERIFY(showBare(view, { 300, 400 }));
+    view.setZoom(2);
+    view.setTiles(grayTiles(20, 10));
+    QCOMPARE(view.tileCount(), 20);
+    QCOMPARE(view.viewport()->width(), 300); // 2 rows fit: no scroll bar
+    // Cells are 20 px with a 26 px stride: (300 - 2*6 + 6) / 26 = 11.
+    QCOMPARE(view.columns(), 11);
+    QCOMPARE(view.tileRect(0), QRect(kMargin, kMargin, 20, 20));
+    QCOMPARE(view.tileRect(12), QRect(kMargin + 26, kMargin + 26, 20, 20)); // row 1, column 1
+
+    view.resize(150, 400); // (150 - 6) / 26 = 5
+    QCOMPARE(view.columns(), 5);
+    view.setTiles(grayTiles(20, 10), 4);
+    QCOMPARE(view.columns(), 4);
+    view.setTiles(grayTiles(3, 10), 0); // never more columns than tiles
+    QCOMPARE(view.columns(), 3);
+
+    // Many tiles: a vertical scroll bar takes its width from the viewport
+    // and the columns follow.
+    view.resize(300, 200);
+    view.setTiles(grayTiles(400, 10));
+    QVERIFY(view.verticalScrollBar()->maximum() > 0);
+    QCOMPARE(view.columns(), (view.viewport()->width() - 2 * kMargin + kSpacing) / 26);
+    const int rows = (400 + view.columns() - 1) / view.columns();
+    QCOMPARE(view.verticalScrollBar()->maximum(), 2 * kMargin + rows * 26 - kSpacing - view.viewport()->height());
+
+    view.clear();
+    QCOMPARE(view.tileCount(), 0);
+    QCOMPARE(view.verticalScrollBar()->maximum(), 0);
+}
+
+void TestWidgets::tileGridHoverAndClick()
+{
+    TileGridView view;
+    QVERIFY(showBare(view, { 300, 400 }));
+    view.setZoom(2);
+    view.setTiles(grayTiles(20, 10));
+    QCOMPARE(view.columns(), 11);
+
+    QSignalSpy hovered(&view, &TileGridView::tileHovered);
+    QSignalSpy clicked(&view, &TileGridView::tileClicked);
+    // Tile 12 starts at (32, 32); (+5, +13) display px is tile pixel (2, 6) at zoom 2.
+    QTest::mouseMove(view.viewport(), { 32 + 5, 32 + 13 });
+    QTRY_COMPARE(hovered.count(), 1);
+    QCOMPARE(hovered.last().at(0).toInt(), 12);
+    QCOMPARE(hovered.last().at(1).toPoint(), QPoint(2, 6));
+    QCOMPARE(view.tileAt({ 32 + 5, 32 + 13 }), 12);
+
+    // The gap between tile 11 (column 0) and tile 12 is no tile.
+    QTest::mouseMove(view.viewport(), { 29, 40 });
+    QTRY_COMPARE(hovered.count(), 2);
+    QCOMPARE(hovered.last().at(0).toInt(), -1);
+    QCOMPARE(view.tileAt({ 29, 40 }), -1);
+
+    // Last pixel of the last tile in row 0 (column 10: x = 6 + 260).
+    QTest::mouseMove(view.viewport(), { 266 + 19, 6 + 19 });
+    QTRY_COMPARE(hovered.count(), 3);
+    QCOMPARE(hovered.last().at(0).toInt(), 10);
+    QCOMPARE(hovered.last().at(1).toPoint(), QPoint(9, 9));
+
+    QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, { 32 + 1, 32 + 1 });
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.last().at(0).toInt(), 12);
+    QCOMPARE(view.selectedTile(), 12);
+    QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, { 29, 40 }); // a gap: nothing
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(view.selectedTile(), 12);
+    view.setSelectedTile(-1);
+    QCOMPARE(view.selectedTile(), -1);
+}
+
+void TestWidgets::tileGridRendersEverything()
+{
+    TileGridView view;
+    view.setFrameShape(QFrame::NoFrame);
+    view.resize(300, 40); // shows less than one row of the grid
+    view.setZoom(2);
+    view.setTiles(grayTiles(20, 10));
+
+    // Hidden: near-square, ceil(sqrt(20)) = 5 columns, 4 rows of 26 px.
+    QCOMPARE(view.renderAll().size(), QSize(2 * kMargin + 5 * 26 - kSpacing, 2 * kMargin + 4 * 26 - kSpacing));
+
+    // Shown: the columns on screen (10 with the scroll bar), every row.
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const int columns = view.columns();
+    const int rows = (20 + columns - 1) / columns;
+    const QImage all = view.renderAll();
+    QCOMPARE(all.size(), QSize(2 * kMargin + columns * 26 - kSpacing, 2 * kMargin + rows * 26 - kSpacing));
+    QVERIFY(all.height() > view.viewport()->height());
+    // The last tile is painted too, in its own gray.
+    const QPoint last = QPoint(kMargin + (19 % columns) * 26, kMargin + (19 / columns) * 26) + QPoint(10, 10);
+    QCOMPARE(qGray(all.pixel(last)), 19 * 37 % 256);
+
+    // Fixed columns win.
+    view.setTiles(grayTiles(20, 10), 2);
+    QCOMPARE(view.renderAll().size(), QSize(2 * kMargin + 2 * 26 - kSpacing, 2 * kMargin + 10 * 26 - kSpacing));
+}
+
+void TestWidgets::tileGridStaysCrisp()
+{
+    // A 3x3 checkerboard at zoom 20: nine flat 20x20 squares, no blending.
+    QImage board(3, 3, QImage::Format_Grayscale8);
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 3; ++x)
+            board.setPixel(x, y, (x + y) % 2 ? qRgb(255, 255, 255) : qRgb(0, 0, 0));
+    TileGridView view;
+    view.setTiles({ { board, {} } });
+    view.setZoom(20);
+    const QImage out = view.renderAll();
+    QCOMPARE(out.size(), QSize(2 * kMargin + 60, 2 * kMargin + 60));
+    for (int y = 0; y < 60; ++y) {
+        for (int x = 0; x < 60; ++x) {
+            const int expected = ((x / 20) + (y / 20)) % 2 ? 255 : 0;
+            const QRgb pixel = out.pixel(kMargin + x, kMargin + y);
+            if (qRed(pixel) != expected || qGreen(pixel) != expected || qBlue(pixel) != expected)
+                QFAIL(qPrintable(
+                    QStringLiteral("pixel (%1, %2) is %3, want %4").arg(x).arg(y).arg(qRed(pixel)).arg(expected)));
+        }
+    }
+
+    // Colour formats come through unchanged.
+    QImage rgb(2, 1, QImage::Format_RGB888);
+    rgb.setPixel(0, 0, qRgb(255, 0, 0));
+    rgb.setPixel(1, 0, qRgb(0, 0, 255));
+    QImage argb(1, 1, QImage::Format_ARGB32);
+    argb.setPixel(0, 0, qRgba(0, 255, 0, 255));
+    view.setTiles({ { rgb, {} }, { argb, {} } });
+    view.setZoom(4);
+    const QImage colours = view.renderAll(); // cells 8x4, 2 columns
+    QCOMPARE(colours.pixel(kMargin + 1, kMargin + 1), qRgb(255, 0, 0));
+    QCOMPARE(colours.pixel(kMargin + 6, kMargin + 2), qRgb(0, 0, 255));
+    // The 4x4 green tile is centred in its 8x4 cell: starts 2 px in.
+    QCOMPARE(colours.pixel(kMargin + 8 + kSpacing + 2 + 1, kMargin + 1), qRgb(0, 255, 0));
+}
+
+void TestWidgets::tileGridZoomsWithCtrlWheel()
+{
+    TileGridView view;
+    QVERIFY(showBare(view, { 300, 200 }));
+    view.setZoom(2);
+    view.setTiles(grayTiles(400, 10), 10); // fixed columns, so both axes scroll after zooming in
+    view.verticalScrollBar()->setValue(100);
+    QSignalSpy zoomed(&view, &TileGridView::zoomChanged);
+
+    // Tile 55 (row 5, column 5) starts at content (136, 136), viewport (136, 36).
+    const QPoint cursor(136 + 10, 36 + 10);
+    QCOMPARE(view.tileAt(cursor), 55);
+
+    QWheelEvent plain(cursor, cursor, {}, { 0, 120 }, Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view.viewport(), &plain);
+    QCOMPARE(view.zoom(), 2.0); // a plain wheel scrolls
+    QCOMPARE(zoomed.count(), 0);
+
+    QWheelEvent in = ctrlWheel(cursor, 120);
+    view.verticalScrollBar()->setValue(100);
+    QApplication::sendEvent(view.viewport(), &in);
+    QCOMPARE(view.zoom(), 3.0);
+    QCOMPARE(zoomed.count(), 1);
+    QCOMPARE(zoomed.last().at(0).toDouble(), 3.0);
+    // The same tile pixel stays under the cursor: (10, 10) display px at zoom 2 is pixel (5, 5).
+    QCOMPARE(view.tileAt(cursor), 55);
+    const QPoint inTile = (cursor - view.tileRect(55).topLeft()) / 3;
+    QVERIFY2(qAbs(inTile.x() - 5) <= 1 && qAbs(inTile.y() - 5) <= 1,
+        qPrintable(QStringLiteral("%1,%2").arg(inTile.x()).arg(inTile.y())));
+
+    QWheelEvent out = ctrlWheel(cursor, -120);
+    QApplication::sendEvent(view.viewport(), &out);
+    QApplication::sendEvent(view.viewport(), &out);
+    QCOMPARE(view.zoom(), 1.0);
+    QCOMPARE(zoomed.count(), 3);
+    for (int i = 0; i < 20; ++i)
+        QApplication::sendEvent(view.viewport(), &out);
+    QCOMPARE(view.zoom(), 0.25); // the floor
+}
+
+void TestWidgets::tileGridFitZoom()
+{
+    TileGridView view;
+    view.setTiles(grayTiles(4, 3));
+    view.fitZoom(64); // 64 / 3 = 21.3, kept whole so every pixel is 21 px
+    QCOMPARE(view.zoom(), 21.0);
+    view.setTiles(grayTiles(4, 56));
+    view.fitZoom(64); // 1.14 → 1
+    QCOMPARE(view.zoom(), 1.0);
+    view.setTiles(grayTiles(4, 224));
+    view.fitZoom(112);
+    QCOMPARE(view.zoom(), 0.5);
+    view.setTiles(grayTiles(1, 1000));
+    view.fitZoom(64);
+    QCOMPARE(view.zoom(), 0.25);
+}
+
+void TestWidgets::tileGridPaintsManyTilesQuickly()
+{
+    TileGridView view;
+    QVERIFY(showAt(view, { 800, 600 }));
+    struct Case {
+        int count, side;
+        double zoom;
+    };
+    // All 4096 first-layer-sized kernels on screen at once; then 512
+    // activation maps, a screenful of them.
+    for (const Case& c : { Case { 4096, 3, 2 }, Case { 4096, 3, 24 }, Case { 512, 56, 1 }, Case { 512, 56, 0.25 } }) {
+        view.setTiles(grayTiles(c.count, c.side));
+        view.setZoom(c.zoom);
+        QElapsedTimer timer;
+        timer.start();
+        const int frames = 10;
+        for (int i = 0; i < frames; ++i) {
+            view.verticalScrollBar()->setValue(i * 7);
+            view.viewport()->grab(); // renders, unlike repaint() on a platform that may skip it
+        }
+        const double ms = static_cast<double>(timer.elapsed()) / frames;
+        qInfo("TileGridView: %d tiles of %dx%d at zoom %g: %.1f ms a frame", c.count, c.side, c.side, c.zoom, ms);
+        QVERIFY2(ms < 40, qPrintable(QString::number(ms))); // a few ms here
+    }
+}
+
+void TestWidgets::imageViewMapsPixels()
+{
+    ImageView view;
+    view.setPlaceholderText(QStringLiteral("No image"));
+    QVERIFY(showAt(view, { 200, 200 }));
+    QImage image(10, 5, QImage::Format_RGB32);
+    image.fill(Qt::red);
+    view.setImage(image);
+    QSignalSpy hovered(&view, &ImageView::pixelHovered);
+
+    // 10x5 fits 200x200 as 200x100, 50 px down: 20 display px per pixel.
+    QTest::mouseMove(&view, { 25, 50 + 45 });
+    QTRY_COMPARE(hovered.count(), 1);
+    QCOMPARE(hovered.last().at(0).toPoint(), QPoint(1, 2));
+    QTest::mouseMove(&view, { 25, 40 }); // above the image
+    QTRY_COMPARE(hovered.count(), 2);
+    QCOMPARE(hovered.last().at(0).toPoint(), QPoint(-1, -1));
+
+    // Nearest-neighbour unless smooth: a 2x1 image upscaled keeps a hard edge.
+    QImage pair(2, 1, QImage::Format_RGB32);
+    pair.setPixel(0, 0, qRgb(0, 0, 0));
+    pair.setPixel(1, 0, qRgb(255, 255, 255));
+    view.setImage(pair);
+    const QImage shot = view.grab().toImage();
+    QCOMPARE(qRed(shot.pixel(98, 100)), 0);
+    QCOMPARE(qRed(shot.pixel(101, 100)), 255);
+}
+
+void TestWidgets::countStrings()
+{
+    QCOMPARE(countString(0), QStringLiteral("0"));
+    QCOMPARE(countString(999), QStringLiteral("999"));
+    QCOMPARE(countString(1000), QStringLiteral("1.0K"));
+    QCOMPARE(countString(9408), QStringLiteral("9.4K"));
+    QCOMPARE(countString(999949), QStringLiteral("999.9K"));
+    QCOMPARE(countString(999950), QStringLiteral("1.0M"));
+    QCOMPARE(countString(11689512), QStringLiteral("11.7M")); // ResNet-18
+    QCOMPARE(countString(1818558632), QStringLiteral("1.8G"));
+    QCOMPARE(shapeString({ 64, 56, 56 }), QStringLiteral("64×56×56"));
+}
+
+void TestWidgets::moduleTreeStructure()
+{
+    ModuleTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setLayers(miniResNet());
+    QCOMPARE(model.layerCount(), 17);
+
+    // conv1 bn1 relu maxpool layer1 avgpool flatten classifier
+    QCOMPARE(model.rowCount(), 8);
+    QStringList top;
+    for (int r = 0; r < model.rowCount(); ++r)
+        top << model.index(r, ModuleTreeModel::Name).data().toString();
+    QCOMPARE(top, QStringList({ "conv1", "bn1", "relu", "maxpool", "layer1", "avgpool", "flatten", "classifier" }));
+
+    const QModelIndex layer1 = model.index(4, 0);
+    QCOMPARE(model.rowCount(layer1), 2); // "0", "1"
+    const QModelIndex block0 = model.index(0, 0, layer1);
+    QCOMPARE(block0.data().toString(), QStringLiteral("0"));
+    QCOMPARE(model.rowCount(block0), 6); // conv1 bn1 relu conv2 add relu#2
+    QCOMPARE(model.index(5, 0, block0).data().toString(), QStringLiteral("relu#2"));
+    QCOMPARE(model.rowCount(model.index(1, 0, layer1)), 3);
+    QCOMPARE(model.rowCount(model.index(0, 0)), 0); // conv1 is a leaf
+
+    // Paths and parents.
+    QCOMPARE(model.indexForPath(QStringLiteral("layer1.0")), block0);
+    QCOMPARE(model.indexForPath(QStringLiteral("layer1.0")).data(ModuleTreeModel::PathRole).toString(),
+        QStringLiteral("layer1.0"));
+    const QModelIndex conv = model.indexForLayer(4);
+    QCOMPARE(conv.data(ModuleTreeModel::PathRole).toString(), QStringLiteral("layer1.0.conv1"));
+    QCOMPARE(conv.parent(), block0);
+    QCOMPARE(conv.parent().parent(), layer1);
+    QVERIFY(!layer1.parent().isValid());
+    QVERIFY(!model.indexForPath(QStringLiteral("layer2")).isValid());
+    QVERIFY(!model.indexForLayer(17).isValid());
+    // The layer's own node, not the module it is an alias of.
+    QCOMPARE(model.indexForLayer(12).data(ModuleTreeModel::PathRole).toString(), QStringLiteral("layer1.1.relu#2"));
+
+    model.clear();
+    QCOMPARE(model.rowCount(), 0);
+    QCOMPARE(model.layerCount(), 0);
+}
+
+void TestWidgets::moduleTreeRolesAndParams()
+{
+    ModuleTreeModel model;
+    model.setLayers(miniResNet());
+    auto cell = [&](const QString& path, int column, int role = Qt::DisplayRole) {
+        const QModelIndex i = model.indexForPath(path);
+        return model.index(i.row(), column, i.parent()).data(role);
+    };
+    using M = ModuleTreeModel;
+
+    // A leaf shows its layer.
+    QCOMPARE(cell("conv1", M::Op).toString(), QStringLiteral("conv2d"));
+    QCOMPARE(cell("conv1", M::Shape).toString(), QStringLiteral("64×112×112"));
+    QCOMPARE(cell("conv1", M::Params).toString(), QStringLiteral("9.4K"));
+    QCOMPARE(cell("conv1", M::Name, M::LayerIndexRole).toInt(), 0);
+    QCOMPARE(cell("classifier.1", M::Params).toString(), QStringLiteral("65.0K"));
+    QCOMPARE(cell("relu", M::Params).toString(), QString());
+
+    // An alias node shows the layer whose output it is, and the parameters
+    // of everything inside it: 36864 * 2 + 128 = 73856.
+    QCOMPARE(cell("layer1.0", M::Name, M::LayerIndexRole).toInt(), 9);
+    QCOMPARE(cell("layer1.0", M::Op).toString(), QStringLiteral("relu"));
+    QCOMPARE(cell("layer1.0", M::Shape).toString(), QStringLiteral("64×56×56"));
+    QCOMPARE(cell("layer1.0", M::Params, M::SortRole).toLongLong(), 73856);
+    QCOMPARE(cell("layer1.0", M::Params).toString(), QStringLiteral("73.9K"));
+    QCOMPARE(cell("layer1", M::Name, M::LayerIndexRole).toInt(), 12);
+    QCOMPARE(cell("layer1", M::Params, M::SortRole).toLongLong(), 73856 + 36864);
+    const QString tip = cell("layer1.1", M::Name, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("layer1.1.relu#2")) && tip.contains(QStringLiteral("layer1"))
+            && tip.contains(QStringLiteral("64×56×56")),
+        qPrintable(tip));
+
+    // A pure container: no layer, no op or shape, the sum of its layers.
+    QCOMPARE(cell("classifier", M::Name, M::LayerIndexRole).toInt(), -1);
+    QCOMPARE(cell("classifier", M::Op).toString(), QString());
+    QCOMPARE(cell("classifier", M::Shape).toString(), QString());
+    QCOMPARE(cell("classifier", M::Params, M::SortRole).toLongLong(), 65000);
+
+    // Sorting by name is forward order; by params, numeric.
+    QVERIFY(cell("maxpool", M::Name, M::SortRole).toInt() < cell("layer1", M::Name, M::SortRole).toInt());
+    QVERIFY(cell("layer1", M::Name, M::SortRole).toInt() < cell("avgpool", M::Name, M::SortRole).toInt());
+    QSortFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.setSortRole(M::SortRole);
+    proxy.sort(M::Params, Qt::DescendingOrder);
+    QCOMPARE(proxy.index(0, M::Name).data().toString(), QStringLiteral("layer1")); // 110720 > 65000 > 9408
+    QCOMPARE(proxy.index(1, M::Name).data().toString(), QStringLiteral("classifier"));
+    QCOMPARE(proxy.index(2, M::Name).data().toString(), QStringLiteral("conv1"));
+}
+
+void TestWidgets::moduleTreeFiltersRecursively()
+{
+    ModuleTreeModel model;
+    model.setLayers(miniResNet());
+    QSortFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.setRecursiveFilteringEnabled(true);
+    proxy.setFilterRole(ModuleTreeModel::PathRole);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+
+    proxy.setFilterFixedString(QStringLiteral("relu#2"));
+    QCOMPARE(proxy.rowCount(), 1); // layer1, kept for its descendants
+    const QModelIndex layer1 = proxy.index(0, 0);
+    QCOMPARE(layer1.data().toString(), QStringLiteral("layer1"));
+    QCOMPARE(proxy.rowCount(layer1), 2);
+    QCOMPARE(proxy.rowCount(proxy.index(0, 0, layer1)), 1);
+    QCOMPARE(proxy.index(0, 0, proxy.index(0, 0, layer1)).data(ModuleTreeModel::LayerIndexRole).toInt(), 9);
+
+    // Matching on the shown name: "conv2" exists only in layer1.0.
+    proxy.setFilterRole(Qt::DisplayRole);
+    proxy.setFilterFixedString(QStringLiteral("conv2"));
+    QCOMPARE(proxy.rowCount(), 1);
+    QCOMPARE(proxy.rowCount(proxy.index(0, 0)), 1);
+
+    proxy.setFilterFixedString(QString());
+    QCOMPARE(proxy.rowCount(), 8);
+}
+
+void TestWidgets::topKChartOrderAndTexts()
+{
+    TopKChart chart;
+    QVERIFY(showAt(chart, { 320, 200 }));
+    const QString longLabel = QStringLiteral("German shepherd, German shepherd dog, German police dog, alsatian");
+    chart.setPredictions({ { longLabel, 0.971 }, { "tiger cat", 0.0204 }, { "crane", 0.0051 }, { "crane", 0.001 } });
+    QCOMPARE(chart.barCount(), 4);
+    QCOMPARE(chart.texts(), QStringList({ longLabel + "  97.1%", "tiger cat  2.0%", "crane  0.5%", "crane  0.1%" }));
+
+    // Best at the top: horizontal bars stack upwards, so it is the last category.
+    QChartView* view = chartViews(chart).value(0);
+    QVERIFY(view);
+    const QStringList categories = categoryAxis(view)->categories();
+    QCOMPARE(categories.size(), 4);
+    QVERIFY(categories.last().startsWith(QStringLiteral("German shepherd")));
+    QVERIFY(categories.last().size() <= 24);
+    QCOMPARE(categories.at(2), QStringLiteral("tiger cat"));
+    QBarSet* set = barSet(view);
+    QCOMPARE(set->at(3), 97.1);
+    QCOMPARE(set->at(0), 0.1);
+
+    chart.setPredictions({ { "a", 0.5 }, { "b", 0.25 } });
+    QCOMPARE(chart.barCount(), 2);
+    QCOMPARE(chart.texts(), QStringList({ "a  50.0%", "b  25.0%" }));
+    chart.clear();
+    QCOMPARE(chart.barCount(), 0);
+    QVERIFY(chart.texts().isEmpty());
+
+    // Live video calls this up to 30 times a second.
+    QElapsedTimer timer;
+    timer.start();
+    const int updates = 200;
+    for (int i = 0; i < updates; ++i) {
+        QVector<QPair<QString, double>> top;
+        for (int k = 0; k < 5; ++k)
+            top.append({ QStringLiteral("class %1").arg((i / 3 + k) % 7), 0.5 / (k + 1) });
+        chart.setPredictions(top);
+        QCoreApplication::processEvents();
+    }
+    const double ms = static_cast<double>(timer.elapsed()) / updates;
+    qInfo("TopKChart: %.2f ms per update including layout", ms);
+    QVERIFY2(ms < 15, qPrintable(QString::number(ms))); // ~1 ms here
+}
+
+void TestWidgets::summaryChartsBars()
+{
+    ModelSummary summary;
+    summary.rows = {
+        row("conv1", 64 * 112 * 112 * 4, 9408, 118013952),
+        row("relu", 64 * 112 * 112 * 4, 0, 0),
+        row("maxpool", 64 * 56 * 56 * 4, 0, 0),
+        row("fc", 1000 * 4, 513000, 512000),
+    };
+    SummaryCharts charts;
+    QSignalSpy clicked(&charts, &SummaryCharts::layerClicked);
+    charts.setSummary(summary);
+    QCOMPARE(charts.barCount(SummaryCharts::Memory), 4);
+    QCOMPARE(charts.barCount(SummaryCharts::Params), 2);
+    QCOMPARE(charts.barCount(SummaryCharts::Flops), 2);
+    QCOMPARE(charts.barLayer(SummaryCharts::Memory, 2), QStringLiteral("maxpool"));
+    QCOMPARE(charts.barValue(SummaryCharts::Memory, 0), 3136.0); // KiB
+    QCOMPARE(charts.barValue(SummaryCharts::Memory, 3), 3.90625);
+    QCOMPARE(charts.barLayer(SummaryCharts::Params, 1), QStringLiteral("fc"));
+    QCOMPARE(charts.barValue(SummaryCharts::Params, 1), 513000.0);
+    QCOMPARE(charts.barLayer(SummaryCharts::Flops, 0), QStringLiteral("conv1"));
+    QCOMPARE(charts.barValue(SummaryCharts::Flops, 0), 118013952.0);
+    QCOMPARE(charts.barLayer(SummaryCharts::Flops, 5), QString());
+
+    const QList<QChartView*> views = chartViews(charts);
+    QCOMPARE(views.size(), 3);
+    QCOMPARE(views[0]->chart()->title(), QStringLiteral("Activation memory per layer (KiB)"));
+    QCOMPARE(views[1]->chart()->title(), QStringLiteral("Parameters per layer"));
+    QCOMPARE(views[2]->chart()->title(), QStringLiteral("Multiply-adds per layer"));
+    QCOMPARE(categoryAxis(views[1])->categories(), QStringList({ "conv1", "fc" }));
+    QCOMPARE(categoryAxis(views[0])->categories().size(), 4);
+    QVERIFY(xAxis(views[0])->labelsVisible());
+
+    // Clicking the second bar of the parameter chart names fc.
+    Q_EMIT barSet(views[1])->clicked(1);
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.last().at(0).toString(), QStringLiteral("fc"));
+
+    // Too many names to read: the axis drops them, tooltips carry them.
+    for (int i = 0; i < 30; ++i)
+        summary.rows.push_back(row("extra", 4, 0, 0));
+    charts.setSummary(summary);
+    QCOMPARE(charts.barCount(SummaryCharts::Memory), 34);
+    QVERIFY(!xAxis(views[0])->labelsVisible());
+    QVERIFY(!categoryAxis(views[0])); // no label items laid out for 34 names
+    QCOMPARE(categoryAxis(views[1])->categories(), QStringList({ "conv1", "fc" }));
+    Q_EMIT barSet(views[0])->clicked(33);
+    QCOMPARE(clicked.last().at(0).toString(), QStringLiteral("extra"));
+    charts.setSummary({ {}, { row("a", 4, 1, 1) } }); // and back to names
+    QCOMPARE(categoryAxis(views[0])->categories(), QStringList({ "a" }));
+    QVERIFY(xAxis(views[0])->labelsVisible());
+
+    charts.clear();
+    QCOMPARE(charts.barCount(SummaryCharts::Memory), 0);
+}
+
+void TestWidgets::summaryChartsAreQuickForBigModels()
+{
+    // DenseNet-121 has about 430 rows.
+    ModelSummary summary;
+    for (int i = 0; i < 430; ++i)
+        summary.rows.push_back(row(qPrintable(QStringLiteral("features.block%1.layer").arg(i)), (i + 1) * 4096,
+            i % 3 ? 0 : i * 100, i % 3 ? 0 : i * 10000));
+    SummaryCharts charts;
+    QVERIFY(showAt(charts, { 320, 600 }));
+    QElapsedTimer timer;
+    timer.start();
+    charts.setSummary(summary);
+    charts.grab(); // layout and paint included
+    const qint64 ms = timer.elapsed();
+    qInfo("SummaryCharts: %lld ms for 430 layers", ms);
+    QCOMPARE(charts.barCount(SummaryCharts::Memory), 430);
+    QCOMPARE(charts.barCount(SummaryCharts::Params), 143); // every third, bar the first (0 params)
+    QVERIFY2(ms < 300, qPrintable(QString::number(ms))); // ~30 ms here; room for a loaded machine
+}
+
+// Saves pictures of each widget for a person to look at, when
+// CONVSCOPE_WIDGET_SHOTS names a folder.
+void TestWidgets::screenshots()
+{
+    const QString dir = qEnvironmentVariable("CONVSCOPE_WIDGET_SHOTS");
+    if (dir.isEmpty())
+        QSKIP("set CONVSCOPE_WIDGET_SHOTS=folder to save screenshots");
+    QDir().mkpath(dir);
+
+    QVector<Tile> tiles;
+    for (int i = 0; i < 24; ++i) {
+        QImage kernel(3, 3, QImage::Format_Grayscale8);
+        for (int p = 0; p < 9; ++p)
+            kernel.setPixel(p % 3, p / 3, qRgb((i * 31 + p * 57) % 256, 0, 0));
+        tiles.append({ kernel, QStringLiteral("f%1").arg(i) });
+    }
+    TileGridView grid;
+    grid.resize(320, 300);
+    grid.setCaptionsVisible(true);
+    grid.setTiles(tiles);
+    grid.fitZoom(40);
+    grid.setSelectedTile(5);
+    grid.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&grid));
+    QVERIFY(grid.renderAll().save(dir + "/tile_grid.png"));
+    QVERIFY(grid.grab().save(dir + "/tile_grid_view.png"));
+
+    TopKChart top;
+    top.resize(320, 200);
+    top.setPredictions({ { "German shepherd, German shepherd dog, German police dog, alsatian", 0.871 },
+        { "malinois", 0.062 }, { "Norwegian elkhound, elkhound", 0.031 }, { "kelpie", 0.012 }, { "Leonberg", 0.004 } });
+    top.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&top));
+    QVERIFY(top.grab().save(dir + "/top_k.png"));
+
+    ModelSummary summary;
+    for (const LayerInfo& l : miniResNet()) {
+        int64_t elements = 1;
+        for (int64_t s : l.shape)
+            elements *= s;
+        summary.rows.push_back(row(l.name.c_str(), elements * 4, l.geometry.params, l.geometry.params * 3136));
+    }
+    SummaryCharts charts;
+    charts.resize(320, 560);
+    charts.setSummary(summary);
+    charts.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&charts));
+    QVERIFY(charts.grab().save(dir + "/summary.png"));
+
+    ModelSummary big; // ResNet-18 sized: names give way to tooltips
+    for (int i = 0; i < 69; ++i)
+        big.rows.push_back(row(qPrintable(QStringLiteral("layer%1").arg(i)), (70 - i) * 40000, i % 4 ? 0 : i * 9000,
+            i % 4 ? 0 : i * 400000));
+    charts.setSummary(big);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete); // the old axis's labels
+    QCoreApplication::processEvents();
+    QVERIFY(charts.grab().save(dir + "/summary_many.png"));
+
+    QVector<Tile> maps = grayTiles(64, 56);
+    for (Tile& map : maps)
+        for (int y = 0; y < 56; ++y)
+            for (int x = 0; x < 56; ++x)
+                map.image.setPixel(x, y, qRgb((x * y) % 256, 0, 0));
+    grid.setTiles(maps);
+    grid.fitZoom(64);
+    QVERIFY(grid.grab().save(dir + "/tile_grid_maps.png"));
+}
+
+QTEST_MAIN(TestWidgets)
+#include "test_widgets.moc"
