@@ -72,6 +72,8 @@ ActivationsTab::ActivationsTab(Workspace* workspace, QWidget* parent)
     d->opacity->setValue(50);
     d->opacity->setMaximumWidth(120);
     d->opacity->setToolTip(tr("Opacity of the map over the input"));
+    d->grid = new TileGridView;
+    d->grid->setObjectName(QStringLiteral("activationGrid"));
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Colormap:")));
     controls->addWidget(d->colormap);
@@ -84,9 +86,8 @@ ActivationsTab::ActivationsTab(Workspace* workspace, QWidget* parent)
     d->info->setObjectName(QStringLiteral("activationInfo"));
     d->info->setWordWrap(true);
     d->hover = new QLabel(QStringLiteral(" "));
+    d->hover->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // long values must not widen the window
     d->hover->setObjectName(QStringLiteral("activationHover"));
-    d->grid = new TileGridView;
-    d->grid->setObjectName(QStringLiteral("activationGrid"));
     d->large = new ImageView;
     d->large->setObjectName(QStringLiteral("activationLarge"));
     d->large->setPlaceholderText(tr("Click a channel"));
@@ -110,7 +111,11 @@ ActivationsTab::ActivationsTab(Workspace* workspace, QWidget* parent)
     layout->addLayout(controls);
     layout->addWidget(d->info);
     layout->addWidget(d->splitter, 1);
-    layout->addWidget(d->hover);
+    // Values under the mouse, and the zoom, under the grid: the tool row stays narrow.
+    auto* bottom = new QHBoxLayout;
+    bottom->addWidget(d->hover, 1);
+    bottom->addWidget(createZoomBar(d->grid));
+    layout->addLayout(bottom);
 
     connect(d->colormap, &QComboBox::currentIndexChanged, this, &ActivationsTab::invalidate);
     connect(d->range, &QComboBox::currentIndexChanged, this, &ActivationsTab::invalidate);

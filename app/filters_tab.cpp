@@ -75,6 +75,8 @@ FiltersTab::FiltersTab(Workspace* workspace, QWidget* parent)
     d->range->addItem(tr("One range for the layer"));
     d->range->setToolTip(tr("Own range: every filter uses the full gray scale. "
                             "Shared range: magnitudes compare across filters."));
+    d->grid = new TileGridView;
+    d->grid->setObjectName(QStringLiteral("filterGrid"));
     auto* controls = new QHBoxLayout;
     controls->addWidget(d->mode);
     controls->addWidget(d->filter);
@@ -85,16 +87,19 @@ FiltersTab::FiltersTab(Workspace* workspace, QWidget* parent)
     d->info->setObjectName(QStringLiteral("filterInfo"));
     d->info->setWordWrap(true);
     d->hover = new QLabel(QStringLiteral(" "));
+    d->hover->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // long values must not widen the window
     d->hover->setObjectName(QStringLiteral("filterHover"));
     d->hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    d->grid = new TileGridView;
-    d->grid->setObjectName(QStringLiteral("filterGrid"));
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(d->info);
     layout->addWidget(d->grid, 1);
-    layout->addWidget(d->hover);
+    // Values under the mouse, and the zoom, under the grid: the tool row stays narrow.
+    auto* bottom = new QHBoxLayout;
+    bottom->addWidget(d->hover, 1);
+    bottom->addWidget(createZoomBar(d->grid));
+    layout->addLayout(bottom);
 
     auto changed = [this] {
         d->filter->setEnabled(d->mode->currentData().toInt() == OneFilter);

@@ -147,7 +147,7 @@ void MainWindow::createDocks()
     // DenseNet would hold up the GUI thread.
     const QFontMetrics metrics = d->treeView->fontMetrics();
     d->treeView->header()->resizeSection(ModuleTreeModel::Op, metrics.horizontalAdvance(QStringLiteral("batch_norm")) + 12);
-    d->treeView->header()->resizeSection(ModuleTreeModel::Shape, metrics.horizontalAdvance(QStringLiteral("256×56×56")) + 12);
+    d->treeView->header()->resizeSection(ModuleTreeModel::Shape, metrics.horizontalAdvance(QStringLiteral("64×112×112")) + 12);
     d->treeView->header()->resizeSection(ModuleTreeModel::Params, metrics.horizontalAdvance(QStringLiteral("25.6M")) + 12);
     d->treeView->setIndentation(12);
     connect(d->treeView->selectionModel(), &QItemSelectionModel::currentChanged, this,

@@ -56,6 +56,7 @@ SummaryTab::SummaryTab(Workspace* workspace, QWidget* parent)
     d->height->setObjectName(QStringLiteral("inputHeight"));
     d->width->setObjectName(QStringLiteral("inputWidth"));
     d->apply = new QPushButton(tr("Analyse"));
+    d->apply->setObjectName(QStringLiteral("analyseSize"));
     d->apply->setToolTip(tr("Reload the model at this input size and recompute the table"));
     d->apply->setEnabled(false);
     connect(d->apply, &QPushButton::clicked, this,

@@ -18,6 +18,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -115,6 +118,8 @@ private Q_SLOTS:
     void videoPlaysThroughTheViews();
     void guiThreadNeverStalls();
     void sessionPersistsAcrossRestarts();
+    void summaryTakesAnotherInputSize();
+    void droppedFilesOpen();
 
 private:
     QTemporaryDir m_settings;
@@ -480,6 +485,56 @@ void TestMainWindow::sessionPersistsAcrossRestarts()
     QVERIFY(tab->grid()->tile(0).image.format() == QImage::Format_RGB888); // inferno, not gray
     QSettings settings;
     QVERIFY(settings.value(QStringLiteral("recent/models")).toStringList().first().endsWith(QStringLiteral("lenet5_digits.pt")));
+}
+
+void TestMainWindow::summaryTakesAnotherInputSize()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(kFixtures + QStringLiteral("/alexnet_traced.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    waitSettled(window);
+    auto* height = window.findChild<QSpinBox*>(QStringLiteral("inputHeight"));
+    auto* width = window.findChild<QSpinBox*>(QStringLiteral("inputWidth"));
+    QVERIFY(height && width);
+    QCOMPARE(height->value(), 112);
+    height->setValue(227);
+    width->setValue(227);
+    auto* apply = window.findChild<QPushButton*>(QStringLiteral("analyseSize"));
+    QVERIFY(apply);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
+    waitSettled(window);
+    // (227 + 4 - 11) / 4 + 1 = 56, as in the AlexNet paper's first layer.
+    auto* table = window.findChild<QTableView*>(QStringLiteral("summaryTable"));
+    QCOMPARE(table->model()->index(0, 2).data().toString(), QStringLiteral("64×56×56"));
+    // The charts follow: 4096x9216 weights + bias in classifier.1 at 6x6 pooling.
+    auto* charts = window.findChild<SummaryCharts*>(QStringLiteral("summaryCharts"));
+    QCOMPARE(charts->barLayer(SummaryCharts::Params, 5), QStringLiteral("classifier.1"));
+    QCOMPARE(charts->barValue(SummaryCharts::Params, 5), 4096.0 * 9216 + 4096);
+}
+
+void TestMainWindow::droppedFilesOpen()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    QSignalSpy inputs(&window, &MainWindow::inputChanged);
+    // A model and an image dropped together: the image is read in the model's format.
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(kFixtures + QStringLiteral("/squeezenet1_0_traced.pt")),
+                  QUrl::fromLocalFile(QStringLiteral("/usr/share/doc/opencv-doc/examples/data/baboon.jpg"))});
+    QDropEvent drop(QPointF(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    // Straight to the window: QApplication only passes on drops that a real drag started.
+    static_cast<QObject&>(window).event(&drop);
+    QVERIFY(drop.isAccepted());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(inputs.count() >= 1, 30000);
+    QCOMPARE(window.modelName(), QStringLiteral("squeezenet1_0"));
+    QCOMPARE(window.inputCaption(), QStringLiteral("baboon.jpg"));
+    waitSettled(window);
+    QCOMPARE(window.predictionTexts().size(), 5);
 }
 
 QTEST_MAIN(TestMainWindow)

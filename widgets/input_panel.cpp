@@ -31,6 +31,8 @@ InputPanel::InputPanel(QWidget* parent)
     m_previous->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Left));
     m_next->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Right));
     m_previous->setObjectName(QStringLiteral("previousInput"));
+    m_previous->setMaximumWidth(44); // the slider gets the room
+    m_next->setMaximumWidth(44);
     m_next->setObjectName(QStringLiteral("nextInput"));
     m_slider = new QSlider(Qt::Horizontal);
     m_slider->setObjectName(QStringLiteral("inputSlider"));

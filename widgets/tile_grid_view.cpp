@@ -1,8 +1,11 @@
 #include "widgets/tile_grid_view.h"
 
+#include <QHBoxLayout>
+#include <QLabel>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QScrollBar>
+#include <QToolButton>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -432,6 +435,47 @@ void TileGridView::wheelEvent(QWheelEvent* event)
     const QPointF moved = d->layout.cellOrigin(index) + offset * (d->zoom / oldZoom);
     horizontalScrollBar()->setValue(static_cast<int>(std::lround(moved.x())) - cursor.x());
     verticalScrollBar()->setValue(static_cast<int>(std::lround(moved.y())) - cursor.y());
+}
+
+void TileGridView::zoomIn()
+{
+    setZoom(stepZoom(d->zoom, true));
+}
+
+void TileGridView::zoomOut()
+{
+    setZoom(stepZoom(d->zoom, false));
+}
+
+QWidget* createZoomBar(TileGridView* grid, QWidget* parent)
+{
+    auto* bar = new QWidget(parent);
+    auto* layout = new QHBoxLayout(bar);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    auto* out = new QToolButton;
+    out->setText(QStringLiteral("−"));
+    out->setToolTip(TileGridView::tr("Zoom out (Ctrl+wheel)"));
+    auto* label = new QLabel;
+    label->setMinimumWidth(label->fontMetrics().horizontalAdvance(QStringLiteral("×0.25")) + 4);
+    label->setAlignment(Qt::AlignCenter);
+    auto* in = new QToolButton;
+    in->setText(QStringLiteral("+"));
+    in->setToolTip(TileGridView::tr("Zoom in (Ctrl+wheel): pixels stay square and sharp"));
+    auto* fit = new QToolButton;
+    fit->setText(TileGridView::tr("Fit"));
+    fit->setToolTip(TileGridView::tr("Largest zoom that shows every tile"));
+    layout->addWidget(out);
+    layout->addWidget(label);
+    layout->addWidget(in);
+    layout->addWidget(fit);
+    QObject::connect(out, &QToolButton::clicked, grid, &TileGridView::zoomOut);
+    QObject::connect(in, &QToolButton::clicked, grid, &TileGridView::zoomIn);
+    QObject::connect(fit, &QToolButton::clicked, grid, [grid] { grid->fitToViewport(); });
+    auto show = [label](double zoom) { label->setText(QStringLiteral("×%1").arg(zoom, 0, 'g', 3)); };
+    QObject::connect(grid, &TileGridView::zoomChanged, label, show);
+    show(grid->zoom());
+    return bar;
 }
 
 } // namespace convscope

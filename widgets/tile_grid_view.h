@@ -42,6 +42,9 @@ public:
     // tiles between minSide and maxSide display pixels (scrolls below minSide).
     void fitToViewport(int minSide = 24, int maxSide = 160);
     void setCaptionsVisible(bool visible);
+    // One zoom step in or out (whole numbers from 1 up), as Ctrl+wheel does.
+    void zoomIn();
+    void zoomOut();
 
     void setSelectedTile(int index); // -1 for none
     int selectedTile() const;
@@ -75,5 +78,8 @@ private:
     struct Private;
     std::unique_ptr<Private> d;
 };
+
+// "− ×8 + Fit" buttons that drive a grid's zoom, for the views' tool rows.
+QWidget* createZoomBar(TileGridView* grid, QWidget* parent = nullptr);
 
 } // namespace convscope
