@@ -120,6 +120,7 @@ private Q_SLOTS:
     void sessionPersistsAcrossRestarts();
     void summaryTakesAnotherInputSize();
     void droppedFilesOpen();
+    void missingCameraIsReported();
 
 private:
     QTemporaryDir m_settings;
@@ -535,6 +536,25 @@ void TestMainWindow::droppedFilesOpen()
     QCOMPARE(window.inputCaption(), QStringLiteral("baboon.jpg"));
     waitSettled(window);
     QCOMPARE(window.predictionTexts().size(), 5);
+}
+
+void TestMainWindow::missingCameraIsReported()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    window.openInput(QStringLiteral("camera:63"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.findChild<QMessageBox*>(QStringLiteral("loadError")), 30000);
+    auto* box = window.findChild<QMessageBox*>(QStringLiteral("loadError"));
+    QCOMPARE(box->text(), QStringLiteral("cannot open camera 63 (no such device, or it is busy)"));
+    box->accept();
+    QVERIFY(!window.inputController()->playing());
+    // The window goes on: a dataset opens next.
+    QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+    window.openInput(defaultDatasetSpec());
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
 }
 
 QTEST_MAIN(TestMainWindow)
