@@ -373,6 +373,16 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
     return 0;
 }
 
+} // namespace
+
+// In app/cli_topk.cpp.
+namespace cli {
+int topkCommand(QCommandLineParser& parser, const QStringList& arguments);
+int topkMergeCommand(QCommandLineParser& parser, const QStringList& arguments);
+} // namespace cli
+
+namespace {
+
 const std::vector<Command>& commands()
 {
     static const std::vector<Command> list = {
@@ -381,6 +391,8 @@ const std::vector<Command>& commands()
         {"activations", "Run an image and report (and draw) chosen layers' activations.", activationsCommand},
         {"filters", "Draw a conv or linear layer's weights as image tiles.", cli::filtersCommand},
         {"train", "Train a built-in architecture (lenet5, minivgg) on a labeled dataset.", cli::trainCommand},
+        {"topk", "The dataset images (and patches) that make each channel of a layer fire most.", cli::topkCommand},
+        {"topk-merge", "Merge the shard results of `topk --shard i/n` into one.", cli::topkMergeCommand},
         {"render", "Render a view of the real window offscreen to a PNG (for docs and tests).", cli::renderCommand},
     };
     return list;

@@ -315,6 +315,37 @@ void InputController::reopen()
         });
 }
 
+std::shared_ptr<convscope::Dataset> InputController::dataset() const
+{
+    return d->kind == Camera ? nullptr : d->dataset;
+}
+
+void InputController::showItem(int64_t item)
+{
+    if (!d->dataset || item < 0 || item >= d->dataset->size())
+        return;
+    const auto it = std::find(d->items.begin(), d->items.end(), item);
+    if (it != d->items.end()) {
+        seek(static_cast<int>(it - d->items.begin()));
+        return;
+    }
+    // A training image: shown, though previous/next walk the test split.
+    if (playing())
+        play(false);
+    try {
+        auto frame = std::make_shared<InputFrame>();
+        frame->pixels = d->dataset->image(item);
+        frame->source = d->spec;
+        frame->caption = tr("%1 — item %2 (%3, training split)")
+                             .arg(QString::fromStdString(d->dataset->name()))
+                             .arg(item)
+                             .arg(QString::fromStdString(d->dataset->itemName(item)));
+        d->workspace->setInput(frame);
+    } catch (const std::exception& e) {
+        Q_EMIT failed(d->spec, QString::fromStdString(e.what()));
+    }
+}
+
 void InputController::step(int delta)
 {
     if (d->items.empty())

@@ -7,6 +7,7 @@
 
 namespace convscope {
 
+class Dataset;
 class Workspace;
 
 // Feeds the workspace its input: one image, a dataset's test images, the
@@ -31,6 +32,11 @@ public:
     Kind kind() const;
     int count() const;
     int position() const;
+    // The dataset (or video's frames) being walked, in the model's format;
+    // null for a camera, or before a model has arrived.
+    std::shared_ptr<convscope::Dataset> dataset() const;
+    // Shows dataset item `item` (any item, not only the walked test split).
+    void showItem(int64_t item);
 
     void step(int delta);
     void seek(int position);

@@ -6,6 +6,7 @@
 #include "app/input_controller.h"
 #include "app/job_runner.h"
 #include "app/main_window_private.h"
+#include "app/patches_tab.h"
 #include "app/summary_tab.h"
 #include "app/tensor_image.h"
 #include "app/workspace.h"
@@ -103,6 +104,7 @@ void MainWindow::createTabs()
     addViewTab(d->summary);
     addViewTab(new FiltersTab(d->workspace));
     addViewTab(new ActivationsTab(d->workspace));
+    addViewTab(new PatchesTab(d->workspace, d->input));
 }
 
 void MainWindow::addViewTab(ViewTab* tab)

@@ -3,9 +3,11 @@
 
     /usr/bin/python3 tests/test_cli.py path/to/convscope path/to/fixtures
 """
+import hashlib
 import json
 import math
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -345,7 +347,7 @@ class Render(unittest.TestCase):
 
     def test_errors(self):
         code, _, err = run("render", "--tab", "weights", "--out", os.path.join(self.tmp.name, "x.png"))
-        self.assertEqual((code, err.strip()), (1, "convscope render: unknown tab 'weights' (summary, filters, activations)"))
+        self.assertEqual((code, err.strip()), (1, "convscope render: unknown tab 'weights' (summary, filters, activations, patches)"))
         code, _, err = run("render", "--layer", "conv9", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual(code, 1)
         self.assertIn("convscope render: no layer named 'conv9'", err)
@@ -429,6 +431,185 @@ class Defaults(unittest.TestCase):
         extra = {"convscope.json": ""}
         torch.jit.load(os.path.join(HERE, "..", "models", "lenet5_digits.pt"), _extra_files=extra)
         self.assertGreaterEqual(json.loads(extra["convscope.json"])["test_accuracy"], 0.98)
+
+
+DIGITS_SHEET = "/usr/share/doc/opencv-doc/examples/data/digits.png"
+LENET = os.path.join(HERE, "..", "models", "lenet5_digits.pt")
+
+
+def digits_28():
+    """The digits sheet as ConvScope's `digits` dataset reads it: 5000 [1, 28, 28]."""
+    with Image.open(DIGITS_SHEET) as image:
+        sheet = torch.tensor(list(image.convert("L").getdata()), dtype=torch.uint8).view(1000, 2000)
+    cells = sheet.view(50, 20, 100, 20).permute(0, 2, 1, 3).reshape(5000, 1, 20, 20).float() / 255
+    return F.pad(cells, (4, 4, 4, 4))
+
+
+class Topk(unittest.TestCase):
+    """`topk` and `topk-merge` against LeNet-5 run by PyTorch on every digit."""
+
+    @classmethod
+    def setUpClass(cls):
+        extra = {"convscope.json": ""}
+        model = torch.jit.load(LENET, _extra_files=extra)
+        meta = json.loads(extra["convscope.json"])
+        cls.pixels = digits_28()
+        x = (cls.pixels - meta["mean"][0]) / meta["std"][0]
+        with torch.no_grad():
+            # Scripted submodules can be called one by one.
+            conv2 = model.conv2(model.pool1(model.relu1(model.conv1(x))))
+            cls.maps = {"conv2": conv2, "fc3": model(x)}
+
+    def test_hits_are_the_true_top_k_with_fields_and_patches(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = run("topk", "digits", "--layer", "conv2", "--layer", "fc3", "--k", "6", "--json",
+                                 "--out", tmp, "--no-cache")
+            self.assertEqual(code, 0, err)
+            docs = json.loads(out)
+            self.assertEqual(len(docs), 2)
+            for doc in docs:
+                with open(os.path.join(tmp, doc["layer"] + ".json")) as f:
+                    self.assertEqual(json.load(f), doc)
+            conv2 = docs[0]
+            self.assertEqual(list(conv2), ["layer", "score", "k", "model_sha256", "dataset", "shard", "shards",
+                                           "scanned", "total", "channels"])
+            with open(LENET, "rb") as f:
+                self.assertEqual(conv2["model_sha256"], hashlib.sha256(f.read()).hexdigest())
+            self.assertEqual((conv2["layer"], conv2["score"], conv2["k"]), ("conv2", "max", 6))
+            self.assertEqual((conv2["shard"], conv2["shards"], conv2["scanned"], conv2["total"]), (0, 1, 5000, 5000))
+            self.assertEqual(list(conv2["channels"][0]["hits"][0]),
+                             ["image", "label", "score", "y", "x", "box", "clipped"])
+
+            for doc in docs:
+                maps = self.maps[doc["layer"]]
+                scores = maps.flatten(2).amax(2) if maps.dim() == 4 else maps
+                self.assertEqual(len(doc["channels"]), scores.shape[1])
+                for c, channel in enumerate(doc["channels"]):
+                    self.assertEqual(channel["channel"], c)
+                    hits = channel["hits"]
+                    truth = scores[:, c]
+                    best = truth.topk(6).values
+                    for j, hit in enumerate(hits):
+                        # Each hit scores what PyTorch says it does, and the k
+                        # hits are the k best (up to float noise between the two).
+                        self.assertAlmostEqual(hit["score"], truth[hit["image"]].item(), delta=1e-4)
+                        self.assertAlmostEqual(hit["score"], best[j].item(), delta=1e-4)
+                        self.assertEqual(hit["label"], hit["image"] // 500)
+                        if maps.dim() == 4:
+                            self.assertAlmostEqual(maps[hit["image"], c, hit["y"], hit["x"]].item(), hit["score"],
+                                                   delta=1e-4)
+                            # conv2's unit y sees rows [2y - 2, 2y + 12): 5x5 pad 2, pool 2, 5x5.
+                            y0, x0 = 2 * hit["y"] - 2, 2 * hit["x"] - 2
+                            box = [max(y0, 0), max(x0, 0), min(y0 + 14, 28), min(x0 + 14, 28)]
+                            self.assertEqual(hit["box"], box)
+                            self.assertEqual(hit["clipped"], box != [y0, x0, y0 + 14, x0 + 14])
+                        else:
+                            self.assertEqual((hit["y"], hit["x"], hit["box"], hit["clipped"]),
+                                             (0, 0, [0, 0, 28, 28], False))
+                    self.assertEqual(sorted(hits, key=lambda h: (-h["score"], h["image"])), hits)
+
+                # The mosaic: a row per channel, each hit's patch resized to the largest.
+                tiles = []
+                height = max(h["box"][2] - h["box"][0] for ch in doc["channels"] for h in ch["hits"])
+                width = max(h["box"][3] - h["box"][1] for ch in doc["channels"] for h in ch["hits"])
+                for channel in doc["channels"]:
+                    for hit in channel["hits"]:
+                        y0, x0, y1, x1 = hit["box"]
+                        patch = self.pixels[hit["image"], :, y0:y1, x0:x1].unsqueeze(0)
+                        tiles.append(F.interpolate(patch, size=(height, width), mode="bilinear",
+                                                   align_corners=False)[0])
+                ActivationPictures.assertPicture(self, os.path.join(tmp, doc["layer"] + ".png"),
+                                                 grid_of(torch.stack(tiles), columns=6)[:1])
+
+    def test_merged_shards_are_the_single_scan(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            # Batches of one: every image computed alike in every run, so the
+            # merge must reproduce the single scan to the last bit.
+            args = ["--layer", "conv2", "--layer", "fc3", "--k", "5", "--batch", "1", "--no-cache"]
+            code, out, err = run("topk", LENET, "digits", *args, "--out", os.path.join(tmp, "single"))
+            self.assertEqual(code, 0, err)
+            for shard in range(3):
+                code, out, err = run("topk", LENET, "digits", *args, "--shard", f"{shard}/3", "--json",
+                                     "--out", os.path.join(tmp, "shards"))
+                self.assertEqual(code, 0, err)
+                doc = json.loads(out)[0]
+                self.assertEqual((doc["shard"], doc["shards"], doc["total"]), (shard, 3, 1667 if shard < 2 else 1666))
+                self.assertTrue(all(h["image"] % 3 == shard for ch in doc["channels"] for h in ch["hits"]))
+            shards = sorted(os.listdir(os.path.join(tmp, "shards")))
+            self.assertEqual(shards[:3], ["conv2.shard-0-of-3.json", "conv2.shard-0-of-3.png",
+                                          "conv2.shard-1-of-3.json"])
+            for layer in ("conv2", "fc3"):
+                merged = os.path.join(tmp, layer + ".merged.json")
+                files = [os.path.join(tmp, "shards", f"{layer}.shard-{i}-of-3.json") for i in (2, 0, 1)]
+                code, out, err = run("topk-merge", *files, "--out", merged, "--json")
+                self.assertEqual(code, 0, err)
+                with open(os.path.join(tmp, "single", layer + ".json")) as f:
+                    single = json.load(f)
+                self.assertEqual(json.loads(out), single)
+                with open(merged) as f:
+                    self.assertEqual(json.load(f), single)
+
+            self.assertFails = BadInput.assertFails.__get__(self)
+            shard = lambda i: os.path.join(tmp, "shards", f"conv2.shard-{i}-of-3.json")  # noqa: E731
+            self.assertFails(["topk-merge", shard(0), shard(2)], "convscope topk-merge: shard 1/3 is missing")
+            self.assertFails(["topk-merge", shard(0), shard(0), shard(1), shard(2)],
+                             "convscope topk-merge: shard 0/3 is given twice")
+            self.assertFails(["topk-merge", shard(0), shard(1), os.path.join(tmp, "shards", "fc3.shard-2-of-3.json")],
+                             "convscope topk-merge: shard 2/3 is of another scan: layer fc3, not conv2")
+
+    def test_cache_and_interrupted_scans_resume(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = os.path.join(tmp, "cache")
+            args = ["topk", "digits", "--layer", "relu2", "--k", "3", "--batch", "1", "--json", "--cache", cache]
+            p = subprocess.Popen([CONVSCOPE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            first = p.stderr.readline()  # progress comes about once a second
+            self.assertRegex(first, r"^convscope topk: layer relu2: \d+ / 5000 images$")
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 130, err)
+            self.assertIn("interrupted; run the same command again to resume", err)
+            self.assertEqual(out, "")
+            [entry] = os.listdir(cache)
+            with open(os.path.join(cache, entry)) as f:
+                partial = json.load(f)
+            self.assertLess(partial["scanned"], 5000)
+            self.assertGreater(partial["scanned"], 0)
+
+            code, resumed, err = run(*args)
+            self.assertEqual(code, 0, err)
+            code, fresh, err = run(*args[:-2], "--no-cache")
+            self.assertEqual(code, 0, err)
+            self.assertEqual(json.loads(resumed), json.loads(fresh))
+            # Complete now: a third run reads the cache and matches again.
+            code, cached, err = run(*args)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(cached, resumed)
+            self.assertNotIn("images", err)
+
+    def test_errors(self):
+        self.assertFails = BadInput.assertFails.__get__(self)
+        self.assertFails(["topk"], "convscope topk: give at least one --layer NAME (run `convscope layers MODEL` for "
+                                   "the names)")
+        self.assertFails(["topk", "--layer", "conv9"],
+                         "convscope topk: no layer named 'conv9' (run `convscope layers` for the list)")
+        self.assertFails(["topk", "--layer", "conv1", "--score", "median"],
+                         "convscope topk: unknown --score 'median': use max or mean")
+        self.assertFails(["topk", "--layer", "conv1", "--shard", "3/3"],
+                         "convscope topk: bad --shard '3/3': expected i/n with 0 <= i < n, such as 0/4")
+        self.assertFails(["topk", "--layer", "conv1", "--k", "0"],
+                         "convscope topk: --k must be a positive whole number, not '0'")
+        self.assertFails(["topk", "--layer", "conv1", "--cache", "/tmp/x", "--no-cache"],
+                         "convscope topk: give either --cache DIR or --no-cache")
+        self.assertFails(["topk", "/no/such/folder", "--layer", "conv1"],
+                         "convscope topk: dataset not found: /no/such/folder")
+        self.assertFails(["topk", "--layer", "conv1", "--cache", "/dev/null/cache"],
+                         "convscope topk: cannot create the cache folder /dev/null/cache")
+        self.assertFails(["topk-merge"], "convscope topk-merge: usage: convscope topk-merge SHARD.json [SHARD.json ...] "
+                                         "[--out merged.json] [--json]")
+        self.assertFails(["topk-merge", "/no/shard.json"], "convscope topk-merge: cannot read /no/shard.json")
+        code, out, err = run("topk-merge", f"{FIXTURES}/bad/notes.txt")
+        self.assertEqual(code, 1)
+        self.assertTrue(err.startswith(f"convscope topk-merge: {FIXTURES}/bad/notes.txt: not a top-k result: "), err)
 
 
 class BadInput(unittest.TestCase):

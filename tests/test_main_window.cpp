@@ -7,6 +7,7 @@
 #include "app/filters_tab.h"
 #include "app/input_controller.h"
 #include "app/main_window.h"
+#include "app/patches_tab.h"
 #include "core/model_metadata.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
@@ -14,7 +15,9 @@
 #include "widgets/tile_grid_view.h"
 
 #include <QAbstractItemModel>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -121,6 +124,7 @@ private Q_SLOTS:
     void summaryTakesAnotherInputSize();
     void droppedFilesOpen();
     void missingCameraIsReported();
+    void patchesFindTheTopImages();
 
 private:
     QTemporaryDir m_settings;
@@ -134,6 +138,7 @@ void TestMainWindow::initTestCase()
     QCoreApplication::setApplicationName(QStringLiteral("ConvScopeTest"));
     QSettings::setDefaultFormat(QSettings::IniFormat);
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settings.path());
+    qputenv("XDG_CACHE_HOME", QFile::encodeName(m_settings.path() + QStringLiteral("/cache"))); // top-k scans
 }
 
 void TestMainWindow::opensModelAndFillsViews()
@@ -555,6 +560,61 @@ void TestMainWindow::missingCameraIsReported()
     QSignalSpy predictions(&window, &MainWindow::predictionsReady);
     window.openInput(defaultDatasetSpec());
     QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
+}
+
+void TestMainWindow::patchesFindTheTopImages()
+{
+    MainWindow window;
+    window.resize(1300, 850);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    window.openInput(defaultDatasetSpec());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QVERIFY(window.selectLayer(QStringLiteral("conv2")));
+    auto* tab = qobject_cast<PatchesTab*>(window.tab(QStringLiteral("patches")));
+    QVERIFY(tab);
+    tab->setK(4);
+    QVERIFY(window.setCurrentTab(QStringLiteral("patches")));
+    waitSettled(window);
+    // One mosaic of 4 patches per channel of conv2.
+    QCOMPARE(tab->channelGrid()->tileCount(), 16);
+    QVERIFY(hasContrast(tab->channelGrid()->tile(0).image));
+    QVERIFY2(tab->infoText().contains(QStringLiteral("top 4 of 5000 images")), qPrintable(tab->infoText()));
+
+    tab->selectChannel(3);
+    waitSettled(window);
+    QCOMPARE(tab->patchGrid()->tileCount(), 4);
+    // conv2's field is 14x14 (5x5 kernels over a 2x2 pool over 5x5 kernels), less where clipped.
+    QVERIFY(tab->patchGrid()->tile(0).image.width() <= 14);
+    const QString caption = tab->patchGrid()->tile(0).caption;
+    const QString image = caption.section(QLatin1Char(' '), 0, 0).mid(1); // "#123  4.5"
+    QSignalSpy inputs(&window, &MainWindow::inputChanged);
+    tab->openPatch(0);
+    QTRY_VERIFY_WITH_TIMEOUT(inputs.count() >= 1, 30000);
+    QVERIFY2(window.inputCaption().contains(QStringLiteral("(digit #%1)").arg(image)) ||
+                 window.inputCaption().contains(QStringLiteral("item %1 ").arg(image)),
+             qPrintable(window.inputCaption() + QStringLiteral(" vs ") + caption));
+    auto* whole = window.findChild<ImageView*>(QStringLiteral("patchImage"));
+    QVERIFY(whole && !whole->image().isNull());
+
+    // Cached on disk: a second window shows the same scan at once.
+    waitSettled(window);
+    MainWindow again;
+    again.show();
+    QSignalSpy loadedAgain(&again, &MainWindow::modelLoaded);
+    again.openModel(defaultModelPath());
+    again.openInput(defaultDatasetSpec());
+    QTRY_COMPARE_WITH_TIMEOUT(loadedAgain.count(), 1, 60000);
+    again.selectLayer(QStringLiteral("conv2"));
+    auto* tabAgain = qobject_cast<PatchesTab*>(again.tab(QStringLiteral("patches")));
+    tabAgain->setK(4);
+    again.setCurrentTab(QStringLiteral("patches"));
+    waitSettled(again);
+    tabAgain->selectChannel(3);
+    waitSettled(again);
+    QCOMPARE(tabAgain->patchGrid()->tile(0).caption, caption);
+    QVERIFY(QDir(QString::fromLocal8Bit(qgetenv("XDG_CACHE_HOME")) + QStringLiteral("/convscope/topk")).count() > 2);
 }
 
 QTEST_MAIN(TestMainWindow)
