@@ -29,6 +29,8 @@ struct ActivationsTab::Drawn {
     QImage large;
     int channel = 0;
     QString layer;
+    float lo = 0, hi = 0;     // the layer's value range
+    double nonPositive = 0;   // share of values <= 0, in percent
 };
 
 struct ActivationsTab::Private {
@@ -232,6 +234,10 @@ void ActivationsTab::refresh()
             drawn->layer = layer;
             const torch::Tensor& a = forward->activation;
             drawn->tiles = toTiles(activationTiles(a, range, colormap));
+            // Summary numbers here, not on the GUI thread: this runs for every live frame.
+            drawn->lo = a.min().item<float>();
+            drawn->hi = a.max().item<float>();
+            drawn->nonPositive = (a <= 0).to(torch::kFloat).mean().item<double>() * 100;
             const torch::Tensor map = a.dim() == 3 ? a[channel] : a.narrow(0, channel, 1).view({1, 1});
             if (overlay && a.dim() == 3)
                 drawn->large = toQImage(overlayMap(map, forward->frame->pixels, colormap, alpha));
@@ -269,8 +275,8 @@ void ActivationsTab::show(const std::shared_ptr<const Drawn>& drawn)
     d->grid->setSelectedTile(drawn->channel);
     d->large->setImage(drawn->large);
     d->largeCaption->setText(tr("channel %1 of %2").arg(drawn->channel).arg(a.size(0)));
-    const float lo = a.min().item<float>(), hi = a.max().item<float>();
-    const double zero = (a <= 0).to(torch::kFloat).mean().item<double>() * 100;
+    const float lo = drawn->lo, hi = drawn->hi;
+    const double zero = drawn->nonPositive;
     d->info->setText(spatial ? tr("<b>%1</b>: %2 channels of %3×%4 — values %5 … %6, %7% ≤ 0")
                                    .arg(drawn->layer.toHtmlEscaped())
                                    .arg(a.size(0))

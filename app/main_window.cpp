@@ -360,11 +360,7 @@ bool MainWindow::selectLayer(const QString& name)
         d->pendingLayer = name; // applied when the model arrives
         return true;
     }
-    const int layer = model->graph().find(name.toStdString());
-    if (layer < 0)
-        return false;
-    d->workspace->setLayer(layer);
-    return true;
+    return d->workspace->setLayer(name);
 }
 
 QString MainWindow::currentLayerName() const

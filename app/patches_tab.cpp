@@ -302,7 +302,6 @@ void PatchesTab::refresh()
             scan->dataset = dataset;
             scan->layer = layerName;
             scan->layerIndex = layer;
-            const LayerInfo& info = model->layers()[static_cast<size_t>(layer)];
             const auto& in = model->info().input;
             // One mosaic per channel: its k patches, near-square.
             ImageCache images(*dataset);
@@ -334,7 +333,6 @@ void PatchesTab::refresh()
                              "cutting patches");
             }
             scan->mosaics = toTiles(torch::stack(mosaics), captions);
-            Q_UNUSED(info);
             return [self, scan, generation, key] {
                 if (!self || generation != self->d->generation)
                     return;
@@ -391,8 +389,6 @@ void PatchesTab::requestDetail()
             auto detail = std::make_shared<Detail>();
             detail->channel = channel;
             ImageCache images(*scan->dataset);
-            QStringList captions;
-            std::vector<torch::Tensor> crops;
             for (const auto& hit : scan->result.channels[static_cast<size_t>(channel)]) {
                 detail->patches.append(
                     toTiles(fitPatch(cropBox(images.at(hit.image), hit.box), kDetailPatch).unsqueeze(0),

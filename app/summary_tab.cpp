@@ -88,23 +88,13 @@ SummaryTab::SummaryTab(Workspace* workspace, QWidget* parent)
     d->view->setSelectionBehavior(QAbstractItemView::SelectRows);
     d->view->setSelectionMode(QAbstractItemView::SingleSelection);
     connect(d->view, &QTableView::clicked, this, [this](const QModelIndex& index) {
-        const QString name = d->sorted->index(index.row(), SummaryTableModel::Name).data().toString();
-        if (auto model = this->workspace()->model()) {
-            const int layer = model->graph().find(name.toStdString());
-            if (layer >= 0)
-                this->workspace()->setLayer(layer);
-        }
+        this->workspace()->setLayer(d->sorted->index(index.row(), SummaryTableModel::Name).data().toString());
     });
 
     d->charts = new SummaryCharts;
     d->charts->setObjectName(QStringLiteral("summaryCharts"));
-    connect(d->charts, &SummaryCharts::layerClicked, this, [this](const QString& name) {
-        if (auto model = this->workspace()->model()) {
-            const int layer = model->graph().find(name.toStdString());
-            if (layer >= 0)
-                this->workspace()->setLayer(layer);
-        }
-    });
+    connect(d->charts, &SummaryCharts::layerClicked, this,
+            [this](const QString& name) { this->workspace()->setLayer(name); });
 
     d->splitter = new QSplitter(Qt::Horizontal);
     d->splitter->setObjectName(QStringLiteral("summarySplitter"));

@@ -99,6 +99,15 @@ void Workspace::setLayer(int layer)
     runForward();
 }
 
+bool Workspace::setLayer(const QString& name)
+{
+    const int layer = d->model ? d->model->graph().find(name.toStdString()) : -1;
+    if (layer < 0)
+        return false;
+    setLayer(layer);
+    return true;
+}
+
 std::shared_ptr<const ForwardResult> Workspace::forward() const
 {
     return d->forward;

@@ -40,6 +40,8 @@ public:
     int layer() const;
     QString layerName() const;
     void setLayer(int layer);
+    // By name or alias; false (and no change) if the model has no such layer.
+    bool setLayer(const QString& name);
 
     // The latest forward pass over the current input (may trail input() by a frame).
     std::shared_ptr<const ForwardResult> forward() const;
