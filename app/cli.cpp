@@ -62,6 +62,41 @@ std::unique_ptr<Model> cli::loadFromArguments(QCommandLineParser& parser, const 
     return model;
 }
 
+void cli::addInputOptions(QCommandLineParser& parser)
+{
+    parser.addOptions({
+        {QStringLiteral("data"), QStringLiteral("Without IMAGE: take the input from this dataset's test split (default: digits)."),
+         QStringLiteral("DATASET"), defaultDatasetSpec()},
+        {QStringLiteral("index"), QStringLiteral("Which test image of --data (default 0)."), QStringLiteral("N"), QStringLiteral("0")},
+    });
+}
+
+QStringList cli::withDefaultModel(QStringList args)
+{
+    if (args.size() == 1 && io::isImageFileName(args[0].toStdString()))
+        args.prepend(defaultModelPath());
+    return args;
+}
+
+cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& args, const Model& model)
+{
+    const auto& in = model.info().input;
+    Input input;
+    if (args.size() == 2) {
+        input.source = args[1].toStdString();
+        input.pixels = io::readImage(input.source, in[0], in[1], in[2]);
+        return input;
+    }
+    // No image: a test image of the dataset, in the model's format.
+    auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
+    const Split split = splitDataset(*dataset);
+    const int64_t index = indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(split.test.size()));
+    const int64_t item = split.test[static_cast<size_t>(index)];
+    input.pixels = dataset->image(item).unsqueeze(0);
+    input.source = dataset->itemName(item);
+    return input;
+}
+
 int64_t cli::indexOption(const QCommandLineParser& parser, const QString& name, int64_t count)
 {
     bool ok = false;
@@ -261,17 +296,13 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
          QStringLiteral("PNG")},
         {QStringLiteral("channel"), QStringLiteral("Channel for --overlay (default: the one with the highest maximum)."),
          QStringLiteral("N")},
-        {QStringLiteral("data"), QStringLiteral("Take the input from this dataset's test split (default: digits)."),
-         QStringLiteral("DATASET"), defaultDatasetSpec()},
-        {QStringLiteral("index"), QStringLiteral("Which test image of --data (default 0)."), QStringLiteral("N"), QStringLiteral("0")},
     });
+    cli::addInputOptions(parser);
     QStringList args = parse(parser, arguments, 0, 2,
                              "activations [MODEL] [IMAGE] --layer NAME [--layer NAME ...] [--data DATASET --index N] "
                              "[--json] [--out grid.png] [--colormap NAME] [--normalize channel|shared] "
                              "[--overlay PNG [--channel N]]");
-    // One argument is the image if it looks like one (the default model then runs it).
-    if (args.size() == 1 && io::isImageFileName(args[0].toStdString()))
-        args.prepend(defaultModelPath());
+    args = cli::withDefaultModel(args);
     const QStringList names = parser.values(QStringLiteral("layer"));
     if (names.isEmpty())
         throw Error("give at least one --layer NAME (run `convscope layers MODEL` for the names)");
@@ -286,21 +317,9 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
     std::vector<int> layers;
     for (const auto& name : names)
         layers.push_back(model->layerIndex(name.toStdString()));
-    const auto& in = model->info().input;
-    torch::Tensor pixels;
-    std::string source;
-    if (args.size() == 2) {
-        source = args[1].toStdString();
-        pixels = io::readImage(source, in[0], in[1], in[2]);
-    } else {
-        // No image: a test image of the dataset, in the model's format.
-        auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
-        const Split split = splitDataset(*dataset);
-        const int64_t index = cli::indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(split.test.size()));
-        const int64_t item = split.test[static_cast<size_t>(index)];
-        pixels = dataset->image(item).unsqueeze(0);
-        source = dataset->itemName(item);
-    }
+    const cli::Input input = cli::readInput(parser, args, *model);
+    const torch::Tensor& pixels = input.pixels;
+    const std::string& source = input.source;
     Model::Capture capture;
     {
         torch::NoGradGuard noGrad;
@@ -393,6 +412,10 @@ const std::vector<Command>& commands()
         {"train", "Train a built-in architecture (lenet5, minivgg) on a labeled dataset.", cli::trainCommand},
         {"topk", "The dataset images (and patches) that make each channel of a layer fire most.", cli::topkCommand},
         {"topk-merge", "Merge the shard results of `topk --shard i/n` into one.", cli::topkMergeCommand},
+        {"occlusion", "Occlusion map: how the target class's score drops as a square hides each part of the image.",
+         cli::occlusionCommand},
+        {"saliency", "Gradient attribution: gradient, SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop.",
+         cli::saliencyCommand},
         {"render", "Render a view of the real window offscreen to a PNG (for docs and tests).", cli::renderCommand},
     };
     return list;

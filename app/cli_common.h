@@ -5,6 +5,8 @@
 #include <QCommandLineParser>
 #include <QStringList>
 
+#include <torch/script.h>
+
 #include <memory>
 #include <string>
 
@@ -30,9 +32,22 @@ std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QStri
 // An integer option that must lie in [0, count); Error saying so otherwise.
 int64_t indexOption(const QCommandLineParser& parser, const QString& name, int64_t count);
 
+// Commands that run one input: [MODEL] [IMAGE], or a test image of --data.
+void addInputOptions(QCommandLineParser& parser);
+// One argument is the image when it looks like one (the default model runs it).
+QStringList withDefaultModel(QStringList args);
+struct Input {
+    torch::Tensor pixels; // [1, C, H, W] in [0, 1], the model's format
+    std::string source;   // the image path or the dataset item's name
+};
+// args[1] if given, else test image --index of --data.
+Input readInput(const QCommandLineParser& parser, const QStringList& args, const Model& model);
+
 int trainCommand(QCommandLineParser& parser, const QStringList& arguments);
 int filtersCommand(QCommandLineParser& parser, const QStringList& arguments);
 // Needs a QApplication: main() makes one (offscreen) for `render`.
 int renderCommand(QCommandLineParser& parser, const QStringList& arguments);
+int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments);
+int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
 
 } // namespace convscope::cli

@@ -33,6 +33,11 @@ struct InlinedForward {
 
 InlinedForward inlineForward(const torch::jit::Module& module);
 
+// Replaces every aten::relu / relu_ node of `graph` (top-level block) by
+// convscope::guided_relu: same values, guided-backpropagation gradients.
+// Returns how many were replaced. In guided_relu.cpp.
+int guideRelus(torch::jit::Graph& graph);
+
 // Follows a chain of prim::GetAttr from `self` (graph input 0); the attribute
 // names, or false if `value` is not such a chain.
 bool attributePath(torch::jit::Value* value, std::vector<std::string>& names);

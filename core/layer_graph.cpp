@@ -36,8 +36,9 @@ struct LayerGraph::Impl {
     std::vector<int64_t> shapeOf(const Value* value) const;
     void collectValues();
     void nameLayers();
-    std::shared_ptr<GraphFunction> function(const std::vector<int>& positions, bool withResult);
-    std::vector<c10::IValue> execute(const torch::Tensor& input, const std::vector<int>& positions, bool withResult);
+    std::shared_ptr<GraphFunction> function(const std::vector<int>& positions, bool withResult, ReluGradient relu);
+    std::vector<c10::IValue> execute(const torch::Tensor& input, const std::vector<int>& positions, bool withResult,
+                                     ReluGradient relu = ReluGradient::Standard);
 };
 
 namespace {
@@ -250,10 +251,12 @@ std::vector<int64_t> LayerGraph::imageInputShape(int layer) const
     return {};
 }
 
-std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>& positions, bool withResult)
+std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>& positions, bool withResult,
+                                                          ReluGradient relu)
 {
     std::vector<int> key = positions;
     key.push_back(withResult ? -1 : -2);
+    key.push_back(relu == ReluGradient::Guided ? -3 : -4);
     std::lock_guard<std::mutex> lock(cacheMutex);
     auto it = cache.find(key);
     if (it != cache.end())
@@ -274,6 +277,8 @@ std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>
         graph->eraseOutput(0);
     Node* tuple = graph->insertNode(graph->createTuple(outputs));
     graph->registerOutput(tuple->output());
+    if (relu == ReluGradient::Guided)
+        detail::guideRelus(*graph);
     EliminateDeadCode(graph);
 
     if (cache.size() >= 32)
@@ -288,15 +293,16 @@ std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>
 }
 
 std::vector<c10::IValue> LayerGraph::Impl::execute(const torch::Tensor& input, const std::vector<int>& positions,
-                                                   bool withResult)
+                                                   bool withResult, ReluGradient relu)
 {
-    auto fn = function(positions, withResult);
+    auto fn = function(positions, withResult, relu);
     Stack stack{module._ivalue(), input};
     fn->run(stack);
     return stack.back().toTupleRef().elements().vec();
 }
 
-LayerGraph::Run LayerGraph::run(const torch::Tensor& input, const std::vector<int>& layers, bool withResult)
+LayerGraph::Run LayerGraph::run(const torch::Tensor& input, const std::vector<int>& layers, bool withResult,
+                                ReluGradient relu)
 {
     std::vector<int> positions;
     for (int layer : layers) {
@@ -304,7 +310,7 @@ LayerGraph::Run LayerGraph::run(const torch::Tensor& input, const std::vector<in
             throw Error("no layer number " + std::to_string(layer));
         positions.push_back(d->layerValue[layer]);
     }
-    auto outputs = d->execute(input, positions, withResult);
+    auto outputs = d->execute(input, positions, withResult, relu);
     Run run;
     size_t i = 0;
     if (withResult)

@@ -11,6 +11,10 @@
 
 namespace convscope {
 
+// How gradients flow back through ReLUs: as the model defines them, or as
+// guided backpropagation wants (only positive gradients pass).
+enum class ReluGradient { Standard, Guided };
+
 // A TorchScript model's forward() flattened into one graph whose intermediate
 // values can be returned alongside the result, with autograd intact.
 class LayerGraph {
@@ -54,7 +58,8 @@ public:
     };
     // One forward pass returning the listed layers' outputs. Without
     // `withResult` the graph is cut after the last requested layer.
-    Run run(const torch::Tensor& input, const std::vector<int>& layers, bool withResult = true);
+    Run run(const torch::Tensor& input, const std::vector<int>& layers, bool withResult = true,
+            ReluGradient relu = ReluGradient::Standard);
 
 private:
     struct Impl;

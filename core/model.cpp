@@ -336,9 +336,10 @@ torch::Tensor Model::logits(const torch::Tensor& pixels)
     return timed([&] { return logitsOf(m_module.forward({normalize(pixels)})); });
 }
 
-Model::Capture Model::capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits)
+Model::Capture Model::capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits,
+                             ReluGradient relu)
 {
-    LayerGraph::Run run = timed([&] { return m_graph->run(normalize(pixels), layers, withLogits); });
+    LayerGraph::Run run = timed([&] { return m_graph->run(normalize(pixels), layers, withLogits, relu); });
     Capture capture;
     if (withLogits)
         capture.logits = logitsOf(run.result);

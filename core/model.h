@@ -57,7 +57,9 @@ public:
         std::vector<torch::Tensor> layers;
     };
     // One forward pass; autograd stays intact if `pixels` requires grad.
-    Capture capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits = true);
+    // `relu` picks how gradients will flow back through ReLUs.
+    Capture capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits = true,
+                    ReluGradient relu = ReluGradient::Standard);
 
     // The first tensor of forward()'s result, as [N, outputs].
     static torch::Tensor logitsOf(const c10::IValue& result);

@@ -31,15 +31,24 @@ cv::Mat decodeFile(const std::string& path)
 cv::Mat toChannels(const cv::Mat& raw, int64_t channels)
 {
     cv::Mat image;
-    double scale = 1.0;
+    float divisor = 1.0f;
     switch (raw.depth()) {
-    case CV_8U: scale = 1.0 / 255; break;
-    case CV_16U: scale = 1.0 / 65535; break;
-    case CV_8S: scale = 1.0 / 127; break;
-    case CV_16S: scale = 1.0 / 32767; break;
-    default: scale = 1.0; break;
+    case CV_8U: divisor = 255.0f; break;
+    case CV_16U: divisor = 65535.0f; break;
+    case CV_8S: divisor = 127.0f; break;
+    case CV_16S: divisor = 32767.0f; break;
+    default: break;
     }
-    raw.convertTo(image, CV_32F, scale);
+    raw.convertTo(image, CV_32F);
+    // A true float division, as torchvision's to_tensor (x.float() / 255):
+    // convertTo's multiply by 1/255 differs in the last bit for half of the
+    // byte values, and gradients through ReLU gates can notice.
+    if (divisor != 1.0f)
+        for (int r = 0; r < image.rows; ++r) {
+            float* p = image.ptr<float>(r);
+            for (int i = 0, n = image.cols * image.channels(); i < n; ++i)
+                p[i] /= divisor;
+        }
     cv::Mat converted;
     const int have = image.channels();
     if (channels == 1) {

@@ -1,0 +1,107 @@
+#include "core/occlusion.h"
+
+#include "core/error.h"
+#include "core/model.h"
+
+#include <algorithm>
+
+namespace convscope {
+
+std::vector<int64_t> windowStarts(int64_t size, int64_t window, int64_t stride)
+{
+    if (window < 1 || window > size)
+        throw Error("the occlusion window (" + std::to_string(window) + " px) must lie between 1 and the input side ("
+                    + std::to_string(size) + " px)");
+    if (stride < 1)
+        throw Error("the occlusion stride must be at least 1 pixel");
+    std::vector<int64_t> starts;
+    for (int64_t at = 0; at + window <= size; at += stride)
+        starts.push_back(at);
+    if (starts.back() + window < size)
+        starts.push_back(size - window);
+    return starts;
+}
+
+namespace {
+
+struct Window {
+    int64_t row, col;
+};
+
+torch::Tensor asImage(const torch::Tensor& pixels)
+{
+    torch::Tensor x = pixels.dim() == 4 && pixels.size(0) == 1 ? pixels[0] : pixels;
+    if (x.dim() != 3)
+        throw Error("occlusion takes one image [C, H, W], got " + std::to_string(pixels.dim()) + " dimensions");
+    return x.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+} // namespace
+
+OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const OcclusionOptions& options,
+                          const ProgressFn& progress, const CancelFlag* cancel)
+{
+    const torch::Tensor image = asImage(pixels);
+    const int64_t height = image.size(1), width = image.size(2);
+    OcclusionResult result;
+    result.window = options.window > 0 ? options.window : std::max<int64_t>(1, std::min(height, width) / 8);
+    result.stride = options.stride > 0 ? options.stride : std::max<int64_t>(1, result.window / 2);
+    result.rows = windowStarts(height, result.window, result.stride);
+    result.cols = windowStarts(width, result.window, result.stride);
+    std::vector<Window> windows;
+    for (int64_t r : result.rows)
+        for (int64_t c : result.cols)
+            windows.push_back({r, c});
+
+    torch::NoGradGuard noGrad;
+    const torch::Tensor x = model.prepare(image.unsqueeze(0));
+    const torch::Tensor logits = model.capture(x, {}, true).logits.to(torch::kCPU, torch::kFloat32);
+    result.predicted = logits.argmax(1).item<int64_t>();
+    result.target = options.target >= 0 ? options.target : result.predicted;
+    checkTarget(model, result.target);
+    result.baseScore = scoreOf(logits, result.target, options.score).item<double>();
+
+    const double sigma = std::max(1.0, static_cast<double>(result.window) / 4);
+    const torch::Tensor fill = model.prepare(baselineImage(image, options.baseline, model.info().mean, sigma).unsqueeze(0))[0];
+    result.batch = options.batch > 0 ? options.batch : imagesPerBatch(model, options.memoryBudget, false);
+
+    const int64_t count = static_cast<int64_t>(windows.size());
+    const int64_t w = result.window;
+    std::vector<torch::Tensor> scores, classes, classScores;
+    for (int64_t start = 0; start < count; start += result.batch) {
+        throwIfCancelled(cancel);
+        const int64_t n = std::min(result.batch, count - start);
+        torch::Tensor batch = x.expand({n, -1, -1, -1}).clone();
+        for (int64_t i = 0; i < n; ++i) {
+            const Window& at = windows[static_cast<size_t>(start + i)];
+            batch[i].narrow(1, at.row, w).narrow(2, at.col, w).copy_(fill.narrow(1, at.row, w).narrow(2, at.col, w));
+        }
+        const torch::Tensor out = model.capture(batch, {}, true).logits.to(torch::kCPU, torch::kFloat32);
+        scores.push_back(scoreOf(out, result.target, options.score));
+        auto [best, index] = torch::softmax(out, 1).max(1);
+        classes.push_back(index);
+        classScores.push_back(best);
+        if (progress)
+            progress(static_cast<double>(start + n) / static_cast<double>(count), "occlusion");
+    }
+    const auto shape = std::vector<int64_t>{static_cast<int64_t>(result.rows.size()), static_cast<int64_t>(result.cols.size())};
+    result.drops = (result.baseScore - torch::cat(scores)).view(shape);
+    result.classes = torch::cat(classes).view(shape);
+    result.classScore = torch::cat(classScores).view(shape);
+
+    // Each pixel: the mean drop of the windows that cover it (every pixel is
+    // covered: the last window of each axis is flush with the border).
+    torch::Tensor sum = torch::zeros({height, width}, torch::kFloat64);
+    torch::Tensor covered = torch::zeros({height, width}, torch::kFloat64);
+    const torch::Tensor drops = result.drops.to(torch::kFloat64).flatten();
+    const double* drop = drops.data_ptr<double>();
+    for (int64_t i = 0; i < count; ++i) {
+        const Window& at = windows[static_cast<size_t>(i)];
+        sum.narrow(0, at.row, w).narrow(1, at.col, w).add_(drop[i]);
+        covered.narrow(0, at.row, w).narrow(1, at.col, w).add_(1.0);
+    }
+    result.heatmap = (sum / covered).to(torch::kFloat32);
+    return result;
+}
+
+} // namespace convscope

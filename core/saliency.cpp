@@ -1,0 +1,224 @@
+#include "core/saliency.h"
+
+#include "core/error.h"
+#include "core/model.h"
+#include "core/model_summary.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <algorithm>
+
+namespace convscope {
+
+namespace {
+
+const std::vector<std::string>& methodNames()
+{
+    static const std::vector<std::string> names = {"gradient", "smoothgrad", "ig", "gradcam", "guided", "guided-gradcam"};
+    return names;
+}
+
+torch::Tensor asImage(const torch::Tensor& pixels)
+{
+    torch::Tensor x = pixels.dim() == 4 && pixels.size(0) == 1 ? pixels[0] : pixels;
+    if (x.dim() != 3)
+        throw Error("saliency takes one image [C, H, W], got " + std::to_string(pixels.dim()) + " dimensions");
+    return x.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+// d sum_n score_n / d batch: each copy's own gradient, since the copies do
+// not interact in an eval-mode network.
+torch::Tensor inputGradient(Model& model, const torch::Tensor& batch, int64_t target, Score score,
+                            ReluGradient relu = ReluGradient::Standard)
+{
+    torch::Tensor in = batch.detach().clone().requires_grad_(true);
+    torch::Tensor logits = model.capture(in, {}, true, relu).logits;
+    return torch::autograd::grad({scoreOf(logits, target, score).sum()}, {in})[0];
+}
+
+// Sum over `points` [n, C, H, W] (on the CPU) of the input gradients, in
+// batches of `batch`, reporting progress after each.
+torch::Tensor summedGradient(Model& model, const torch::Tensor& points, int64_t target, Score score, int64_t batch,
+                             const ProgressFn& progress, const char* stage, const CancelFlag* cancel)
+{
+    torch::Tensor sum;
+    const int64_t count = points.size(0);
+    for (int64_t start = 0; start < count; start += batch) {
+        throwIfCancelled(cancel);
+        const int64_t n = std::min(batch, count - start);
+        torch::Tensor g = inputGradient(model, model.prepare(points.narrow(0, start, n)), target, score).sum(0);
+        sum = sum.defined() ? sum + g : g;
+        if (progress)
+            progress(static_cast<double>(start + n) / static_cast<double>(count), stage);
+    }
+    return sum.to(torch::kCPU);
+}
+
+struct Cam {
+    std::string layer;
+    torch::Tensor map;      // [h, w]
+    torch::Tensor upsampled; // [H, W]
+};
+
+Cam gradCam(Model& model, const torch::Tensor& x, int layer, int64_t target, Score score)
+{
+    if (layer < 0)
+        layer = defaultCamLayer(model);
+    if (layer < 0)
+        throw Error("Grad-CAM needs a convolutional layer, and this model has none");
+    const LayerInfo& info = model.layers().at(static_cast<size_t>(layer));
+    if (info.shape.size() != 3)
+        throw Error("Grad-CAM needs a layer of channel maps (C x H x W); '" + info.name + "' has shape "
+                    + dimsText(info.shape));
+    // The input requires grad so that the whole graph is recorded even when
+    // the model's parameters do not.
+    torch::Tensor in = x.detach().clone().requires_grad_(true);
+    Model::Capture capture = model.capture(in, {layer}, true);
+    const torch::Tensor maps = capture.layers[0];
+    const torch::Tensor grads = torch::autograd::grad({scoreOf(capture.logits, target, score).sum()}, {maps})[0];
+    const torch::Tensor weights = grads.mean({2, 3}, true);
+    const torch::Tensor cam = torch::relu((weights * maps).sum(1, true)).detach(); // [1, 1, h, w]
+    Cam out;
+    out.layer = info.name;
+    out.map = cam[0][0].to(torch::kCPU);
+    out.upsampled = torch::upsample_bilinear2d(cam, {x.size(2), x.size(3)}, false)[0][0].to(torch::kCPU);
+    return out;
+}
+
+} // namespace
+
+SaliencyMethod saliencyMethodFromName(const std::string& name)
+{
+    const auto& names = methodNames();
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end())
+        throw Error("unknown method '" + name + "': use gradient, smoothgrad, ig, gradcam, guided or guided-gradcam");
+    return static_cast<SaliencyMethod>(it - names.begin());
+}
+
+std::string saliencyMethodName(SaliencyMethod method)
+{
+    return methodNames().at(static_cast<size_t>(method));
+}
+
+std::vector<std::string> saliencyMethodNames()
+{
+    return methodNames();
+}
+
+bool usesCamLayer(SaliencyMethod method)
+{
+    return method == SaliencyMethod::GradCam || method == SaliencyMethod::GuidedGradCam;
+}
+
+int defaultCamLayer(const Model& model)
+{
+    const auto& layers = model.layers();
+    int lastConv = -1;
+    for (size_t i = 0; i < layers.size(); ++i)
+        if (layers[i].category == "conv")
+            lastConv = static_cast<int>(i);
+    if (lastConv < 0)
+        return -1;
+    int best = -1;
+    for (size_t i = static_cast<size_t>(lastConv); i < layers.size(); ++i) {
+        const LayerInfo& l = layers[i];
+        // Adaptive pooling to a fixed grid (AlexNet's 6 x 6) only resamples
+        // the feature map before it.
+        if (l.shape.size() == 3 && l.shape[1] * l.shape[2] > 1 && l.op.rfind("adaptive", 0) != 0)
+            best = static_cast<int>(i);
+    }
+    return best;
+}
+
+SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options,
+                        const ProgressFn& progress, const CancelFlag* cancel)
+{
+    const torch::Tensor image = asImage(pixels);
+    const torch::Tensor x = model.prepare(image.unsqueeze(0));
+    SaliencyResult result;
+    result.method = options.method;
+    {
+        torch::NoGradGuard noGrad;
+        const torch::Tensor logits = model.capture(x, {}, true).logits;
+        result.predicted = logits.argmax(1).item<int64_t>();
+        result.target = options.target >= 0 ? options.target : result.predicted;
+        checkTarget(model, result.target);
+        result.score = scoreOf(logits, result.target, options.score).item<double>();
+    }
+    const int64_t batch = options.batch > 0 ? options.batch : imagesPerBatch(model, options.memoryBudget, true, 64);
+    const int64_t target = result.target;
+
+    switch (options.method) {
+    case SaliencyMethod::Gradient:
+        result.attribution = inputGradient(model, x, target, options.score)[0].to(torch::kCPU);
+        break;
+    case SaliencyMethod::SmoothGrad: {
+        if (options.samples < 1)
+            throw Error("SmoothGrad needs at least 1 sample");
+        if (options.noise < 0)
+            throw Error("the SmoothGrad noise level cannot be negative");
+        // float32 arithmetic in the order a PyTorch script would write it
+        // (x + noise * (x.max() - x.min()) * randn): gradients through ReLUs
+        // and max-pools change at gates that rounding can flip.
+        torch::Tensor range = image.max() - image.min();
+        if (range.item<double>() <= 0)
+            range = torch::ones_like(range);
+        auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+        const torch::Tensor noise = at::randn({options.samples, image.size(0), image.size(1), image.size(2)}, generator);
+        const torch::Tensor points = image.unsqueeze(0) + range * options.noise * noise;
+        result.attribution = summedGradient(model, points, target, options.score, batch, progress, "smoothgrad", cancel)
+            / static_cast<double>(options.samples);
+        break;
+    }
+    case SaliencyMethod::IntegratedGradients: {
+        if (options.steps < 1)
+            throw Error("Integrated Gradients needs at least 1 step");
+        const auto& in = model.info().input;
+        const double sigma = options.blurSigma > 0 ? options.blurSigma
+                                                   : std::max(1.0, static_cast<double>(std::min(in[1], in[2])) / 32);
+        const torch::Tensor start = baselineImage(image, options.baseline, model.info().mean, sigma);
+        const torch::Tensor alphas
+            = (torch::arange(options.steps, torch::kFloat64) + 0.5).div(static_cast<double>(options.steps)).to(torch::kFloat32);
+        const torch::Tensor points = start.unsqueeze(0) + alphas.view({-1, 1, 1, 1}) * (image - start).unsqueeze(0);
+        const torch::Tensor mean = summedGradient(model, points, target, options.score, batch, progress, "ig", cancel)
+            / static_cast<double>(options.steps);
+        result.attribution = (image - start) * mean;
+        result.attributionSum = result.attribution.sum().item<double>();
+        torch::NoGradGuard noGrad;
+        const torch::Tensor startLogits = model.capture(model.prepare(start.unsqueeze(0)), {}, true).logits;
+        result.scoreDelta = result.score - scoreOf(startLogits, target, options.score).item<double>();
+        break;
+    }
+    case SaliencyMethod::GradCam:
+    case SaliencyMethod::GuidedGradCam: {
+        Cam cam = gradCam(model, x, options.layer, target, options.score);
+        result.layer = cam.layer;
+        result.cam = cam.map;
+        if (options.method == SaliencyMethod::GradCam) {
+            result.heatmap = cam.upsampled;
+        } else {
+            throwIfCancelled(cancel);
+            const torch::Tensor guided = inputGradient(model, x, target, options.score, ReluGradient::Guided)[0];
+            result.attribution = guided.to(torch::kCPU) * cam.upsampled.unsqueeze(0);
+        }
+        break;
+    }
+    case SaliencyMethod::GuidedBackprop:
+        result.attribution = inputGradient(model, x, target, options.score, ReluGradient::Guided)[0].to(torch::kCPU);
+        break;
+    }
+    if (!result.heatmap.defined()) {
+        result.heatmap = options.method == SaliencyMethod::IntegratedGradients ? result.attribution.sum(0).abs()
+                                                                               : result.attribution.abs().amax(0);
+    }
+    result.heatmap = result.heatmap.detach().contiguous();
+    if (result.attribution.defined())
+        result.attribution = result.attribution.detach().contiguous();
+    if (progress)
+        progress(1.0, saliencyMethodName(options.method));
+    return result;
+}
+
+} // namespace convscope

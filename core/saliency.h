@@ -1,0 +1,85 @@
+#pragma once
+
+// Gradient attribution: which input pixels the target class's score is most
+// sensitive to, by five recipes that all backpropagate through the model's
+// captured graph (no change to the model itself).
+
+#include "core/attribution.h"
+#include "core/progress.h"
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace convscope {
+
+class Model;
+
+enum class SaliencyMethod {
+    Gradient,      // |d score / d pixels|, max over colour channels (Simonyan et al. 2014)
+    SmoothGrad,    // the same, averaged over noisy copies (Smilkov et al. 2017)
+    IntegratedGradients, // (x - baseline) * mean gradient along the straight path (Sundararajan et al. 2017)
+    GradCam,       // ReLU(sum_k mean(dS/dA_k) A_k) at one conv layer, upsampled (Selvaraju et al. 2017)
+    GuidedBackprop, // gradient with every ReLU passing back only positive gradients (Springenberg et al. 2015)
+    GuidedGradCam, // guided backprop times the Grad-CAM map
+};
+// "gradient", "smoothgrad", "ig", "gradcam", "guided", "guided-gradcam".
+SaliencyMethod saliencyMethodFromName(const std::string& name);
+std::string saliencyMethodName(SaliencyMethod method);
+std::vector<std::string> saliencyMethodNames();
+bool usesCamLayer(SaliencyMethod method);
+
+struct SaliencyOptions {
+    SaliencyMethod method = SaliencyMethod::Gradient;
+    int64_t target = -1;          // -1: the predicted class
+    Score score = Score::Logit;
+    int layer = -1;               // Grad-CAM layer; -1: defaultCamLayer()
+    // SmoothGrad: noisy copies, noise standard deviation as a fraction of the
+    // input's max - min, and the seed of the noise (a CPU generator:
+    // torch.Generator().manual_seed(seed) draws the same [samples, C, H, W]).
+    int64_t samples = 25;
+    double noise = 0.15;
+    uint64_t seed = 0;
+    // Integrated Gradients: path points (midpoint rule, alpha = (k + 0.5) / steps) and start.
+    int64_t steps = 50;
+    Baseline baseline = Baseline::Zero;
+    double blurSigma = 0;         // 0: 1/32 of the shorter input side (at least 1)
+    int64_t batch = 0;            // copies per backward pass; 0: from memoryBudget
+    int64_t memoryBudget = int64_t(1) << 30;
+};
+
+struct SaliencyResult {
+    SaliencyMethod method = SaliencyMethod::Gradient;
+    int64_t target = 0;
+    int64_t predicted = 0;
+    double score = 0;       // the target's score for the input
+    std::string layer;      // Grad-CAM layer name, empty for the others
+    // [H, W] >= 0 at the input resolution: what the heatmap draws.
+    //   gradient, smoothgrad, guided: max over channels of |gradient|
+    //   ig: |sum over channels of the attribution|
+    //   gradcam: the upsampled (bilinear) map
+    //   guided-gradcam: max over channels of |guided gradient x map|
+    torch::Tensor heatmap;
+    // [C, H, W] signed, in pixel space: the gradient (averaged for
+    // SmoothGrad), IG's attribution, the guided gradient (times the map for
+    // guided-gradcam); undefined for gradcam.
+    torch::Tensor attribution;
+    torch::Tensor cam;      // [h, w] Grad-CAM map at the layer's resolution (gradcam, guided-gradcam)
+    // Integrated Gradients' completeness check: sum of the attribution and
+    // score(input) - score(baseline), which it approximates.
+    double attributionSum = 0, scoreDelta = 0;
+};
+
+// The layer Grad-CAM explains by default: the last layer of channel maps
+// (C x H x W with H x W > 1) that comes at or after the last convolution,
+// i.e. the last convolutional feature map before pooling to a vector. -1 if
+// the model has no convolution.
+int defaultCamLayer(const Model& model);
+
+// `pixels` [C, H, W] or [1, C, H, W] in [0, 1].
+SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options,
+                        const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+} // namespace convscope
