@@ -50,8 +50,8 @@ void waitFor(Done done, int timeoutMs, const char* what)
 
 int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
-    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations or patches."), QStringLiteral("TAB"),
-                      QStringLiteral("summary")});
+    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches or saliency."),
+                      QStringLiteral("TAB"), QStringLiteral("summary")});
     parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
                       QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
@@ -79,7 +79,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))
-        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches)");
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency)");
     const QString layer = parser.value(QStringLiteral("layer"));
     if (!layer.isEmpty())
         window.selectLayer(layer);

@@ -7,6 +7,7 @@
 #include "app/job_runner.h"
 #include "app/main_window_private.h"
 #include "app/patches_tab.h"
+#include "app/saliency_tab.h"
 #include "app/summary_tab.h"
 #include "app/tensor_image.h"
 #include "app/workspace.h"
@@ -105,6 +106,7 @@ void MainWindow::createTabs()
     addViewTab(new FiltersTab(d->workspace));
     addViewTab(new ActivationsTab(d->workspace));
     addViewTab(new PatchesTab(d->workspace, d->input));
+    addViewTab(new SaliencyTab(d->workspace));
 }
 
 void MainWindow::addViewTab(ViewTab* tab)

@@ -76,7 +76,10 @@ OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const Occlu
             const Window& at = windows[static_cast<size_t>(start + i)];
             batch[i].narrow(1, at.row, w).narrow(2, at.col, w).copy_(fill.narrow(1, at.row, w).narrow(2, at.col, w));
         }
-        const torch::Tensor out = model.capture(batch, {}, true).logits.to(torch::kCPU, torch::kFloat32);
+        // The model's own forward, not the captured graph: no layer is
+        // tapped here, and its in-place ReLUs spare an allocation per
+        // activation (~10 % on ResNet-18 at 224 px, bench_occlusion).
+        const torch::Tensor out = model.logits(batch).to(torch::kCPU, torch::kFloat32);
         scores.push_back(scoreOf(out, result.target, options.score));
         auto [best, index] = torch::softmax(out, 1).max(1);
         classes.push_back(index);
@@ -89,8 +92,9 @@ OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const Occlu
     result.classes = torch::cat(classes).view(shape);
     result.classScore = torch::cat(classScores).view(shape);
 
-    // Each pixel: the mean drop of the windows that cover it (every pixel is
-    // covered: the last window of each axis is flush with the border).
+    // Each pixel: the mean drop of the windows that cover it. With a stride
+    // up to the window every pixel is covered (the last window of each axis
+    // is flush with the border); a longer stride leaves gaps, which read 0.
     torch::Tensor sum = torch::zeros({height, width}, torch::kFloat64);
     torch::Tensor covered = torch::zeros({height, width}, torch::kFloat64);
     const torch::Tensor drops = result.drops.to(torch::kFloat64).flatten();
@@ -100,7 +104,7 @@ OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const Occlu
         sum.narrow(0, at.row, w).narrow(1, at.col, w).add_(drop[i]);
         covered.narrow(0, at.row, w).narrow(1, at.col, w).add_(1.0);
     }
-    result.heatmap = (sum / covered).to(torch::kFloat32);
+    result.heatmap = (sum / covered.clamp_min(1.0)).to(torch::kFloat32);
     return result;
 }
 

@@ -33,7 +33,8 @@ struct OcclusionResult {
     int64_t window = 0, stride = 0, batch = 0;
     std::vector<int64_t> rows, cols; // top-left corners of the windows along H and W
     // [H, W] at the input resolution: the mean score drop over all windows
-    // covering each pixel (positive: hiding it hurt the target).
+    // covering each pixel (positive: hiding it hurt the target); 0 where no
+    // window covers the pixel (only when the stride exceeds the window).
     torch::Tensor heatmap;
     torch::Tensor drops;      // [rows, cols] the drop of each window
     torch::Tensor classes;    // [rows, cols] int64: the class predicted with that window hidden

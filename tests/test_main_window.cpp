@@ -5,10 +5,19 @@
 #include "app/activations_tab.h"
 #include "app/defaults.h"
 #include "app/filters_tab.h"
+#include "app/frames.h"
 #include "app/input_controller.h"
+#include "app/job_runner.h"
 #include "app/main_window.h"
 #include "app/patches_tab.h"
+#include "app/saliency_controls.h"
+#include "app/saliency_tab.h"
+#include "app/tensor_image.h"
+#include "app/workspace.h"
+#include "core/heatmap.h"
+#include "core/model.h"
 #include "core/model_metadata.h"
+#include "core/saliency.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
 #include "widgets/summary_charts.h"
@@ -125,6 +134,10 @@ private Q_SLOTS:
     void droppedFilesOpen();
     void missingCameraIsReported();
     void patchesFindTheTopImages();
+    void saliencyGradCamMatchesCore();
+    void saliencyOcclusionShowsTheClassMap();
+    void saliencyFollowsMethodAndTarget();
+    void saliencyReportsFailuresAndCancels();
 
 private:
     QTemporaryDir m_settings;
@@ -185,6 +198,7 @@ void TestMainWindow::opensModelAndFillsViews()
     QCOMPARE(summary->model()->rowCount(), 70); // 69 layers + total
     auto* charts = window.findChild<SummaryCharts*>(QStringLiteral("summaryCharts"));
     QVERIFY(charts);
+    waitSettled(window); // the charts are drawn a turn of the event loop after the table
     QCOMPARE(charts->barCount(SummaryCharts::Memory), 69);
     // 20 convolutions + 20 batch norms + fc carry parameters.
     QCOMPARE(charts->barCount(SummaryCharts::Params), 41);
@@ -615,6 +629,211 @@ void TestMainWindow::patchesFindTheTopImages()
     waitSettled(again);
     QCOMPARE(tabAgain->patchGrid()->tile(0).caption, caption);
     QVERIFY(QDir(QString::fromLocal8Bit(qgetenv("XDG_CACHE_HOME")) + QStringLiteral("/convscope/topk")).count() > 2);
+}
+
+namespace {
+
+// The largest difference of one colour channel between two images of the same size.
+int maxPixelDifference(const QImage& a, const QImage& b)
+{
+    const QImage x = a.convertToFormat(QImage::Format_RGB888), y = b.convertToFormat(QImage::Format_RGB888);
+    int worst = 0;
+    for (int row = 0; row < x.height(); ++row) {
+        const uchar* p = x.constScanLine(row);
+        const uchar* q = y.constScanLine(row);
+        for (int i = 0; i < 3 * x.width(); ++i)
+            worst = std::max(worst, std::abs(int(p[i]) - int(q[i])));
+    }
+    return worst;
+}
+
+// The window on `model` and `input`, its model loaded, with the Saliency tab showing `method`.
+SaliencyTab* openSaliency(MainWindow& window, const QString& model, const QString& input, const QString& method)
+{
+    window.resize(1400, 900);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(model);
+    window.openInput(input);
+    if (!loaded.wait(60000) && loaded.isEmpty())
+        return nullptr;
+    auto* tab = qobject_cast<SaliencyTab*>(window.tab(QStringLiteral("saliency")));
+    tab->controls()->setMethod(method);
+    window.setCurrentTab(QStringLiteral("saliency"));
+    return tab;
+}
+
+} // namespace
+
+void TestMainWindow::saliencyGradCamMatchesCore()
+{
+    MainWindow window;
+    const QString fixture = kFixtures + QStringLiteral("/resnet18_traced.pt");
+    SaliencyTab* tab = openSaliency(window, fixture, QStringLiteral("/usr/share/doc/opencv-doc/examples/data/baboon.jpg"),
+                                    QStringLiteral("gradcam"));
+    QVERIFY(tab);
+    waitSettled(window);
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("Grad-CAM for class ")), qPrintable(tab->captionText()));
+    QVERIFY2(tab->captionText().contains(QStringLiteral("layer layer4")), qPrintable(tab->captionText()));
+
+    // The same input through core saliency(), independently of the window.
+    auto model = Model::load(fixture.toStdString());
+    SaliencyOptions options;
+    options.method = SaliencyMethod::GradCam;
+    const SaliencyResult expected = saliency(*model, window.workspace()->input()->pixels, options);
+    const QImage heatmap = tab->heatmapView()->image();
+    QCOMPARE(heatmap.size(), QSize(112, 112));
+    QVERIFY(hasContrast(heatmap));
+    // Within a step of 255: the two runs may sum in another order (threads, a GPU).
+    QVERIFY(maxPixelDifference(heatmap, toQImage(heatmapImage(expected.heatmap, Colormap::Inferno))) <= 2);
+    const QImage overlay = tab->overlayView()->image();
+    QVERIFY(maxPixelDifference(overlay, toQImage(heatmapOverlay(expected.heatmap, window.workspace()->input()->pixels,
+                                                                Colormap::Inferno, 0.5))) <= 2);
+
+    // Opacity and colormap redraw the same result; nothing is computed again.
+    const qint64 results = tab->resultsShown();
+    tab->controls()->setOpacity(80);
+    tab->controls()->setColormap(QStringLiteral("jet"));
+    QVERIFY(window.isSettled());
+    QCOMPARE(tab->resultsShown(), results);
+    QVERIFY(maxPixelDifference(tab->overlayView()->image(),
+                               toQImage(heatmapOverlay(expected.heatmap, window.workspace()->input()->pixels, Colormap::Jet, 0.8))) <= 2);
+
+    // The export is a composite of the three panels with the caption under them.
+    const QImage exported = tab->exportImage();
+    QVERIFY(exported.width() > 3 * 320);
+    QVERIFY(exported.height() > 320);
+}
+
+void TestMainWindow::saliencyOcclusionShowsTheClassMap()
+{
+    MainWindow window;
+    QSignalSpy progress(window.workspace()->jobs(), &JobRunner::progressed);
+    SaliencyTab* tab = openSaliency(window, defaultModelPath(), defaultDatasetSpec(), QStringLiteral("occlusion"));
+    QVERIFY(tab);
+    tab->controls()->setOcclusionWindow(14, 14);
+    waitSettled(window);
+    // Progress goes to the status bar under the method's name.
+    QVERIFY(!progress.isEmpty());
+    QCOMPARE(progress.last().first().toString(), QStringLiteral("Saliency: Occlusion"));
+    // 28 x 28 digits: 2 x 2 windows of 14 px.
+    QVERIFY2(tab->captionText().contains(QStringLiteral("4 windows of 14 px, stride 14")), qPrintable(tab->captionText()));
+    QVERIFY(tab->captionText().contains(QStringLiteral("probability")));
+    QVERIFY(tab->classMapView()->isVisible());
+    QCOMPARE(tab->classMapView()->image().size(), QSize(28, 28)); // at input resolution, lined up with it
+    QCOMPARE(tab->heatmapView()->image().size(), QSize(28, 28));
+    const QStringList legend = tab->legendTexts();
+    QVERIFY(!legend.isEmpty());
+    int windows = 0;
+    for (const QString& entry : legend)
+        windows += entry.section(QStringLiteral(" — "), 1).section(QLatin1Char(' '), 0, 0).toInt();
+    QCOMPARE(windows, 4);
+    // Each window owns a quadrant: the top-left pixel shows the first window's class in the legend's colours.
+    QVERIFY(!tab->guidedView()->isVisible());
+    const QImage exported = tab->exportImage();
+    QVERIFY(exported.width() > 4 * 320);
+}
+
+void TestMainWindow::saliencyFollowsMethodAndTarget()
+{
+    MainWindow window;
+    SaliencyTab* tab = openSaliency(window, defaultModelPath(), defaultDatasetSpec(), QStringLiteral("gradient"));
+    QVERIFY(tab);
+    waitSettled(window);
+    // The first test digit is a 0, and LeNet-5 says so.
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("Gradient for class 0 (logit")), qPrintable(tab->captionText()));
+    const QImage gradient = tab->heatmapView()->image();
+    qint64 results = tab->resultsShown();
+
+    tab->controls()->setTarget(3);
+    waitSettled(window);
+    QVERIFY(tab->resultsShown() > results);
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("Gradient for class 3 (logit")), qPrintable(tab->captionText()));
+    QVERIFY(tab->captionText().contains(QStringLiteral("predicted: 0")));
+    QVERIFY(tab->heatmapView()->image() != gradient);
+
+    results = tab->resultsShown();
+    tab->controls()->setMethod(QStringLiteral("guided"));
+    waitSettled(window);
+    QVERIFY(tab->resultsShown() > results);
+    QVERIFY(tab->captionText().startsWith(QStringLiteral("Guided backprop for class 3")));
+    QVERIFY(tab->guidedView()->isVisible());
+    QCOMPARE(tab->guidedView()->image().size(), QSize(28, 28));
+
+    tab->controls()->setMethod(QStringLiteral("ig"));
+    waitSettled(window);
+    QVERIFY2(tab->captionText().contains(QStringLiteral("50 steps from a black (0) baseline; completeness: attributions sum to")),
+             qPrintable(tab->captionText()));
+    QVERIFY(!tab->guidedView()->isVisible());
+
+    // Occlusion reads probabilities, the gradient methods logits, each keeping its own choice.
+    tab->controls()->setMethod(QStringLiteral("occlusion"));
+    waitSettled(window);
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("Occlusion for class 3 (probability")), qPrintable(tab->captionText()));
+    tab->controls()->setMethod(QStringLiteral("smoothgrad"));
+    waitSettled(window);
+    QVERIFY2(tab->captionText().contains(QStringLiteral("(logit")), qPrintable(tab->captionText()));
+    QVERIFY(tab->captionText().contains(QStringLiteral("25 noisy copies")));
+
+    // A new input is a new map.
+    results = tab->resultsShown();
+    window.showTestImage(1);
+    waitSettled(window);
+    QVERIFY(tab->resultsShown() > results);
+
+    // The method, its parameters, the colormap and the opacity are settings.
+    tab->controls()->setTarget(-1);
+    tab->controls()->setColormap(QStringLiteral("viridis"));
+    tab->controls()->setOpacity(30);
+    waitSettled(window);
+    tab->saveSettings(QStringLiteral("test/saliency"));
+    SaliencyTab other(window.workspace());
+    other.restoreSettings(QStringLiteral("test/saliency"));
+    QCOMPARE(other.controls()->requestKey(), tab->controls()->requestKey());
+    QCOMPARE(other.controls()->colormap(), QStringLiteral("viridis"));
+    QCOMPARE(other.controls()->opacity(), 0.3);
+}
+
+void TestMainWindow::saliencyReportsFailuresAndCancels()
+{
+    {
+        // A classifier on raw pixels has no convolution for Grad-CAM: a message, and the window goes on.
+        MainWindow window;
+        SaliencyTab* tab = openSaliency(window, kFixtures + QStringLiteral("/pixel_templates.pt"), defaultDatasetSpec(),
+                                        QStringLiteral("gradcam"));
+        QVERIFY(tab);
+        waitSettled(window);
+        QVERIFY2(tab->infoText().contains(QStringLiteral("Grad-CAM needs a convolutional layer, and this model has none")),
+                 qPrintable(tab->infoText()));
+        QVERIFY(tab->heatmapView()->image().isNull());
+        tab->controls()->setMethod(QStringLiteral("gradient"));
+        waitSettled(window);
+        QVERIFY(tab->infoText().isEmpty());
+        QCOMPARE(tab->heatmapView()->image().size(), QSize(6, 8));
+    }
+    // Cancel mid-occlusion: 109 x 109 windows of ResNet-18 would take minutes.
+    MainWindow window;
+    SaliencyTab* tab = openSaliency(window, kFixtures + QStringLiteral("/resnet18_traced.pt"), defaultDatasetSpec(),
+                                    QStringLiteral("gradient"));
+    QVERIFY(tab);
+    waitSettled(window);
+    tab->controls()->setOcclusionWindow(4, 1);
+    tab->controls()->setMethod(QStringLiteral("occlusion"));
+    QVERIFY(!window.isSettled());
+    QTest::qWait(300);
+    QVERIFY(!window.isSettled());
+    QElapsedTimer clock;
+    clock.start();
+    tab->cancel();
+    waitSettled(window);
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QStringLiteral("cancel took %1 ms").arg(clock.elapsed())));
+    QVERIFY2(tab->infoText().startsWith(QStringLiteral("Cancelled")), qPrintable(tab->infoText()));
+    QVERIFY(tab->heatmapView()->image().isNull());
+    // Usable afterwards: a coarser occlusion runs to the end.
+    tab->controls()->setOcclusionWindow(56, 56);
+    waitSettled(window);
+    QVERIFY2(tab->captionText().contains(QStringLiteral("4 windows of 56 px")), qPrintable(tab->captionText()));
+    QVERIFY(tab->infoText().isEmpty());
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -84,6 +84,97 @@ void writeTinyNet(const std::string& path, const std::string& metadataJson)
     net.save(path, extra);
 }
 
+namespace {
+
+Module withParameters(const std::shared_ptr<torch::jit::CompilationUnit>& cu, const std::string& type,
+                      const std::vector<std::pair<std::string, torch::Tensor>>& parameters, const std::string& source)
+{
+    Module m(c10::QualifiedName("__torch__.tiny." + type), cu, false);
+    m.register_attribute("training", c10::BoolType::get(), false);
+    for (const auto& [name, value] : parameters)
+        m.register_parameter(name, value, false);
+    m.define(source);
+    return m;
+}
+
+const char* const kLinearForward = "def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n";
+
+} // namespace
+
+LinearPixelNet::LinearPixelNet(const std::string& path)
+{
+    torch::manual_seed(21);
+    weight = torch::randn({kClasses, kChannels * kHeight * kWidth}) * 0.1;
+    bias = torch::randn({kClasses}) * 0.1;
+    auto cu = std::make_shared<torch::jit::CompilationUnit>();
+    Module net(c10::QualifiedName("__torch__.tiny.LinearPixelNet"), cu, false);
+    net.register_attribute("training", c10::BoolType::get(), false);
+    net.register_module("fc", withParameters(cu, "PixelLinear", {{"weight", weight}, {"bias", bias}}, kLinearForward));
+    net.define("def forward(self, x):\n    return self.fc.forward(torch.flatten(x, 1))\n");
+    net.save(path, {{"convscope.json", R"({"input": [2, 6, 5], "mean": [0.25, 0.5], "std": [0.5, 0.25]})"}});
+}
+
+double LinearPixelNet::weightAt(int64_t k, int64_t c, int64_t y, int64_t x) const
+{
+    return weight[k][(c * kHeight + y) * kWidth + x].item<double>();
+}
+
+std::vector<double> LinearPixelNet::logits(const torch::Tensor& pixels) const
+{
+    std::vector<double> out;
+    for (int64_t k = 0; k < kClasses; ++k) {
+        double sum = bias[k].item<double>();
+        for (int64_t c = 0; c < kChannels; ++c)
+            for (int64_t y = 0; y < kHeight; ++y)
+                for (int64_t x = 0; x < kWidth; ++x)
+                    sum += weightAt(k, c, y, x) * (pixels[c][y][x].item<double>() - kMean[c]) / kStd[c];
+        out.push_back(sum);
+    }
+    return out;
+}
+
+torch::Tensor LinearPixelNet::gradient(int64_t k) const
+{
+    const torch::Tensor std = torch::tensor({kStd[0], kStd[1]}, torch::kFloat64).view({kChannels, 1, 1});
+    return weight[k].view({kChannels, kHeight, kWidth}).to(torch::kFloat64) / std;
+}
+
+ConvReluNet::ConvReluNet(const std::string& path)
+{
+    torch::manual_seed(5);
+    convWeight = torch::randn({2, 1, 3, 3});
+    convBias = torch::randn({2}) * 0.1;
+    fcWeight = torch::randn({3, 8});
+    fcBias = torch::randn({3}) * 0.1;
+    auto cu = std::make_shared<torch::jit::CompilationUnit>();
+    Module net(c10::QualifiedName("__torch__.tiny.ConvReluNet"), cu, false);
+    net.register_attribute("training", c10::BoolType::get(), false);
+    net.register_module("conv",
+                        withParameters(cu, "ConvPad1", {{"weight", convWeight}, {"bias", convBias}},
+                                       "def forward(self, x):\n    return torch.conv2d(x, self.weight, "
+                                       "self.bias, [1, 1], [1, 1])\n"));
+    net.register_module("relu", leaf(cu, "ReLU", "def forward(self, x):\n    return torch.relu(x)\n"));
+    net.register_module("pool",
+                        leaf(cu, "MaxPool", "def forward(self, x):\n    return torch.max_pool2d(x, [2, 2], [2, 2])\n"));
+    net.register_module("fc", withParameters(cu, "Linear", {{"weight", fcWeight}, {"bias", fcBias}}, kLinearForward));
+    net.define(R"(def forward(self, x):
+    x = self.pool.forward(self.relu.forward(self.conv.forward(x)))
+    return self.fc.forward(torch.flatten(x, 1))
+)");
+    net.save(path, {{"convscope.json", R"({"input": [1, 4, 4], "mean": 0.5, "std": 0.5})"}});
+}
+
+torch::Tensor ConvReluNet::gradient(const torch::Tensor& pixels, int64_t target, bool guided) const
+{
+    torch::Tensor x = pixels.unsqueeze(0).clone().requires_grad_(true);
+    torch::Tensor r = torch::relu(torch::conv2d((x - 0.5) / 0.5, convWeight, convBias, 1, 1));
+    if (guided)
+        r.register_hook([](torch::Tensor g) { return g.clamp_min(0); });
+    torch::Tensor logits = torch::linear(torch::max_pool2d(r, 2, 2).flatten(1), fcWeight, fcBias);
+    logits[0][target].backward();
+    return x.grad()[0];
+}
+
 std::string errorOf(const std::function<void()>& call)
 {
     try {

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <torch/script.h>
+
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace convscope::test {
 
@@ -34,5 +37,35 @@ private:
 void writeTinyNet(const std::string& path, const std::string& metadataJson = {});
 
 void writeText(const std::string& path, const std::string& text);
+
+// Models whose scores are known functions of the pixels, for attribution
+// tests that work every number out by hand. Each constructor draws seeded
+// weights and saves the model, with its convscope.json, to `path`.
+//
+// LinearPixelNet: logits = W normalize(x) + b on a 2 x 6 x 5 input, per-channel
+// mean {0.25, 0.5} and std {0.5, 0.25}, 4 classes; one module, "fc".
+struct LinearPixelNet {
+    static constexpr int64_t kChannels = 2, kHeight = 6, kWidth = 5, kClasses = 4;
+    static constexpr double kMean[2] = {0.25, 0.5}, kStd[2] = {0.5, 0.25};
+    torch::Tensor weight, bias; // [kClasses, C * H * W], [kClasses]
+
+    explicit LinearPixelNet(const std::string& path);
+    double weightAt(int64_t k, int64_t c, int64_t y, int64_t x) const;
+    // The logits of pixels [C, H, W] by the formula, in double precision.
+    std::vector<double> logits(const torch::Tensor& pixels) const;
+    // d logit_k / d pixels = W_k / std: [C, H, W] in double precision.
+    torch::Tensor gradient(int64_t k) const;
+};
+
+// ConvReluNet on a 1 x 4 x 4 input (mean 0.5, std 0.5):
+//   conv  Conv2d(1, 2, k3, p1) -> relu -> pool MaxPool2d(2) -> flatten -> fc Linear(8, 3)
+struct ConvReluNet {
+    torch::Tensor convWeight, convBias, fcWeight, fcBias;
+
+    explicit ConvReluNet(const std::string& path);
+    // d logit[target] / d pixels [C, H, W] by LibTorch's autograd on the same
+    // weights; with `guided`, the gradient flowing into the ReLU is clamped at 0.
+    torch::Tensor gradient(const torch::Tensor& pixels, int64_t target, bool guided) const;
+};
 
 } // namespace convscope::test
