@@ -416,6 +416,7 @@ const std::vector<Command>& commands()
          cli::occlusionCommand},
         {"saliency", "Gradient attribution: gradient, SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop.",
          cli::saliencyCommand},
+        {"ascent", "Gradient ascent: the image a channel, a unit or a class responds to most.", cli::ascentCommand},
         {"render", "Render a view of the real window offscreen to a PNG (for docs and tests).", cli::renderCommand},
     };
     return list;

@@ -49,5 +49,6 @@ int filtersCommand(QCommandLineParser& parser, const QStringList& arguments);
 int renderCommand(QCommandLineParser& parser, const QStringList& arguments);
 int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments);
 int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
+int ascentCommand(QCommandLineParser& parser, const QStringList& arguments);
 
 } // namespace convscope::cli

@@ -1,6 +1,8 @@
 // `convscope render`: the real main window, offscreen, grabbed to a PNG once
 // every view has caught up — for the README's screenshots and for tests.
 
+#include "app/ascent_controls.h"
+#include "app/ascent_tab.h"
 #include "app/cli_common.h"
 #include "app/defaults.h"
 #include "app/main_window.h"
@@ -50,7 +52,7 @@ void waitFor(Done done, int timeoutMs, const char* what)
 
 int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
-    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches or saliency."),
+    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency or ascent (which runs Whole layer once)."),
                       QStringLiteral("TAB"), QStringLiteral("summary")});
     parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
                       QStringLiteral("NAME")});
@@ -79,7 +81,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))
-        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency)");
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent)");
     const QString layer = parser.value(QStringLiteral("layer"));
     if (!layer.isEmpty())
         window.selectLayer(layer);
@@ -98,6 +100,13 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     auto model = window.workspace()->model();
     if (!layer.isEmpty() && window.currentLayerName() != layer && model->graph().find(layer.toStdString()) < 0)
         model->layerIndex(layer.toStdString()); // throws, naming close layer names
+    // Gradient ascent shows nothing until asked: ask once, with the tab's
+    // defaults (the class scores, Lucid) or the --layer given.
+    if (auto* ascent = qobject_cast<AscentTab*>(window.tab(tab))) {
+        if (!layer.isEmpty())
+            ascent->controls()->setTargetsLayer(true);
+        ascent->runWholeLayer();
+    }
 
     // Settled for a little while: the chain load → open input → read → forward → draw
     // hands over between workers through the event loop.

@@ -1,6 +1,7 @@
 #include "app/main_window.h"
 
 #include "app/activations_tab.h"
+#include "app/ascent_tab.h"
 #include "app/filters_tab.h"
 #include "app/frames.h"
 #include "app/input_controller.h"
@@ -107,6 +108,7 @@ void MainWindow::createTabs()
     addViewTab(new ActivationsTab(d->workspace));
     addViewTab(new PatchesTab(d->workspace, d->input));
     addViewTab(new SaliencyTab(d->workspace));
+    addViewTab(new AscentTab(d->workspace));
 }
 
 void MainWindow::addViewTab(ViewTab* tab)

@@ -137,6 +137,11 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     if (!model->m_module.find_method("forward"))
         throw Error(path + " has no forward() method");
     model->m_module.eval();
+    // ConvScope only ever differentiates with respect to the input (saliency,
+    // gradient ascent): weights that require grad would make autograd record
+    // and keep what their gradients need on every pass.
+    for (const torch::Tensor& parameter : model->m_module.parameters())
+        parameter.requires_grad_(false);
 
     // Metadata: embedded, then the sidecar file, then the caller's overrides.
     ModelMetadata metadata;

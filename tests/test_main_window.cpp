@@ -3,6 +3,10 @@
 // working; the GUI thread never stalls while the model works.
 
 #include "app/activations_tab.h"
+#include "app/ascent_chart.h"
+#include "app/ascent_controls.h"
+#include "app/ascent_knobs.h"
+#include "app/ascent_tab.h"
 #include "app/defaults.h"
 #include "app/filters_tab.h"
 #include "app/frames.h"
@@ -14,6 +18,7 @@
 #include "app/saliency_tab.h"
 #include "app/tensor_image.h"
 #include "app/workspace.h"
+#include "core/ascent.h"
 #include "core/heatmap.h"
 #include "core/model.h"
 #include "core/model_metadata.h"
@@ -138,6 +143,10 @@ private Q_SLOTS:
     void saliencyOcclusionShowsTheClassMap();
     void saliencyFollowsMethodAndTarget();
     void saliencyReportsFailuresAndCancels();
+    void ascentRaisesAClassScore();
+    void ascentWholeLayerIsOneBatch();
+    void ascentStopKeepsTheImage();
+    void ascentReportsErrors();
 
 private:
     QTemporaryDir m_settings;
@@ -598,7 +607,8 @@ void TestMainWindow::patchesFindTheTopImages()
 
     tab->selectChannel(3);
     waitSettled(window);
-    QCOMPARE(tab->patchGrid()->tileCount(), 4);
+    // The detail is drawn by a job of its own, which a loaded machine may not have started yet.
+    QTRY_COMPARE_WITH_TIMEOUT(tab->patchGrid()->tileCount(), 4, 30000);
     // conv2's field is 14x14 (5x5 kernels over a 2x2 pool over 5x5 kernels), less where clipped.
     QVERIFY(tab->patchGrid()->tile(0).image.width() <= 14);
     const QString caption = tab->patchGrid()->tile(0).caption;
@@ -834,6 +844,198 @@ void TestMainWindow::saliencyReportsFailuresAndCancels()
     waitSettled(window);
     QVERIFY2(tab->captionText().contains(QStringLiteral("4 windows of 56 px")), qPrintable(tab->captionText()));
     QVERIFY(tab->infoText().isEmpty());
+}
+
+namespace {
+
+// The window on the default digits model showing the Gradient Ascent tab, settled;
+// with `layer`, that layer selected and made the target.
+AscentTab* openAscent(MainWindow& window, const QString& layer = {})
+{
+    window.resize(1400, 900);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    window.openInput(defaultDatasetSpec());
+    if (!loaded.wait(60000) && loaded.isEmpty())
+        return nullptr;
+    window.setCurrentTab(QStringLiteral("ascent"));
+    auto* tab = qobject_cast<AscentTab*>(window.tab(QStringLiteral("ascent")));
+    auto settled = [&window] { return QTest::qWaitFor([&window] { return window.isSettled(); }, 60000); };
+    if (!tab || !settled())
+        return nullptr;
+    if (!layer.isEmpty()) {
+        if (!window.selectLayer(layer) || !settled())
+            return nullptr;
+        tab->controls()->setTargetsLayer(true);
+    }
+    return tab;
+}
+
+// A Grayscale8 image as the [1, 1, H, W] tensor in [0, 1] it shows.
+torch::Tensor grayTensor(const QImage& image)
+{
+    const QImage gray = image.convertToFormat(QImage::Format_Grayscale8);
+    torch::Tensor t = torch::empty({1, 1, gray.height(), gray.width()});
+    auto a = t.accessor<float, 4>();
+    for (int y = 0; y < gray.height(); ++y)
+        for (int x = 0; x < gray.width(); ++x)
+            a[0][0][y][x] = static_cast<float>(gray.constScanLine(y)[x]) / 255.0f;
+    return t;
+}
+
+} // namespace
+
+void TestMainWindow::ascentRaisesAClassScore()
+{
+    MainWindow window;
+    AscentTab* tab = openAscent(window);
+    QVERIFY(tab);
+    QVERIFY(tab->imageView()->image().isNull()); // nothing runs until asked
+    tab->controls()->setTargetsLayer(false);
+    tab->controls()->setUnit(3);
+    tab->controls()->knobs()->setPreset(QStringLiteral("plain"));
+    tab->controls()->knobs()->setSteps(50);
+    QSignalSpy progress(window.workspace()->jobs(), &JobRunner::progressed);
+    QElapsedTimer clock;
+    clock.start();
+    tab->run();
+    QVERIFY(tab->isRunning());
+    QVERIFY(!window.isSettled());
+    waitSettled(window);
+    qInfo("50 plain steps on LeNet-5 in %lld ms", clock.elapsed());
+    QVERIFY(!tab->isRunning());
+    QVERIFY(!progress.isEmpty());
+    QCOMPARE(progress.last().first().toString(), QStringLiteral("Gradient ascent"));
+    QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("class 3 logit, maximized · Plain, 50 steps")),
+             qPrintable(tab->captionText()));
+    QVERIFY(tab->chart()->pointCount() >= 50);
+    const QImage image = tab->imageView()->image();
+    QCOMPARE(image.size(), QSize(28, 28));
+    QCOMPARE(tab->endValues().size(), 1);
+    const double start = tab->startValues()[0], end = tab->endValues()[0];
+    QVERIFY2(end > start + 5, qPrintable(QStringLiteral("%1 -> %2").arg(start).arg(end)));
+    QVERIFY2(tab->valuesText().contains(QString::number(end, 'g', 4)), qPrintable(tab->valuesText()));
+
+    // The value shown is core's objective of the image shown (within its 8-bit rounding).
+    auto model = window.workspace()->model();
+    AscentObjective objective;
+    const double shown = objectiveValues(*model, objective, {3}, grayTensor(image))[0];
+    QVERIFY2(std::abs(shown - end) < 0.02 * std::abs(end) + 0.05,
+             qPrintable(QStringLiteral("shown image %1, result %2").arg(shown).arg(end)));
+    // And a 3 is what the model sees in it.
+    const std::vector<double> logits =
+        objectiveValues(*model, objective, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, grayTensor(image).expand({10, -1, -1, -1}));
+    QCOMPARE(std::max_element(logits.begin(), logits.end()) - logits.begin(), 3);
+    QVERIFY(tab->exportImage().width() > 2 * 360);
+}
+
+void TestMainWindow::ascentWholeLayerIsOneBatch()
+{
+    MainWindow window;
+    AscentTab* tab = openAscent(window, QStringLiteral("conv2"));
+    QVERIFY(tab);
+    tab->controls()->setChannelMean();
+    tab->controls()->knobs()->setPreset(QStringLiteral("plain"));
+    tab->controls()->knobs()->setSteps(10);
+    QSignalSpy finished(window.workspace()->jobs(), &JobRunner::finished);
+    tab->runWholeLayer();
+    waitSettled(window);
+    int runs = 0;
+    for (const auto& args : finished)
+        runs += args.first().toString() == QStringLiteral("Gradient ascent");
+    QCOMPARE(runs, 1);
+    QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
+    QCOMPARE(tab->grid()->tileCount(), 16);
+    QCOMPARE(tab->grid()->tile(15).caption, QStringLiteral("15"));
+    QVERIFY(distinctTiles(tab->grid()) > 0);
+    QCOMPARE(tab->endValues().size(), 16);
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("16 channel means of conv2, maximized · Plain, 10 steps")),
+             qPrintable(tab->captionText()));
+
+    // A click on a tile shows that image large, with its values.
+    QVERIFY(tab->grid()->isVisible());
+    const QRect rect = tab->grid()->tileRect(5);
+    QVERIFY(!rect.isEmpty());
+    QTest::mouseClick(tab->grid()->viewport(), Qt::LeftButton, {}, rect.center());
+    QCOMPARE(tab->shownIndex(), 5);
+    QCOMPARE(tab->imageView()->image(), tab->grid()->tile(5).image);
+    QVERIFY2(tab->valuesText().endsWith(QString::number(tab->endValues()[5], 'g', 4)), qPrintable(tab->valuesText()));
+    QVERIFY(tab->exportImage().width() > 480);
+
+    // The preset and every knob are settings.
+    tab->controls()->knobs()->setPreset(QStringLiteral("yosinski"));
+    tab->controls()->knobs()->setSteps(77);
+    tab->saveSettings(QStringLiteral("test/ascent"));
+    AscentTab other(window.workspace());
+    other.restoreSettings(QStringLiteral("test/ascent"));
+    QCOMPARE(other.controls()->knobs()->key(), tab->controls()->knobs()->key());
+    QCOMPARE(other.controls()->knobs()->steps(), 77);
+    QVERIFY(other.controls()->targetsLayer());
+
+    // Another layer clears the images of this one.
+    QVERIFY(window.selectLayer(QStringLiteral("conv1")));
+    waitSettled(window);
+    QCOMPARE(tab->grid()->tileCount(), 0);
+    QVERIFY(tab->imageView()->image().isNull());
+}
+
+void TestMainWindow::ascentStopKeepsTheImage()
+{
+    MainWindow window;
+    AscentTab* tab = openAscent(window);
+    QVERIFY(tab);
+    tab->controls()->setTargetsLayer(false);
+    tab->controls()->setUnit(7);
+    tab->controls()->knobs()->setPreset(QStringLiteral("lucid"));
+    tab->controls()->knobs()->setSteps(20000); // minutes
+    tab->run();
+    // The preview and the chart fill while it runs.
+    QTRY_VERIFY_WITH_TIMEOUT(!tab->imageView()->image().isNull() && tab->chart()->pointCount() > 0, 10000);
+    QVERIFY(tab->isRunning());
+    QVERIFY(!window.isSettled());
+    QElapsedTimer clock;
+    clock.start();
+    tab->stop();
+    waitSettled(window);
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QStringLiteral("stop took %1 ms").arg(clock.elapsed())));
+    QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped after")), qPrintable(tab->infoText()));
+    QVERIFY(!tab->imageView()->image().isNull());
+    QCOMPARE(tab->imageView()->image().size(), QSize(112, 112)); // Lucid optimizes 28 px digits at 4x
+    QCOMPARE(tab->endValues().size(), 1);
+
+    // Usable afterwards: a short run goes to the end.
+    tab->controls()->knobs()->setPreset(QStringLiteral("plain"));
+    tab->controls()->knobs()->setSteps(5);
+    tab->run();
+    waitSettled(window);
+    QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
+    QVERIFY(tab->captionText().contains(QStringLiteral("Plain, 5 steps")));
+    QCOMPARE(tab->imageView()->image().size(), QSize(28, 28));
+}
+
+void TestMainWindow::ascentReportsErrors()
+{
+    MainWindow window;
+    AscentTab* tab = openAscent(window, QStringLiteral("conv2"));
+    QVERIFY(tab);
+    tab->controls()->setUnitPosition(50, 3); // conv2 is 10 x 10
+    tab->controls()->knobs()->setPreset(QStringLiteral("plain"));
+    tab->controls()->knobs()->setSteps(5);
+    tab->run();
+    waitSettled(window);
+    QVERIFY2(tab->infoText().startsWith(QStringLiteral("Cannot run gradient ascent: ")), qPrintable(tab->infoText()));
+    QVERIFY2(tab->infoText().contains(QStringLiteral("lies outside")), qPrintable(tab->infoText()));
+    QVERIFY(tab->imageView()->image().isNull());
+    QVERIFY(tab->endValues().isEmpty());
+    // The window goes on: the centre unit runs.
+    tab->controls()->setUnitPosition(-1, -1);
+    tab->run();
+    waitSettled(window);
+    QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("channel 0 unit at the centre of conv2")),
+             qPrintable(tab->captionText()));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -175,6 +175,19 @@ torch::Tensor ConvReluNet::gradient(const torch::Tensor& pixels, int64_t target,
     return x.grad()[0];
 }
 
+void writeRowsNet(const std::string& path)
+{
+    torch::manual_seed(9);
+    auto cu = std::make_shared<torch::jit::CompilationUnit>();
+    Module net(c10::QualifiedName("__torch__.tiny.RowsNet"), cu, false);
+    net.register_attribute("training", c10::BoolType::get(), false);
+    net.register_module("rows", leaf(cu, "Rows", "def forward(self, x):\n    return x.reshape([-1, 4, 5])\n"));
+    net.register_module(
+        "fc", withParameters(cu, "Linear", {{"weight", torch::randn({3, 20})}, {"bias", torch::zeros({3})}}, kLinearForward));
+    net.define("def forward(self, x):\n    return self.fc.forward(torch.flatten(self.rows.forward(x), 1))\n");
+    net.save(path, {{"convscope.json", R"({"input": [1, 4, 5]})"}});
+}
+
 std::string errorOf(const std::function<void()>& call)
 {
     try {

@@ -68,4 +68,8 @@ struct ConvReluNet {
     torch::Tensor gradient(const torch::Tensor& pixels, int64_t target, bool guided) const;
 };
 
+// RowsNet on a 1 x 4 x 5 input: `rows` gives each image as [4, 5] (a layer
+// neither of channel maps nor of units), then fc Linear(20, 3).
+void writeRowsNet(const std::string& path);
+
 } // namespace convscope::test
