@@ -62,7 +62,11 @@ void Workspace::setModel(std::shared_ptr<Model> model, const ModelSummary& summa
     d->forward.reset();
     d->layer = -1;
     Q_EMIT modelChanged();
-    Q_EMIT layerChanged(-1);
+    // A modelChanged() handler may already have selected a layer (the window
+    // selects the first one), which emitted layerChanged itself: a -1 after
+    // it would tell views the opposite of the truth.
+    if (d->layer < 0)
+        Q_EMIT layerChanged(-1);
 }
 
 std::shared_ptr<const InputFrame> Workspace::input() const
