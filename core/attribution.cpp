@@ -86,6 +86,14 @@ torch::Tensor baselineImage(const torch::Tensor& pixels, Baseline baseline, cons
     return pixels;
 }
 
+torch::Tensor oneImage(const torch::Tensor& pixels, const std::string& method)
+{
+    torch::Tensor x = pixels.dim() == 4 && pixels.size(0) == 1 ? pixels[0] : pixels;
+    if (x.dim() != 3)
+        throw Error(method + " takes one image [C, H, W], got " + std::to_string(pixels.dim()) + " dimensions");
+    return x.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
 torch::Tensor scoreOf(const torch::Tensor& logits, int64_t target, Score score)
 {
     if (score == Score::Probability)

@@ -38,6 +38,10 @@ torch::Tensor baselineImage(const torch::Tensor& pixels, Baseline baseline, cons
 // the image is too small to reflect).
 torch::Tensor gaussianBlur(const torch::Tensor& pixels, double sigma);
 
+// `pixels` [C, H, W] or [1, C, H, W] as a contiguous CPU float [C, H, W],
+// detached; Error naming `method` ("occlusion takes one image ...") otherwise.
+torch::Tensor oneImage(const torch::Tensor& pixels, const std::string& method);
+
 // [N] scores of class `target` from logits [N, K].
 torch::Tensor scoreOf(const torch::Tensor& logits, int64_t target, Score score);
 // Checks `target` against the model's outputs; Error naming the range.

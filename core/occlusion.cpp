@@ -28,20 +28,12 @@ struct Window {
     int64_t row, col;
 };
 
-torch::Tensor asImage(const torch::Tensor& pixels)
-{
-    torch::Tensor x = pixels.dim() == 4 && pixels.size(0) == 1 ? pixels[0] : pixels;
-    if (x.dim() != 3)
-        throw Error("occlusion takes one image [C, H, W], got " + std::to_string(pixels.dim()) + " dimensions");
-    return x.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-}
-
 } // namespace
 
 OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const OcclusionOptions& options,
                           const ProgressFn& progress, const CancelFlag* cancel)
 {
-    const torch::Tensor image = asImage(pixels);
+    const torch::Tensor image = oneImage(pixels, "occlusion");
     const int64_t height = image.size(1), width = image.size(2);
     OcclusionResult result;
     result.window = options.window > 0 ? options.window : std::max<int64_t>(1, std::min(height, width) / 8);

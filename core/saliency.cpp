@@ -19,14 +19,6 @@ const std::vector<std::string>& methodNames()
     return names;
 }
 
-torch::Tensor asImage(const torch::Tensor& pixels)
-{
-    torch::Tensor x = pixels.dim() == 4 && pixels.size(0) == 1 ? pixels[0] : pixels;
-    if (x.dim() != 3)
-        throw Error("saliency takes one image [C, H, W], got " + std::to_string(pixels.dim()) + " dimensions");
-    return x.detach().to(torch::kCPU, torch::kFloat32).contiguous();
-}
-
 // d sum_n score_n / d batch: each copy's own gradient, since the copies do
 // not interact in an eval-mode network.
 torch::Tensor inputGradient(Model& model, const torch::Tensor& batch, int64_t target, Score score,
@@ -135,7 +127,7 @@ int defaultCamLayer(const Model& model)
 SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options,
                         const ProgressFn& progress, const CancelFlag* cancel)
 {
-    const torch::Tensor image = asImage(pixels);
+    const torch::Tensor image = oneImage(pixels, "saliency");
     const torch::Tensor x = model.prepare(image.unsqueeze(0));
     SaliencyResult result;
     result.method = options.method;
