@@ -20,6 +20,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 
 namespace convscope::cli {
 
@@ -209,10 +210,12 @@ int topkCommand(QCommandLineParser& parser, const QStringList& arguments)
     const auto& in = model->info().input;
     auto dataset = io::openDataset(args[1].toStdString(), {in[0], in[1], in[2]});
 
-    auto lastReport = std::chrono::steady_clock::now();
+    // The first batch reports at once (so a user sees the scan has started and
+    // how big it is, however fast the machine), then about once a second.
+    std::optional<std::chrono::steady_clock::time_point> lastReport;
     auto report = [&](double, const std::string& stage) {
         const auto now = std::chrono::steady_clock::now();
-        if (std::chrono::duration<double>(now - lastReport).count() >= 1) {
+        if (!lastReport || std::chrono::duration<double>(now - *lastReport).count() >= 1) {
             std::cerr << "convscope topk: " << stage << '\n';
             lastReport = now;
         }

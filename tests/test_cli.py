@@ -577,7 +577,7 @@ class Topk(unittest.TestCase):
             cache = os.path.join(tmp, "cache")
             args = ["topk", "digits", "--layer", "relu2", "--k", "3", "--batch", "1", "--json", "--cache", cache]
             p = subprocess.Popen([CONVSCOPE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            first = p.stderr.readline()  # progress comes about once a second
+            first = p.stderr.readline()  # the first batch reports at once
             self.assertRegex(first, r"^convscope topk: layer relu2: \d+ / 5000 images$")
             p.send_signal(signal.SIGINT)
             out, err = p.communicate(timeout=60)
