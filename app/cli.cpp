@@ -19,9 +19,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace convscope {
 
@@ -104,6 +106,42 @@ int64_t cli::indexOption(const QCommandLineParser& parser, const QString& name, 
     if (!ok || index < 0 || index >= count)
         throw Error("--" + name.toStdString() + " must lie between 0 and " + std::to_string(count - 1));
     return index;
+}
+
+int64_t cli::wholeOption(const QCommandLineParser& parser, const QString& name, int64_t min)
+{
+    bool ok = false;
+    const int64_t value = parser.value(name).toLongLong(&ok);
+    if (!ok || value < min)
+        throw Error("--" + name.toStdString() + " must be a whole number of at least " + std::to_string(min));
+    return value;
+}
+
+double cli::numberText(const QString& text, const QString& name)
+{
+    bool ok = false;
+    double value = text.toDouble(&ok);
+    const QStringList parts = text.split(QLatin1Char('/'));
+    if (!ok && parts.size() == 2) {
+        bool okTop = false, okBottom = false;
+        const double top = parts[0].toDouble(&okTop), bottom = parts[1].toDouble(&okBottom);
+        ok = okTop && okBottom && bottom != 0;
+        value = ok ? top / bottom : 0;
+    }
+    if (!ok || !std::isfinite(value))
+        throw Error("--" + name.toStdString() + " wants a number such as 0.03 or 8/255, not '" + text.toStdString() + "'");
+    return value;
+}
+
+double cli::numberOption(const QCommandLineParser& parser, const QString& name, double min)
+{
+    const double value = numberText(parser.value(name), name);
+    if (value < min) {
+        std::ostringstream bound;
+        bound << min;
+        throw Error("--" + name.toStdString() + " must be a number of at least " + bound.str());
+    }
+    return value;
 }
 
 namespace {
@@ -417,6 +455,8 @@ const std::vector<Command>& commands()
         {"saliency", "Gradient attribution: gradient, SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop.",
          cli::saliencyCommand},
         {"ascent", "Gradient ascent: the image a channel, a unit or a class responds to most.", cli::ascentCommand},
+        {"attack", "Adversarial examples: FGSM, BIM, PGD, PGD-L2, DeepFool, Carlini-Wagner; accuracy against eps.",
+         cli::attackCommand},
         {"render", "Render a view of the real window offscreen to a PNG (for docs and tests).", cli::renderCommand},
     };
     return list;

@@ -20,24 +20,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-double numberValue(const QCommandLineParser& parser, const QString& name)
-{
-    bool ok = false;
-    const double value = parser.value(name).toDouble(&ok);
-    if (!ok)
-        throw Error("--" + name.toStdString() + " wants a number, not '" + parser.value(name).toStdString() + "'");
-    return value;
-}
-
-int64_t wholeValue(const QCommandLineParser& parser, const QString& name, int64_t min)
-{
-    bool ok = false;
-    const int64_t value = parser.value(name).toLongLong(&ok);
-    if (!ok || value < min)
-        throw Error("--" + name.toStdString() + " must be a whole number of at least " + std::to_string(min));
-    return value;
-}
-
 // "0,3,7" -> {0, 3, 7}.
 std::vector<int64_t> numberList(const QString& text, const char* option)
 {
@@ -58,23 +40,23 @@ AscentOptions optionsFrom(const QCommandLineParser& parser)
     AscentOptions o = ascentPreset(ascentPresetFromName(parser.value(QStringLiteral("preset")).toStdString()));
     auto set = [&](const char* name) { return parser.isSet(QString::fromLatin1(name)); };
     if (set("steps"))
-        o.steps = wholeValue(parser, QStringLiteral("steps"), 0);
+        o.steps = wholeOption(parser, QStringLiteral("steps"), 0);
     if (set("lr"))
-        o.learningRate = numberValue(parser, QStringLiteral("lr"));
+        o.learningRate = numberOption(parser, QStringLiteral("lr"));
     if (set("l2"))
-        o.l2 = numberValue(parser, QStringLiteral("l2"));
+        o.l2 = numberOption(parser, QStringLiteral("l2"));
     if (set("decay"))
-        o.decay = numberValue(parser, QStringLiteral("decay"));
+        o.decay = numberOption(parser, QStringLiteral("decay"));
     if (set("blur-every"))
-        o.blurEvery = wholeValue(parser, QStringLiteral("blur-every"), 0);
+        o.blurEvery = wholeOption(parser, QStringLiteral("blur-every"), 0);
     if (set("blur-sigma"))
-        o.blurSigma = numberValue(parser, QStringLiteral("blur-sigma"));
+        o.blurSigma = numberOption(parser, QStringLiteral("blur-sigma"));
     if (set("clip-percentile"))
-        o.clipPercentile = numberValue(parser, QStringLiteral("clip-percentile"));
+        o.clipPercentile = numberOption(parser, QStringLiteral("clip-percentile"));
     if (set("jitter"))
-        o.jitter = numberValue(parser, QStringLiteral("jitter"));
+        o.jitter = numberOption(parser, QStringLiteral("jitter"));
     if (set("rotate"))
-        o.rotateDegrees = numberValue(parser, QStringLiteral("rotate"));
+        o.rotateDegrees = numberOption(parser, QStringLiteral("rotate"));
     if (set("scale")) {
         const QStringList parts = parser.value(QStringLiteral("scale")).split(QLatin1Char(','));
         bool ok1 = false, ok2 = false;
@@ -86,12 +68,12 @@ AscentOptions optionsFrom(const QCommandLineParser& parser)
             throw Error("--scale wants MIN,MAX with 0 < MIN <= MAX, e.g. 0.9,1.1");
     }
     if (set("upsample"))
-        o.upsample = wholeValue(parser, QStringLiteral("upsample"), 1);
+        o.upsample = wholeOption(parser, QStringLiteral("upsample"), 1);
     if (set("no-fourier"))
         o.fourier = false;
     if (set("no-decorrelate"))
         o.decorrelate = false;
-    o.seed = static_cast<uint64_t>(wholeValue(parser, QStringLiteral("seed"), 0));
+    o.seed = static_cast<uint64_t>(wholeOption(parser, QStringLiteral("seed"), 0));
     if (o.clipPercentile < 0 || o.clipPercentile >= 100)
         throw Error("--clip-percentile must lie in [0, 100)");
     if (o.decay < 0 || o.decay >= 1)

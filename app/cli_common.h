@@ -7,6 +7,7 @@
 
 #include <torch/script.h>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,13 @@ QString modelArgument(const QStringList& args);
 std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path);
 // An integer option that must lie in [0, count); Error saying so otherwise.
 int64_t indexOption(const QCommandLineParser& parser, const QString& name, int64_t count);
+// A whole number >= min; Error naming the option otherwise.
+int64_t wholeOption(const QCommandLineParser& parser, const QString& name, int64_t min);
+// A number, or a fraction such as 8/255; Error naming option `name` otherwise.
+double numberText(const QString& text, const QString& name);
+// numberText of the option's value, >= min.
+double numberOption(const QCommandLineParser& parser, const QString& name,
+                    double min = -std::numeric_limits<double>::infinity());
 
 // Commands that run one input: [MODEL] [IMAGE], or a test image of --data.
 void addInputOptions(QCommandLineParser& parser);
@@ -50,5 +58,6 @@ int renderCommand(QCommandLineParser& parser, const QStringList& arguments);
 int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments);
 int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
 int ascentCommand(QCommandLineParser& parser, const QStringList& arguments);
+int attackCommand(QCommandLineParser& parser, const QStringList& arguments);
 
 } // namespace convscope::cli

@@ -52,24 +52,6 @@ std::string label(const Model& model, int64_t index)
                                                                       : std::to_string(index);
 }
 
-int64_t intOption(const QCommandLineParser& parser, const QString& name, int64_t min)
-{
-    bool ok = false;
-    const int64_t value = parser.value(name).toLongLong(&ok);
-    if (!ok || value < min)
-        throw Error("--" + name.toStdString() + " must be a whole number of at least " + std::to_string(min));
-    return value;
-}
-
-double numberOption(const QCommandLineParser& parser, const QString& name, double min)
-{
-    bool ok = false;
-    const double value = parser.value(name).toDouble(&ok);
-    if (!ok || !(value >= min))
-        throw Error("--" + name.toStdString() + " must be a number of at least " + std::to_string(min));
-    return value;
-}
-
 void addPictureOptions(QCommandLineParser& parser)
 {
     parser.addOptions({
@@ -143,11 +125,11 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         "[--score prob|logit] [--batch N] [--out heat.png] [--overlay PNG] [--classes PNG] [--json]"));
     OcclusionOptions options;
     if (parser.isSet(QStringLiteral("window")))
-        options.window = intOption(parser, QStringLiteral("window"), 1);
+        options.window = wholeOption(parser, QStringLiteral("window"), 1);
     if (parser.isSet(QStringLiteral("stride")))
-        options.stride = intOption(parser, QStringLiteral("stride"), 1);
+        options.stride = wholeOption(parser, QStringLiteral("stride"), 1);
     if (parser.isSet(QStringLiteral("batch")))
-        options.batch = intOption(parser, QStringLiteral("batch"), 1);
+        options.batch = wholeOption(parser, QStringLiteral("batch"), 1);
     options.baseline = baselineFromName(parser.value(QStringLiteral("baseline")).toStdString());
     options.score = scoreFromName(parser.value(QStringLiteral("score")).toStdString());
     colormapFromName(parser.value(QStringLiteral("colormap")).toStdString()); // fail before the long run
@@ -241,13 +223,13 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
     SaliencyOptions options;
     options.method = saliencyMethodFromName(parser.value(QStringLiteral("method")).toStdString());
     options.score = scoreFromName(parser.value(QStringLiteral("score")).toStdString());
-    options.samples = intOption(parser, QStringLiteral("samples"), 1);
+    options.samples = wholeOption(parser, QStringLiteral("samples"), 1);
     options.noise = numberOption(parser, QStringLiteral("noise"), 0);
-    options.seed = static_cast<uint64_t>(intOption(parser, QStringLiteral("seed"), 0));
-    options.steps = intOption(parser, QStringLiteral("steps"), 1);
+    options.seed = static_cast<uint64_t>(wholeOption(parser, QStringLiteral("seed"), 0));
+    options.steps = wholeOption(parser, QStringLiteral("steps"), 1);
     options.baseline = baselineFromName(parser.value(QStringLiteral("baseline")).toStdString());
     if (parser.isSet(QStringLiteral("batch")))
-        options.batch = intOption(parser, QStringLiteral("batch"), 1);
+        options.batch = wholeOption(parser, QStringLiteral("batch"), 1);
     if (parser.isSet(QStringLiteral("layer")) && !usesCamLayer(options.method))
         throw Error("--layer is the Grad-CAM layer: use it with --method gradcam or guided-gradcam");
     colormapFromName(parser.value(QStringLiteral("colormap")).toStdString());
