@@ -5,10 +5,10 @@
 #include "app/saliency_run.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "widgets/class_combo.h"
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QCompleter>
 #include <QFormLayout>
 #include <QFrame>
 #include <QHBoxLayout>
@@ -23,7 +23,7 @@ struct AscentControls::Private {
     QFormLayout* form = nullptr;
     QComboBox* target = nullptr;
     QSpinBox* unit = nullptr;
-    QComboBox* classBox = nullptr;
+    ClassCombo* classBox = nullptr;
     QLabel* shapeNote = nullptr;
     QComboBox* kind = nullptr;
     QWidget* position = nullptr;
@@ -60,15 +60,9 @@ AscentControls::AscentControls(QWidget* parent)
     d->target->setToolTip(tr("What to maximize: a channel or unit of the layer selected in the Layers dock, "
                              "or a class score before the softmax"));
     d->unit = ascentSpinBox(QStringLiteral("ascentUnit"), 0, 0, tr("The channel (or unit) of the layer"));
-    d->classBox = new QComboBox;
+    d->classBox = new ClassCombo;
     d->classBox->setObjectName(QStringLiteral("ascentClass"));
     d->classBox->setToolTip(tr("The class whose score to maximize; type to search the labels"));
-    d->classBox->setEditable(true);
-    d->classBox->setInsertPolicy(QComboBox::NoInsert);
-    d->classBox->completer()->setFilterMode(Qt::MatchContains);
-    d->classBox->completer()->setCompletionMode(QCompleter::PopupCompletion);
-    d->classBox->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    d->classBox->setMinimumContentsLength(12);
     d->shapeNote = new QLabel;
     d->shapeNote->setObjectName(QStringLiteral("ascentShape"));
     d->shapeNote->setWordWrap(true);
@@ -150,9 +144,7 @@ void AscentControls::setModel(const Model& model, int layer)
     d->classes.clear();
     for (int64_t i = 0; i < model.info().outputs; ++i)
         d->classes << classText(model, i);
-    const QSignalBlocker block(d->classBox);
-    d->classBox->clear();
-    d->classBox->addItems(d->classes);
+    d->classBox->setClasses(d->classes);
     d->knobs->setColourModel(model.info().input[0] == 3);
     setLayer(model, layer);
 }
@@ -187,7 +179,7 @@ void AscentControls::setUnit(int unit)
     if (d->targetsLayer())
         d->unit->setValue(unit);
     else
-        d->classBox->setCurrentIndex(unit);
+        d->classBox->setClassIndex(unit);
 }
 
 void AscentControls::setUnitPosition(int y, int x)
@@ -267,7 +259,7 @@ AscentRequest AscentControls::request(bool wholeLayer) const
             r.unitCaptions << (layer ? QString::number(u) : d->classes.value(static_cast<int>(u)));
         }
     } else {
-        const int64_t unit = layer ? d->unit->value() : std::max(0, d->classBox->currentIndex());
+        const int64_t unit = layer ? d->unit->value() : std::max(0, d->classBox->classIndex());
         r.units.push_back(unit);
         r.unitCaptions << (layer ? QString::number(unit) : d->classes.value(static_cast<int>(unit)));
     }

@@ -5,6 +5,7 @@
 #include "app/ascent_request.h"
 #include "app/ascent_run.h"
 #include "app/frames.h"
+#include "app/gui_post.h"
 #include "app/job_runner.h"
 #include "app/saliency_picture.h"
 #include "app/tensor_image.h"
@@ -14,7 +15,6 @@
 #include "widgets/image_view.h"
 #include "widgets/tile_grid_view.h"
 
-#include <QCoreApplication>
 #include <QEvent>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -33,21 +33,6 @@ namespace {
 const QString kChannel = QStringLiteral("ascent");
 // More images than this in one batch would ask for more memory than a desktop has.
 constexpr size_t kMaxBatch = 256;
-
-// Runs `call` with the tab on the GUI thread, if the tab is still there.
-template <typename Call> void postTo(const QPointer<AscentTab>& self, Call call)
-{
-    QCoreApplication* app = QCoreApplication::instance();
-    if (!app)
-        return;
-    QMetaObject::invokeMethod(
-        app,
-        [self, call] {
-            if (self)
-                call(self.data());
-        },
-        Qt::QueuedConnection);
-}
 
 // "class 3 logit" -> "Class 3 logit", for a title.
 QString sentence(QString text)
@@ -294,10 +279,7 @@ void AscentTab::start(bool wholeLayer)
     setBusy(true);
 
     QPointer<AscentTab> self(this);
-    // Tells the tab when the job is gone: JobRunner drops a job cancelled before
-    // it ran without a word, and the tab must stop waiting.
-    std::shared_ptr<void> notice(nullptr,
-        [self, generation](void*) { postTo(self, [generation](AscentTab* tab) { tab->jobGone(generation); }); });
+    auto notice = jobEndNotice(self, [generation](AscentTab* tab) { tab->jobGone(generation); });
     workspace()->jobs()->submit(
         kChannel, tr("Gradient ascent"),
         [self, model, request, generation, notice](JobContext& job) -> JobRunner::Done {
@@ -499,16 +481,12 @@ QImage AscentTab::exportImage()
 
 void AscentTab::saveSettings(const QString& group) const
 {
-    QSettings settings;
-    settings.beginGroup(group);
-    d->controls->save(settings);
+    d->controls->save(*settingsAt(group));
 }
 
 void AscentTab::restoreSettings(const QString& group)
 {
-    QSettings settings;
-    settings.beginGroup(group);
-    d->controls->restore(settings);
+    d->controls->restore(*settingsAt(group));
 }
 
 } // namespace convscope

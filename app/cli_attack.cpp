@@ -1,6 +1,7 @@
 // `convscope attack`: adversarial examples for one image, or accuracy
 // against the attack's budget over a dataset.
 
+#include "app/attack_text.h"
 #include "app/cli_common.h"
 #include "app/cli_options.h"
 #include "app/defaults.h"
@@ -39,32 +40,6 @@ bool looksLikeModel(const QString& path)
 {
     return path.endsWith(QLatin1String(".pt")) || path.endsWith(QLatin1String(".pth"))
         || path.endsWith(QLatin1String(".ptl"));
-}
-
-// "0,1/255,8/255" -> {0, 1/255., 8/255.}.
-std::vector<double> epsList(const QString& text)
-{
-    std::vector<double> values;
-    for (const QString& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        const double v = numberText(part.trimmed(), QStringLiteral("eps"));
-        if (v < 0)
-            throw Error("--eps must be 0 or more, not '" + part.toStdString() + "'");
-        values.push_back(v);
-    }
-    if (values.empty())
-        throw Error("--eps wants a number such as 0.03 or 8/255, or a list for a dataset");
-    return values;
-}
-
-// "0.0314 (8/255)" for L-infinity budgets that are whole 8-bit levels.
-std::string epsText(double eps, bool l2)
-{
-    std::ostringstream out;
-    out << std::setprecision(4) << eps;
-    const double levels = eps * 255;
-    if (!l2 && eps > 0 && std::abs(levels - std::round(levels)) < 1e-6)
-        out << " (" << std::lround(levels) << "/255)";
-    return out.str();
 }
 
 AttackOptions attackOptions(const QCommandLineParser& parser)
@@ -124,6 +99,9 @@ Json sampleJson(const Model& model, const AttackResult& r, size_t i)
 
 int attackImage(const QCommandLineParser& parser, const QStringList& args, Model& model, AttackOptions o)
 {
+    if (parser.isSet(QStringLiteral("eps")) && !attackUsesEps(o.method))
+        throw Error(attackMethodName(o.method) + " finds the smallest perturbation itself: --eps is for fgsm, bim, pgd "
+                    "and pgd-l2 (or, on a dataset, the L2 budgets of the accuracy curve)");
     if (parser.isSet(QStringLiteral("eps"))) {
         const std::vector<double> eps = epsList(parser.value(QStringLiteral("eps")));
         if (eps.size() != 1)
@@ -187,7 +165,8 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, Model
         out["target"] = targeted ? Json(o.target) : Json(nullptr);
         if (targeted)
             out["target_label"] = labelOf(model, o.target);
-        for (auto& [key, value] : sampleJson(model, r, 0).items())
+        const Json sample = sampleJson(model, r, 0); // not a temporary: items() refers to it
+        for (const auto& [key, value] : sample.items())
             out[key] = value;
         out["saved_class"] = roundedClass;
         out["saved_success"] = roundedSuccess;
@@ -223,9 +202,7 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
         throw Error("--out, --diff and --label are for one image; on a dataset use --json or --csv");
     RobustnessOptions options;
     const bool l2 = attackIsL2(o.method);
-    options.epsilons = epsList(parser.isSet(QStringLiteral("eps")) ? parser.value(QStringLiteral("eps"))
-                                                                     : (l2 ? QStringLiteral("0,0.25,0.5,1,2,4")
-                                                                           : QStringLiteral("0,1/255,2/255,4/255,8/255,16/255")));
+    options.epsilons = epsList(parser.isSet(QStringLiteral("eps")) ? parser.value(QStringLiteral("eps")) : defaultEpsList(l2));
     if (parser.isSet(QStringLiteral("samples")))
         options.samples = wholeOption(parser, QStringLiteral("samples"), 1);
     if (parser.isSet(QStringLiteral("batch")))
@@ -254,11 +231,7 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
             throw Error("cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
         QTextStream csv(&file);
-        csv << "method,norm,eps,accuracy,correct,samples\n";
-        for (const auto& p : r.points)
-            csv << QString::fromStdString(attackMethodName(o.method)) << ',' << (l2 ? "l2" : "linf") << ','
-                << QString::number(p.eps, 'g', 17) << ',' << QString::number(p.accuracy, 'g', 17) << ',' << p.correct
-                << ',' << r.samples << '\n';
+        csv << robustnessCsvHeader() << robustnessCsvRows(r);
         std::cerr << "convscope: wrote " << path.toStdString() << '\n';
     }
     if (parser.isSet(QStringLiteral("json"))) {

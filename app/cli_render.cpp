@@ -1,6 +1,8 @@
 // `convscope render`: the real main window, offscreen, grabbed to a PNG once
 // every view has caught up — for the README's screenshots and for tests.
 
+#include "app/adversarial_controls.h"
+#include "app/adversarial_tab.h"
 #include "app/ascent_controls.h"
 #include "app/ascent_tab.h"
 #include "app/cli_common.h"
@@ -10,6 +12,8 @@
 #include "app/workspace.h"
 #include "core/error.h"
 #include "core/model.h"
+
+#include <algorithm>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -52,7 +56,8 @@ void waitFor(Done done, int timeoutMs, const char* what)
 
 int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
-    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency or ascent (which runs Whole layer once)."),
+    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency, ascent (which runs Whole layer once) or "
+                                                            "adversarial (which runs the default attack and two robustness curves)."),
                       QStringLiteral("TAB"), QStringLiteral("summary")});
     parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
                       QStringLiteral("NAME")});
@@ -81,7 +86,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))
-        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent)");
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial)");
     const QString layer = parser.value(QStringLiteral("layer"));
     if (!layer.isEmpty())
         window.selectLayer(layer);
@@ -106,6 +111,23 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         if (!layer.isEmpty())
             ascent->controls()->setTargetsLayer(true);
         ascent->runWholeLayer();
+    }
+    // Attacks too run only when asked: once the input is there, FGSM's and
+    // PGD's robustness curves over the digits, then the classic demonstration:
+    // targeted PGD pushing the digit towards an 8 within 0.2 of every pixel
+    // (MNIST papers use eps 0.2-0.3), which stays on the controls.
+    if (auto* adversarial = qobject_cast<AdversarialTab*>(window.tab(tab))) {
+        waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        for (const QString& curve : {QStringLiteral("fgsm"), QStringLiteral("pgd")}) {
+            adversarial->controls()->setMethod(curve);
+            adversarial->runCurve();
+            waitFor([&] { return !adversarial->isRunning(); }, 300000, "the robustness curve");
+        }
+        adversarial->controls()->setEps(51.0 / 255);
+        adversarial->controls()->setSteps(40);
+        adversarial->controls()->setTarget(std::min<int>(8, static_cast<int>(model->info().outputs) - 1));
+        adversarial->run();
+        waitFor([&] { return !adversarial->isRunning(); }, 300000, "the attack");
     }
 
     // Settled for a little while: the chain load → open input → read → forward → draw

@@ -1,6 +1,7 @@
 #include "app/main_window.h"
 
 #include "app/activations_tab.h"
+#include "app/adversarial_tab.h"
 #include "app/ascent_tab.h"
 #include "app/filters_tab.h"
 #include "app/frames.h"
@@ -109,6 +110,7 @@ void MainWindow::createTabs()
     addViewTab(new PatchesTab(d->workspace, d->input));
     addViewTab(new SaliencyTab(d->workspace));
     addViewTab(new AscentTab(d->workspace));
+    addViewTab(new AdversarialTab(d->workspace, d->input));
 }
 
 void MainWindow::addViewTab(ViewTab* tab)

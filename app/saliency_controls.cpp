@@ -3,9 +3,9 @@
 #include "app/saliency_run.h"
 #include "core/colormap.h"
 #include "core/model.h"
+#include "widgets/class_combo.h"
 
 #include <QComboBox>
-#include <QCompleter>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QFrame>
@@ -73,7 +73,7 @@ QString dataKey(const QComboBox* box)
 
 struct SaliencyControls::Private {
     QComboBox* method = nullptr;
-    QComboBox* target = nullptr;
+    ClassCombo* target = nullptr;
     QComboBox* score = nullptr;
     QPushButton* compute = nullptr;
     QPushButton* stop = nullptr;
@@ -106,16 +106,11 @@ SaliencyControls::SaliencyControls(QWidget* parent)
         d->method->setItemData(d->method->count() - 1, saliencyMethodTip(QString::fromLatin1(entry.key)),
                                Qt::ToolTipRole);
     }
-    d->target = new QComboBox;
+    d->target = new ClassCombo;
     d->target->setObjectName(QStringLiteral("saliencyTarget"));
     d->target->setToolTip(tr("The class to explain; type to search the labels"));
-    d->target->setEditable(true);
-    d->target->setInsertPolicy(QComboBox::NoInsert);
-    d->target->completer()->setFilterMode(Qt::MatchContains);
-    d->target->completer()->setCompletionMode(QCompleter::PopupCompletion);
-    d->target->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     d->target->setMinimumContentsLength(10);
-    d->target->addItem(tr("Predicted class"));
+    d->target->setClasses({}, tr("Predicted class"));
     d->score = new QComboBox;
     d->score->setObjectName(QStringLiteral("saliencyScore"));
     d->score->addItem(tr("probability"), QStringLiteral("prob"));
@@ -203,7 +198,7 @@ SaliencyControls::SaliencyControls(QWidget* parent)
     setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Preferred);
 
     connect(d->method, &QComboBox::currentIndexChanged, this, &SaliencyControls::methodChanged);
-    for (QComboBox* box : {d->target, d->score, d->occlusionBaseline, d->igBaseline, d->layer})
+    for (QComboBox* box : {static_cast<QComboBox*>(d->target), d->score, d->occlusionBaseline, d->igBaseline, d->layer})
         connect(box, &QComboBox::currentIndexChanged, this, &SaliencyControls::requestChanged);
     for (QSpinBox* box : {d->window, d->stride, d->samples, d->seed, d->steps})
         connect(box, &QSpinBox::valueChanged, this, &SaliencyControls::requestChanged);
@@ -220,12 +215,10 @@ SaliencyControls::~SaliencyControls() = default;
 void SaliencyControls::setModel(const Model& model)
 {
     const QSignalBlocker blockTarget(d->target), blockLayer(d->layer);
-    // Row i + 1 is class i: one insertion for a thousand classes, not a thousand.
-    QStringList classes{tr("Predicted class")};
+    QStringList classes;
     for (int64_t i = 0; i < model.info().outputs; ++i)
         classes << classText(model, i);
-    d->target->clear();
-    d->target->addItems(classes);
+    d->target->setClasses(classes, tr("Predicted class"));
     d->layer->clear();
     const auto& layers = model.layers();
     for (size_t i = 0; i < layers.size(); ++i)
@@ -248,7 +241,7 @@ SaliencyRequest SaliencyControls::request() const
 {
     SaliencyRequest request;
     request.method = method();
-    const int64_t target = std::max(0, d->target->currentIndex()) - 1;
+    const int64_t target = d->target->classIndex();
     const Score score = scoreFromName(dataKey(d->score).toStdString());
     OcclusionOptions& occlusion = request.occlusion;
     occlusion.window = d->window->value();
@@ -273,7 +266,7 @@ SaliencyRequest SaliencyControls::request() const
 QString SaliencyControls::requestKey() const
 {
     // Only what the method reads: another method's parameters do not change the answer.
-    QStringList key{method(), QString::number(d->target->currentIndex() - 1), dataKey(d->score)};
+    QStringList key{method(), QString::number(d->target->classIndex()), dataKey(d->score)};
     switch (pageOf(method())) {
     case OcclusionPage:
         key << QString::number(d->window->value()) << QString::number(d->stride->value())
@@ -330,8 +323,7 @@ void SaliencyControls::methodChanged()
 
 void SaliencyControls::setTarget(int target)
 {
-    if (target + 1 < d->target->count())
-        d->target->setCurrentIndex(std::max(0, target + 1));
+    d->target->setClassIndex(target);
 }
 
 bool SaliencyControls::setCamLayer(const QString& name)

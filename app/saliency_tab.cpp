@@ -482,16 +482,12 @@ QImage SaliencyTab::exportImage()
 
 void SaliencyTab::saveSettings(const QString& group) const
 {
-    QSettings settings;
-    settings.beginGroup(group);
-    d->controls->save(settings);
+    d->controls->save(*settingsAt(group));
 }
 
 void SaliencyTab::restoreSettings(const QString& group)
 {
-    QSettings settings;
-    settings.beginGroup(group);
-    d->controls->restore(settings);
+    d->controls->restore(*settingsAt(group));
 }
 
 } // namespace convscope

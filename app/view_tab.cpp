@@ -1,5 +1,6 @@
 #include "app/view_tab.h"
 
+#include <QSettings>
 #include <QShowEvent>
 
 namespace convscope {
@@ -21,6 +22,13 @@ void ViewTab::saveSettings(const QString&) const
 
 void ViewTab::restoreSettings(const QString&)
 {
+}
+
+std::unique_ptr<QSettings> ViewTab::settingsAt(const QString& group)
+{
+    auto settings = std::make_unique<QSettings>();
+    settings->beginGroup(group);
+    return settings;
 }
 
 void ViewTab::invalidate()

@@ -4,6 +4,10 @@
 #include <QString>
 #include <QWidget>
 
+#include <memory>
+
+class QSettings;
+
 namespace convscope {
 
 class Workspace;
@@ -40,6 +44,8 @@ protected:
     Workspace* workspace() const { return m_workspace; }
     // Recompute for the current state. Called only while visible.
     virtual void refresh() = 0;
+    // QSettings open at `group`, for saveSettings() and restoreSettings().
+    static std::unique_ptr<QSettings> settingsAt(const QString& group);
     // Call when something the view shows has changed.
     void invalidate();
     // Bracket background work so that isReady() and ready() are honest.

@@ -3,6 +3,12 @@
 // working; the GUI thread never stalls while the model works.
 
 #include "app/activations_tab.h"
+#include "app/adversarial_charts.h"
+#include "app/adversarial_controls.h"
+#include "app/adversarial_pictures.h"
+#include "app/adversarial_run.h"
+#include "app/adversarial_tab.h"
+#include "app/attack_text.h"
 #include "app/ascent_chart.h"
 #include "app/ascent_controls.h"
 #include "app/ascent_knobs.h"
@@ -19,12 +25,15 @@
 #include "app/tensor_image.h"
 #include "app/workspace.h"
 #include "core/ascent.h"
+#include "core/attack.h"
+#include "core/dataset.h"
 #include "core/heatmap.h"
 #include "core/model.h"
 #include "core/model_metadata.h"
 #include "core/saliency.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
+#include "widgets/top_k_chart.h"
 #include "widgets/summary_charts.h"
 #include "widgets/tile_grid_view.h"
 
@@ -147,6 +156,11 @@ private Q_SLOTS:
     void ascentWholeLayerIsOneBatch();
     void ascentStopKeepsTheImage();
     void ascentReportsErrors();
+    void adversarialFgsmMatchesCore();
+    void adversarialSliderRerunsFgsm();
+    void adversarialCurvesAndCsv();
+    void adversarialUseAsInput();
+    void adversarialReportsFailures();
 
 private:
     QTemporaryDir m_settings;
@@ -850,7 +864,9 @@ namespace {
 
 // The window on the default digits model showing the Gradient Ascent tab, settled;
 // with `layer`, that layer selected and made the target.
-AscentTab* openAscent(MainWindow& window, const QString& layer = {})
+// The window on the shipped model and a test digit, showing tab `key`, settled;
+// null if it never got there.
+ViewTab* openDigitsTab(MainWindow& window, const QString& key)
 {
     window.resize(1400, 900);
     window.show();
@@ -859,10 +875,17 @@ AscentTab* openAscent(MainWindow& window, const QString& layer = {})
     window.openInput(defaultDatasetSpec());
     if (!loaded.wait(60000) && loaded.isEmpty())
         return nullptr;
-    window.setCurrentTab(QStringLiteral("ascent"));
-    auto* tab = qobject_cast<AscentTab*>(window.tab(QStringLiteral("ascent")));
+    window.setCurrentTab(key);
+    if (!QTest::qWaitFor([&window] { return window.isSettled() && window.workspace()->input(); }, 60000))
+        return nullptr;
+    return window.tab(key);
+}
+
+AscentTab* openAscent(MainWindow& window, const QString& layer = {})
+{
+    auto* tab = qobject_cast<AscentTab*>(openDigitsTab(window, QStringLiteral("ascent")));
     auto settled = [&window] { return QTest::qWaitFor([&window] { return window.isSettled(); }, 60000); };
-    if (!tab || !settled())
+    if (!tab)
         return nullptr;
     if (!layer.isEmpty()) {
         if (!window.selectLayer(layer) || !settled())
@@ -1036,6 +1059,225 @@ void TestMainWindow::ascentReportsErrors()
     QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
     QVERIFY2(tab->captionText().startsWith(QStringLiteral("channel 0 unit at the centre of conv2")),
              qPrintable(tab->captionText()));
+}
+
+namespace {
+
+AdversarialTab* openAdversarial(MainWindow& window)
+{
+    return qobject_cast<AdversarialTab*>(openDigitsTab(window, QStringLiteral("adversarial")));
+}
+
+double maxDifference(const torch::Tensor& a, const torch::Tensor& b)
+{
+    return (a - b).abs().max().item<double>();
+}
+
+} // namespace
+
+void TestMainWindow::adversarialFgsmMatchesCore()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    QVERIFY(!tab->result()); // nothing runs until asked
+    tab->controls()->setMethod(QStringLiteral("fgsm"));
+    tab->controls()->setEps(8.0 / 255);
+    tab->run();
+    waitSettled(window);
+    QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
+    auto result = tab->result();
+    QVERIFY(result);
+
+    // The same image as core attack() on the same input, called independently.
+    auto model = window.workspace()->model();
+    const torch::Tensor pixels = window.workspace()->input()->pixels;
+    AttackOptions options = attackDefaults(AttackMethod::Fgsm);
+    options.eps = 8.0 / 255;
+    const AttackResult expected = attack(*model, pixels.unsqueeze(0), {}, options);
+    QVERIFY(maxDifference(result->adversarial, expected.adversarial[0]) < 1e-6);
+    QVERIFY(maxDifference(result->clean, pixels) == 0);
+    QCOMPARE(tab->pictures()->view(1)->image(), toQImage(expected.adversarial[0]));
+    QCOMPARE(tab->pictures()->view(0)->image(), toQImage(pixels));
+    QCOMPARE(tab->pictures()->view(3)->image(), toQImage(perturbationImage(pixels, expected.adversarial[0], 10)));
+    // Captions: predictions with their probabilities, and the norms.
+    QVERIFY2(tab->pictures()->caption(0).endsWith(QStringLiteral(" %)")), qPrintable(tab->pictures()->caption(0)));
+    QVERIFY2(tab->pictures()->caption(1).contains(expected.success[0] ? QStringLiteral(", fooled") : QStringLiteral(", not fooled")),
+             qPrintable(tab->pictures()->caption(1)));
+    QVERIFY2(tab->pictures()->caption(2).startsWith(QStringLiteral("L∞ %1 · L2").arg(linfText(expected.linf[0]))),
+             qPrintable(tab->pictures()->caption(2)));
+    QCOMPARE(tab->pictures()->caption(3), QStringLiteral("L0 %1 of 784 values").arg(expected.l0[0]));
+    QCOMPARE(tab->pictures()->before()->barCount(), 5);
+    QCOMPARE(tab->pictures()->after()->barCount(), 5);
+    QVERIFY2(tab->captionText().startsWith(QStringLiteral("FGSM, L∞ ε 8/255 away from ")), qPrintable(tab->captionText()));
+    // FGSM travels one step: the start and the end.
+    QCOMPARE(tab->travelChart()->pointCount(), 2);
+    QCOMPARE(result->curve.size(), 2);
+    QVERIFY(std::abs(result->curve[1] - expected.curve[1][0]) < 1e-6);
+    QVERIFY(tab->exportImage().width() > 4 * 280);
+
+    // Every control is a setting.
+    tab->controls()->setMethod(QStringLiteral("pgd"));
+    tab->controls()->setSteps(17);
+    tab->controls()->setSamples(77);
+    tab->saveSettings(QStringLiteral("test/adversarial"));
+    AdversarialTab other(window.workspace(), window.inputController());
+    other.restoreSettings(QStringLiteral("test/adversarial"));
+    QCOMPARE(other.controls()->method(), QStringLiteral("pgd"));
+    QVERIFY(other.controls()->options().steps == 17);
+    QCOMPARE(other.controls()->samples(), 77);
+}
+
+void TestMainWindow::adversarialSliderRerunsFgsm()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    tab->controls()->setMethod(QStringLiteral("pgd"));
+    tab->controls()->setLiveLevel(3);
+    waitSettled(window);
+    auto result = tab->result();
+    QVERIFY(result && result->live);
+    QVERIFY(result->options.method == AttackMethod::Fgsm);
+    QCOMPARE(result->options.eps, 3.0 / 255);
+    QCOMPARE(tab->controls()->method(), QStringLiteral("fgsm")); // the controls say what is shown
+    QVERIFY(result->linf <= 3.0 / 255 + 1e-6);
+
+    // A drag: the newest position wins, and the GUI thread keeps going.
+    StallProbe probe;
+    const qint64 before = window.workspace()->jobs()->finishedCount();
+    for (int level = 4; level <= 20; ++level) {
+        tab->controls()->setLiveLevel(level);
+        QTest::qWait(2);
+    }
+    waitSettled(window);
+    QVERIFY2(probe.worstMs() < 100, qPrintable(QStringLiteral("stall of %1 ms").arg(probe.worstMs())));
+    result = tab->result();
+    QCOMPARE(result->options.eps, 20.0 / 255);
+    QVERIFY(maxDifference(result->adversarial,
+                          attack(*window.workspace()->model(), window.workspace()->input()->pixels.unsqueeze(0), {},
+                                 result->options)
+                              .adversarial[0])
+            < 1e-6);
+    qInfo("17 slider positions ran %lld attacks", window.workspace()->jobs()->finishedCount() - before);
+}
+
+void TestMainWindow::adversarialCurvesAndCsv()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    tab->controls()->setSamples(40);
+    QCOMPARE(tab->controls()->epsListText(), QStringLiteral("0,1/255,2/255,4/255,8/255,16/255"));
+    for (const QString& method : {QStringLiteral("fgsm"), QStringLiteral("bim")}) {
+        tab->controls()->setMethod(method);
+        tab->runCurve();
+        QVERIFY(tab->isRunning());
+        waitSettled(window);
+        QVERIFY2(tab->curveText().startsWith(method + QStringLiteral(": clean accuracy")), qPrintable(tab->curveText()));
+    }
+    QCOMPARE(tab->robustnessChart()->seriesCount(), 2);
+    QCOMPARE(tab->robustnessChart()->seriesNames(), QStringList({QStringLiteral("fgsm"), QStringLiteral("bim")}));
+
+    // The CSV holds robustness()'s numbers, as `convscope attack --csv` writes them.
+    auto model = window.workspace()->model();
+    auto dataset = window.inputController()->dataset();
+    QVERIFY(dataset);
+    RobustnessOptions curve;
+    curve.samples = 40;
+    curve.epsilons = epsList(QStringLiteral("0,1/255,2/255,4/255,8/255,16/255"));
+    QString expected = robustnessCsvHeader();
+    for (AttackMethod method : {AttackMethod::Fgsm, AttackMethod::Bim})
+        expected += robustnessCsvRows(robustness(*model, *dataset, attackDefaults(method), curve));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("curves.csv"));
+    QVERIFY(tab->exportCsv(path));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QString written = QString::fromUtf8(file.readAll());
+    QCOMPARE(written, expected);
+    QCOMPARE(written.count(QLatin1Char('\n')), 1 + 2 * 6);
+    QVERIFY(tab->exportChartPng(dir.filePath(QStringLiteral("curves.png"))));
+    QVERIFY(!QImage(dir.filePath(QStringLiteral("curves.png"))).isNull());
+
+    // Stop keeps the finished budgets.
+    tab->controls()->setMethod(QStringLiteral("pgd"));
+    tab->controls()->setSteps(2000);
+    tab->controls()->setSamples(2000);
+    tab->runCurve();
+    QTRY_VERIFY_WITH_TIMEOUT(tab->curveText().contains(QStringLiteral("%")), 20000);
+    tab->stop();
+    waitSettled(window);
+    QVERIFY2(tab->curveText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->curveText()));
+    QVERIFY(tab->robustnessChart()->seriesCount() >= 2);
+    tab->robustnessChart()->clear();
+    QCOMPARE(tab->robustnessChart()->seriesCount(), 0);
+}
+
+void TestMainWindow::adversarialUseAsInput()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    const auto original = window.workspace()->input();
+    tab->controls()->setMethod(QStringLiteral("pgd"));
+    tab->run();
+    waitSettled(window);
+    auto result = tab->result();
+    QVERIFY(result);
+    QSignalSpy changed(window.workspace(), &Workspace::inputChanged);
+    tab->useAsInput();
+    QCOMPARE(changed.count(), 1);
+    auto input = window.workspace()->input();
+    QVERIFY(maxDifference(input->pixels, result->adversarial) == 0);
+    QVERIFY2(input->caption.startsWith(QStringLiteral("Adversarial (PGD")), qPrintable(input->caption));
+    QVERIFY(window.inputCaption().startsWith(QStringLiteral("Adversarial")));
+    // Every view follows: the predictions are the adversarial image's.
+    waitSettled(window);
+    QVERIFY(window.workspace()->forward()->frame == input);
+    QCOMPARE(window.predictionTexts().size(), 5);
+    QVERIFY(tab->infoText().isEmpty());
+
+    // And back.
+    tab->restoreOriginal();
+    QVERIFY(maxDifference(window.workspace()->input()->pixels, original->pixels) == 0);
+    QCOMPARE(window.workspace()->input()->caption, original->caption);
+    waitSettled(window);
+}
+
+void TestMainWindow::adversarialReportsFailures()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    tab->controls()->setMethod(QStringLiteral("fgsm"));
+    tab->controls()->setEps(0);
+    tab->run();
+    waitSettled(window);
+    QCOMPARE(tab->infoText(), QStringLiteral("Cannot attack: eps must be a positive number"));
+    QVERIFY(!tab->result());
+    QVERIFY(tab->pictures()->view(1)->image().isNull());
+
+    tab->controls()->setEpsListText(QStringLiteral("0,x/255"));
+    tab->runCurve();
+    QVERIFY2(tab->curveText().startsWith(QStringLiteral("Cannot draw the curve: ")), qPrintable(tab->curveText()));
+    QCOMPARE(tab->robustnessChart()->seriesCount(), 0);
+
+    // A long attack stopped keeps its image as it was.
+    tab->controls()->setMethod(QStringLiteral("cw"));
+    tab->controls()->setSteps(100000);
+    tab->run();
+    QTest::qWait(300);
+    tab->stop();
+    waitSettled(window);
+    QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->infoText()));
+
+    // The window goes on: a good attack runs.
+    tab->controls()->setMethod(QStringLiteral("fgsm"));
+    tab->run();
+    waitSettled(window);
+    QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
+    QVERIFY(tab->result());
 }
 
 QTEST_MAIN(TestMainWindow)
