@@ -14,6 +14,7 @@
 #include "core/model.h"
 
 #include <QHBoxLayout>
+#include <QScrollArea>
 #include <QLabel>
 #include <QPointer>
 #include <QSettings>
@@ -83,10 +84,20 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     right->addWidget(d->caption);
     right->addSpacing(4);
     right->addWidget(d->curves, 4);
-    auto* layout = new QHBoxLayout(this);
+    // Four pictures, two charts and the form need more room than a small
+    // window has: they scroll rather than forcing the whole window wider.
+    auto* content = new QWidget;
+    auto* layout = new QHBoxLayout(content);
     layout->addLayout(left);
     layout->addSpacing(8);
     layout->addLayout(right, 1);
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(content);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
 
     connect(d->controls, &AdversarialControls::runClicked, this, &AdversarialTab::run);
     connect(d->controls, &AdversarialControls::liveEpsChanged, this, &AdversarialTab::runLive);

@@ -113,6 +113,9 @@ struct Run {
     bool recording = true; // the first restart or round only
     bool cancelled = false;
 
+    std::vector<bool> cleanFooled;   // fooled before any change (a wrong clean prediction, or the target)
+    std::vector<double> cleanTracked; // the curve's value for samples not (yet) attacked
+
     Run(const AttackOptions& o, const Aim& a, const ProgressFn& p, const CancelFlag* c, int64_t count)
         : options(o), aim(a), progress(p), cancel(c), n(count), steps(static_cast<size_t>(count), 0)
     {
@@ -130,7 +133,7 @@ struct Run {
         if (!recording)
             return;
         if (curve.size() <= point)
-            curve.push_back(curve.empty() ? std::vector<double>(static_cast<size_t>(n), 0.0) : curve.back());
+            curve.push_back(curve.empty() ? cleanTracked : curve.back());
         const std::vector<double> p = doubleVector(aim.tracked(logits, cls));
         for (size_t i = 0; i < who.size(); ++i)
             curve[point][static_cast<size_t>(who[i])] = p[i];
@@ -177,7 +180,9 @@ torch::Tensor gradientSteps(Model& model, const torch::Tensor& x, Run& run)
     auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
 
     torch::Tensor adv = x.clone();
-    std::vector<bool> fooled(static_cast<size_t>(run.n), false);
+    // With early stop a sample fooled as it is stays as it is: no random
+    // start either (which could undo it, or count as a perturbation it never needed).
+    std::vector<bool> fooled = o.earlyStop ? run.cleanFooled : std::vector<bool>(static_cast<size_t>(run.n), false);
     for (int64_t restart = 0; restart < restarts; ++restart) {
         std::vector<int64_t> active;
         for (int64_t i = 0; i < run.n; ++i)
@@ -516,6 +521,8 @@ AttackResult attack(Model& model, const torch::Tensor& images, const std::vector
                                : longTensor(result.labels, x.device());
 
     Run run(options, aim, progress, cancel, n);
+    run.cleanFooled = boolVector(aim.fooled(clean, aim.classes));
+    run.cleanTracked = doubleVector(aim.tracked(clean, aim.classes));
     torch::Tensor adv;
     switch (options.method) {
     case AttackMethod::DeepFool:

@@ -24,7 +24,9 @@
 // else the clean prediction); targeted ones move towards `target`. A sample
 // counts as fooled when its prediction is not the label (untargeted) or is
 // the target (targeted). With early stopping an iterative attack stops
-// changing a sample the step it is fooled.
+// changing a sample the step it is fooled, and leaves one that is fooled
+// already (misclassified, or predicted as the target) unchanged, without a
+// random start.
 
 #include "core/progress.h"
 

@@ -20,12 +20,7 @@ using convscope::test::TempDir;
 namespace {
 
 using Net = test::LinearPixelNet;
-
-struct Linear {
-    TempDir dir;
-    Net net{dir.file("net.pt")};
-    std::unique_ptr<Model> model = Model::load(dir.file("net.pt"), {"cpu", {}});
-};
+using Linear = test::Loaded<Net>;
 
 // TinyNet (1 x 12 x 12) with mean pixel 0.5.
 struct Tiny {

@@ -362,7 +362,7 @@ class Render(unittest.TestCase):
     def test_errors(self):
         code, _, err = run("render", "--tab", "weights", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual((code, err.strip()), (1, "convscope render: unknown tab 'weights' (summary, filters, activations, patches, "
-                                             "saliency, ascent)"))
+                                             "saliency, ascent, adversarial)"))
         code, _, err = run("render", "--layer", "conv9", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual(code, 1)
         self.assertIn("convscope render: no layer named 'conv9'", err)
@@ -1300,6 +1300,564 @@ class Ascent(unittest.TestCase):
                        _extra_files={"convscope.json": json.dumps({"input": [1, 4, 5]})})
         fail([path, "--layer", "rows", "--channel", "0"],
              "gradient ascent needs a layer of channel maps or of units; 'rows' has shape 4x5")
+
+
+# -- adversarial attacks ------------------------------------------------------
+
+
+class Mt19937_64:
+    """std::mt19937_64, for core/dataset.cpp's seededShuffle."""
+    MASK = (1 << 64) - 1
+
+    def __init__(self, seed):
+        self.state = [seed & self.MASK]
+        for i in range(1, 312):
+            p = self.state[-1]
+            self.state.append((6364136223846793005 * (p ^ (p >> 62)) + i) & self.MASK)
+        self.index = 312
+
+    def __call__(self):
+        if self.index >= 312:
+            s = self.state
+            for k in range(312):
+                x = (s[k] & 0xFFFFFFFF80000000) | (s[(k + 1) % 312] & 0x7FFFFFFF)
+                s[k] = s[(k + 156) % 312] ^ (x >> 1) ^ (0xB5026F5AA96619E9 if x & 1 else 0)
+            self.index = 0
+        y = self.state[self.index]
+        self.index += 1
+        y ^= (y >> 29) & 0x5555555555555555
+        y ^= (y << 17) & 0x71D67FFFEDA60000
+        y ^= (y << 37) & 0xFFF7EEE000000000
+        return (y ^ (y >> 43)) & self.MASK
+
+
+def seeded_shuffle(items, seed):
+    rng = Mt19937_64(seed)
+    items = list(items)
+    for i in range(len(items), 1, -1):
+        j = rng() % i
+        items[i - 1], items[j] = items[j], items[i - 1]
+    return items
+
+
+def normalized(model, mean, std):
+    """x in pixels -> logits, normalizing as core/model.cpp does (float
+    tensors of shape [1, C, 1, 1])."""
+    mean = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    std = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return lambda x: model((x - mean) / std)
+
+
+def per_sample(v):
+    return v.view(-1, 1, 1, 1)
+
+
+def fooled_by(logits, cls, targeted):
+    predicted = logits.argmax(1)
+    return predicted.eq(cls) if targeted else predicted.ne(cls)
+
+
+def ref_gradient_steps(f, x, cls, targeted, eps, alpha, steps, l2=False, random=False, restarts=1, seed=0,
+                       early_stop=True):
+    """core/attack.cpp's gradientSteps written out in PyTorch: FGSM (steps 1,
+    alpha eps), BIM, PGD and PGD-L2 (torchattacks' PGDL2) with a seeded random
+    start drawn for the whole batch, restarts for the samples not yet fooled,
+    and early stop by which only samples still attacked go through the model
+    (and samples fooled on the clean image are left alone).
+    Returns the images and the steps each sample took."""
+    n = x.shape[0]
+    restarts = restarts if random else 1
+    generator = torch.Generator().manual_seed(seed)
+    adv, fooled, counts = x.clone(), [False] * n, [0] * n
+    if early_stop:  # samples fooled as they are stay as they are, without a random start
+        with torch.no_grad():
+            fooled = fooled_by(f(x), cls, targeted).tolist()
+    for _ in range(restarts):
+        active = [i for i in range(n) if not fooled[i]]
+        if not active:
+            break
+        start = x
+        if random:
+            if l2:
+                delta = torch.empty_like(x).normal_(generator=generator)
+                r = torch.empty(n).uniform_(0, 1, generator=generator)
+                delta = delta * per_sample(r / delta.flatten(1).norm(2, 1) * eps)
+            else:
+                delta = torch.empty_like(x).uniform_(-eps, eps, generator=generator)
+            start = (x + delta).clamp(0, 1)
+        adv[active] = start[active]
+        for step in range(steps + 1):
+            xa, c = adv[active], cls[active]
+            if step == steps:
+                with torch.no_grad():
+                    logits = f(xa)
+            else:
+                xg = xa.clone().requires_grad_(True)
+                logits = f(xg)
+                loss = F.cross_entropy(logits, c, reduction="sum")
+                grad, = torch.autograd.grad(-loss if targeted else loss, xg)
+            now = fooled_by(logits, c, targeted).tolist()
+            if step == steps or early_stop:
+                for i, a in enumerate(active):
+                    fooled[a] = now[i]
+            if step == steps:
+                break
+            rows = [i for i in range(len(active)) if not (early_stop and now[i])]
+            if not rows:
+                break
+            moving = [active[i] for i in rows]
+            g, clean = grad[rows], x[moving]
+            if l2:
+                nxt = xa[rows] + alpha * g / per_sample(g.flatten(1).norm(2, 1) + 1e-10)
+                delta = nxt - clean
+                delta = delta * per_sample(torch.clamp_max(eps / delta.flatten(1).norm(2, 1), 1.0))
+                nxt = (clean + delta).clamp(0, 1)
+            else:
+                nxt = xa[rows] + alpha * g.sign()
+                nxt = (clean + (nxt - clean).clamp(-eps, eps)).clamp(0, 1)
+            adv[moving] = nxt
+            for m in moving:
+                counts[m] += 1
+            active = moving
+    return adv, counts
+
+
+def ref_deepfool(f, x, cls, targeted, steps, overshoot=0.02, candidates=10):
+    """DeepFool as core/attack.cpp runs it: per step the nearest linearized
+    boundary among the candidate classes (the clean top ones other than the
+    label, or the target), crossed by |f| / ||w|| + 1e-4; the image is the
+    clean one plus (1 + overshoot) times the sum of the steps."""
+    n = x.shape[0]
+    with torch.no_grad():
+        clean = f(x)
+    if targeted:
+        cand = cls.unsqueeze(1)
+    else:
+        k = min(candidates, clean.shape[1] - 1)
+        order = clean.argsort(1, descending=True).tolist()
+        cand = torch.tensor([[c for c in row if c != cls[i].item()][:k] for i, row in enumerate(order)])
+    total = torch.zeros_like(x)
+    counts, active = [0] * n, list(range(n))
+
+    def image(rows):
+        return (x[rows] + (1 + overshoot) * total[rows]).clamp(0, 1)
+
+    for step in range(steps + 1):
+        xin = image(active).requires_grad_(True)
+        logits = f(xin)
+        c = cls[active]
+        keep = fooled_by(logits, c, targeted).logical_not()
+        if step == steps:
+            break
+        source = logits.argmax(1) if targeted else c
+        cands = cand[active]
+
+        def gradient_of(which, retain):
+            return torch.autograd.grad(logits.gather(1, which.unsqueeze(1)).sum(), xin, retain_graph=retain)[0]
+
+        g_from = gradient_of(source, True)
+        z_from = logits.gather(1, source.unsqueeze(1)).squeeze(1).detach()
+        best = torch.full((len(active),), math.inf)
+        best_w = torch.zeros_like(g_from)
+        for j in range(cands.shape[1]):
+            cj = cands[:, j]
+            w = gradient_of(cj, j + 1 < cands.shape[1]) - g_from
+            dist = (logits.gather(1, cj.unsqueeze(1)).squeeze(1).detach() - z_from).abs() / (w.flatten(1).norm(2, 1) + 1e-8)
+            better = dist.lt(best) & cj.ne(source)
+            best = torch.where(better, dist, best)
+            best_w = torch.where(per_sample(better), w, best_w)
+        keep &= torch.isfinite(best)
+        rows = keep.nonzero().flatten().tolist()
+        if not rows:
+            break
+        r = per_sample(best + 1e-4) * best_w / per_sample(best_w.flatten(1).norm(2, 1) + 1e-8)
+        moving = [active[i] for i in rows]
+        total[moving] += r[rows]
+        for m in moving:
+            counts[m] += 1
+        active = moving
+    return image(list(range(n))).detach(), counts
+
+
+def ref_cw(f, x, cls, targeted, classes, steps, c=1.0, kappa=0.0, lr=0.05, binary_steps=5):
+    """Carlini-Wagner L2 as core/attack.cpp runs it: torch.optim.Adam on
+    tanh-space images, the margin loss, a binary search over c per sample,
+    the smallest successful perturbation kept (clean if none)."""
+    n = x.shape[0]
+    w0 = torch.atanh((x * 2 - 1).clamp(-1, 1) * 0.999999)
+    lower, upper, cs, best_l2 = [0.0] * n, [1e10] * n, [c] * n, [math.inf] * n
+    best = x.clone()
+    onehot = F.one_hot(cls, classes).bool()
+    for _ in range(binary_steps):
+        w = w0.clone().requires_grad_(True)
+        adam = torch.optim.Adam([w], lr=lr)
+        weight = torch.tensor(cs, dtype=torch.float64).float()
+        succeeded = [False] * n
+        for _ in range(steps):
+            xa = (torch.tanh(w) + 1) / 2
+            logits = f(xa)
+            distance = (xa - x).pow(2).flatten(1).sum(1)
+            real = logits.masked_select(onehot)
+            other = logits.masked_fill(onehot, -math.inf).amax(1)
+            margin = other - real if targeted else real - other
+            loss = (distance + weight * margin.clamp_min(-kappa)).sum()
+            ok = (fooled_by(logits, cls, targeted) & (-margin.detach()).ge(kappa)).tolist()
+            d = distance.detach().double().tolist()
+            for i in range(n):
+                if ok[i]:
+                    succeeded[i] = True
+                    if d[i] < best_l2[i]:
+                        best_l2[i] = d[i]
+                        best[i] = xa[i].detach()
+            adam.zero_grad()
+            w.grad = torch.autograd.grad(loss, w)[0]
+            adam.step()
+        for i in range(n):
+            if succeeded[i]:
+                upper[i] = min(upper[i], cs[i])
+                cs[i] = (lower[i] + upper[i]) / 2
+            else:
+                lower[i] = max(lower[i], cs[i])
+                cs[i] = (lower[i] + upper[i]) / 2 if upper[i] < 1e9 else cs[i] * 10
+    return best, None
+
+
+class Attack(unittest.TestCase):
+    """`convscope attack` against the attacks of core/attack.cpp written out
+    in eager PyTorch on the same weights (LeNet-5 and AlexNet with ImageNet
+    normalization inside), the issue's guarantees (budgets, [0, 1], targets
+    reached) and the dataset mode's accuracy against PyTorch's."""
+
+    @classmethod
+    def setUpClass(cls):
+        # LeNet's ops are too small to share: a second thread only waits.
+        cls.threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        cls.tmp = tempfile.TemporaryDirectory()
+        net, mean, std = lenet_eager()
+        cls.lenet = staticmethod(normalized(net, [mean], [std]))
+        cls.digits = digits_28()
+        cls.alexnet = staticmethod(normalized(eager("alexnet"), export_torchvision.MEAN, export_torchvision.STD))
+        torch.manual_seed(13)
+        rgb = (torch.rand(112, 112, 3) * 255).round().to(torch.uint8)
+        cls.photo = os.path.join(cls.tmp.name, "photo.png")
+        write_png(cls.photo, rgb)
+        cls.photo_pixels = rgb.permute(2, 0, 1).float().unsqueeze(0) / 255
+
+    @classmethod
+    def tearDownClass(cls):
+        torch.set_num_threads(cls.threads)
+        cls.tmp.cleanup()
+
+    def digit(self, index):
+        """Digit `index` of the sheet as a PNG: (path, pixels [1, 1, 28, 28])."""
+        pixels = self.digits[index:index + 1]
+        path = os.path.join(self.tmp.name, f"digit{index}.png")
+        if not os.path.exists(path):
+            write_png(path, (pixels[0, 0] * 255).round().to(torch.uint8).unsqueeze(2).expand(28, 28, 3).contiguous())
+        return path, pixels
+
+    def attack(self, *args):
+        """`convscope attack ... --json --out PNG` on one thread: (JSON, PNG path)."""
+        png = os.path.join(self.tmp.name, f"adv-{len(os.listdir(self.tmp.name))}.png")
+        code, out, err = run("attack", *args, "--json", "--out", png, "--threads", "1")
+        self.assertEqual(code, 0, err)
+        return json.loads(out), png
+
+    def assertSame(self, doc, png, f, x, adv, steps, label, target=None, eps=None, l2=False, what="",
+                   levels=0, flips=0, gradient=None, norm_tol=1e-5):
+        """The CLI's result is the reference's: the saved PNG is the reference
+        image rounded to 8 bits (up to `levels` steps where float noise
+        straddles a rounding boundary; at most `flips` values further off, and
+        with `gradient` only where it is float noise), the JSON's norms within
+        norm_tol, the same steps, class, success and tracked probability; the
+        budget holds."""
+        targeted = target is not None
+        aim = torch.tensor([target if targeted else label])
+        self.assertTrue(bool(((adv >= 0) & (adv <= 1)).all()), what)
+        with torch.no_grad():
+            logits = f(adv)
+            saved = f(read_png(png).unsqueeze(0))
+        after = logits.argmax(1).item()
+        d = (adv - x).double().flatten()
+        self.assertEqual((doc["label"], doc["target"], doc["steps"], doc["after"]["class"], doc["success"]),
+                         (label, target, steps[0], after, fooled_by(logits, aim, targeted).item()), what)
+        self.assertAlmostEqual(doc["tracked_after"], logits.softmax(1)[0, aim[0]].item(), delta=1e-5)
+        diff = (read_png(png) - (adv[0] * 255).round() / 255).abs() * 255
+        off = diff > levels + 1e-3
+        note(f"{what} pixels (8-bit steps)", diff.max().item())
+        note(f"{what} pixels off", int(off.sum()))
+        self.assertLessEqual(int(off.sum()), flips, what)
+        if gradient is not None:  # only where the gradient's sign is float noise
+            self.assertLessEqual(gradient[0][off].abs().max().item() if off.any() else 0,
+                                 1e-3 * gradient.abs().max().item(), what)
+        norms = max(abs(doc["linf"] - d.abs().max().item()), abs(doc["l2"] - d.norm().item()))
+        note(f"{what} L2/Linf", norms)
+        self.assertLessEqual(norms, norm_tol, what)
+        if eps is not None:
+            self.assertLessEqual(doc["l2" if l2 else "linf"], eps + 1e-6, what)
+        self.assertEqual((doc["saved_class"], doc["saved_success"]),
+                         (saved.argmax(1).item(), fooled_by(saved, aim, targeted).item()), what)
+
+    # -- FGSM ------------------------------------------------------------------
+
+    def test_fgsm_lenet_untargeted_and_targeted(self):
+        path, x = self.digit(1500)  # a 3
+        eps = 24 / 255
+        for target in (None, 8):
+            extra = [] if target is None else ["--target", str(target)]
+            doc, png = self.attack(path, "--method", "fgsm", "--eps", "24/255", *extra)
+            aim = torch.tensor([3 if target is None else target])
+            adv, steps = ref_gradient_steps(self.lenet, x, aim, target is not None, eps, eps, 1)
+            self.assertEqual((doc["method"], doc["eps"], doc["max_steps"]), ("fgsm", eps, 1))
+            self.assertSame(doc, png, self.lenet, x, adv, steps, 3, target, eps, what="fgsm lenet")
+            self.assertEqual(doc["l0"], int(((adv - x).abs() >= 0.5 / 255).sum()))
+
+    def test_fgsm_colour_model_eps_in_pixels(self):
+        x = self.photo_pixels
+        with torch.no_grad():
+            label = self.alexnet(x).argmax(1).item()
+        for target in (None, 7):
+            extra = [] if target is None else ["--target", str(target)]
+            doc, png = self.attack(f"{FIXTURES}/alexnet_traced.pt", self.photo, "--eps", "4/255", *extra)
+            aim = torch.tensor([label if target is None else target])
+            adv, steps = ref_gradient_steps(self.alexnet, x, aim, target is not None, 4 / 255, 4 / 255, 1)
+            xg = x.clone().requires_grad_(True)
+            loss = F.cross_entropy(self.alexnet(xg), aim, reduction="sum")
+            gradient, = torch.autograd.grad(loss, xg)
+            # A value whose gradient is below 1e-3 of the largest may take the
+            # other sign (TorchScript's and eager AlexNet's gradients differ by
+            # about 1e-4 of the largest): at most 0.1 % of them.
+            self.assertSame(doc, png, self.alexnet, x, adv, steps, label, target, 4 / 255, what="fgsm alexnet",
+                            flips=x.numel() // 1000, gradient=gradient, norm_tol=1e-4)
+            # In pixels, before the normalization: every value not clamped at
+            # 0 or 1 moved by 4 levels exactly, whatever its channel's std.
+            moved = (read_png(png) - x[0]).abs() * 255
+            inside = (x[0] >= 4 / 255) & (x[0] <= 1 - 4 / 255)
+            self.assertLessEqual((moved[inside] - 4).abs().max().item(), 1e-3)
+
+    # -- BIM, PGD, PGD-L2 --------------------------------------------------------
+
+    def test_bim_untargeted_stops_early_and_targeted_reaches_the_target(self):
+        path, x = self.digit(3300)  # a 6, at 100 %
+        alpha = 4 / 255
+        # Untargeted, the budget holds it back from step 4 on.
+        for target, levels, steps in ((None, 16, 10), (5, 40, 12)):
+            eps = levels / 255
+            extra = [] if target is None else ["--target", str(target)]
+            doc, png = self.attack(path, "--method", "bim", "--eps", f"{levels}/255", "--alpha", "4/255", "--steps",
+                                   str(steps), *extra)
+            aim = torch.tensor([6 if target is None else target])
+            adv, counts = ref_gradient_steps(self.lenet, x, aim, target is not None, eps, alpha, steps)
+            self.assertSame(doc, png, self.lenet, x, adv, counts, 6, target, eps, what="bim")
+            self.assertTrue(doc["success"])
+            self.assertLess(doc["steps"], steps)  # stopped when fooled
+            if target is not None:
+                self.assertEqual(doc["after"]["class"], target)
+            self.assertEqual(len(doc["curve"]), doc["steps"] + 1)
+
+    def test_pgd_random_start_and_restarts(self):
+        path, x = self.digit(1500)  # a 3, at 100 %
+        label = 3
+        # Too small to fool: every restart runs all its steps from its own start.
+        eps, alpha = 4 / 255, 2 / 255
+        doc, png = self.attack(path, "--method", "pgd", "--eps", "4/255", "--alpha", "2/255", "--steps", "4",
+                               "--restarts", "3", "--seed", "7")
+        adv, counts = ref_gradient_steps(self.lenet, x, torch.tensor([label]), False, eps, alpha, 4, random=True,
+                                         restarts=3, seed=7)
+        self.assertEqual((doc["restarts"], doc["seed"], doc["random_start"]), (3, 7, True))
+        self.assertFalse(doc["success"])
+        self.assertEqual(counts, [12])
+        self.assertSame(doc, png, self.lenet, x, adv, counts, label, None, eps, what="pgd", levels=1)
+        # Another seed, another start.
+        other, _ = ref_gradient_steps(self.lenet, x, torch.tensor([label]), False, eps, alpha, 4, random=True,
+                                      restarts=3, seed=8)
+        self.assertGreater((other - adv).abs().max().item(), 1 / 255)
+        # Large enough: a later restart is not needed, or needed once.
+        eps = 40 / 255
+        doc, png = self.attack(path, "--method", "pgd", "--eps", "40/255", "--steps", "5", "--restarts", "2",
+                               "--seed", "3", "--target", "1")
+        adv, counts = ref_gradient_steps(self.lenet, x, torch.tensor([1]), True, eps, 2.5 * eps / 5, 5, random=True,
+                                         restarts=2, seed=3)
+        self.assertSame(doc, png, self.lenet, x, adv, counts, label, 1, eps, what="pgd", levels=1)
+        self.assertAlmostEqual(doc["alpha"], 2.5 * eps / 5, delta=1e-12)
+
+    def test_pgd_l2(self):
+        path, x = self.digit(600)  # a 1, at 100 %
+        label = 1
+        # Untargeted, 0.5 is too little: every step is projected back onto the ball.
+        for eps, target in ((0.5, None), (2.5, 2)):
+            extra = [] if target is None else ["--target", str(target)]
+            doc, png = self.attack(path, "--method", "pgd-l2", "--eps", str(eps), "--alpha", "0.3", "--steps", "10",
+                                   "--restarts", "2", "--seed", "5", *extra)
+            aim = torch.tensor([label if target is None else target])
+            adv, counts = ref_gradient_steps(self.lenet, x, aim, target is not None, eps, 0.3, 10, l2=True,
+                                             random=True, restarts=2, seed=5)
+            self.assertEqual(doc["norm"], "l2")
+            self.assertSame(doc, png, self.lenet, x, adv, counts, label, target, eps, l2=True, what="pgd-l2", levels=1)
+            self.assertEqual((doc["success"], doc["steps"]), (True, 8) if target else (False, 20))
+
+    # -- minimal perturbations -----------------------------------------------------
+
+    def test_deepfool(self):
+        path, x = self.digit(4509)
+        with torch.no_grad():
+            label = self.lenet(x).argmax(1).item()
+        for target in (None, 4):
+            extra = [] if target is None else ["--target", str(target)]
+            doc, png = self.attack(path, "--method", "deepfool", *extra)
+            aim = torch.tensor([label if target is None else target])
+            adv, counts = ref_deepfool(self.lenet, x, aim, target is not None, 50)
+            self.assertEqual(doc["deepfool"], {"overshoot": 0.02, "candidates": 10})
+            self.assertSame(doc, png, self.lenet, x, adv, counts, label, target, what="deepfool", levels=1,
+                            norm_tol=1e-4)
+            self.assertTrue(doc["success"])
+
+    def test_carlini_wagner(self):
+        path, x = self.digit(3300)  # a 6, at 100 %
+        doc, png = self.attack(path, "--method", "cw")  # 5 rounds of 100 Adam steps
+        adv, _ = ref_cw(self.lenet, x, torch.tensor([6]), False, 10, 100)
+        self.assertEqual(doc["cw"], {"c": 1.0, "kappa": 0.0, "lr": 0.05, "binary_steps": 5})
+        self.assertTrue(doc["success"])
+        self.assertEqual(doc["steps"], 500)
+        self.assertSame(doc, png, self.lenet, x, adv, [500], 6, what="cw", levels=1, norm_tol=1e-3)
+        # Smaller than DeepFool's step across the nearest boundary.
+        deepfool, _ = self.attack(path, "--method", "deepfool")
+        self.assertLess(doc["l2"], deepfool["l2"])
+
+    # -- what the saved 8-bit image does -----------------------------------------
+
+    def test_saved_image_note(self):
+        """DeepFool without overshoot lands just across the boundary: rounded
+        to 8 bits for the PNG, the 9 is a 9 again, and the CLI says so."""
+        path, x = self.digit(4509)
+        doc, png = self.attack(path, "--method", "deepfool", "--overshoot", "0")
+        adv, counts = ref_deepfool(self.lenet, x, torch.tensor([9]), False, 50, overshoot=0)
+        self.assertSame(doc, png, self.lenet, x, adv, counts, 9, what="deepfool", levels=1, norm_tol=1e-4)
+        self.assertEqual((doc["success"], doc["saved_success"], doc["saved_class"]), (True, False, 9))
+        code, out, err = run("attack", path, "--method", "deepfool", "--overshoot", "0", "--threads", "1")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out.splitlines()[2], f"after:  {doc['after']['class']} "
+                         f"({100 * doc['after']['probability']:.1f} %), fooled after {doc['steps']} steps; "
+                         "the saved 8-bit image does not fool it")
+        # A 6 that the rounded image still fools: no note.
+        path, _ = self.digit(3300)
+        code, out, err = run("attack", path, "--method", "deepfool", "--overshoot", "0", "--threads", "1")
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out.splitlines()[2], r"^after:  \d \(\d+\.\d %\), fooled after \d+ steps$")
+
+    # -- dataset mode ---------------------------------------------------------------
+
+    def digit_folder(self):
+        """12 digits in class folders 3, 6 and 9 (names the model's labels
+        match, so the classes are 3, 6 and 9, not 0, 1 and 2): (folder, pixels,
+        labels) in the dataset's order."""
+        folder = os.path.join(self.tmp.name, "digits")
+        indices = [d * 500 + 41 * k for d in (3, 6, 9) for k in range(4)]
+        if not os.path.exists(folder):
+            for i in indices:
+                os.makedirs(os.path.join(folder, str(i // 500)), exist_ok=True)
+                pixels = (self.digits[i, 0] * 255).round().to(torch.uint8)
+                write_png(os.path.join(folder, str(i // 500), f"{i}.png"),
+                          pixels.unsqueeze(2).expand(28, 28, 3).contiguous())
+        return folder, self.digits[indices], torch.tensor([i // 500 for i in indices])
+
+    def robustness(self, folder, *args):
+        code, out, err = run("attack", folder, *args, "--json", "--threads", "1")
+        self.assertEqual(code, 0, err)
+        return json.loads(out)
+
+    def test_dataset_pgd_accuracy_per_eps(self):
+        """Accuracy per eps over the dataset in core/dataset.cpp's seeded order,
+        in batches of 5 (each with its own random starts from the seed)."""
+        folder, pixels, labels = self.digit_folder()
+        epsilons = [0, 8 / 255, 16 / 255, 20 / 255, 32 / 255, 48 / 255]
+        doc = self.robustness(folder, "--method", "pgd", "--eps", "0,8/255,16/255,20/255,32/255,48/255", "--steps", "5",
+                              "--restarts", "2", "--seed", "4", "--batch", "5", "--samples", "50")
+        order = seeded_shuffle(range(len(labels)), 0)
+        with torch.no_grad():
+            clean = int((self.lenet(pixels).argmax(1) == labels).sum())
+        expected = []
+        for eps in epsilons:
+            correct = 0
+            for start in range(0, len(order), 5):
+                rows = order[start:start + 5]
+                if eps == 0:
+                    with torch.no_grad():
+                        correct += int((self.lenet(pixels[rows]).argmax(1) == labels[rows]).sum())
+                    continue
+                adv, _ = ref_gradient_steps(self.lenet, pixels[rows], labels[rows], False, eps, 2.5 * eps / 5, 5,
+                                            random=True, restarts=2, seed=4)
+                with torch.no_grad():
+                    correct += int((self.lenet(adv).argmax(1) == labels[rows]).sum())
+            expected.append({"eps": eps, "accuracy": correct / 12, "correct": correct})
+        self.assertEqual((doc["method"], doc["norm"], doc["samples"], doc["labeled"], doc["max_steps"]),
+                         ("pgd", "linf", 12, True, 5))
+        self.assertEqual(doc["clean_accuracy"], clean / 12)
+        self.assertEqual(doc["accuracy"], expected)
+        counts = [p["correct"] for p in expected]
+        self.assertTrue(counts[0] > counts[2] > counts[4] > counts[5], counts)  # not a vacuous curve
+
+    def test_dataset_fgsm_csv_and_deepfool_budgets(self):
+        folder, pixels, labels = self.digit_folder()
+        csv = os.path.join(self.tmp.name, "fgsm.csv")
+        doc = self.robustness(folder, "--eps", "0, 16/255,40/255", "--csv", csv)
+        rows = []
+        for eps in (0, 16 / 255, 40 / 255):
+            adv = ref_gradient_steps(self.lenet, pixels, labels, False, eps, eps, 1)[0] if eps else pixels
+            with torch.no_grad():
+                rows.append((eps, int((self.lenet(adv).argmax(1) == labels).sum())))
+        self.assertEqual(doc["accuracy"], [{"eps": e, "accuracy": c / 12, "correct": c} for e, c in rows])
+        with open(csv) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "method,norm,eps,accuracy,correct,samples")
+        fields = [line.split(",") for line in lines[1:]]
+        self.assertEqual([(f[0], f[1], float(f[2]), float(f[3]), int(f[4]), int(f[5])) for f in fields],
+                         [("fgsm", "linf", e, c / 12, c, 12) for e, c in rows])
+        self.assertTrue(rows[0][1] > rows[1][1] > rows[2][1], rows)
+        # DeepFool: one run, every L2 budget read off the perturbations it needed.
+        doc = self.robustness(folder, "--method", "deepfool", "--eps", "0,0.5,1,2")
+        with torch.no_grad():
+            correct = self.lenet(pixels).argmax(1) == labels
+        adv, _ = ref_deepfool(self.lenet, pixels, labels, False, 50)
+        with torch.no_grad():
+            fooled = self.lenet(adv).argmax(1) != labels
+        needed = [(adv[i] - pixels[i]).norm().item() if fooled[i] else math.inf for i in range(12) if correct[i]]
+        self.assertEqual(doc["accuracy"], [{"eps": e, "accuracy": sum(n > e for n in needed) / 12,
+                                            "correct": sum(n > e for n in needed)} for e in (0, 0.5, 1, 2)])
+        finite = sorted(n for n in needed if n < math.inf)
+        self.assertAlmostEqual(doc["success_rate"], len(finite) / len(needed), delta=1e-12)
+        median = (finite[(len(finite) - 1) // 2] + finite[len(finite) // 2]) / 2
+        self.assertAlmostEqual(doc["median_l2"], median, delta=1e-4)
+
+    # -- errors --------------------------------------------------------------------
+
+    def test_errors(self):
+        path, _ = self.digit(1500)
+
+        def fail(args, message):
+            assertFailsWith(self, ["attack", *args], f"convscope attack: {message}")
+
+        fail([path, "--eps", "abc"], "--eps wants a number such as 0.03 or 8/255, not 'abc'")
+        fail([path, "--eps", "8/0"], "--eps wants a number such as 0.03 or 8/255, not '8/0'")
+        fail([path, "--eps", "-1/255"], "--eps must be 0 or more, not '-1/255'")
+        fail([path, "--eps", "0"], "eps must be a positive number")
+        fail([path, "--eps", "0,8/255"], "a list of --eps values is for a dataset; give one for an image")
+        fail([path, "--target", "10"], "--target must lie between 0 and 9")
+        fail([path, "--method", "jsma"], "unknown attack 'jsma': use fgsm, bim, pgd, pgd-l2, deepfool or cw")
+        fail([path, "--method", "deepfool", "--alpha", "0.1"],
+             "--alpha and --restarts belong to fgsm, bim, pgd and pgd-l2, not deepfool")
+        fail([path, "--method", "bim", "--steps", "0"], "--steps must be a whole number of at least 1")
+        fail([path, "--samples", "10"], "--samples and --csv are for a dataset, not an image")
+        fail(["/no/such.pt", path], "model file not found: /no/such.pt")
+        broken = os.path.join(self.tmp.name, "broken.png")
+        with open(broken, "w") as f:
+            f.write("not a png\n")
+        fail([f"{FIXTURES}/alexnet_traced.pt", broken],
+             f"cannot decode image {broken} (not an image, or a format OpenCV cannot read)")
+        fail([f"{FIXTURES}/alexnet_traced.pt", "/no/dir"], "dataset not found: /no/dir")
+        folder, _, _ = self.digit_folder()
+        fail([folder, "--label", "3"], "--out, --diff and --label are for one image; on a dataset use --json or --csv")
 
 
 class Rows(torch.nn.Module):

@@ -24,12 +24,7 @@ namespace {
 
 const std::string kFixtures = CONVSCOPE_FIXTURE_DIR;
 
-// The tiny models of tiny_models.h, saved and loaded.
-template <typename Net> struct Loaded {
-    TempDir dir;
-    Net net{dir.file("net.pt")};
-    std::unique_ptr<Model> model = Model::load(dir.file("net.pt"), {"cpu", {}});
-};
+using test::Loaded;
 using Linear = Loaded<test::LinearPixelNet>;
 using ConvRelu = Loaded<test::ConvReluNet>;
 

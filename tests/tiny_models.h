@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/model.h"
+
 #include <torch/script.h>
 
 #include <functional>
@@ -66,6 +68,14 @@ struct ConvReluNet {
     // d logit[target] / d pixels [C, H, W] by LibTorch's autograd on the same
     // weights; with `guided`, the gradient flowing into the ReLU is clamped at 0.
     torch::Tensor gradient(const torch::Tensor& pixels, int64_t target, bool guided) const;
+};
+
+// A tiny model of this file saved in a temporary folder and loaded on the CPU:
+// Loaded<LinearPixelNet> gives `net` (its weights) and `model`.
+template <typename Net> struct Loaded {
+    TempDir dir;
+    Net net{dir.file("net.pt")};
+    std::unique_ptr<Model> model = Model::load(dir.file("net.pt"), {"cpu", {}});
 };
 
 // RowsNet on a 1 x 4 x 5 input: `rows` gives each image as [4, 5] (a layer
