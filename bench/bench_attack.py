@@ -2,7 +2,8 @@
 """PyTorch side of bench_attack: the same dataset-mode PGD loop as
 core/attack.cpp (uniform random start from a generator seeded per batch,
 signed steps of 2.5 eps / steps, projection, optional early stop that only
-sends samples not yet fooled through the model), on the images and labels
+sends samples not yet fooled through the model and leaves misclassified ones
+alone), on the images and labels
 bench_attack --dump wrote, with a clean pass first and an evaluation after.
 
     /usr/bin/python3 bench/bench_attack.py --arch lenet --model models/lenet5_digits.pt --dump /tmp/x \
@@ -37,11 +38,15 @@ def lenet(path):
     return lambda x: net((x - mean) / std), net
 
 
-def pgd(f, x, y, eps, steps, early, seed=0):
+def pgd(f, x, y, eps, steps, early, correct, seed=0):
     alpha = 2.5 * eps / steps
     g = torch.Generator().manual_seed(seed)
-    adv = (x + torch.empty_like(x).uniform_(-eps, eps, generator=g)).clamp(0, 1)
+    start = (x + torch.empty_like(x).uniform_(-eps, eps, generator=g)).clamp(0, 1)
     active = torch.arange(x.shape[0])
+    if early:  # samples misclassified as they are stay as they are
+        active = active[correct]
+    adv = x.clone()
+    adv[active] = start[active]
     for _ in range(steps):
         xa = adv[active]
         cls = y[active]
@@ -64,8 +69,9 @@ def run(f, images, labels, eps, steps, batch, early):
     for start in range(0, images.shape[0], batch):
         x, y = images[start:start + batch], labels[start:start + batch]
         with torch.no_grad():
-            clean += int(f(x).argmax(1).eq(y).sum())
-        adv = pgd(f, x, y, eps, steps, early)
+            correct = f(x).argmax(1).eq(y)
+        clean += int(correct.sum())
+        adv = pgd(f, x, y, eps, steps, early, correct)
         with torch.no_grad():
             attacked += int(f(adv).argmax(1).eq(y).sum())
     return clean, attacked

@@ -3,7 +3,7 @@
 # the same images (processes alternate round by round; medians and ratio):
 #   1. the shipped LeNet-5 on 1000 digits, eps 0.1, batch 128, early stop on;
 #   2. the same without early stop (every sample takes all 10 steps);
-#   3. the ResNet-18 fixture at 112 px on 64 digits, eps 8/255, batch 32, no early stop.
+#   3. the ResNet-18 fixture at 112 px on 32 digits, eps 8/255, batch 32, no early stop.
 #   bench/run_attack.sh [BUILD_DIR] [THREADS] [ROUNDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +38,6 @@ compare "LeNet-5, 1000 digits, PGD-10 eps 0.1, early stop" \
 compare "LeNet-5, 1000 digits, PGD-10 eps 0.1, all steps" \
   "--model $lenet --eps 0.1 --samples 1000 --batch 128 --early-stop 0" \
   "--arch lenet --model $lenet --eps 0.1 --batch 128 --early-stop 0"
-compare "ResNet-18 at 112 px, 64 digits, PGD-10 eps 8/255, all steps" \
-  "--model $build/fixtures/resnet18_traced.pt --eps 0.03137254901960784 --samples 64 --batch 32 --early-stop 0" \
+compare "ResNet-18 at 112 px, 32 digits, PGD-10 eps 8/255, all steps" \
+  "--model $build/fixtures/resnet18_traced.pt --eps 0.03137254901960784 --samples 32 --batch 32 --early-stop 0" \
   "--arch resnet18 --size 112 --eps 0.03137254901960784 --batch 32 --early-stop 0"

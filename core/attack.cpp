@@ -111,6 +111,7 @@ struct Run {
     std::vector<int64_t> steps;
     std::vector<std::vector<double>> curve;
     bool recording = true; // the first restart or round only
+    bool curveOpen = false;  // the last recorded point is not the final images: attack() adds it
     bool cancelled = false;
 
     std::vector<bool> cleanFooled;   // fooled before any change (a wrong clean prediction, or the target)
@@ -213,6 +214,12 @@ torch::Tensor gradientSteps(Model& model, const torch::Tensor& x, Run& run)
             const torch::Tensor xa = adv.index_select(0, idx);
             const torch::Tensor cls = run.aim.classes.index_select(0, idx);
             const bool last = step == steps;
+            // After the last restart attack() judges the images anyway: one
+            // forward pass fewer (and the curve's last point comes from there).
+            if (last && restart + 1 == restarts) {
+                run.curveOpen = run.recording;
+                break;
+            }
             torch::Tensor logits, grad;
             if (last)
                 logits = logitsOnly(model, xa);
@@ -366,6 +373,7 @@ torch::Tensor carliniWagner(Model& model, const torch::Tensor& x, Run& run)
     std::vector<int64_t> all(static_cast<size_t>(n));
     std::iota(all.begin(), all.end(), 0);
     const int64_t total = o.binarySteps * o.steps;
+    run.curveOpen = true; // its steps record before each update
     for (int64_t round = 0; round < o.binarySteps && !run.cancelled; ++round) {
         run.recording = round == 0;
         torch::Tensor w = w0.clone().requires_grad_(true);
@@ -497,8 +505,13 @@ void checkAttackOptions(const Model& model, const AttackOptions& o)
         throw Error("an attack needs a model with at least 2 classes");
 }
 
-AttackResult attack(Model& model, const torch::Tensor& images, const std::vector<int64_t>& labels,
-                    const AttackOptions& options, const ProgressFn& progress, const CancelFlag* cancel)
+namespace {
+
+// attack() with the clean logits known already (robustness() has them from
+// its clean pass); undefined `known` computes them.
+AttackResult attackFrom(Model& model, const torch::Tensor& images, const torch::Tensor& known,
+                        const std::vector<int64_t>& labels, const AttackOptions& options, const ProgressFn& progress,
+                        const CancelFlag* cancel)
 {
     checkAttackOptions(model, options);
     const auto started = std::chrono::steady_clock::now();
@@ -512,7 +525,7 @@ AttackResult attack(Model& model, const torch::Tensor& images, const std::vector
                         std::to_string(model.info().outputs) + " classes");
 
     AttackResult result;
-    const torch::Tensor clean = logitsOnly(model, x);
+    const torch::Tensor clean = known.defined() ? known : logitsOnly(model, x);
     const torch::Tensor cleanPredicted = clean.argmax(1);
     result.labels = labels.empty() ? longVector(cleanPredicted) : labels;
     Aim aim;
@@ -551,12 +564,20 @@ AttackResult attack(Model& model, const torch::Tensor& images, const std::vector
     result.l0 = longVector(d.abs().ge(0.5 / 255).sum(1));
     result.steps = run.steps;
     result.curve = std::move(run.curve);
-    if (options.method == AttackMethod::CarliniWagner)
-        result.curve.push_back(result.trackedAfter); // its steps record before each update: end where the images are
+    if (run.curveOpen)
+        result.curve.push_back(result.trackedAfter); // end where the images are
     result.adversarial = adv.to(torch::kCPU, torch::kFloat32).contiguous();
     result.cancelled = run.cancelled;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
+}
+
+} // namespace
+
+AttackResult attack(Model& model, const torch::Tensor& images, const std::vector<int64_t>& labels,
+                    const AttackOptions& options, const ProgressFn& progress, const CancelFlag* cancel)
+{
+    return attackFrom(model, images, {}, labels, options, progress, cancel);
 }
 
 std::vector<int64_t> datasetClassMap(const Model& model, const Dataset& dataset)
@@ -610,6 +631,7 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         torch::Tensor images;
         std::vector<int64_t> labels;
         std::vector<bool> cleanCorrect;
+        torch::Tensor logits; // clean, so that the attacks need not run them again
     };
     std::vector<Batch> batches;
     for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batchSize)) {
@@ -621,8 +643,8 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         b.images = loadBatch(dataset, want, &loaded);
         if (loaded.empty())
             continue;
-        const torch::Tensor predicted = logitsOnly(model, model.prepare(b.images)).argmax(1);
-        const std::vector<int64_t> p = longVector(predicted);
+        b.logits = logitsOnly(model, model.prepare(b.images));
+        const std::vector<int64_t> p = longVector(b.logits.argmax(1));
         for (size_t i = 0; i < loaded.size(); ++i) {
             const int64_t label = result.labeled ? classMap[static_cast<size_t>(dataset.label(loaded[i]))] : p[i];
             b.labels.push_back(label);
@@ -656,7 +678,7 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                              attackMethodName(attackOptions.method) + ": batch " + std::to_string(bi + 1) + "/" +
                                  std::to_string(batches.size()));
             };
-            const AttackResult r = attack(model, batches[bi].images, batches[bi].labels, attackOptions, inner, cancel);
+            const AttackResult r = attackFrom(model, batches[bi].images, batches[bi].logits, batches[bi].labels, attackOptions, inner, cancel);
             if (r.cancelled) {
                 result.cancelled = true;
                 return done();
@@ -697,7 +719,7 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                     progress((base + f) / units, attackMethodName(o.method) + " eps " + shortNumber(eps) + ": batch " +
                                                      std::to_string(bi + 1) + "/" + std::to_string(batches.size()));
             };
-            const AttackResult r = attack(model, batches[bi].images, batches[bi].labels, o, inner, cancel);
+            const AttackResult r = attackFrom(model, batches[bi].images, batches[bi].logits, batches[bi].labels, o, inner, cancel);
             if (r.cancelled) {
                 result.cancelled = true;
                 return done();
