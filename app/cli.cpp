@@ -108,6 +108,42 @@ int64_t cli::indexOption(const QCommandLineParser& parser, const QString& name, 
     return index;
 }
 
+bool cli::looksLikeModel(const QString& path)
+{
+    return path.endsWith(QLatin1String(".pt")) || path.endsWith(QLatin1String(".pth"))
+        || path.endsWith(QLatin1String(".ptl"));
+}
+
+std::string cli::defaultCacheDir(const char* kind)
+{
+    const QString xdg = qEnvironmentVariable("XDG_CACHE_HOME");
+    const QString base = !xdg.isEmpty() ? xdg : qEnvironmentVariable("HOME") + QStringLiteral("/.cache");
+    if (base == QLatin1String("/.cache"))
+        return {}; // no home: no cache
+    return (base + QStringLiteral("/convscope/") + QString::fromLatin1(kind)).toStdString();
+}
+
+QStringList cli::modelAndDataset(QStringList args)
+{
+    if (args.size() == 1 && looksLikeModel(args[0]))
+        args.append(defaultDatasetSpec());
+    if (args.size() == 1)
+        args.prepend(defaultModelPath());
+    if (args.isEmpty())
+        args = {defaultModelPath(), defaultDatasetSpec()};
+    return args;
+}
+
+std::string cli::cacheOption(const QCommandLineParser& parser, const char* kind)
+{
+    if (parser.isSet(QStringLiteral("cache")) && parser.isSet(QStringLiteral("no-cache")))
+        throw Error("give either --cache DIR or --no-cache");
+    if (parser.isSet(QStringLiteral("no-cache")))
+        return {};
+    return parser.isSet(QStringLiteral("cache")) ? parser.value(QStringLiteral("cache")).toStdString()
+                                                 : defaultCacheDir(kind);
+}
+
 int64_t cli::wholeOption(const QCommandLineParser& parser, const QString& name, int64_t min)
 {
     bool ok = false;
@@ -457,6 +493,7 @@ const std::vector<Command>& commands()
         {"ascent", "Gradient ascent: the image a channel, a unit or a class responds to most.", cli::ascentCommand},
         {"attack", "Adversarial examples: FGSM, BIM, PGD, PGD-L2, DeepFool, Carlini-Wagner; accuracy against eps.",
          cli::attackCommand},
+        {"tsne", "A layer's features over a dataset mapped to 2-D by t-SNE or PCA (CSV, PNG, JSON).", cli::tsneCommand},
         {"render", "Render a view of the real window offscreen to a PNG (for docs and tests).", cli::renderCommand},
     };
     return list;

@@ -36,12 +36,6 @@ std::string labelOf(const Model& model, int64_t index)
                                                                       : std::to_string(index);
 }
 
-bool looksLikeModel(const QString& path)
-{
-    return path.endsWith(QLatin1String(".pt")) || path.endsWith(QLatin1String(".pth"))
-        || path.endsWith(QLatin1String(".ptl"));
-}
-
 AttackOptions attackOptions(const QCommandLineParser& parser)
 {
     const auto set = [&](const char* name) { return parser.isSet(QString::fromLatin1(name)); };

@@ -30,6 +30,16 @@ QString modelArgument(const QStringList& args);
 // Loads with the shared model options (addModelOptions) and prints the
 // model's notes on stderr, so that stdout stays machine-readable.
 std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path);
+// Whether a path names a TorchScript file (.pt, .pth, .ptl) rather than an image or dataset.
+bool looksLikeModel(const QString& path);
+// $XDG_CACHE_HOME/convscope/KIND (or ~/.cache/...); empty without a home.
+std::string defaultCacheDir(const char* kind);
+// [MODEL] [DATASET] with the defaults filled in: one argument is the model
+// when it looks like one, else the dataset.
+QStringList modelAndDataset(QStringList args);
+// --cache DIR / --no-cache (Error for both) / the default folder for KIND:
+// empty means no cache.
+std::string cacheOption(const QCommandLineParser& parser, const char* kind);
 // An integer option that must lie in [0, count); Error saying so otherwise.
 int64_t indexOption(const QCommandLineParser& parser, const QString& name, int64_t count);
 // A whole number >= min; Error naming the option otherwise.
@@ -59,5 +69,6 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments);
 int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
 int ascentCommand(QCommandLineParser& parser, const QStringList& arguments);
 int attackCommand(QCommandLineParser& parser, const QStringList& arguments);
+int tsneCommand(QCommandLineParser& parser, const QStringList& arguments);
 
 } // namespace convscope::cli

@@ -61,14 +61,6 @@ void shardOption(const QCommandLineParser& parser, TopkOptions& options)
         throw Error("bad --shard '" + text.toStdString() + "': expected i/n with 0 <= i < n, such as 0/4");
 }
 
-std::string defaultCacheDir()
-{
-    const QString xdg = qEnvironmentVariable("XDG_CACHE_HOME");
-    if (!xdg.isEmpty())
-        return (xdg + QStringLiteral("/convscope/topk")).toStdString();
-    const QString home = qEnvironmentVariable("HOME");
-    return home.isEmpty() ? std::string() : (home + QStringLiteral("/.cache/convscope/topk")).toStdString();
-}
 
 // "layer1.0.relu#2" as a file name; shards get their own files so that every
 // shard of a scan can write into one shared folder.
@@ -144,12 +136,6 @@ void printJson(const std::vector<TopkResult>& results)
     std::cout << "]\n";
 }
 
-bool looksLikeModel(const QString& path)
-{
-    return path.endsWith(QLatin1String(".pt")) || path.endsWith(QLatin1String(".pth"))
-        || path.endsWith(QLatin1String(".ptl"));
-}
-
 } // namespace
 
 int topkCommand(QCommandLineParser& parser, const QStringList& arguments)
@@ -179,12 +165,7 @@ int topkCommand(QCommandLineParser& parser, const QStringList& arguments)
     QStringList args = parse(parser, arguments, 0, 2,
                              "topk [MODEL] [DATASET] --layer NAME [--layer NAME ...] [--k 9] [--score max|mean] "
                              "[--out DIR] [--shard i/n] [--json] [--cache DIR|--no-cache]");
-    if (args.size() == 1 && looksLikeModel(args[0]))
-        args.append(defaultDatasetSpec());
-    if (args.size() == 1)
-        args.prepend(defaultModelPath());
-    if (args.isEmpty())
-        args = {defaultModelPath(), defaultDatasetSpec()};
+    args = modelAndDataset(args);
     const QStringList names = parser.values(QStringLiteral("layer"));
     if (names.isEmpty())
         throw Error("give at least one --layer NAME (run `convscope layers MODEL` for the names)");
@@ -197,11 +178,7 @@ int topkCommand(QCommandLineParser& parser, const QStringList& arguments)
     shardOption(parser, options);
     if (parser.isSet(QStringLiteral("batch")))
         options.batchSize = positiveOption(parser, "batch");
-    if (parser.isSet(QStringLiteral("cache")) && parser.isSet(QStringLiteral("no-cache")))
-        throw Error("give either --cache DIR or --no-cache");
-    if (!parser.isSet(QStringLiteral("no-cache")))
-        options.cacheDir = parser.isSet(QStringLiteral("cache")) ? parser.value(QStringLiteral("cache")).toStdString()
-                                                                 : defaultCacheDir();
+    options.cacheDir = cacheOption(parser, "topk");
 
     auto model = loadFromArguments(parser, args[0]);
     std::vector<int> layers;

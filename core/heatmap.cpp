@@ -99,4 +99,13 @@ ClassMapPicture classMapPicture(const torch::Tensor& classes)
     return picture;
 }
 
+std::array<float, 3> classColour(int64_t index)
+{
+    if (index >= 0 && index < 10)
+        return tab20()[static_cast<size_t>(2 * index)];
+    if (index >= 10 && index < 20)
+        return tab20()[static_cast<size_t>(2 * (index - 10) + 1)];
+    return {0.5f, 0.5f, 0.5f};
+}
+
 } // namespace convscope

@@ -37,4 +37,8 @@ struct ClassMapPicture {
 };
 ClassMapPicture classMapPicture(const torch::Tensor& classes);
 
+// A colour per class index for plots: matplotlib's tab10 for 0-9, the light
+// halves of tab20 for 10-19, gray past that (and for -1, unlabeled).
+std::array<float, 3> classColour(int64_t index);
+
 } // namespace convscope

@@ -79,13 +79,6 @@ std::string cacheKey(const Model& model, const Dataset& dataset, const std::stri
     return sha256Hex(key.str()).substr(0, 32);
 }
 
-std::string safeFileName(const std::string& name)
-{
-    std::string safe;
-    for (char c : name)
-        safe += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
-    return safe;
-}
 
 TopkResult finished(const Running& r, Dataset& dataset, const std::array<int64_t, 3>& input)
 {
@@ -211,7 +204,27 @@ void absorb(Running& r, const torch::Tensor& output, const std::vector<int64_t>&
         entries[i]->where = p[i];
 }
 
-int64_t autoBatch(const Model& model, const std::vector<int>& layers)
+
+// "layer conv2" or "layers conv1, conv2", for progress text.
+std::string layerNames(const std::vector<Running*>& layers)
+{
+    std::string names = layers.size() == 1 ? "layer " : "layers ";
+    for (size_t i = 0; i < layers.size() && i < 3; ++i)
+        names += (i ? ", " : "") + layers[i]->result.layer;
+    return layers.size() > 3 ? names + ", …" : names;
+}
+
+} // namespace
+
+std::string safeFileName(const std::string& name)
+{
+    std::string safe;
+    for (char c : name)
+        safe += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+    return safe;
+}
+
+int64_t scanBatchSize(const Model& model, const std::vector<int>& layers)
 {
     auto numel = [](const std::vector<int64_t>& shape) {
         int64_t n = 1;
@@ -230,17 +243,6 @@ int64_t autoBatch(const Model& model, const std::vector<int>& layers)
         floats += numel(model.layers()[static_cast<size_t>(layer)].shape);
     return std::clamp<int64_t>(kBatchBudgetBytes / (4 * std::max<int64_t>(floats, 1)), 1, kMaxBatch);
 }
-
-// "layer conv2" or "layers conv1, conv2", for progress text.
-std::string layerNames(const std::vector<Running*>& layers)
-{
-    std::string names = layers.size() == 1 ? "layer " : "layers ";
-    for (size_t i = 0; i < layers.size() && i < 3; ++i)
-        names += (i ? ", " : "") + layers[i]->result.layer;
-    return layers.size() > 3 ? names + ", …" : names;
-}
-
-} // namespace
 
 std::string fileSha256(const std::string& path)
 {
@@ -400,7 +402,7 @@ std::vector<TopkResult> topkScan(Model& model, Dataset& dataset, const std::vect
         std::vector<int> captured;
         for (auto* r : active)
             captured.push_back(r->layer);
-        const int64_t batch = options.batchSize > 0 ? options.batchSize : autoBatch(model, captured);
+        const int64_t batch = options.batchSize > 0 ? options.batchSize : scanBatchSize(model, captured);
         torch::NoGradGuard noGrad;
         auto lastSave = std::chrono::steady_clock::now();
         std::vector<int64_t> indices, loaded;

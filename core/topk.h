@@ -82,6 +82,11 @@ TopkResult topkFromJson(const std::string& json);
 
 // SHA-256 of a file's bytes, hex.
 std::string fileSha256(const std::string& path);
+// `name` with everything but letters, digits, '.' and '-' as '_', for cache file names.
+std::string safeFileName(const std::string& name);
+// Images per batch for a no-gradient pass keeping `layers`' outputs: about
+// 256 MiB of activations, between 1 and 256.
+int64_t scanBatchSize(const Model& model, const std::vector<int>& layers);
 
 // topkJson in a file, written under a temporary name and renamed so that no
 // reader (or crash) ever sees half a file; and read back, Error naming the

@@ -1952,6 +1952,103 @@ class BadInput(unittest.TestCase):
         self.assertIn("summary", out)
 
 
+class Tsne(unittest.TestCase):
+    """`convscope tsne`: PCA against scikit-learn on the features of eager
+    LeNet-5, and what a t-SNE map of a trained layer must show."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.lenet, mean, std = lenet_eager()
+        cls.digits = (digits_28() - mean) / std
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def embed(self, *args):
+        """JSON and the CSV rows (x, y, label, prediction, image) of one run."""
+        csv_path = os.path.join(self.tmp.name, f"emb-{len(os.listdir(self.tmp.name))}.csv")
+        code, out, err = run("tsne", *args, "--json", "--out", csv_path, "--threads", "1")
+        self.assertEqual(code, 0, err)
+        with open(csv_path) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "x,y,label,prediction,image")
+        rows = [line.split(",") for line in lines[1:]]
+        xy = torch.tensor([[float(r[0]), float(r[1])] for r in rows], dtype=torch.float64)
+        meta = [(int(r[2]), int(r[3]), int(r[4])) for r in rows]
+        return json.loads(out), xy, meta
+
+    def fc2(self, images):
+        """LeNet-5's fc2 features (after the layer, before relu4) of digits `images`."""
+        with torch.no_grad():
+            x = self.digits[images]
+            for name, module in self.lenet.named_children():
+                x = module(x)
+                if name == "fc2":
+                    return x.double()
+
+    def test_pca_matches_scikit_learn(self):
+        from sklearn.decomposition import PCA
+        doc, xy, meta = self.embed(LENET, "digits", "--layer", "fc2", "--method", "pca", "--n", "400", "--seed", "5",
+                                   "--no-cache")
+        self.assertEqual((doc["n"], doc["dims"], doc["method"]), (400, 84, "pca"))
+        images = [m[2] for m in meta]
+        self.assertEqual(images, sorted(images))
+        self.assertEqual([m[0] for m in meta], [i // 500 for i in images])
+        features = self.fc2(images)
+        with torch.no_grad():
+            self.assertEqual([m[1] for m in meta], self.lenet(self.digits[images]).argmax(1).tolist())
+        reference = PCA(2).fit(features.numpy())
+        theirs = torch.tensor(reference.transform(features.numpy()))
+        # Signs are a convention (ours: largest loading positive); the axes are not.
+        for c in range(2):
+            sign = 1.0 if float((theirs[:, c] * xy[:, c]).sum()) >= 0 else -1.0
+            scale = float(theirs[:, c].abs().max())
+            self.assertLess(float((sign * theirs[:, c] - xy[:, c]).abs().max()) / scale, 1e-4)
+        self.assertTrue(all(abs(a - b) < 1e-5 for a, b in zip(doc["explained_variance"],
+                                                                reference.explained_variance_ratio_)))
+
+    def test_tsne_map_separates_the_digits_and_the_cache_answers_again(self):
+        cache = os.path.join(self.tmp.name, "cache")
+        args = [LENET, "digits", "--layer", "fc2", "--n", "600", "--iters", "400", "--cache", cache]
+        doc, xy, meta = self.embed(*args)
+        self.assertEqual((doc["n"], doc["iterations"], doc["perplexity"], doc["features_cached"]), (600, 400, 30, False))
+        self.assertTrue(0 < doc["kl"] < 3, doc["kl"])
+        self.assertEqual(set(doc["seconds"]), {"features", "pca", "neighbours", "affinities", "optimization", "total"})
+        # Each point's 10 nearest neighbours in the map mostly share its label.
+        labels = torch.tensor([m[0] for m in meta])
+        d = torch.cdist(xy, xy)
+        d.fill_diagonal_(float("inf"))
+        votes = labels[d.topk(10, largest=False).indices]
+        knn = float((votes.mode(1).values == labels).double().mean())
+        self.assertGreater(knn, 0.9)
+        again, xy2, meta2 = self.embed(*args)
+        self.assertTrue(again["features_cached"])
+        self.assertEqual(meta2, meta)
+        self.assertTrue(torch.equal(xy2, xy))  # same input, same map
+
+    def test_png_and_errors(self):
+        png = os.path.join(self.tmp.name, "map.png")
+        code, _, err = run("tsne", "--layer", "fc3", "--method", "pca", "--n", "50", "--png", png, "--size", "64",
+                           "--no-cache", "--threads", "1")
+        self.assertEqual(code, 0, err)
+        pixels = read_png(png)
+        self.assertEqual(tuple(pixels.shape), (3, 64, 64))
+        self.assertFails = BadInput.assertFails.__get__(self)
+        self.assertFails(["tsne"], "convscope tsne: give --layer NAME (run `convscope layers MODEL` for the names)")
+        self.assertFails(["tsne", "--layer", "fc3", "--method", "umap"],
+                         "convscope tsne: unknown --method 'umap': use tsne or pca")
+        self.assertFails(["tsne", "--layer", "fc3", "--pooling", "max"],
+                         "convscope tsne: unknown pooling 'max': use mean (a channel's spatial mean) or flatten "
+                         "(every value)")
+        self.assertFails(["tsne", "--layer", "fc3", "--n", "1"], "convscope tsne: --n must be a whole number of at least 2")
+        self.assertFails(["tsne", "--layer", "fc3", "--cache", "/tmp/x", "--no-cache"],
+                         "convscope tsne: give either --cache DIR or --no-cache")
+        self.assertFails(["tsne", "/no/such/folder", "--layer", "fc3"],
+                         "convscope tsne: dataset not found: /no/such/folder")
+
+
 if __name__ == "__main__":
     CONVSCOPE, FIXTURES = sys.argv[1], sys.argv[2]
     torch.set_num_threads(2)
