@@ -20,6 +20,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -121,6 +124,33 @@ std::string cli::defaultCacheDir(const char* kind)
     if (base == QLatin1String("/.cache"))
         return {}; // no home: no cache
     return (base + QStringLiteral("/convscope/") + QString::fromLatin1(kind)).toStdString();
+}
+
+ProgressFn cli::stderrProgress(const std::string& command, bool percent)
+{
+    auto last = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
+    return [command, percent, last](double fraction, const std::string& stage) {
+        const auto now = std::chrono::steady_clock::now();
+        if (*last && std::chrono::duration<double>(now - **last).count() < 1)
+            return;
+        std::cerr << "convscope " << command << ": " << stage;
+        if (percent)
+            std::cerr << " (" << std::lround(100 * fraction) << " %)";
+        std::cerr << '\n';
+        *last = now;
+    };
+}
+
+std::string cli::labelName(const Model& model, int64_t index)
+{
+    const auto& labels = model.info().labels;
+    return index >= 0 && index < static_cast<int64_t>(labels.size()) ? labels[static_cast<size_t>(index)]
+                                                                      : std::to_string(index);
+}
+
+double cli::secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 QStringList cli::modelAndDataset(QStringList args)

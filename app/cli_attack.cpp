@@ -29,13 +29,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string labelOf(const Model& model, int64_t index)
-{
-    const auto& labels = model.info().labels;
-    return index >= 0 && index < static_cast<int64_t>(labels.size()) ? labels[static_cast<size_t>(index)]
-                                                                      : std::to_string(index);
-}
-
 AttackOptions attackOptions(const QCommandLineParser& parser)
 {
     const auto set = [&](const char* name) { return parser.isSet(QString::fromLatin1(name)); };
@@ -74,9 +67,9 @@ Json sampleJson(const Model& model, const AttackResult& r, size_t i)
 {
     Json s;
     s["label"] = r.labels[i];
-    s["label_name"] = labelOf(model, r.labels[i]);
-    s["before"] = {{"class", r.before[i]}, {"label", labelOf(model, r.before[i])}, {"probability", r.beforeProbability[i]}};
-    s["after"] = {{"class", r.after[i]}, {"label", labelOf(model, r.after[i])}, {"probability", r.afterProbability[i]}};
+    s["label_name"] = labelName(model, r.labels[i]);
+    s["before"] = {{"class", r.before[i]}, {"label", labelName(model, r.before[i])}, {"probability", r.beforeProbability[i]}};
+    s["after"] = {{"class", r.after[i]}, {"label", labelName(model, r.after[i])}, {"probability", r.afterProbability[i]}};
     s["success"] = static_cast<bool>(r.success[i]);
     s["tracked_before"] = r.trackedBefore[i];
     s["tracked_after"] = r.trackedAfter[i];
@@ -158,7 +151,7 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, Model
         out["early_stop"] = o.earlyStop;
         out["target"] = targeted ? Json(o.target) : Json(nullptr);
         if (targeted)
-            out["target_label"] = labelOf(model, o.target);
+            out["target_label"] = labelName(model, o.target);
         const Json sample = sampleJson(model, r, 0); // not a temporary: items() refers to it
         for (const auto& [key, value] : sample.items())
             out[key] = value;
@@ -173,11 +166,11 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, Model
     if (attackUsesEps(o.method))
         std::cout << " (" << (l2 ? "L2" : "Linf") << " eps " << epsText(o.eps, l2) << ", step " << std::setprecision(4)
                   << attackStepSize(o) << ")";
-    std::cout << (targeted ? " towards " + labelOf(model, o.target) : " away from " + labelOf(model, r.labels[0]))
+    std::cout << (targeted ? " towards " + labelName(model, o.target) : " away from " + labelName(model, r.labels[0]))
               << " on " << input.source << '\n';
     std::cout << std::fixed << std::setprecision(1);
-    std::cout << "before: " << labelOf(model, r.before[0]) << " (" << 100 * r.beforeProbability[0] << " %)\n";
-    std::cout << "after:  " << labelOf(model, r.after[0]) << " (" << 100 * r.afterProbability[0] << " %), "
+    std::cout << "before: " << labelName(model, r.before[0]) << " (" << 100 * r.beforeProbability[0] << " %)\n";
+    std::cout << "after:  " << labelName(model, r.after[0]) << " (" << 100 * r.afterProbability[0] << " %), "
               << (r.success[0] ? "fooled" : "not fooled") << " after " << r.steps[0] << " step"
               << (r.steps[0] == 1 ? "" : "s") << (roundedSuccess == static_cast<bool>(r.success[0])
                                                         ? ""
@@ -204,14 +197,7 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
     const auto& in = model.info().input;
     auto dataset = io::openDataset(spec.toStdString(), {in[0], in[1], in[2]});
 
-    std::optional<std::chrono::steady_clock::time_point> lastReport;
-    const auto report = [&](double fraction, const std::string& stage) {
-        const auto now = std::chrono::steady_clock::now();
-        if (!lastReport || std::chrono::duration<double>(now - *lastReport).count() >= 1) {
-            std::cerr << "convscope attack: " << stage << " (" << std::lround(100 * fraction) << " %)\n";
-            lastReport = now;
-        }
-    };
+    const ProgressFn report = stderrProgress("attack", true);
     const RobustnessResult r = robustness(model, *dataset, o, options, report);
     if (!dataset->skippedSummary().empty())
         std::cerr << "convscope attack: note: " << dataset->skippedSummary() << '\n';

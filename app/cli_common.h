@@ -7,6 +7,9 @@
 
 #include <torch/script.h>
 
+#include "core/progress.h"
+
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <string>
@@ -34,6 +37,13 @@ std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QStri
 bool looksLikeModel(const QString& path);
 // $XDG_CACHE_HOME/convscope/KIND (or ~/.cache/...); empty without a home.
 std::string defaultCacheDir(const char* kind);
+// Progress lines on stderr, "convscope COMMAND: stage" (with " (N %)" when
+// `percent`): the first at once, so a user sees the work has started however
+// fast the machine, then about once a second.
+ProgressFn stderrProgress(const std::string& command, bool percent = false);
+// The model's label of class `index`, or the number when it has none.
+std::string labelName(const Model& model, int64_t index);
+double secondsSince(std::chrono::steady_clock::time_point start);
 // [MODEL] [DATASET] with the defaults filled in: one argument is the model
 // when it looks like one, else the dataset.
 QStringList modelAndDataset(QStringList args);

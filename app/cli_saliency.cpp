@@ -45,13 +45,6 @@ Json intMatrix(const torch::Tensor& t)
     return rows;
 }
 
-std::string label(const Model& model, int64_t index)
-{
-    const auto& labels = model.info().labels;
-    return index >= 0 && index < static_cast<int64_t>(labels.size()) ? labels[static_cast<size_t>(index)]
-                                                                      : std::to_string(index);
-}
-
 void addPictureOptions(QCommandLineParser& parser)
 {
     parser.addOptions({
@@ -87,11 +80,6 @@ void writePictures(const QCommandLineParser& parser, const torch::Tensor& heatma
 int64_t targetOption(const QCommandLineParser& parser, const Model& model)
 {
     return parser.isSet(QStringLiteral("target")) ? indexOption(parser, QStringLiteral("target"), model.info().outputs) : -1;
-}
-
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Where the heatmap is hottest, as "row, col".
@@ -154,7 +142,7 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["model"] = model->info().name;
         out["image"] = input.source;
         out["target"] = result.target;
-        out["target_label"] = label(*model, result.target);
+        out["target_label"] = labelName(*model, result.target);
         out["predicted"] = result.predicted;
         out["score"] = scoreName(options.score);
         out["base_score"] = result.baseScore;
@@ -171,13 +159,13 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["class_counts"] = Json::array();
         for (size_t i = 0; i < classes.classes.size(); ++i)
             out["class_counts"].push_back({{"class", classes.classes[i]},
-                                           {"label", label(*model, classes.classes[i])},
+                                           {"label", labelName(*model, classes.classes[i])},
                                            {"windows", classes.counts[i]}});
         out["heatmap"] = matrix(result.heatmap);
         std::cout << out.dump() << '\n';
         return 0;
     }
-    std::cout << "target " << result.target << " (" << label(*model, result.target) << "), " << scoreName(options.score)
+    std::cout << "target " << result.target << " (" << labelName(*model, result.target) << "), " << scoreName(options.score)
               << " " << std::setprecision(4) << result.baseScore << " unoccluded\n";
     std::cout << count << " windows of " << result.window << " px, stride " << result.stride << ", filled with "
               << baselineName(options.baseline) << ", " << result.batch << " per batch, " << std::setprecision(3) << seconds
@@ -186,7 +174,7 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
               << hottest(result.heatmap) << '\n';
     std::cout << "predicted with a window hidden:";
     for (size_t i = 0; i < classes.classes.size() && i < 5; ++i)
-        std::cout << (i ? ", " : " ") << label(*model, classes.classes[i]) << " (" << classes.counts[i] << ")";
+        std::cout << (i ? ", " : " ") << labelName(*model, classes.classes[i]) << " (" << classes.counts[i] << ")";
     std::cout << '\n';
     return 0;
 }
@@ -250,7 +238,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["image"] = input.source;
         out["method"] = saliencyMethodName(options.method);
         out["target"] = result.target;
-        out["target_label"] = label(*model, result.target);
+        out["target_label"] = labelName(*model, result.target);
         out["predicted"] = result.predicted;
         out["score"] = scoreName(options.score);
         out["target_score"] = result.score;
@@ -276,7 +264,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
         return 0;
     }
     std::cout << saliencyMethodName(options.method) << " for target " << result.target << " ("
-              << label(*model, result.target) << "), " << scoreName(options.score) << " " << std::setprecision(4)
+              << labelName(*model, result.target) << "), " << scoreName(options.score) << " " << std::setprecision(4)
               << result.score << (result.layer.empty() ? "" : ", layer " + result.layer) << ", " << std::setprecision(3)
               << seconds << " s\n";
     std::cout << "heatmap max " << std::setprecision(4) << result.heatmap.max().item<double>() << " at "

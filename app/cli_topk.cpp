@@ -189,14 +189,7 @@ int topkCommand(QCommandLineParser& parser, const QStringList& arguments)
 
     // The first batch reports at once (so a user sees the scan has started and
     // how big it is, however fast the machine), then about once a second.
-    std::optional<std::chrono::steady_clock::time_point> lastReport;
-    auto report = [&](double, const std::string& stage) {
-        const auto now = std::chrono::steady_clock::now();
-        if (!lastReport || std::chrono::duration<double>(now - *lastReport).count() >= 1) {
-            std::cerr << "convscope topk: " << stage << '\n';
-            lastReport = now;
-        }
-    };
+    const ProgressFn report = stderrProgress("topk");
     g_interrupted = false;
     auto previous = std::signal(SIGINT, onTopkInterrupt);
     std::vector<TopkResult> results;

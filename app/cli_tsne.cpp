@@ -28,24 +28,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Stage lines on stderr: the first at once, then about once a second.
-ProgressFn stderrProgress()
-{
-    auto last = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
-    return [last](double, const std::string& stage) {
-        const auto now = std::chrono::steady_clock::now();
-        if (!*last || std::chrono::duration<double>(now - **last).count() >= 1) {
-            std::cerr << "convscope tsne: " << stage << '\n';
-            *last = now;
-        }
-    };
-}
-
 void writeCsv(const QString& path, const torch::Tensor& embedding, const FeatureSet& features)
 {
     QFile file(path);
@@ -121,7 +103,7 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
     const int layer = model->layerIndex(parser.value(QStringLiteral("layer")).toStdString());
     const auto& in = model->info().input;
     auto dataset = io::openDataset(args[1].toStdString(), {in[0], in[1], in[2]});
-    const ProgressFn progress = stderrProgress();
+    const ProgressFn progress = stderrProgress("tsne");
 
     auto start = std::chrono::steady_clock::now();
     const FeatureSet set = extractFeatures(*model, *dataset, layer, features, progress);
