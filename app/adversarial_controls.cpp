@@ -2,6 +2,7 @@
 
 #include "app/adversarial_run.h"
 #include "app/attack_text.h"
+#include "app/form_widgets.h"
 #include "app/saliency_run.h"
 #include "core/attack.h"
 #include "core/model.h"
@@ -32,15 +33,6 @@ namespace
 
 constexpr int kLiveLevels = 64; // the slider reaches 64/255 (0.25: enough to fool a digits model)
 
-QSpinBox* spinBox(const QString& objectName, int min, int max, const QString& tip)
-{
-    auto* box = new QSpinBox;
-    box->setObjectName(objectName);
-    box->setRange(min, max);
-    box->setToolTip(tip);
-    return box;
-}
-
 QDoubleSpinBox* doubleBox(const QString& objectName, const QString& tip)
 {
     auto* box = new QDoubleSpinBox;
@@ -48,14 +40,6 @@ QDoubleSpinBox* doubleBox(const QString& objectName, const QString& tip)
     box->setDecimals(5);
     box->setToolTip(tip);
     return box;
-}
-
-QFrame* line()
-{
-    auto* frame = new QFrame;
-    frame->setFrameShape(QFrame::HLine);
-    frame->setFrameShadow(QFrame::Sunken);
-    return frame;
 }
 
 QLabel* note(const QString& objectName)
@@ -199,7 +183,7 @@ AdversarialControls::AdversarialControls(QWidget* parent)
     input->addWidget(d->use);
     input->addWidget(d->restore);
     d->form->addRow(input);
-    d->form->addRow(line());
+    d->form->addRow(horizontalLine());
     d->form->addRow(tr("Samples:"), d->samples);
     d->form->addRow(tr("ε list:"), d->epsList);
     d->form->addRow(d->curve);

@@ -2,6 +2,7 @@
 
 #include "app/adversarial_charts.h"
 #include "app/attack_text.h"
+#include "app/form_widgets.h"
 #include "app/gui_post.h"
 #include "app/input_controller.h"
 #include "app/job_runner.h"
@@ -12,7 +13,6 @@
 
 #include <QElapsedTimer>
 #include <QFile>
-#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -256,9 +256,8 @@ void RobustnessPanel::chooseExport(bool csv)
         d->info->setText(tr("No curve yet: press Robustness curve first."));
         return;
     }
-    const QString path = QFileDialog::getSaveFileName(this, csv ? tr("Save curves as CSV") : tr("Save chart as PNG"),
-        csv ? QStringLiteral("robustness.csv") : QStringLiteral("robustness.png"),
-        csv ? tr("CSV (*.csv)") : tr("PNG images (*.png)"));
+    const QString path = askExportPath(this, csv, csv ? tr("Save curves as CSV") : tr("Save chart as PNG"),
+        QStringLiteral("robustness"));
     if (path.isEmpty())
         return;
     if (csv)

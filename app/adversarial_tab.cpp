@@ -5,6 +5,7 @@
 #include "app/adversarial_pictures.h"
 #include "app/adversarial_robustness.h"
 #include "app/adversarial_run.h"
+#include "app/form_widgets.h"
 #include "app/frames.h"
 #include "app/gui_post.h"
 #include "app/job_runner.h"
@@ -27,15 +28,6 @@ namespace
 {
 
 const QString kAttack = QStringLiteral("adversarial");
-
-QLabel* infoLabel(const QString& objectName)
-{
-    auto* label = new QLabel;
-    label->setObjectName(objectName);
-    label->setWordWrap(true);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return label;
-}
 
 } // namespace
 

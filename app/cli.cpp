@@ -119,11 +119,7 @@ bool cli::looksLikeModel(const QString& path)
 
 std::string cli::defaultCacheDir(const char* kind)
 {
-    const QString xdg = qEnvironmentVariable("XDG_CACHE_HOME");
-    const QString base = !xdg.isEmpty() ? xdg : qEnvironmentVariable("HOME") + QStringLiteral("/.cache");
-    if (base == QLatin1String("/.cache"))
-        return {}; // no home: no cache
-    return (base + QStringLiteral("/convscope/") + QString::fromLatin1(kind)).toStdString();
+    return cacheDir(QString::fromLatin1(kind)).toStdString();
 }
 
 ProgressFn cli::stderrProgress(const std::string& command, bool percent)

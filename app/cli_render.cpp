@@ -7,11 +7,16 @@
 #include "app/ascent_tab.h"
 #include "app/cli_common.h"
 #include "app/defaults.h"
+#include "app/embedding_controls.h"
+#include "app/embedding_run.h"
+#include "app/embedding_tab.h"
 #include "app/main_window.h"
 #include "app/view_tab.h"
 #include "app/workspace.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "widgets/scatter_view.h"
+#include "widgets/tile_grid_view.h"
 
 #include <algorithm>
 
@@ -19,6 +24,7 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QMouseEvent>
 #include <QPixmap>
 #include <QThread>
 
@@ -52,12 +58,34 @@ void waitFor(Done done, int timeoutMs, const char* what)
     }
 }
 
+// What the embedding's view offers, for the screenshot: the images around the
+// first misclassified one selected (their pictures below the plot), and the
+// hover card of that one.
+void showEmbeddingFeatures(EmbeddingTab& tab, MainWindow& window)
+{
+    auto result = tab.result();
+    if (!result || !result->rows)
+        return;
+    int wrong = 0;
+    while (wrong < result->points.size() && !result->rows->misclassified(static_cast<size_t>(wrong)))
+        ++wrong;
+    if (wrong == result->points.size())
+        return;
+    ScatterView* view = tab.view();
+    const QPointF at = view->toWidget(view->point(wrong));
+    view->setSelection(view->pointsIn(QRectF(at - QPointF(30, 30), QSizeF(60, 60))));
+    waitFor([&] { return window.isSettled() && tab.selectionGrid()->tileCount() > 0; }, 60000, "the selection's images");
+    QMouseEvent move(QEvent::MouseMove, at, view->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(view, &move);
+}
+
 } // namespace
 
 int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
-    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency, ascent (which runs Whole layer once) or "
-                                                            "adversarial (which runs the default attack and two robustness curves)."),
+    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency, ascent (which runs Whole layer once), "
+                                                            "adversarial (which runs the default attack and two robustness curves) or "
+                                                            "embedding (which runs t-SNE of 1000 images)."),
                       QStringLiteral("TAB"), QStringLiteral("summary")});
     parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
                       QStringLiteral("NAME")});
@@ -86,7 +114,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))
-        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial)");
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial, embedding)");
     const QString layer = parser.value(QStringLiteral("layer"));
     if (!layer.isEmpty())
         window.selectLayer(layer);
@@ -129,6 +157,20 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         adversarial->run();
         waitFor([&] { return !adversarial->isRunning(); }, 300000, "the attack");
     }
+    // So does an embedding: t-SNE of 1000 images of the dataset at the --layer
+    // given, else at a layer two thirds of the way through the model (LeNet-5's
+    // relu3, after fc1, where the digits fall into ten clusters).
+    if (auto* embedding = qobject_cast<EmbeddingTab*>(window.tab(tab))) {
+        waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        if (layer.isEmpty()) {
+            const auto& layers = model->layers();
+            window.selectLayer(QString::fromStdString(layers[layers.size() * 2 / 3].name));
+        }
+        embedding->controls()->setMethod(QStringLiteral("tsne"));
+        embedding->controls()->setSamples(1000);
+        embedding->run();
+        waitFor([&] { return !embedding->isRunning(); }, 300000, "the embedding");
+    }
 
     // Settled for a little while: the chain load → open input → read → forward → draw
     // hands over between workers through the event loop.
@@ -142,6 +184,8 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
             settled.start();
         return settled.elapsed() > 300;
     }, 300000, "the views to fill");
+    if (auto* embedding = qobject_cast<EmbeddingTab*>(window.tab(tab)))
+        showEmbeddingFeatures(*embedding, window);
     QCoreApplication::processEvents();
     const QPixmap shot = window.grab();
     if (shot.isNull() || !shot.save(out, "PNG"))

@@ -4,6 +4,7 @@
 #include "app/cli_common.h"
 #include "app/cli_options.h"
 #include "app/defaults.h"
+#include "app/embedding_run.h"
 #include "core/error.h"
 #include "core/features.h"
 #include "core/model.h"
@@ -11,9 +12,6 @@
 #include "core/tsne.h"
 #include "io/datasets.h"
 #include "io/image_io.h"
-
-#include <QFile>
-#include <QTextStream>
 
 #include <nlohmann/json.hpp>
 
@@ -27,22 +25,6 @@ namespace convscope::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-void writeCsv(const QString& path, const torch::Tensor& embedding, const FeatureSet& features)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
-        throw Error("cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
-    QTextStream csv(&file);
-    csv << "x,y,label,prediction,image\n";
-    const torch::Tensor e = embedding.to(torch::kCPU, torch::kFloat64).contiguous();
-    const double* xy = e.data_ptr<double>();
-    for (size_t i = 0; i < features.images.size(); ++i)
-        csv << QString::number(xy[2 * i], 'g', 9) << ',' << QString::number(xy[2 * i + 1], 'g', 9) << ','
-            << features.labels[i] << ',' << features.predictions[i] << ',' << features.images[i] << '\n';
-    if (csv.status() != QTextStream::Ok)
-        throw Error("cannot write " + path.toStdString());
-}
 
 } // namespace
 
@@ -61,6 +43,13 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("iters"), QStringLiteral("t-SNE iterations (default 1000)."), QStringLiteral("I")},
         {QStringLiteral("pca-dims"), QStringLiteral("PCA dimensions before t-SNE (default 50; 0: none)."),
          QStringLiteral("D")},
+        {QStringLiteral("repulsion"),
+         QStringLiteral("t-SNE repulsion: auto (exact up to 500 points, else barnes-hut), exact, barnes-hut or fft."),
+         QStringLiteral("HOW"), QStringLiteral("auto")},
+        {QStringLiteral("neighbours"),
+         QStringLiteral("t-SNE neighbour search: auto (exact up to 20000 points, else approximate), exact or "
+                        "approximate (HNSW)."),
+         QStringLiteral("HOW"), QStringLiteral("auto")},
         {QStringLiteral("seed"), QStringLiteral("Seed of the sample (default 0)."), QStringLiteral("S")},
         {QStringLiteral("batch"), QStringLiteral("Images per forward pass (default: from the layer size)."),
          QStringLiteral("N")},
@@ -97,6 +86,9 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
         tsneOptions.iterations = wholeOption(parser, QStringLiteral("iters"), 1);
     if (parser.isSet(QStringLiteral("pca-dims")))
         tsneOptions.pcaDimensions = wholeOption(parser, QStringLiteral("pca-dims"), 0);
+    tsneOptions.repulsion = repulsionFromName(parser.value(QStringLiteral("repulsion")).toStdString());
+    tsneOptions.neighbours = neighboursFromName(parser.value(QStringLiteral("neighbours")).toStdString());
+    tsneOptions.reportEvery = 50; // progress and KL as often as scikit-learn checks it
     const int64_t side = parser.isSet(QStringLiteral("size")) ? wholeOption(parser, QStringLiteral("size"), 16) : 800;
 
     auto model = loadFromArguments(parser, args[0]);
@@ -138,6 +130,8 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["iterations"] = r.iterations;
         out["pca_dims"] = tsneOptions.pcaDimensions;
         out["kl"] = r.kl;
+        out["repulsion"] = repulsionName(r.repulsion);
+        out["neighbours"] = r.approximateNeighbours ? "approximate" : "exact";
         seconds["pca"] = r.secondsPca;
         seconds["neighbours"] = r.secondsNeighbours;
         seconds["affinities"] = r.secondsAffinities;
@@ -147,7 +141,8 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
     out["seconds"] = seconds;
 
     if (parser.isSet(QStringLiteral("out"))) {
-        writeCsv(parser.value(QStringLiteral("out")), embedding, set);
+        writeEmbeddingCsv(parser.value(QStringLiteral("out")), toPoints(embedding), set.labels, set.predictions,
+                          set.images);
         std::cerr << "convscope: wrote " << parser.value(QStringLiteral("out")).toStdString() << '\n';
     }
     if (parser.isSet(QStringLiteral("png"))) {

@@ -17,6 +17,15 @@ QString defaultModelPath()
     return QStringLiteral(CONVSCOPE_SOURCE_DIR "/models/lenet5_digits.pt");
 }
 
+QString cacheDir(const QString& kind)
+{
+    const QString xdg = qEnvironmentVariable("XDG_CACHE_HOME");
+    const QString base = !xdg.isEmpty() ? xdg : qEnvironmentVariable("HOME") + QStringLiteral("/.cache");
+    if (base == QLatin1String("/.cache"))
+        return {};
+    return base + QStringLiteral("/convscope/") + kind;
+}
+
 QString defaultDatasetSpec()
 {
     return QStringLiteral("digits");

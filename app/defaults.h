@@ -10,5 +10,9 @@ namespace convscope {
 QString defaultModelPath();
 // Its dataset, as openDataset() names it.
 QString defaultDatasetSpec();
+// Where analyses of KIND ("topk", "features") are cached:
+// $XDG_CACHE_HOME/convscope/KIND, or ~/.cache/convscope/KIND; empty (no
+// cache) without a home.
+QString cacheDir(const QString& kind);
 
 } // namespace convscope

@@ -3,6 +3,7 @@
 #include "app/activations_tab.h"
 #include "app/adversarial_tab.h"
 #include "app/ascent_tab.h"
+#include "app/embedding_tab.h"
 #include "app/filters_tab.h"
 #include "app/frames.h"
 #include "app/input_controller.h"
@@ -111,6 +112,7 @@ void MainWindow::createTabs()
     addViewTab(new SaliencyTab(d->workspace));
     addViewTab(new AscentTab(d->workspace));
     addViewTab(new AdversarialTab(d->workspace, d->input));
+    addViewTab(new EmbeddingTab(d->workspace, d->input));
 }
 
 void MainWindow::addViewTab(ViewTab* tab)

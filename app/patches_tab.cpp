@@ -1,5 +1,6 @@
 #include "app/patches_tab.h"
 
+#include "app/defaults.h"
 #include "app/frames.h"
 #include "app/input_controller.h"
 #include "app/job_runner.h"
@@ -17,7 +18,6 @@
 #include <torch/nn/functional/upsampling.h>
 
 #include <QComboBox>
-#include <QDir>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
@@ -113,8 +113,7 @@ struct PatchesTab::Private {
 
 QString PatchesTab::cacheDir()
 {
-    const QString base = qEnvironmentVariable("XDG_CACHE_HOME", QDir::homePath() + QStringLiteral("/.cache"));
-    return base + QStringLiteral("/convscope/topk");
+    return convscope::cacheDir(QStringLiteral("topk"));
 }
 
 PatchesTab::PatchesTab(Workspace* workspace, InputController* input, QWidget* parent)

@@ -184,7 +184,9 @@ FeatureSet extractFeatures(Model& model, Dataset& dataset, int layer, const Feat
                 progress(1.0, info.name + ": cached");
             return set;
         }
-        set = FeatureSet{info.name, options.pooling};
+        set = FeatureSet{};
+        set.layer = info.name;
+        set.pooling = options.pooling;
     }
 
     const int64_t batch = options.batchSize > 0 ? options.batchSize : scanBatchSize(model, {layer});

@@ -1,5 +1,6 @@
 #include "core/heatmap.h"
 
+#include "core/class_colours.h"
 #include "core/error.h"
 
 #include <algorithm>
@@ -17,19 +18,6 @@ torch::Tensor scaled(const torch::Tensor& map)
     const double low = std::min(0.0, m.min().item<double>());
     const double high = m.max().item<double>();
     return high > low ? (m - low) / (high - low) : torch::zeros_like(m);
-}
-
-// matplotlib's tab20, in its own order.
-const std::array<std::array<float, 3>, 20>& tab20()
-{
-    static const std::array<std::array<float, 3>, 20> colours = {{
-        {0.122f, 0.467f, 0.706f}, {0.682f, 0.780f, 0.910f}, {1.000f, 0.498f, 0.055f}, {1.000f, 0.733f, 0.471f},
-        {0.173f, 0.627f, 0.173f}, {0.596f, 0.875f, 0.541f}, {0.839f, 0.153f, 0.157f}, {1.000f, 0.596f, 0.588f},
-        {0.580f, 0.404f, 0.741f}, {0.773f, 0.690f, 0.835f}, {0.549f, 0.337f, 0.294f}, {0.769f, 0.612f, 0.580f},
-        {0.890f, 0.467f, 0.761f}, {0.969f, 0.714f, 0.824f}, {0.498f, 0.498f, 0.498f}, {0.780f, 0.780f, 0.780f},
-        {0.737f, 0.741f, 0.133f}, {0.859f, 0.859f, 0.553f}, {0.090f, 0.745f, 0.812f}, {0.620f, 0.855f, 0.898f},
-    }};
-    return colours;
 }
 
 } // namespace
@@ -97,15 +85,6 @@ ClassMapPicture classMapPicture(const torch::Tensor& classes)
                 pixels[k][r][c] = colour[static_cast<size_t>(k)];
         }
     return picture;
-}
-
-std::array<float, 3> classColour(int64_t index)
-{
-    if (index >= 0 && index < 10)
-        return tab20()[static_cast<size_t>(2 * index)];
-    if (index >= 10 && index < 20)
-        return tab20()[static_cast<size_t>(2 * (index - 10) + 1)];
-    return {0.5f, 0.5f, 0.5f};
 }
 
 } // namespace convscope

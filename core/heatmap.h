@@ -3,6 +3,7 @@
 // Pictures of attribution maps: what the Saliency tab shows and
 // `convscope occlusion|saliency --out/--overlay/--classes` write.
 
+#include "core/class_colours.h" // classColour(), for the callers that draw legends
 #include "core/colormap.h"
 
 #include <torch/script.h>
@@ -36,9 +37,5 @@ struct ClassMapPicture {
     std::vector<std::array<float, 3>> colours;   // one per ranked class
 };
 ClassMapPicture classMapPicture(const torch::Tensor& classes);
-
-// A colour per class index for plots: matplotlib's tab10 for 0-9, the light
-// halves of tab20 for 10-19, gray past that (and for -1, unlabeled).
-std::array<float, 3> classColour(int64_t index);
 
 } // namespace convscope

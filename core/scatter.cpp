@@ -1,7 +1,7 @@
 #include "core/scatter.h"
 
+#include "core/class_colours.h"
 #include "core/error.h"
-#include "core/heatmap.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,69 +2,23 @@
 
 #include "core/error.h"
 #include "core/model_summary.h"
+#include "core/tsne_internal.h"
 
 #include <ATen/Parallel.h>
-#include <torch/fft.h>
 #include <torch/linalg.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <random>
 
 namespace convscope {
 
+using namespace tsne_internal;
+
 namespace {
-
-// Per-point loops: LibTorch's pool, split into at most `threads` chunks when
-// threads > 0. Every sum over points is reduced afterwards in index order, so
-// results do not depend on the split.
-template <class F>
-void forPoints(int64_t n, int threads, const F& f)
-{
-    const int64_t grain = threads > 0 ? std::max<int64_t>(1, (n + threads - 1) / threads) : 64;
-    at::parallel_for(0, n, grain, f);
-}
-
-// Runs f inside a parallel region, where LibTorch runs ops on the calling
-// thread: its FFTs over 2 threads were 10× slower than on one here (63 vs
-// 6.3 ms for the [4, 300, 300] convolution, 2 cores; OpenMP and the FFT
-// threads fight over the cores).
-template <class F>
-void onOneThread(const F& f)
-{
-    at::parallel_for(0, 2, 1, [&](int64_t begin, int64_t) {
-        if (begin == 0)
-            f();
-    });
-}
-
-// task(0) ... task(count - 1), each on one thread (as onOneThread), several at
-// once unless threads == 1.
-template <class F>
-void runTasks(int64_t count, int threads, const F& task)
-{
-    if (threads == 1 || at::get_num_threads() == 1 || count < 2) {
-        onOneThread([&] {
-            for (int64_t t = 0; t < count; ++t)
-                task(t);
-        });
-        return;
-    }
-    at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t)
-            task(t);
-    });
-}
-
-double sumInOrder(const std::vector<double>& v)
-{
-    double s = 0;
-    for (double x : v)
-        s += x;
-    return s;
-}
 
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
@@ -108,36 +62,28 @@ void calibrateRow(const double* d, int64_t k, double logPerplexity, double* p)
         p[j] /= sum;
 }
 
-// Lagrange basis of `nodes` equispaced nodes at (a + 0.5) / nodes in [0, 1], at t.
-void lagrangeWeights(double t, int64_t nodes, const std::vector<double>& denominators, double* out)
+// y in the original numbering, where `order` maps positions to points.
+torch::Tensor embeddingTensor(const std::vector<double>& y, const std::vector<int64_t>& order)
 {
-    for (int64_t a = 0; a < nodes; ++a) {
-        double num = 1;
-        for (int64_t b = 0; b < nodes; ++b)
-            if (b != a)
-                num *= t - (b + 0.5) / static_cast<double>(nodes);
-        out[a] = num / denominators[static_cast<size_t>(a)];
+    auto out = torch::empty({static_cast<int64_t>(order.size()), 2}, torch::kFloat);
+    auto a = out.accessor<float, 2>();
+    for (size_t k = 0; k < order.size(); ++k) {
+        a[order[k]][0] = static_cast<float>(y[2 * k]);
+        a[order[k]][1] = static_cast<float>(y[2 * k + 1]);
     }
+    return out;
 }
 
-// The smallest n' >= n with no prime factor above 5: FFT sizes that stay fast.
-int64_t fftFriendly(int64_t n)
+template <class T>
+std::vector<T> reordered(const std::vector<T>& v, const std::vector<int64_t>& order, size_t width)
 {
-    for (;; ++n) {
-        int64_t r = n;
-        for (int64_t f : {2, 3, 5})
-            while (r % f == 0)
-                r /= f;
-        if (r == 1)
-            return n;
-    }
+    std::vector<T> out(v.size());
+    for (size_t k = 0; k < order.size(); ++k)
+        for (size_t c = 0; c < width; ++c)
+            out[width * k + c] = v[width * static_cast<size_t>(order[k]) + c];
+    return out;
 }
 
-torch::Tensor embeddingTensor(const std::vector<double>& y)
-{
-    auto n = static_cast<int64_t>(y.size() / 2);
-    return torch::from_blob(const_cast<double*>(y.data()), {n, 2}, torch::kDouble).to(torch::kFloat);
-}
 
 } // namespace
 
@@ -178,34 +124,6 @@ PcaResult pca(const torch::Tensor& x, int64_t k)
 }
 
 namespace tsne_detail {
-
-Neighbours nearestNeighbours(const torch::Tensor& x, int64_t k, const CancelFlag* cancel)
-{
-    const int64_t n = x.size(0), d = x.size(1);
-    auto xf = x.to(torch::kFloat).contiguous();
-    auto xd = x.to(torch::kDouble).contiguous();
-    auto norms = xf.pow(2).sum(1).unsqueeze(0);
-    Neighbours r{torch::empty({n, k}, torch::kLong), torch::empty({n, k}, torch::kDouble)};
-    // |x_i - x_j|² - |x_i|² ranks row i's neighbours as well as the distance
-    // does; blocks of rows keep the [rows, N] matrix near 128 MB.
-    const int64_t block = std::max<int64_t>(1, (int64_t(1) << 25) / n);
-    for (int64_t start = 0; start < n; start += block) {
-        throwIfCancelled(cancel);
-        const int64_t b = std::min(block, n - start);
-        auto rows = xf.narrow(0, start, b);
-        auto scores = torch::addmm(norms, rows, xf.t(), 1, -2);
-        auto diagonal = torch::arange(b, torch::kLong) * (n + 1) + start;
-        scores.view(-1).index_fill_(0, diagonal, std::numeric_limits<float>::infinity());
-        auto idx = std::get<1>(scores.topk(k, 1, /*largest=*/false, /*sorted=*/true));
-        // Exact distances in double for the chosen ones (float expansion loses
-        // the small ones), re-sorted by them.
-        auto diff = xd.index_select(0, idx.reshape(-1)).view({b, k, d}) - xd.narrow(0, start, b).unsqueeze(1);
-        auto [sorted, order] = diff.pow(2).sum(-1).sort(1);
-        r.indices.narrow(0, start, b).copy_(idx.gather(1, order));
-        r.sqDistances.narrow(0, start, b).copy_(sorted);
-    }
-    return r;
-}
 
 torch::Tensor conditionalAffinities(const torch::Tensor& sqDistances, double perplexity, int threads)
 {
@@ -279,6 +197,32 @@ SparseAffinities symmetrize(const torch::Tensor& indices, const torch::Tensor& c
     return P;
 }
 
+SparseAffinities permuted(const SparseAffinities& P, const std::vector<int64_t>& order)
+{
+    std::vector<int64_t> position(order.size());
+    for (size_t k = 0; k < order.size(); ++k)
+        position[static_cast<size_t>(order[k])] = static_cast<int64_t>(k);
+    SparseAffinities out;
+    out.n = P.n;
+    out.rowStart.assign(1, 0);
+    out.col.reserve(P.col.size());
+    out.p.reserve(P.p.size());
+    std::vector<std::pair<int64_t, double>> row;
+    for (int64_t k = 0; k < P.n; ++k) {
+        const auto i = static_cast<size_t>(order[static_cast<size_t>(k)]);
+        row.clear();
+        for (int64_t e = P.rowStart[i]; e < P.rowStart[i + 1]; ++e)
+            row.emplace_back(position[static_cast<size_t>(P.col[static_cast<size_t>(e)])], P.p[static_cast<size_t>(e)]);
+        std::sort(row.begin(), row.end());
+        for (const auto& [j, p] : row) {
+            out.col.push_back(j);
+            out.p.push_back(p);
+        }
+        out.rowStart.push_back(static_cast<int64_t>(out.col.size()));
+    }
+    return out;
+}
+
 torch::Tensor toDense(const SparseAffinities& P)
 {
     auto dense = torch::zeros({P.n, P.n}, torch::kDouble);
@@ -289,144 +233,60 @@ torch::Tensor toDense(const SparseAffinities& P)
     return dense;
 }
 
-Repulsion repulsionExact(const std::vector<double>& y, int threads)
+CompactAffinities compact(const SparseAffinities& P)
 {
-    const auto n = static_cast<int64_t>(y.size() / 2);
-    Repulsion r;
-    r.force.assign(y.size(), 0.0);
-    std::vector<double> z(static_cast<size_t>(n));
-    forPoints(n, threads, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            double fx = 0, fy = 0, zi = 0;
-            for (int64_t j = 0; j < n; ++j) {
-                if (j == i)
-                    continue;
-                const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-                const double w = 1 / (1 + dx * dx + dy * dy);
-                zi += w;
-                fx += w * w * dx;
-                fy += w * w * dy;
-            }
-            r.force[2 * i] = fx;
-            r.force[2 * i + 1] = fy;
-            z[static_cast<size_t>(i)] = zi;
-        }
-    });
-    r.z = sumInOrder(z);
-    return r;
+    CompactAffinities c;
+    c.n = P.n;
+    c.rowStart = P.rowStart;
+    c.col.assign(P.col.begin(), P.col.end());
+    c.p.assign(P.p.begin(), P.p.end());
+    return c;
 }
 
-// FIt-SNE (Linderman et al. 2019, Algorithm 1 in 2-D). Each point's charges
-// are spread to the p×p nodes of its box with Lagrange weights; the potentials
-// at the nodes are the kernel's Toeplitz matrix times the node charges, a
-// linear convolution done as a circular one of twice the size by FFT; each
-// point then interpolates the potentials back with the same weights. Kernel
-// w² carries the charges 1, y_x, y_y (Σ w², Σ w² y) and kernel w the charge 1
-// (Z), so force_i = y_i Σ_j w_ij² - Σ_j w_ij² y_j.
-Repulsion repulsionFft(const std::vector<double>& y, const FftOptions& options, int threads)
+// Four entries of a row at a time in SSE lanes (the x86-64 baseline); the
+// neighbours' positions are gathered lane by lane.
+std::vector<double> attraction(const CompactAffinities& P, const std::vector<double>& y, int threads)
 {
-    const auto n = static_cast<int64_t>(y.size() / 2);
-    const auto [lo, hi] = std::minmax_element(y.begin(), y.end());
-    const double origin = *lo, span = std::max(*hi - *lo, 1e-12);
-    const int64_t boxes = fftFriendly(std::max<int64_t>(
-        options.minIntervals, static_cast<int64_t>(std::ceil(span * options.intervalsPerUnit))));
-    const int64_t p = options.nodesPerInterval, nodes = boxes * p, m = 2 * nodes;
-    const double boxWidth = span / static_cast<double>(boxes), spacing = boxWidth / static_cast<double>(p);
-
-    std::vector<double> denominators(static_cast<size_t>(p), 1.0);
-    for (int64_t a = 0; a < p; ++a)
-        for (int64_t b = 0; b < p; ++b)
-            if (b != a)
-                denominators[static_cast<size_t>(a)] *= static_cast<double>(a - b) / static_cast<double>(p);
-    // Per coordinate: the first node of its box and its p weights.
-    std::vector<int64_t> first(y.size());
-    std::vector<double> weights(y.size() * static_cast<size_t>(p));
-    forPoints(n, threads, [&](int64_t begin, int64_t end) {
-        for (int64_t c = 2 * begin; c < 2 * end; ++c) {
-            const double u = (y[c] - origin) / boxWidth;
-            const int64_t box = std::min(static_cast<int64_t>(u), boxes - 1);
-            first[c] = box * p;
-            lagrangeWeights(u - static_cast<double>(box), p, denominators, &weights[c * p]);
-        }
-    });
-
-    // Plain loops and buffers rather than tensor ops around the FFTs: on few
-    // cores, OpenMP's waking and spinning for each small op cost more than the ops.
-    const int64_t plane = nodes * nodes;
-    // Single precision on the grid: twice as fast, and its 1e-7 is far below
-    // the interpolation's error.
-    std::vector<float> q(static_cast<size_t>(3 * plane), 0.0f); // charges 1, y_x, y_y
-    forPoints(3, threads > 0 ? std::min(threads, 3) : 3, [&](int64_t begin, int64_t end) {
-        for (int64_t t = begin; t < end; ++t) { // one charge plane per task: no races
-            float* plane_t = q.data() + t * plane;
-            for (int64_t i = 0; i < n; ++i) {
-                const double charge = t == 1 ? y[2 * i] : t == 2 ? y[2 * i + 1] : 1.0;
-                for (int64_t a = 0; a < p; ++a) {
-                    const double wa = weights[2 * i * p + a] * charge;
-                    float* row = plane_t + (first[2 * i] + a) * nodes + first[2 * i + 1];
-                    for (int64_t b = 0; b < p; ++b)
-                        row[b] += static_cast<float>(wa * weights[(2 * i + 1) * p + b]);
-                }
-            }
-        }
-    });
-    // Kernels w² and w at node offsets 0..nodes-1 and, wrapped around, -(nodes-1)..-1.
-    std::vector<float> kernel(static_cast<size_t>(2 * m * m));
-    forPoints(m, threads, [&](int64_t begin, int64_t end) {
-        for (int64_t u = begin; u < end; ++u) {
-            const double dx = static_cast<double>(u < nodes ? u : u - m) * spacing;
-            for (int64_t v = 0; v < m; ++v) {
-                const double dy = static_cast<double>(v < nodes ? v : v - m) * spacing;
-                const double w = 1 / (1 + dx * dx + dy * dy);
-                kernel[u * m + v] = static_cast<float>(w * w);
-                kernel[m * m + u * m + v] = static_cast<float>(w);
-            }
-        }
-    });
-    // The kernels' and the charges' transforms side by side, then the two
-    // halves of the inverse.
-    torch::Tensor kernels, spectrum;
-    runTasks(2, threads, [&](int64_t t) {
-        if (t == 0) {
-            kernels = torch::fft::rfft2(torch::from_blob(kernel.data(), {2, m, m}, torch::kFloat));
-        } else {
-            // The charges fill one quarter of the padded grid: transform their
-            // rows first, then the columns of the padded result.
-            auto charges = torch::from_blob(q.data(), {3, nodes, nodes}, torch::kFloat);
-            spectrum = torch::fft::fft(torch::fft::rfft(charges, m, -1), m, -2);
-        }
-    });
-    // Σ w² (1, y_x, y_y) and Σ w · 1.
-    auto products = torch::cat({spectrum * kernels[0], (spectrum[0] * kernels[1]).unsqueeze(0)});
-    torch::Tensor halves[2];
-    runTasks(2, threads, [&](int64_t t) {
-        auto part = torch::fft::ifft(products.narrow(0, 2 * t, 2), c10::nullopt, -2).narrow(-2, 0, nodes);
-        halves[t] = torch::fft::irfft(part, m, -1).narrow(-1, 0, nodes);
-    });
-    auto potentials = torch::cat({halves[0], halves[1]}).contiguous();
-    const float* phi = potentials.data_ptr<float>();
-
-    Repulsion r;
-    r.force.assign(y.size(), 0.0);
-    std::vector<double> z(static_cast<size_t>(n));
-    forPoints(n, threads, [&](int64_t begin, int64_t end) {
+    const std::vector<float> yf(y.begin(), y.end());
+    std::vector<double> out(y.size());
+    forPoints(P.n, threads, [&](int64_t begin, int64_t end) {
+        const Lanes one = {1, 1, 1, 1};
         for (int64_t i = begin; i < end; ++i) {
-            double v[4] = {0, 0, 0, 0};
-            for (int64_t a = 0; a < p; ++a) {
-                for (int64_t b = 0; b < p; ++b) {
-                    const double w = weights[2 * i * p + a] * weights[(2 * i + 1) * p + b];
-                    const int64_t at = (first[2 * i] + a) * nodes + first[2 * i + 1] + b;
-                    for (int t = 0; t < 4; ++t)
-                        v[t] += w * phi[t * plane + at];
+            const float px = yf[static_cast<size_t>(2 * i)], py = yf[static_cast<size_t>(2 * i + 1)];
+            const Lanes vx = {px, px, px, px}, vy = {py, py, py, py};
+            Lanes ax = {0, 0, 0, 0}, ay = ax;
+            const int64_t first = P.rowStart[static_cast<size_t>(i)], last = P.rowStart[static_cast<size_t>(i + 1)];
+            int64_t e = first;
+            for (; e + 4 <= last; e += 4) {
+                Lanes qx, qy, p;
+                for (int l = 0; l < 4; ++l) {
+                    const auto j = static_cast<size_t>(P.col[static_cast<size_t>(e + l)]);
+                    qx[l] = yf[2 * j];
+                    qy[l] = yf[2 * j + 1];
                 }
+                std::memcpy(&p, &P.p[static_cast<size_t>(e)], sizeof p);
+                const Lanes dx = vx - qx, dy = vy - qy;
+                const Lanes pw = p / (one + dx * dx + dy * dy);
+                ax += pw * dx;
+                ay += pw * dy;
             }
-            r.force[2 * i] = y[2 * i] * v[0] - v[1];
-            r.force[2 * i + 1] = y[2 * i + 1] * v[0] - v[2];
-            z[static_cast<size_t>(i)] = v[3] - 1; // less the self term w_ii = 1
+            double sx = 0, sy = 0;
+            for (int l = 0; l < 4; ++l) {
+                sx += ax[l];
+                sy += ay[l];
+            }
+            for (; e < last; ++e) {
+                const auto j = static_cast<size_t>(P.col[static_cast<size_t>(e)]);
+                const float dx = px - yf[2 * j], dy = py - yf[2 * j + 1];
+                const float pw = P.p[static_cast<size_t>(e)] / (1 + dx * dx + dy * dy);
+                sx += pw * dx;
+                sy += pw * dy;
+            }
+            out[static_cast<size_t>(2 * i)] = sx;
+            out[static_cast<size_t>(2 * i + 1)] = sy;
         }
     });
-    r.z = sumInOrder(z);
-    return r;
+    return out;
 }
 
 Gradient klGradient(const SparseAffinities& P, const std::vector<double>& y, const Repulsion& repulsion,
@@ -470,6 +330,45 @@ std::pair<double, torch::Tensor> denseKlAndGradient(const torch::Tensor& P, cons
 }
 
 } // namespace tsne_detail
+
+TsneOptions::Repulsion repulsionMethod(TsneOptions::Repulsion requested, int64_t n)
+{
+    if (requested != TsneOptions::Repulsion::Auto)
+        return requested;
+    if (n <= TsneOptions::kAutoExactMax)
+        return TsneOptions::Repulsion::Exact;
+    return TsneOptions::Repulsion::BarnesHut;
+}
+
+std::string repulsionName(TsneOptions::Repulsion method)
+{
+    switch (method) {
+    case TsneOptions::Repulsion::Exact: return "exact";
+    case TsneOptions::Repulsion::BarnesHut: return "barnes-hut";
+    case TsneOptions::Repulsion::Fft: return "fft";
+    default: return "auto";
+    }
+}
+
+TsneOptions::Repulsion repulsionFromName(const std::string& name)
+{
+    for (auto method : {TsneOptions::Repulsion::Auto, TsneOptions::Repulsion::Exact, TsneOptions::Repulsion::BarnesHut,
+                        TsneOptions::Repulsion::Fft})
+        if (name == repulsionName(method))
+            return method;
+    throw Error("unknown repulsion '" + name + "': use auto, exact, barnes-hut or fft");
+}
+
+TsneOptions::Neighbours neighboursFromName(const std::string& name)
+{
+    if (name == "auto")
+        return TsneOptions::Neighbours::Auto;
+    if (name == "exact")
+        return TsneOptions::Neighbours::Exact;
+    if (name == "approximate")
+        return TsneOptions::Neighbours::Approximate;
+    throw Error("unknown neighbour search '" + name + "': use auto, exact or approximate");
+}
 
 TsneResult tsne(const torch::Tensor& x, const TsneOptions& options, const TsnePreview& preview,
                 const ProgressFn& progress, const CancelFlag* cancel)
@@ -525,7 +424,11 @@ TsneResult tsne(const torch::Tensor& x, const TsneOptions& options, const TsnePr
     report(0, "neighbours");
     result.perplexity = std::min(options.perplexity, static_cast<double>(n - 1) / 3);
     const int64_t k = std::min<int64_t>(n - 1, static_cast<int64_t>(std::ceil(3 * result.perplexity)));
-    auto neighbours = nearestNeighbours(reduced, k, cancel);
+    result.approximateNeighbours =
+        options.neighbours == TsneOptions::Neighbours::Approximate ||
+        (options.neighbours == TsneOptions::Neighbours::Auto && n > TsneOptions::kAutoExactNeighboursMax);
+    auto neighbours = result.approximateNeighbours ? approximateNeighbours(reduced, k, cancel)
+                                                   : nearestNeighbours(reduced, k, cancel);
     result.secondsNeighbours = secondsSince(t0);
 
     t0 = Clock::now();
@@ -536,24 +439,60 @@ TsneResult tsne(const torch::Tensor& x, const TsneOptions& options, const TsnePr
     result.secondsAffinities = secondsSince(t0);
 
     t0 = Clock::now();
-    const bool exact = options.repulsion == TsneOptions::Repulsion::Exact ||
-                       (options.repulsion == TsneOptions::Repulsion::Auto && n <= TsneOptions::kAutoExactMax);
-    auto repulsion = [&] { return exact ? repulsionExact(y, options.threads) : repulsionFft(y, {}, options.threads); };
+    const auto method = repulsionMethod(options.repulsion, n);
+    result.repulsion = method;
+    auto repulsion = [&] {
+        switch (method) {
+        case TsneOptions::Repulsion::Exact: return repulsionExact(y, options.threads);
+        case TsneOptions::Repulsion::BarnesHut: return repulsionBarnesHut(y, options.theta, options.threads);
+        default: return repulsionFft(y, {}, options.threads);
+        }
+    };
     const double lr = options.learningRate > 0 ? options.learningRate : std::max(200.0, static_cast<double>(n) / 12);
     std::vector<double> update(y.size(), 0.0), gains(y.size(), 1.0);
+    // order[k]: the point at position k. Renumbering in the map's spatial
+    // order every kReorderEvery iterations keeps the attraction's reads of
+    // neighbours' positions local (the clusters only form as it runs).
+    constexpr int64_t kReorderEvery = 250;
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+        order[static_cast<size_t>(i)] = i;
+    auto fastP = compact(P);
     int64_t it = 0;
     for (; it < options.iterations; ++it) {
         if (cancel && cancel->load(std::memory_order_relaxed)) {
             result.cancelled = true;
             break;
         }
+        if (it % kReorderEvery == 0 && n > TsneOptions::kAutoExactMax) {
+            auto local = spatialOrder(y); // positions now -> positions then
+            P = permuted(P, local);
+            fastP = compact(P);
+            y = reordered(y, local, 2);
+            update = reordered(update, local, 2);
+            gains = reordered(gains, local, 2);
+            for (auto& k : local)
+                k = order[static_cast<size_t>(k)];
+            order = std::move(local);
+        }
         const bool early = it < options.exaggerationIterations;
         const bool reportNow = it > 0 && options.reportEvery > 0 && it % options.reportEvery == 0;
-        auto g = klGradient(P, y, repulsion(), early ? options.exaggeration : 1.0, reportNow, options.threads);
+        const double alpha = early ? options.exaggeration : 1.0;
+        const auto r = repulsion();
+        // The KL needs P's exact log terms; the other iterations take the
+        // single-precision attraction (2× the throughput; relative error ~1e-6).
+        Gradient g;
+        if (reportNow) {
+            g = klGradient(P, y, r, alpha, true, options.threads);
+        } else {
+            g.grad = attraction(fastP, y, options.threads);
+            for (size_t e = 0; e < y.size(); ++e)
+                g.grad[e] = 4 * (alpha * g.grad[e] - r.force[e] / r.z);
+        }
         if (reportNow) {
             result.klCurve.emplace_back(it, g.kl);
             if (preview)
-                preview(it, embeddingTensor(y), g.kl);
+                preview(it, embeddingTensor(y, order), g.kl);
             report(static_cast<double>(it) / static_cast<double>(options.iterations), "optimizing");
         }
         const double momentum = early ? options.momentumEarly : options.momentumLate;
@@ -571,7 +510,7 @@ TsneResult tsne(const torch::Tensor& x, const TsneOptions& options, const TsnePr
     result.iterations = it;
     result.kl = klGradient(P, y, repulsion(), 1.0, true, options.threads).kl;
     result.klCurve.emplace_back(it, result.kl);
-    result.embedding = embeddingTensor(y);
+    result.embedding = embeddingTensor(y, order);
     if (preview)
         preview(it, result.embedding.clone(), result.kl);
     result.secondsOptimization = secondsSince(t0);

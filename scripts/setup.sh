@@ -8,7 +8,7 @@ PACKAGES=(
   # build
   cmake ninja-build g++ pkgconf binutils
   # libraries
-  libtorch-dev nlohmann-json3-dev zlib1g-dev
+  libtorch-dev nlohmann-json3-dev zlib1g-dev libhnswlib-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins
   libopencv-dev
   # tests: references from PyTorch itself (and matplotlib's colormaps, PIL to read PNGs back),

@@ -362,7 +362,7 @@ class Render(unittest.TestCase):
     def test_errors(self):
         code, _, err = run("render", "--tab", "weights", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual((code, err.strip()), (1, "convscope render: unknown tab 'weights' (summary, filters, activations, patches, "
-                                             "saliency, ascent, adversarial)"))
+                                             "saliency, ascent, adversarial, embedding)"))
         code, _, err = run("render", "--layer", "conv9", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual(code, 1)
         self.assertIn("convscope render: no layer named 'conv9'", err)
@@ -2016,17 +2016,26 @@ class Tsne(unittest.TestCase):
         self.assertEqual((doc["n"], doc["iterations"], doc["perplexity"], doc["features_cached"]), (600, 400, 30, False))
         self.assertTrue(0 < doc["kl"] < 3, doc["kl"])
         self.assertEqual(set(doc["seconds"]), {"features", "pca", "neighbours", "affinities", "optimization", "total"})
+        self.assertEqual((doc["repulsion"], doc["neighbours"]), ("barnes-hut", "exact"))  # the defaults at 600 points
         # Each point's 10 nearest neighbours in the map mostly share its label.
         labels = torch.tensor([m[0] for m in meta])
-        d = torch.cdist(xy, xy)
-        d.fill_diagonal_(float("inf"))
-        votes = labels[d.topk(10, largest=False).indices]
-        knn = float((votes.mode(1).values == labels).double().mean())
-        self.assertGreater(knn, 0.9)
+
+        def knn(points):
+            d = torch.cdist(points, points)
+            d.fill_diagonal_(float("inf"))
+            votes = labels[d.topk(10, largest=False).indices]
+            return float((votes.mode(1).values == labels).double().mean())
+
+        self.assertGreater(knn(xy), 0.9)
         again, xy2, meta2 = self.embed(*args)
         self.assertTrue(again["features_cached"])
         self.assertEqual(meta2, meta)
         self.assertTrue(torch.equal(xy2, xy))  # same input, same map
+        # The other neighbour search and repulsion draw an equally good map.
+        other, xy3, meta3 = self.embed(*args, "--neighbours", "approximate", "--repulsion", "fft")
+        self.assertEqual((other["repulsion"], other["neighbours"], meta3), ("fft", "approximate", meta))
+        self.assertGreater(knn(xy3), 0.9)
+        self.assertLess(abs(other["kl"] - doc["kl"]), 0.05 * doc["kl"])
 
     def test_png_and_errors(self):
         png = os.path.join(self.tmp.name, "map.png")
@@ -2045,6 +2054,10 @@ class Tsne(unittest.TestCase):
         self.assertFails(["tsne", "--layer", "fc3", "--n", "1"], "convscope tsne: --n must be a whole number of at least 2")
         self.assertFails(["tsne", "--layer", "fc3", "--cache", "/tmp/x", "--no-cache"],
                          "convscope tsne: give either --cache DIR or --no-cache")
+        self.assertFails(["tsne", "--layer", "fc3", "--repulsion", "fmm"],
+                         "convscope tsne: unknown repulsion 'fmm': use auto, exact, barnes-hut or fft")
+        self.assertFails(["tsne", "--layer", "fc3", "--neighbours", "annoy"],
+                         "convscope tsne: unknown neighbour search 'annoy': use auto, exact or approximate")
         self.assertFails(["tsne", "/no/such/folder", "--layer", "fc3"],
                          "convscope tsne: dataset not found: /no/such/folder")
 

@@ -31,6 +31,7 @@
 #include "core/model.h"
 #include "core/model_metadata.h"
 #include "core/saliency.h"
+#include "gui_test_support.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
 #include "widgets/top_k_chart.h"
@@ -57,37 +58,13 @@
 #include <QtTest>
 
 using namespace convscope;
+using convscope::test::openDigitsTab;
+using convscope::test::StallProbe;
 
 namespace {
 
 const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
 const QString kVideo = QStringLiteral("/usr/share/doc/opencv-doc/examples/data/vtest.avi");
-
-// Measures the longest time the GUI thread went without running its event loop.
-class StallProbe {
-public:
-    StallProbe()
-    {
-        m_clock.start();
-        m_timer.setInterval(5);
-        QObject::connect(&m_timer, &QTimer::timeout, [this] {
-            const qint64 now = m_clock.elapsed();
-            if (now - m_last > 50 && qEnvironmentVariableIsSet("CONVSCOPE_STALLS"))
-                qInfo("stall of %lld ms ending at %lld ms (%s)", now - m_last, now, qPrintable(phase));
-            m_worst = std::max(m_worst, now - m_last);
-            m_last = now;
-        });
-        m_timer.start();
-    }
-    qint64 worstMs() const { return m_worst; }
-    QString phase;
-
-private:
-    QTimer m_timer;
-    QElapsedTimer m_clock;
-    qint64 m_last = 0;
-    qint64 m_worst = 0;
-};
 
 // How many tiles differ from the first: a view of all-equal tiles shows nothing.
 int distinctTiles(const TileGridView* grid)
@@ -168,13 +145,8 @@ private:
 
 void TestMainWindow::initTestCase()
 {
-    // Each run gets its own settings, never the user's.
     QVERIFY(m_settings.isValid());
-    QCoreApplication::setOrganizationName(QStringLiteral("ConvScopeTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("ConvScopeTest"));
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_settings.path());
-    qputenv("XDG_CACHE_HOME", QFile::encodeName(m_settings.path() + QStringLiteral("/cache"))); // top-k scans
+    test::useOwnSettings(m_settings.path()); // settings and top-k scans
 }
 
 void TestMainWindow::opensModelAndFillsViews()
@@ -864,23 +836,6 @@ namespace {
 
 // The window on the default digits model showing the Gradient Ascent tab, settled;
 // with `layer`, that layer selected and made the target.
-// The window on the shipped model and a test digit, showing tab `key`, settled;
-// null if it never got there.
-ViewTab* openDigitsTab(MainWindow& window, const QString& key)
-{
-    window.resize(1400, 900);
-    window.show();
-    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
-    window.openModel(defaultModelPath());
-    window.openInput(defaultDatasetSpec());
-    if (!loaded.wait(60000) && loaded.isEmpty())
-        return nullptr;
-    window.setCurrentTab(key);
-    if (!QTest::qWaitFor([&window] { return window.isSettled() && window.workspace()->input(); }, 60000))
-        return nullptr;
-    return window.tab(key);
-}
-
 AscentTab* openAscent(MainWindow& window, const QString& layer = {})
 {
     auto* tab = qobject_cast<AscentTab*>(openDigitsTab(window, QStringLiteral("ascent")));

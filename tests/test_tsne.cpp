@@ -192,6 +192,87 @@ TEST(Tsne, FftRepulsionMatchesExactSums)
     }
 }
 
+// Barnes-Hut against the exact sums: within a per cent or so at θ = 0.5 on
+// clustered and spread maps, and exact (to single precision) when θ is so
+// small that no cell is ever far enough.
+TEST(Tsne, BarnesHutRepulsionMatchesExactSums)
+{
+    for (double scale : {1e-4, 1.0, 10.0, 40.0}) {
+        SCOPED_TRACE(scale);
+        auto y = randomPoints(3000, scale, 13);
+        auto exact = repulsionExact(y);
+        auto bh = repulsionBarnesHut(y, 0.5);
+        EXPECT_LT(std::abs(bh.z - exact.z) / exact.z, 1e-2);
+        EXPECT_LT(relativeError(bh.force, exact.force), 3e-2);
+        auto all = repulsionBarnesHut(y, 1e-9);
+        EXPECT_LT(std::abs(all.z - exact.z) / exact.z, 1e-5);
+        EXPECT_LT(relativeError(all.force, exact.force), 1e-4);
+    }
+    // Coincident points end in a leaf at the depth cap instead of splitting forever.
+    std::vector<double> same(2 * 100, 3.0);
+    same[0] = -5;
+    auto exact = repulsionExact(same);
+    auto bh = repulsionBarnesHut(same, 0.5);
+    EXPECT_NEAR(bh.z, exact.z, 1e-4 * exact.z);
+}
+
+TEST(Tsne, SinglePrecisionAttractionEqualsTheExactOne)
+{
+    auto [x, labels] = clusters(4, 200, 10, 14);
+    auto nb = nearestNeighbours(x, 30);
+    auto P = symmetrize(nb.indices, conditionalAffinities(nb.sqDistances, 10));
+    auto y = randomPoints(800, 5, 15);
+    Repulsion none{std::vector<double>(y.size(), 0.0), 1.0};
+    auto exact = klGradient(P, y, none, 1.0, false);
+    auto fast = attraction(compact(P), y);
+    for (double& g : exact.grad)
+        g /= 4;
+    EXPECT_LT(relativeError(fast, exact.grad), 1e-6);
+}
+
+TEST(Tsne, RenumberedAffinitiesAreTheSameMatrix)
+{
+    auto [x, labels] = clusters(3, 40, 6, 16);
+    auto nb = nearestNeighbours(x, 15);
+    auto P = symmetrize(nb.indices, conditionalAffinities(nb.sqDistances, 5));
+    auto order = spatialOrder(randomPoints(120, 1, 17));
+    auto sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t i = 0; i < 120; ++i)
+        ASSERT_EQ(sorted[static_cast<size_t>(i)], i); // a permutation
+    auto index = torch::tensor(order, torch::kLong);
+    auto expected = toDense(P).index_select(0, index).index_select(1, index);
+    EXPECT_TRUE(torch::equal(toDense(permuted(P, order)), expected));
+}
+
+// HNSW finds nearly all of the exact neighbours, never the point itself, and
+// gives exact distances, nearest first.
+TEST(Tsne, ApproximateNeighboursFindNearlyAllExactOnes)
+{
+    auto [x, labels] = clusters(10, 300, 20, 18);
+    const int64_t k = 30;
+    auto exact = nearestNeighbours(x, k);
+    auto approx = approximateNeighbours(x, k);
+    ASSERT_EQ(approx.indices.sizes().vec(), (std::vector<int64_t>{3000, k}));
+    auto ai = approx.indices.accessor<int64_t, 2>();
+    auto ad = approx.sqDistances.accessor<double, 2>();
+    auto xd = x.to(torch::kDouble);
+    int64_t found = 0;
+    for (int64_t i = 0; i < 3000; ++i) {
+        auto truth = exact.indices[i];
+        for (int64_t c = 0; c < k; ++c) {
+            ASSERT_NE(ai[i][c], i);
+            if (c > 0) {
+                ASSERT_LE(ad[i][c - 1], ad[i][c]);
+            }
+            found += (truth == ai[i][c]).any().item<bool>();
+        }
+        const double d = (xd[i] - xd[ai[i][k - 1]]).pow(2).sum().item<double>();
+        ASSERT_NEAR(ad[i][k - 1], d, 1e-9 * d);
+    }
+    EXPECT_GE(static_cast<double>(found) / (3000.0 * k), 0.95);
+}
+
 TEST(Tsne, KlDecreases)
 {
     auto [x, labels] = clusters(4, 60, 10, 9);
@@ -212,7 +293,7 @@ TEST(Tsne, KlDecreases)
 TEST(Tsne, SeparatedClustersStayTogether)
 {
     auto [x, labels] = clusters(5, 100, 60, 10); // 60-D: reduced to 50 by PCA first
-    for (auto method : {TsneOptions::Repulsion::Exact, TsneOptions::Repulsion::Fft}) {
+    for (auto method : {TsneOptions::Repulsion::Exact, TsneOptions::Repulsion::BarnesHut, TsneOptions::Repulsion::Fft}) {
         auto o = quick();
         o.repulsion = method;
         auto r = tsne(x, o);
@@ -233,7 +314,18 @@ TEST(Tsne, SameInputSameResult)
         EXPECT_TRUE(torch::equal(a.embedding, tsne(x, o).embedding));
     }
 
+    // Above 500 points: Barnes-Hut, and the points renumbered as the map forms.
+    auto [big, bigLabels] = clusters(3, 500, 8, 19);
     auto o = quick(300);
+    auto b = tsne(big, o);
+    EXPECT_EQ(b.repulsion, TsneOptions::Repulsion::BarnesHut);
+    EXPECT_GE(knnAccuracy(b.embedding, bigLabels), 0.98); // rows are back in input order
+    o.threads = 1;
+    EXPECT_TRUE(torch::equal(b.embedding, tsne(big, o).embedding));
+    o.neighbours = TsneOptions::Neighbours::Approximate;
+    EXPECT_TRUE(tsne(big, o).approximateNeighbours);
+
+    o = quick(300);
     o.init = TsneOptions::Init::Random;
     o.seed = 1;
     auto r1 = tsne(x, o);

@@ -5,6 +5,8 @@
 #include "widgets/count_string.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
+#include "widgets/point_grid.h"
+#include "widgets/scatter_view.h"
 #include "widgets/summary_charts.h"
 #include "widgets/tile_grid_view.h"
 #include "widgets/top_k_chart.h"
@@ -15,6 +17,7 @@
 #include <QBarSet>
 #include <QChartView>
 #include <QElapsedTimer>
+#include <QRandomGenerator>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -40,6 +43,11 @@ private Q_SLOTS:
     void topKChartOrderAndTexts();
     void summaryChartsBars();
     void summaryChartsAreQuickForBigModels();
+    void pointGridFindsNearestAndInside();
+    void scatterViewMapsAndHits();
+    void scatterViewMouse();
+    void scatterViewDrawsClassColours();
+    void scatterViewPaints70kPointsQuickly();
     void screenshots();
 };
 
@@ -659,6 +667,272 @@ void TestWidgets::summaryChartsAreQuickForBigModels()
 
 // Saves pictures of each widget for a person to look at, when
 // CONVSCOPE_WIDGET_SHOTS names a folder.
+namespace {
+
+void sendMouse(QWidget& widget, QEvent::Type type, QPointF pos, Qt::MouseButtons buttons,
+    Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+{
+    const Qt::MouseButton button = type == QEvent::MouseMove ? Qt::NoButton : Qt::LeftButton;
+    QMouseEvent event(type, pos, widget.mapToGlobal(pos), button, buttons, modifiers);
+    QApplication::sendEvent(&widget, &event);
+}
+
+// A press, moves and a release, as a hand does it.
+void drag(QWidget& widget, QPointF from, QPointF to, Qt::KeyboardModifiers modifiers, int steps = 4)
+{
+    sendMouse(widget, QEvent::MouseButtonPress, from, Qt::LeftButton, modifiers);
+    for (int i = 1; i <= steps; ++i)
+        sendMouse(widget, QEvent::MouseMove, from + (to - from) * i / steps, Qt::LeftButton, modifiers);
+    sendMouse(widget, QEvent::MouseButtonRelease, to, Qt::NoButton, modifiers);
+}
+
+// Four corners of a 10 x 5 box, and its centre.
+const QVector<QPointF> kCorners { { 0, 0 }, { 10, 0 }, { 0, 5 }, { 10, 5 }, { 5, 2.5 } };
+
+} // namespace
+
+void TestWidgets::pointGridFindsNearestAndInside()
+{
+    std::vector<float> x { 0, 1, 2, 3, 1, NAN }, y { 0, 0, 0, 0, 1, 0 };
+    PointGrid grid;
+    grid.build(x, y);
+    QCOMPARE(grid.bounds(), QRectF(0, 0, 3, 1)); // the NaN point is left out
+    QCOMPARE(grid.nearest({ 1.1, 0.2 }, 0.5), 1);
+    QCOMPARE(grid.nearest({ 1.1, 0.8 }, 0.5), 4);
+    QCOMPARE(grid.nearest({ 1.5, 0.5 }, 0.1), -1);
+    QCOMPARE(grid.nearest({ 9, 9 }, 1), -1);
+    QCOMPARE(grid.nearest({ 9, 0 }, 6.5), 3);
+    QCOMPARE(grid.inside(QRectF(0.5, -1, 2, 3)), (std::vector<int> { 1, 2, 4 }));
+    QCOMPARE(grid.inside(QRectF(-5, -5, 20, 20)), (std::vector<int> { 0, 1, 2, 3, 4 }));
+    QVERIFY(grid.inside(QRectF(5, 5, 1, 1)).empty());
+
+    // Against a scan of every point, over many random points and queries.
+    QRandomGenerator random(7);
+    std::vector<float> rx(5000), ry(5000);
+    for (size_t i = 0; i < rx.size(); ++i) {
+        rx[i] = static_cast<float>(random.generateDouble() * 100);
+        ry[i] = static_cast<float>(random.generateDouble() * 40 - 20);
+    }
+    grid.build(rx, ry);
+    for (int q = 0; q < 200; ++q) {
+        const QPointF p(random.generateDouble() * 120 - 10, random.generateDouble() * 60 - 30);
+        const double radius = random.generateDouble() * 3;
+        int expected = -1;
+        double best = radius * radius;
+        for (size_t i = 0; i < rx.size(); ++i) {
+            const double dx = rx[i] - p.x(), dy = ry[i] - p.y();
+            if (dx * dx + dy * dy <= best) {
+                best = dx * dx + dy * dy;
+                expected = static_cast<int>(i);
+            }
+        }
+        QCOMPARE(grid.nearest(p, radius), expected);
+        const QRectF box(p, QSizeF(random.generateDouble() * 30, random.generateDouble() * 20));
+        std::vector<int> inside;
+        for (size_t i = 0; i < rx.size(); ++i)
+            if (rx[i] >= box.left() && rx[i] <= box.right() && ry[i] >= box.top() && ry[i] <= box.bottom())
+                inside.push_back(static_cast<int>(i));
+        QCOMPARE(grid.inside(box), inside);
+    }
+}
+
+void TestWidgets::scatterViewMapsAndHits()
+{
+    ScatterView view;
+    QVERIFY(showAt(view, { 400, 300 }));
+    view.setPoints(kCorners, { 0, 1, 2, 3, 4 }, {});
+    // Fitted into the widget less 12 px a side (376 x 276): 37.6 px a unit,
+    // limited by the width; the centre (5, 2.5) at the widget's centre.
+    QVERIFY(view.isFitted());
+    QCOMPARE(view.pixelsPerUnit(), 37.6);
+    QCOMPARE(view.toWidget({ 0, 0 }), QPointF(12, 244));
+    QCOMPARE(view.toWidget({ 10, 5 }), QPointF(388, 56)); // y up
+    QCOMPARE(view.toData({ 200, 150 }), QPointF(5, 2.5));
+    QCOMPARE(view.pointAt({ 14, 242 }), 0);
+    QCOMPARE(view.pointAt({ 386, 58 }), 3);
+    QCOMPARE(view.pointAt({ 100, 100 }), -1);
+    QCOMPARE(view.pointAt({ 200, 120 }), -1);
+    QCOMPARE(view.pointAt({ 200, 120 }, 40), 4); // (200, 150)
+    QCOMPARE(view.pointsIn(QRectF(0, 0, 200, 300)), (QVector<int> { 0, 2, 4 })); // x = 12, and 200 on the edge
+    QCOMPARE(view.pointsIn(QRectF(QPointF(390, 0), QPointF(150, 100))), (QVector<int> { 3 })); // any corner order
+    QCOMPARE(view.pointsIn(QPolygonF({ { 0, 260 }, { 220, 260 }, { 220, 140 }, { 0, 40 } })), (QVector<int> { 0, 2, 4 }));
+
+    // Zoom keeps the point under the cursor; the others move away from it.
+    view.zoomAt({ 12, 244 }, 2);
+    QVERIFY(!view.isFitted());
+    QCOMPARE(view.pixelsPerUnit(), 75.2);
+    QCOMPARE(view.toWidget({ 0, 0 }), QPointF(12, 244));
+    QCOMPARE(view.toWidget({ 10, 0 }), QPointF(764, 244));
+    QCOMPARE(view.pointAt({ 388, 56 }), 4); // the centre is where the corner was
+    view.pan({ 10, -5 });
+    QCOMPARE(view.toWidget({ 0, 0 }), QPointF(22, 239));
+    // The wheel: a notch of 120 is 1.0015^120 around the cursor.
+    QWheelEvent wheel(QPointF(22, 239), view.mapToGlobal(QPointF(22, 239)), {}, { 0, 120 }, Qt::NoButton,
+        Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(&view, &wheel);
+    QVERIFY(std::abs(view.pixelsPerUnit() - 75.2 * std::pow(1.0015, 120)) < 1e-9);
+    QCOMPARE(view.toWidget({ 0, 0 }), QPointF(22, 239));
+    // New positions keep a moved view; Reset fits again.
+    view.movePoints({ { 0, 0 }, { 20, 0 }, { 0, 5 }, { 20, 5 }, { 10, 2.5 } });
+    QVERIFY(!view.isFitted());
+    QCOMPARE(view.toWidget({ 0, 0 }), QPointF(22, 239));
+    view.resetView();
+    QCOMPARE(view.pixelsPerUnit(), 18.8);
+    QCOMPARE(view.toWidget({ 20, 5 }), QPointF(388, 103)); // 276 - 94 = 182 px of height left: centred
+    // While fitted, new positions are fitted too (an animation follows the points).
+    view.movePoints(kCorners);
+    QCOMPARE(view.pixelsPerUnit(), 37.6);
+
+    // A legend takes room: the points are fitted beside it or below it, never under it.
+    QVERIFY(view.legendRect().isEmpty());
+    view.setLegend({ { 0, QStringLiteral("zero"), 1 }, { 1, QStringLiteral("one"), 1 } }, QStringLiteral("label"));
+    const QRect legend = view.legendRect();
+    QVERIFY(!legend.isEmpty() && view.rect().contains(legend));
+    QCOMPARE(legend.right(), 400 - 1 - 6);
+    QCOMPARE(legend.top(), 6);
+    for (const QPointF& p : kCorners)
+        QVERIFY(!legend.adjusted(-3, -3, 3, 3).contains(view.toWidget(p).toPoint()));
+    // Wide and short: beside; tall and narrow: below.
+    view.resize(600, 200);
+    QVERIFY(view.toWidget({ 10, 5 }).x() < legend.left() + 200 - 6);
+    QCOMPARE(view.toWidget({ 10, 5 }).y(), 12.0);
+    view.resize(250, 500);
+    QVERIFY(view.toWidget({ 10, 5 }).y() > view.legendRect().bottom());
+    QCOMPARE(view.toWidget({ 0, 0 }).x(), 12.0);
+}
+
+void TestWidgets::scatterViewMouse()
+{
+    ScatterView view;
+    QVERIFY(showAt(view, { 400, 300 }));
+    view.setPoints(kCorners, { 0, 1, 2, 3, 4 }, { false, true, false, false, false });
+    view.setCardFunction([](int index) {
+        return ScatterView::Card { QImage(), QStringLiteral("point %1\nlabel %1 / prediction 9").arg(index) };
+    });
+    QSignalSpy hovered(&view, &ScatterView::pointHovered);
+    QSignalSpy clicked(&view, &ScatterView::pointClicked);
+    QSignalSpy selected(&view, &ScatterView::selectionChanged);
+
+    sendMouse(view, QEvent::MouseMove, { 387, 57 }, Qt::NoButton);
+    QCOMPARE(view.hoveredPoint(), 3);
+    QCOMPARE(view.hoverText(), QStringLiteral("point 3\nlabel 3 / prediction 9"));
+    QCOMPARE(hovered.count(), 1);
+    QVERIFY(!view.grab().isNull()); // paints the card
+    sendMouse(view, QEvent::MouseMove, { 300, 200 }, Qt::NoButton);
+    QCOMPARE(view.hoveredPoint(), -1);
+    QVERIFY(view.hoverText().isEmpty());
+
+    // A click on a point reports it; the view does not move.
+    sendMouse(view, QEvent::MouseButtonPress, { 13, 243 }, Qt::LeftButton);
+    sendMouse(view, QEvent::MouseButtonRelease, { 13, 243 }, Qt::NoButton);
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.first().first().toInt(), 0);
+    QVERIFY(view.isFitted());
+
+    // Shift+drag: a box; Ctrl+drag: a lasso; a click beside the points clears.
+    drag(view, { 0, 0 }, { 250, 300 }, Qt::ShiftModifier);
+    QCOMPARE(view.selection(), (QVector<int> { 0, 2, 4 }));
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(clicked.count(), 1);
+    QVERIFY(view.isFitted());
+    sendMouse(view, QEvent::MouseButtonPress, { 380, 250 }, Qt::LeftButton, Qt::ControlModifier);
+    for (QPointF p : { QPointF(400, 250), QPointF(400, 40), QPointF(180, 40), QPointF(180, 250) })
+        sendMouse(view, QEvent::MouseMove, p, Qt::LeftButton, Qt::ControlModifier);
+    sendMouse(view, QEvent::MouseButtonRelease, { 180, 250 }, Qt::NoButton, Qt::ControlModifier);
+    QCOMPARE(view.selection(), (QVector<int> { 1, 3, 4 }));
+    sendMouse(view, QEvent::MouseButtonPress, { 300, 200 }, Qt::LeftButton);
+    sendMouse(view, QEvent::MouseButtonRelease, { 300, 200 }, Qt::NoButton);
+    QVERIFY(view.selection().isEmpty());
+    QCOMPARE(selected.count(), 3);
+
+    // A plain drag pans by as much as the mouse moved.
+    drag(view, { 300, 200 }, { 260, 230 }, Qt::NoModifier);
+    QVERIFY(!view.isFitted());
+    QCOMPARE(view.toWidget({ 0, 0 }), QPointF(12 - 40, 244 + 30));
+    QCOMPARE(clicked.count(), 1);
+    sendMouse(view, QEvent::MouseButtonDblClick, { 200, 150 }, Qt::LeftButton);
+    QVERIFY(view.isFitted());
+}
+
+void TestWidgets::scatterViewDrawsClassColours()
+{
+    ScatterView view;
+    QVERIFY(showAt(view, { 400, 300 }));
+    view.setPoints(kCorners, { 0, 1, 2, 3, -1 }, { false, false, false, false, true });
+    auto colourAt = [&view](int index) {
+        const QPoint at = view.toWidget(view.point(index)).toPoint();
+        return QColor(view.image().pixel(at));
+    };
+    // matplotlib's tab10 blue, orange, green, red; gray for no class.
+    QCOMPARE(colourAt(0), QColor(31, 119, 180));
+    QCOMPARE(colourAt(1), QColor(255, 127, 14));
+    QCOMPARE(colourAt(3), QColor(214, 39, 40));
+    QCOMPARE(colourAt(4), QColor(128, 128, 128));
+    // The ring of a marked point is dark, just outside its dot.
+    const QPoint centre = view.toWidget(view.point(4)).toPoint();
+    const int ring = static_cast<int>(std::lround(view.dotRadius() + 1));
+    QVERIFY(QColor(view.image().pixel(centre + QPoint(ring, 0))).value() < 120);
+    view.setMarksVisible(false);
+    QCOMPARE(QColor(view.image().pixel(centre + QPoint(ring + 1, 0))), QColor(Qt::white));
+    // A selection fades the others.
+    view.setSelection({ 1 });
+    QCOMPARE(colourAt(1), QColor(255, 127, 14));
+    QVERIFY(QColor(colourAt(0)).value() > 200 && QColor(colourAt(0)).saturation() < 120);
+}
+
+void TestWidgets::scatterViewPaints70kPointsQuickly()
+{
+    // 70,000 points in ten clusters (MNIST's size), 2 % of them ringed.
+    QRandomGenerator random(3);
+    QVector<QPointF> points;
+    QVector<int> classes;
+    QVector<bool> marked;
+    for (int i = 0; i < 70000; ++i) {
+        const int c = i % 10;
+        const double angle = c * 0.628;
+        points.append({ 40 * std::cos(angle) + random.bounded(20.0), 40 * std::sin(angle) + random.bounded(20.0) });
+        classes.append(c);
+        marked.append(random.bounded(50) == 0);
+    }
+    ScatterView view;
+    QVERIFY(showAt(view, { 1000, 800 }));
+    QVector<ScatterView::LegendEntry> legend;
+    for (int c = 0; c < 10; ++c)
+        legend.append({ c, QString::number(c), 7000 });
+    view.setLegend(legend, QStringLiteral("label"));
+    QElapsedTimer timer;
+    timer.start();
+    view.setPoints(points, classes, marked);
+    const double setMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    // A frame: new positions (the grid rebuilt), the dots redrawn, painted.
+    const int frames = 10;
+    double layerMs = 0;
+    timer.restart();
+    for (int f = 0; f < frames; ++f) {
+        for (QPointF& p : points)
+            p += QPointF(0.01, -0.01);
+        view.movePoints(points);
+        view.grab();
+        layerMs += view.lastLayerMs();
+    }
+    const double frameMs = static_cast<double>(timer.nsecsElapsed()) / 1e6 / frames;
+    // Hover: 1000 hit tests.
+    timer.restart();
+    int hits = 0;
+    for (int q = 0; q < 1000; ++q)
+        hits += view.pointAt(QPointF(q % 1000, (q * 7) % 800)) >= 0;
+    const double hitUs = static_cast<double>(timer.nsecsElapsed()) / 1e3 / 1000;
+    timer.restart();
+    const int inBox = view.pointsIn(QRectF(100, 100, 500, 400)).size();
+    const double boxMs = static_cast<double>(timer.nsecsElapsed()) / 1e6;
+    qInfo("ScatterView, 70000 points at 1000x800: setPoints %.1f ms; a frame %.1f ms (dots %.1f ms); "
+          "a hit test %.1f us (%d of 1000 hit); a box of %d points %.2f ms",
+        setMs, frameMs, layerMs / frames, hitUs, hits, inBox, boxMs);
+    QVERIFY2(frameMs < 100, qPrintable(QString::number(frameMs))); // ~10 ms here
+    QVERIFY2(hitUs < 200, qPrintable(QString::number(hitUs)));
+    QVERIFY(hits > 100 && inBox > 1000);
+}
+
 void TestWidgets::screenshots()
 {
     const QString dir = qEnvironmentVariable("CONVSCOPE_WIDGET_SHOTS");
