@@ -77,6 +77,7 @@ private Q_SLOTS:
     void tsneAnimatesAndMatchesCore();
     void stopIsPrompt();
     void reportsErrors();
+    void bigDataset();
 
 private:
     QTemporaryDir m_settings;
@@ -355,6 +356,40 @@ void TestEmbeddingTab::reportsErrors()
     QVERIFY2(tab->infoText().contains(QStringLiteral("perplexity 13 (50 is too large for 40 points)")),
         qPrintable(tab->infoText()));
     QCOMPARE(tab->view()->pointCount(), 40);
+}
+
+
+// Opt-in, not part of the suite: CONVSCOPE_BIG_DATASET=PATH (e.g. 70,000
+// augmented digits as idx files) runs t-SNE of every image at relu3 in the
+// real window and reports the time, the frames drawn, the longest GUI stall
+// and a hover, and saves the window to CONVSCOPE_BIG_SHOT if set.
+void TestEmbeddingTab::bigDataset()
+{
+    const QString path = qEnvironmentVariable("CONVSCOPE_BIG_DATASET");
+    if (path.isEmpty())
+        QSKIP("set CONVSCOPE_BIG_DATASET to run it");
+    MainWindow window;
+    EmbeddingTab* tab = openEmbedding(window);
+    QVERIFY(tab);
+    QSignalSpy opened(window.inputController(), &InputController::opened);
+    window.openInput(path);
+    QVERIFY(opened.wait(60000));
+    QVERIFY(settled(window));
+    QVERIFY(setUp(window, tab, QStringLiteral("relu3"), QStringLiteral("tsne"), 0));
+    StallProbe probe;
+    QElapsedTimer timer;
+    timer.start();
+    tab->run();
+    QVERIFY(QTest::qWaitFor([&window] { return window.isSettled(); }, 600000));
+    auto result = tab->result();
+    QVERIFY(result && result->final && !result->cancelled);
+    const QPointF at = tab->view()->toWidget(result->points[12345]);
+    sendMouse(tab->view(), QEvent::MouseMove, at, Qt::NoButton);
+    qInfo("t-SNE of %d images in the window: %.1f s, %lld frames drawn, longest GUI stall %lld ms; hover: %s",
+        int(result->points.size()), timer.elapsed() / 1000.0, tab->framesShown(), probe.worstMs(),
+        qPrintable(tab->view()->hoverText().replace(QLatin1Char('\n'), QLatin1String(" | "))));
+    if (qEnvironmentVariableIsSet("CONVSCOPE_BIG_SHOT"))
+        window.grab().save(qEnvironmentVariable("CONVSCOPE_BIG_SHOT"));
 }
 
 QTEST_MAIN(TestEmbeddingTab)
