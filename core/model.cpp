@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace convscope {
@@ -119,6 +120,34 @@ std::string resolveLabelsFile(const std::string& modelPath, const std::string& n
     return resolved.string();
 }
 
+// A model trained into NaN loads and runs, and every output is NaN: say so
+// once, naming the first tensor (weights and buffers such as running_var).
+std::optional<std::string> nonFiniteWeightsNote(const torch::jit::Module& module)
+{
+    std::string first;
+    int64_t tensors = 0, values = 0;
+    auto check = [&](const std::string& name, const torch::Tensor& t) {
+        if (!t.is_floating_point())
+            return;
+        const int64_t bad = t.numel() - torch::isfinite(t).sum().item<int64_t>();
+        if (bad == 0)
+            return;
+        if (first.empty())
+            first = name + " (" + std::to_string(bad) + " of " + std::to_string(t.numel()) + ")";
+        ++tensors;
+        values += bad;
+    };
+    for (const auto& p : module.named_parameters())
+        check(p.name, p.value);
+    for (const auto& b : module.named_buffers())
+        check(b.name, b.value);
+    if (tensors == 0)
+        return std::nullopt;
+    return "the weights hold " + std::to_string(values) + " NaN or infinite value" + (values == 1 ? "" : "s") +
+           " in " + std::to_string(tensors) + " tensor" + (tensors == 1 ? "" : "s") + ", first " + first +
+           ": outputs will be NaN (was training diverging?)";
+}
+
 } // namespace
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options)
@@ -169,6 +198,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
         model->m_info.notes.push_back(w);
     for (const auto& p : model->m_module.parameters())
         model->m_info.parameters += p.numel();
+    if (auto note = nonFiniteWeightsNote(model->m_module))
+        model->m_info.notes.push_back(*note);
     WarningCollector warnings;
     {
         WarningGuard guard(&warnings);

@@ -1,6 +1,7 @@
 #include "io/mat_tensor.h"
 
 #include "core/error.h"
+#include "io/image_header.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -16,6 +17,10 @@ cv::Mat decodeFile(const std::string& path)
         throw Error("image not found: " + path);
     if (std::filesystem::is_directory(path, ec))
         throw Error(path + " is a folder, not an image");
+    if (const auto size = imageFileSize(path); size && size->width * size->height > kMaxImagePixels)
+        throw Error("image " + path + " is " + std::to_string(size->width) + "×" + std::to_string(size->height) +
+                    " pixels: larger than the " + std::to_string(kMaxImagePixels >> 20) +
+                    " Mpx ConvScope decodes (8192×8192); scale it down first");
     cv::Mat image;
     try {
         image = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);

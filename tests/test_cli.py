@@ -1952,6 +1952,94 @@ class BadInput(unittest.TestCase):
         self.assertIn("summary", out)
 
 
+class BrokenInputs(unittest.TestCase):
+    """The regression table of docs/RELIABILITY.md: each broken input a teacher
+    or student can hand the app, and the exact line it gets (the GUI shows the
+    same text in its dialog or status bar)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        d = cls.tmp.name
+        data = open(LENET, "rb").read()
+        open(f"{d}/truncated.pt", "wb").write(data[: len(data) // 2])
+        import zipfile
+        with zipfile.ZipFile(f"{d}/notes.zip", "w") as z:
+            z.writestr("notes/readme.txt", "not a model")
+        torch.save({"weight": torch.zeros(3)}, f"{d}/weights.pt")
+        m = torch.jit.load(LENET)
+        with torch.no_grad():
+            next(m.parameters()).fill_(float("nan"))
+        m.save(f"{d}/nan.pt")
+        open(f"{d}/three_labels.pt", "wb").write(data)
+        open(f"{d}/three_labels.pt.json", "w").write('{"labels": ["a", "b", "c"]}')
+        Image.new("L", (1, 1), 200).save(f"{d}/one.png")
+        Image.new("L", (20000, 20000), 0).save(f"{d}/huge.png")
+        Image.new("RGB", (64, 64), (10, 20, 30)).save(f"{d}/small.png")
+        png = open(f"{d}/small.png", "rb").read()
+        i = png.index(b"IHDR")
+        open(f"{d}/lying.png", "wb").write(png[: i + 4] + struct.pack(">II", 4000, 4000) + png[i + 12:])
+        open(f"{d}/cut.png", "wb").write(png[: len(png) // 2])
+        os.mkdir(f"{d}/empty")
+        os.mkdir(f"{d}/junk")
+        open(f"{d}/junk/a.txt", "w").write("hello")
+        open(f"{d}/junk/b.png", "w").write("not a png")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def assertFails(self, args, message):
+        BadInput.assertFails(self, args, message)
+
+    def test_models(self):
+        d = self.tmp.name
+        self.assertFails(["summary", f"{d}/truncated.pt"],
+                         f"convscope summary: {d}/truncated.pt is damaged or truncated: it starts like a zip archive "
+                         "but its directory is missing")
+        self.assertFails(["summary", f"{d}/notes.zip"],
+                         f"convscope summary: {d}/notes.zip is a zip archive but not a TorchScript model (it has no "
+                         "constants.pkl and code/)")
+        self.assertFails(["summary", f"{d}/weights.pt"],
+                         f"convscope summary: {d}/weights.pt was written by torch.save(), not torch.jit.save(): it "
+                         "holds weights or a pickled module but no TorchScript code; export the model with "
+                         "torch.jit.script(model).save(path) or torch.jit.trace")
+        self.assertFails(["summary", f"{FIXTURES}/bad/rejects_images.pt"],
+                         "convscope summary: input size not stated in the metadata and forward() fails on every "
+                         "common size (first error: mat1 and mat2 shapes cannot be multiplied (672x224 and 10x2)); "
+                         "state it with \"input\": [C, H, W]")
+        self.assertFails(["summary", LENET, "--input", "3,28,28"],
+                         "convscope summary: forward() fails on a 1x3x28x28 input: Given groups=1, weight of size "
+                         "[6, 1, 5, 5], expected input[1, 3, 28, 28] to have 1 channels, but got 3 channels instead")
+        self.assertFails(["summary", f"{d}/three_labels.pt"],
+                         "convscope summary: labels: 3 given but the model outputs 10 classes")
+        # NaN weights load (the filters can still be looked at), with a note.
+        code, out, err = run("summary", f"{d}/nan.pt")
+        self.assertEqual(code, 0, err)
+        self.assertIn("convscope: note: the weights hold 150 NaN or infinite values in 1 tensor, first conv1.weight "
+                      "(150 of 150): outputs will be NaN (was training diverging?)", err)
+
+    def test_images(self):
+        d = self.tmp.name
+        code, out, err = run("activations", f"{d}/one.png", "--layer", "fc3")  # 1x1: resized like any other
+        self.assertEqual(code, 0, err)
+        self.assertFails(["activations", f"{d}/huge.png", "--layer", "fc3"],
+                         f"convscope activations: image {d}/huge.png is 20000×20000 pixels: larger than the 64 Mpx "
+                         "ConvScope decodes (8192×8192); scale it down first")
+        for name in ("lying.png", "cut.png"):
+            self.assertFails(["activations", f"{d}/{name}", "--layer", "fc3"],
+                             f"convscope activations: cannot decode image {d}/{name} (not an image, or a format "
+                             "OpenCV cannot read)")
+
+    def test_folders(self):
+        d = self.tmp.name
+        self.assertFails(["tsne", f"{d}/empty", "--layer", "fc3", "--no-cache"],
+                         f"convscope tsne: no images in {d}/empty (looked for png, jpg, bmp, webp, tiff)")
+        self.assertFails(["topk", f"{d}/junk", "--layer", "conv1", "--no-cache"],
+                         f"convscope topk: no images in {d}/junk (looked for png, jpg, bmp, webp, tiff, 1 unreadable, "
+                         "1 file(s) of other kinds)")
+
+
 class Tsne(unittest.TestCase):
     """`convscope tsne`: PCA against scikit-learn on the features of eager
     LeNet-5, and what a t-SNE map of a trained layer must show."""

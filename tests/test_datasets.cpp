@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "io/datasets.h"
+#include "io/image_header.h"
 #include "io/image_io.h"
 #include "io/video_source.h"
 #include "tests/tiny_models.h"
@@ -222,4 +223,33 @@ TEST(Video, FramesAndEnd)
     EXPECT_EQ(errorOf([&] { io::VideoSource::open(dir.file("none.avi")); }), "video not found: " + dir.file("none.avi"));
     writeText(dir.file("fake.avi"), "not a video");
     EXPECT_THAT(errorOf([&] { io::openDataset(dir.file("fake.avi")); }), HasSubstr("fake.avi"));
+}
+
+// Header sizes against OpenCV's own encoders (odd sizes, so width and height
+// cannot be swapped unnoticed), then the refusal of an image too large to decode:
+// a real 9000×8000 PNG (a few hundred kilobytes of zeros), refused before decoding.
+TEST(ImageHeader, SizesOfEveryFormatAndTheLimit)
+{
+    const cv::Mat image(37, 53, CV_8UC3, cv::Scalar(10, 200, 30));
+    for (const std::string ext : {".png", ".jpg", ".bmp", ".webp"}) {
+        SCOPED_TRACE(ext);
+        std::vector<uchar> bytes;
+        ASSERT_TRUE(cv::imencode(ext, image, bytes));
+        const auto size = io::imageHeaderSize(std::string(bytes.begin(), bytes.end()));
+        ASSERT_TRUE(size.has_value());
+        EXPECT_EQ(size->width, 53);
+        EXPECT_EQ(size->height, 37);
+    }
+    EXPECT_FALSE(io::imageHeaderSize("not an image").has_value());
+    EXPECT_FALSE(io::imageHeaderSize("\x89PNG\r\n\x1a\n").has_value()); // cut before IHDR
+
+    TempDir dir;
+    const std::string big = dir.file("big.png");
+    ASSERT_TRUE(cv::imwrite(big, cv::Mat::zeros(8000, 9000, CV_8UC1)));
+    EXPECT_EQ(errorOf([&] { io::readImage(big, 1, 28, 28); }),
+              "image " + big + " is 9000×8000 pixels: larger than the 64 Mpx ConvScope decodes (8192×8192); "
+              "scale it down first");
+    const std::string fits = dir.file("fits.png");
+    ASSERT_TRUE(cv::imwrite(fits, cv::Mat::zeros(8192, 8192, CV_8UC1)));
+    EXPECT_EQ(io::readImage(fits, 1, 28, 28).sizes(), (std::vector<int64_t>{1, 1, 28, 28}));
 }

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 using namespace convscope;
@@ -238,6 +239,23 @@ TEST(BadModels, LabelCountMismatch)
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), R"({"input": [1, 12, 12], "labels": ["a", "b", "c"]})");
     EXPECT_EQ(loadError(dir.file("tiny.pt")), "labels: 3 given but the model outputs 10 classes");
+}
+
+// A model trained into NaN still loads (its filters can be looked at), with a
+// note naming the first bad tensor and the count.
+TEST(BadModels, NonFiniteWeightsAreNoted)
+{
+    TempDir dir;
+    writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
+    EXPECT_THAT(Model::load(dir.file("tiny.pt"))->info().notes, testing::Each(testing::Not(HasSubstr("NaN"))));
+    auto module = torch::jit::load(dir.file("tiny.pt"));
+    module.attr("conv2").toModule().attr("weight").toTensor().view(-1).narrow(0, 0, 5).fill_(NAN);
+    module.attr("fc").toModule().attr("bias").toTensor()[3] = INFINITY;
+    module.save(dir.file("nan.pt"), {{"convscope.json", kTinyMeta}});
+    auto model = Model::load(dir.file("nan.pt"));
+    EXPECT_THAT(model->info().notes,
+                testing::Contains("the weights hold 6 NaN or infinite values in 2 tensors, first conv2.weight "
+                                  "(5 of 288): outputs will be NaN (was training diverging?)"));
 }
 
 TEST(BadModels, CudaWithoutCuda)
