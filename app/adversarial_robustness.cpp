@@ -1,4 +1,5 @@
 #include "app/adversarial_robustness.h"
+#include "app/atomic_save.h"
 
 #include "app/adversarial_charts.h"
 #include "app/attack_text.h"
@@ -12,7 +13,6 @@
 #include "core/model.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -230,10 +230,8 @@ void RobustnessPanel::setRunning(bool running)
 
 bool RobustnessPanel::exportCsv(const QString& path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)
-        || file.write(d->chart->csv().toUtf8()) < 0) {
-        d->info->setText(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    if (const QString error = saveBytesAtomically(d->chart->csv().toUtf8(), path); !error.isEmpty()) {
+        d->info->setText(tr("Cannot write %1: %2").arg(path, error));
         return false;
     }
     d->info->setText(tr("Wrote %1").arg(path));
@@ -242,8 +240,8 @@ bool RobustnessPanel::exportCsv(const QString& path)
 
 bool RobustnessPanel::exportPng(const QString& path)
 {
-    if (!d->chart->image().save(path, "PNG")) {
-        d->info->setText(tr("Cannot write %1").arg(path));
+    if (const QString error = savePngAtomically(d->chart->image(), path); !error.isEmpty()) {
+        d->info->setText(tr("Cannot write %1: %2").arg(path, error));
         return false;
     }
     d->info->setText(tr("Wrote %1").arg(path));

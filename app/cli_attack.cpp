@@ -2,6 +2,7 @@
 // against the attack's budget over a dataset.
 
 #include "app/attack_text.h"
+#include "app/atomic_save.h"
 #include "app/cli_common.h"
 #include "app/cli_options.h"
 #include "app/defaults.h"
@@ -12,8 +13,6 @@
 #include "io/datasets.h"
 #include "io/image_io.h"
 
-#include <QFile>
-#include <QTextStream>
 
 #include <nlohmann/json.hpp>
 
@@ -207,11 +206,9 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
 
     if (parser.isSet(QStringLiteral("csv"))) {
         const QString path = parser.value(QStringLiteral("csv"));
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text))
-            throw Error("cannot write " + path.toStdString() + ": " + file.errorString().toStdString());
-        QTextStream csv(&file);
-        csv << robustnessCsvHeader() << robustnessCsvRows(r);
+        const QString text = robustnessCsvHeader() + robustnessCsvRows(r);
+        if (const QString error = saveBytesAtomically(text.toUtf8(), path); !error.isEmpty())
+            throw Error("cannot write " + path.toStdString() + ": " + error.toStdString());
         std::cerr << "convscope: wrote " << path.toStdString() << '\n';
     }
     if (parser.isSet(QStringLiteral("json"))) {

@@ -2,6 +2,7 @@
 // every view has caught up — for the README's screenshots and for tests.
 
 #include "app/adversarial_controls.h"
+#include "app/atomic_save.h"
 #include "app/adversarial_tab.h"
 #include "app/ascent_controls.h"
 #include "app/ascent_tab.h"
@@ -188,8 +189,8 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         showEmbeddingFeatures(*embedding, window);
     QCoreApplication::processEvents();
     const QPixmap shot = window.grab();
-    if (shot.isNull() || !shot.save(out, "PNG"))
-        throw Error("cannot write " + out.toStdString());
+    if (const QString error = savePngAtomically(shot.toImage(), out); !error.isEmpty())
+        throw Error("cannot write " + out.toStdString() + ": " + error.toStdString());
     std::cout << "wrote " << out.toStdString() << " (" << shot.width() << "x" << shot.height() << "): "
               << window.modelName().toStdString() << ", tab " << tab.toStdString() << ", layer "
               << window.currentLayerName().toStdString() << '\n';

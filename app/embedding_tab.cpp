@@ -1,4 +1,5 @@
 #include "app/embedding_tab.h"
+#include "app/atomic_save.h"
 
 #include "app/defaults.h"
 #include "app/embedding_controls.h"
@@ -20,7 +21,6 @@
 #include <QHash>
 #include <QLabel>
 #include <QPointer>
-#include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -455,9 +455,8 @@ bool EmbeddingTab::exportPng(const QString& path)
 {
     if (!d->result)
         return false;
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || !d->view->image().save(&file, "PNG") || !file.commit()) {
-        Q_EMIT message(tr("Cannot write %1: %2").arg(path, file.errorString()));
+    if (const QString error = savePngAtomically(d->view->image(), path); !error.isEmpty()) {
+        Q_EMIT message(tr("Cannot write %1: %2").arg(path, error));
         return false;
     }
     Q_EMIT message(tr("Wrote %1").arg(path));

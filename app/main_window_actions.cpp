@@ -1,6 +1,7 @@
 // Menus, toolbar, files in and out, and the session kept in QSettings.
 
 #include "app/input_controller.h"
+#include "app/atomic_save.h"
 #include "app/main_window.h"
 #include "app/main_window_private.h"
 #include "app/model_settings_dialog.h"
@@ -189,8 +190,8 @@ void MainWindow::exportView()
     if (path.isEmpty())
         return;
     const QImage image = view->exportImage();
-    if (image.isNull() || !image.save(path, "PNG")) {
-        showError(tr("Cannot export"), path, tr("Could not write %1").arg(path));
+    if (const QString error = savePngAtomically(image, path); !error.isEmpty()) {
+        showError(tr("Cannot export"), path, tr("Could not write %1: %2").arg(path, error));
         return;
     }
     statusBar()->showMessage(tr("Saved %1 (%2×%3)").arg(path).arg(image.width()).arg(image.height()), 5000);

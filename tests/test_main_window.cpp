@@ -3,6 +3,7 @@
 // working; the GUI thread never stalls while the model works.
 
 #include "app/activations_tab.h"
+#include "app/atomic_save.h"
 #include "app/adversarial_charts.h"
 #include "app/adversarial_controls.h"
 #include "app/adversarial_pictures.h"
@@ -112,6 +113,7 @@ class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
+    void exportsReplaceWholeFilesOrNothing();
     void opensModelAndFillsViews();
     void badModelShowsMessageAndKeepsRunning();
     void settingsOverrideTheMetadata();
@@ -1233,6 +1235,27 @@ void TestMainWindow::adversarialReportsFailures()
     waitSettled(window);
     QVERIFY2(tab->infoText().isEmpty(), qPrintable(tab->infoText()));
     QVERIFY(tab->result());
+}
+
+// Exports go through a temporary file: a good file is replaced whole, and a
+// failed save (nothing to save, or a folder that does not exist) leaves the
+// old file as it was and no stray temporary beside it.
+void TestMainWindow::exportsReplaceWholeFilesOrNothing()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("view.png"));
+    QImage red(40, 30, QImage::Format_RGB32);
+    red.fill(Qt::red);
+    QCOMPARE(savePngAtomically(red, path), QString());
+    QCOMPARE(QImage(path).size(), QSize(40, 30));
+    QCOMPARE(savePngAtomically(QImage(), path), QStringLiteral("there is no picture to save"));
+    QCOMPARE(QImage(path).pixelColor(5, 5), QColor(Qt::red));
+    QVERIFY(!savePngAtomically(red, dir.filePath(QStringLiteral("missing/view.png"))).isEmpty());
+    QCOMPARE(saveBytesAtomically("a,b\n1,2\n", path), QString());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("a,b\n1,2\n"));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("view.png")});
 }
 
 QTEST_MAIN(TestMainWindow)
