@@ -144,11 +144,6 @@ std::string cli::labelName(const Model& model, int64_t index)
                                                                       : std::to_string(index);
 }
 
-double cli::secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 QStringList cli::modelAndDataset(QStringList args)
 {
     if (args.size() == 1 && looksLikeModel(args[0]))

@@ -43,7 +43,6 @@ std::string defaultCacheDir(const char* kind);
 ProgressFn stderrProgress(const std::string& command, bool percent = false);
 // The model's label of class `index`, or the number when it has none.
 std::string labelName(const Model& model, int64_t index);
-double secondsSince(std::chrono::steady_clock::time_point start);
 // [MODEL] [DATASET] with the defaults filled in: one argument is the model
 // when it looks like one, else the dataset.
 QStringList modelAndDataset(QStringList args);

@@ -22,11 +22,7 @@
 
 namespace convscope::cli {
 
-namespace {
-
 using Json = nlohmann::ordered_json;
-
-} // namespace
 
 int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
 {

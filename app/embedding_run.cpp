@@ -22,11 +22,6 @@ QString tr(const char* text)
     return QCoreApplication::translate("convscope::EmbeddingTab", text);
 }
 
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 } // namespace
 
 QVector<QPointF> toPoints(const torch::Tensor& embedding)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -20,6 +21,12 @@ inline void throwIfCancelled(const CancelFlag* cancel)
 {
     if (cancel && cancel->load(std::memory_order_relaxed))
         throw Cancelled();
+}
+
+// Seconds of wall-clock time since `start`, for the phase timings analyses report.
+inline double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 } // namespace convscope

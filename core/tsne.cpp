@@ -20,11 +20,6 @@ using namespace tsne_internal;
 
 namespace {
 
-double secondsSince(std::chrono::steady_clock::time_point start)
-{
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 void requireFiniteMatrix(const torch::Tensor& x, const std::string& what)
 {
     if (!x.defined() || x.dim() != 2)
@@ -83,7 +78,6 @@ std::vector<T> reordered(const std::vector<T>& v, const std::vector<int64_t>& or
             out[width * k + c] = v[width * static_cast<size_t>(order[k]) + c];
     return out;
 }
-
 
 } // namespace
 
