@@ -5,10 +5,12 @@
 #include "app/defaults.h"
 #include "core/activation_maps.h"
 #include "core/colormap.h"
+#include "core/command_run.h"
 #include "core/dataset.h"
 #include "io/datasets.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "core/model_report.h"
 #include "core/model_summary.h"
 #include "core/tensor_grid.h"
 #include "io/image_io.h"
@@ -32,25 +34,9 @@ namespace convscope {
 
 using Json = nlohmann::ordered_json;
 
-QStringList cli::parse(QCommandLineParser& parser, const QStringList& arguments, int min, int max, const char* usage)
-{
-    parser.addHelpOption();
-    if (!parser.parse(arguments))
-        throw Error(parser.errorText().toStdString());
-    if (parser.isSet(QStringLiteral("help"))) {
-        std::cout << parser.helpText().toStdString();
-        throw HelpShown();
-    }
-    QStringList args = parser.positionalArguments();
-    args.removeFirst(); // the subcommand
-    if (args.size() < min || args.size() > max)
-        throw Error(std::string("usage: convscope ") + usage);
-    return args;
-}
-
 std::string cli::pad(const std::string& s, size_t width)
 {
-    return s.size() >= width ? s + " " : s + std::string(width - s.size(), ' ');
+    return padRight(s, width);
 }
 
 QString cli::modelArgument(const QStringList& args)
@@ -102,15 +88,6 @@ cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& a
     return input;
 }
 
-int64_t cli::indexOption(const QCommandLineParser& parser, const QString& name, int64_t count)
-{
-    bool ok = false;
-    const int64_t index = parser.value(name).toLongLong(&ok);
-    if (!ok || index < 0 || index >= count)
-        throw Error("--" + name.toStdString() + " must lie between 0 and " + std::to_string(count - 1));
-    return index;
-}
-
 bool cli::looksLikeModel(const QString& path)
 {
     return path.endsWith(QLatin1String(".pt")) || path.endsWith(QLatin1String(".pth"))
@@ -126,6 +103,10 @@ ProgressFn cli::stderrProgress(const std::string& command, bool percent)
 {
     auto last = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
     return [command, percent, last](double fraction, const std::string& stage) {
+        if (fraction == kNote) {
+            std::cerr << "convscope " << command << ": note: " << stage << '\n';
+            return;
+        }
         const auto now = std::chrono::steady_clock::now();
         if (*last && std::chrono::duration<double>(now - **last).count() < 1)
             return;
@@ -134,6 +115,15 @@ ProgressFn cli::stderrProgress(const std::string& command, bool percent)
             std::cerr << " (" << std::lround(100 * fraction) << " %)";
         std::cerr << '\n';
         *last = now;
+    };
+}
+
+ProgressFn cli::stderrNotes(const std::string& command)
+{
+    const ProgressFn print = stderrProgress(command);
+    return [print](double fraction, const std::string& stage) {
+        if (fraction == kNote)
+            print(fraction, stage);
     };
 }
 
@@ -165,42 +155,6 @@ std::string cli::cacheOption(const QCommandLineParser& parser, const char* kind)
                                                  : defaultCacheDir(kind);
 }
 
-int64_t cli::wholeOption(const QCommandLineParser& parser, const QString& name, int64_t min)
-{
-    bool ok = false;
-    const int64_t value = parser.value(name).toLongLong(&ok);
-    if (!ok || value < min)
-        throw Error("--" + name.toStdString() + " must be a whole number of at least " + std::to_string(min));
-    return value;
-}
-
-double cli::numberText(const QString& text, const QString& name)
-{
-    bool ok = false;
-    double value = text.toDouble(&ok);
-    const QStringList parts = text.split(QLatin1Char('/'));
-    if (!ok && parts.size() == 2) {
-        bool okTop = false, okBottom = false;
-        const double top = parts[0].toDouble(&okTop), bottom = parts[1].toDouble(&okBottom);
-        ok = okTop && okBottom && bottom != 0;
-        value = ok ? top / bottom : 0;
-    }
-    if (!ok || !std::isfinite(value))
-        throw Error("--" + name.toStdString() + " wants a number such as 0.03 or 8/255, not '" + text.toStdString() + "'");
-    return value;
-}
-
-double cli::numberOption(const QCommandLineParser& parser, const QString& name, double min)
-{
-    const double value = numberText(parser.value(name), name);
-    if (value < min) {
-        std::ostringstream bound;
-        bound << min;
-        throw Error("--" + name.toStdString() + " must be a number of at least " + bound.str());
-    }
-    return value;
-}
-
 namespace {
 
 struct Command {
@@ -209,74 +163,24 @@ struct Command {
     int (*run)(QCommandLineParser& parser, const QStringList& arguments);
 };
 
-std::vector<int64_t> shapeVector(const std::array<int64_t, 3>& a)
-{
-    return {a[0], a[1], a[2]};
-}
-
 using cli::loadFromArguments;
 using cli::modelArgument;
 using cli::pad;
 using cli::parse;
 
+// The tables and JSON live in core/model_report, shared with the Qt-free
+// convscope-core (cli_core/), which must print the same.
 int layersCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
     addModelOptions(parser);
     parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
     const QStringList args = parse(parser, arguments, 0, 1, "layers [MODEL] [--input C,H,W] [--json]");
     auto model = loadFromArguments(parser, modelArgument(args));
-    if (parser.isSet(QStringLiteral("json"))) {
-        Json out;
-        out["model"] = model->info().name;
-        out["input"] = shapeVector(model->info().input);
-        out["layers"] = Json::array();
-        for (const auto& layer : model->layers()) {
-            Json row;
-            row["name"] = layer.name;
-            row["op"] = layer.op;
-            row["shape"] = layer.shape;
-            if (!layer.aliases.empty())
-                row["aliases"] = layer.aliases;
-            out["layers"].push_back(row);
-        }
-        std::cout << out.dump(2) << '\n';
-        return 0;
-    }
-    size_t width = 4;
-    for (const auto& layer : model->layers())
-        width = std::max(width, layer.name.size() + 2);
-    std::cout << model->info().name << ": input " << dimsText(shapeVector(model->info().input)) << ", "
-              << model->layers().size() << " layers\n";
-    std::cout << pad("name", width) << pad("op", 22) << "shape\n";
-    for (const auto& layer : model->layers())
-        std::cout << pad(layer.name, width) << pad(layer.op, 22) << dimsText(layer.shape) << '\n';
+    if (parser.isSet(QStringLiteral("json")))
+        std::cout << layersJson(*model) << '\n';
+    else
+        std::cout << layersText(*model);
     return 0;
-}
-
-std::string human(double v)
-{
-    const char* units[] = {"", "K", "M", "G", "T"};
-    int u = 0;
-    while (std::abs(v) >= 1000 && u < 4) {
-        v /= 1000;
-        ++u;
-    }
-    std::ostringstream s;
-    s << std::setprecision(u == 0 ? 6 : 3) << v << units[u];
-    return s.str();
-}
-
-std::string fieldText(const SummaryRow& r, bool jump)
-{
-    if (!r.hasField)
-        return "";
-    auto n = [](double v) {
-        std::ostringstream s;
-        s << v;
-        return s.str();
-    };
-    const auto& f = jump ? r.jump : r.rf;
-    return f[0] == f[1] ? n(f[0]) : n(f[0]) + "x" + n(f[1]);
 }
 
 int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
@@ -289,56 +193,12 @@ int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
         throw Error("give either --json or --csv");
     auto model = loadFromArguments(parser, modelArgument(args));
     const ModelSummary summary = summarize(*model);
-    if (parser.isSet(QStringLiteral("csv"))) {
+    if (parser.isSet(QStringLiteral("csv")))
         std::cout << summaryCsv(summary);
-        return 0;
-    }
-    if (parser.isSet(QStringLiteral("json"))) {
-        Json out;
-        out["model"] = model->info().name;
-        out["input"] = shapeVector(summary.input);
-        out["layers"] = Json::array();
-        for (const auto& r : summary.rows) {
-            Json row;
-            row["name"] = r.name;
-            row["op"] = r.op;
-            row["shape"] = r.shape;
-            row["memory_bytes"] = r.memoryBytes;
-            row["params"] = r.geometry.params;
-            row["flops"] = r.geometry.flops;
-            row["kernel"] = r.geometry.kernel.empty() ? Json(nullptr) : Json(r.geometry.kernel);
-            row["stride"] = r.geometry.stride.empty() ? Json(nullptr) : Json(r.geometry.stride);
-            row["padding"] = r.geometry.padding.empty() ? Json(nullptr) : Json(r.geometry.padding);
-            row["groups"] = r.geometry.groups;
-            row["rf"] = r.hasField ? Json(std::vector<double>{r.rf[0], r.rf[1]}) : Json(nullptr);
-            row["jump"] = r.hasField ? Json(std::vector<double>{r.jump[0], r.jump[1]}) : Json(nullptr);
-            out["layers"].push_back(row);
-        }
-        out["total"] = {{"memory_bytes", summary.totalMemoryBytes},
-                        {"params", summary.totalParams},
-                        {"flops", summary.totalFlops},
-                        {"model_params", summary.modelParams}};
-        std::cout << out.dump(2) << '\n';
-        return 0;
-    }
-    size_t width = 5;
-    for (const auto& r : summary.rows)
-        width = std::max(width, r.name.size() + 2);
-    std::cout << model->info().name << ": input " << dimsText(shapeVector(summary.input))
-              << " (FLOPs are multiply-adds; memory is output elements x 4 bytes)\n";
-    std::cout << pad("name", width) << pad("op", 20) << pad("shape", 14) << pad("memory", 10) << pad("params", 10)
-              << pad("flops", 10) << pad("k/s/p", 12) << pad("rf", 8) << "jump\n";
-    for (const auto& r : summary.rows) {
-        std::string ksp = r.geometry.kernel.empty() ? "" : dimsText(r.geometry.kernel) + "/" + dimsText(r.geometry.stride) + "/" + dimsText(r.geometry.padding);
-        std::cout << pad(r.name, width) << pad(r.op, 20) << pad(dimsText(r.shape), 14) << pad(human(r.memoryBytes) + "B", 10)
-                  << pad(human(r.geometry.params), 10) << pad(human(r.geometry.flops), 10) << pad(ksp, 12) << pad(fieldText(r, false), 8)
-                  << fieldText(r, true) << '\n';
-    }
-    std::cout << pad("total", width) << pad("", 20) << pad("", 14) << pad(human(summary.totalMemoryBytes) + "B", 10)
-              << pad(human(summary.totalParams), 10) << pad(human(summary.totalFlops), 10) << '\n';
-    if (summary.totalParams != summary.modelParams)
-        std::cout << "(" << summary.modelParams - summary.totalParams
-                  << " parameters of the model are read by no listed layer)\n";
+    else if (parser.isSet(QStringLiteral("json")))
+        std::cout << summaryJson(*model, summary) << '\n';
+    else
+        std::cout << summaryText(*model, summary);
     return 0;
 }
 
@@ -558,20 +418,14 @@ int runCli(const QStringList& arguments)
         QCommandLineParser parser;
         parser.setApplicationDescription(QString::fromUtf8(c.summary));
         parser.addPositionalArgument(QString::fromUtf8(c.name), QString());
-        try {
-            return c.run(parser, arguments);
-        } catch (const cli::HelpShown&) {
-            return 0;
-        } catch (const Error& e) {
-            std::cerr << "convscope " << c.name << ": " << e.what() << '\n';
-            return 1;
-        } catch (const std::bad_alloc&) {
-            std::cerr << "convscope " << c.name << ": out of memory\n";
-            return 1;
-        } catch (const std::exception& e) {
-            std::cerr << "convscope " << c.name << ": " << torchMessage(e) << '\n';
-            return 1;
-        }
+        // The same failure lines as convscope-core (core/command_run).
+        return runCommand(std::string("convscope ") + c.name, [&] {
+            try {
+                return c.run(parser, arguments);
+            } catch (const cli::HelpShown&) {
+                return 0;
+            }
+        });
     }
     printUsage(first.startsWith(QLatin1Char('-')) || first == QLatin1String("help") ? std::cout : std::cerr);
     return first.startsWith(QLatin1Char('-')) || first == QLatin1String("help") ? 0 : 2;

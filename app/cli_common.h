@@ -41,6 +41,9 @@ std::string defaultCacheDir(const char* kind);
 // `percent`): the first at once, so a user sees the work has started however
 // fast the machine, then about once a second.
 ProgressFn stderrProgress(const std::string& command, bool percent = false);
+// Only the notes (kNote) of the above, for commands that show no progress:
+// "convscope COMMAND: note: out of memory with a batch of 64; going on with 32".
+ProgressFn stderrNotes(const std::string& command);
 // The model's label of class `index`, or the number when it has none.
 std::string labelName(const Model& model, int64_t index);
 // [MODEL] [DATASET] with the defaults filled in: one argument is the model

@@ -64,7 +64,7 @@ std::shared_ptr<const Embedding> runEmbedding(Model& model, const std::shared_pt
 
     start = std::chrono::steady_clock::now();
     if (!request.tsne) {
-        const PcaResult p = pca(set.values, std::min<int64_t>(2, set.values.size(1)));
+        const PcaResult p = pca(set.values, std::min<int64_t>(2, set.values.size(1)), job.cancel);
         result->points = toPoints(p.projected);
         result->explainedVariance = p.explainedVariance;
         result->secondsPca = secondsSince(start);

@@ -9,10 +9,40 @@
 #include <atomic>
 #include <deque>
 #include <mutex>
+#include <optional>
 
 namespace convscope {
 
 namespace {
+// Throttles a job's progress reports (called on the worker as often as it
+// likes) to one every 50 ms, the last always; a note (kNote) is reported at
+// once and stays on every later stage, so that the user sees that the batch
+// shrank for as long as the job runs.
+class Reports {
+public:
+    Reports() { m_clock.start(); }
+    // The text to show for this report, or nothing when it is too soon.
+    std::optional<QString> take(double& fraction, const std::string& stage)
+    {
+        if (fraction == kNote) {
+            m_note = QString::fromStdString(stage);
+            fraction = m_fraction;
+            return m_stage.isEmpty() ? m_note : m_stage + QStringLiteral(" · ") + m_note;
+        }
+        m_fraction = fraction;
+        m_stage = QString::fromStdString(stage);
+        if (m_clock.elapsed() < 50 && fraction < 1.0)
+            return std::nullopt;
+        m_clock.restart();
+        return m_note.isEmpty() ? m_stage : m_stage + QStringLiteral(" · ") + m_note;
+    }
+
+private:
+    QElapsedTimer m_clock;
+    double m_fraction = 0;
+    QString m_stage, m_note;
+};
+
 struct Job {
     QString channel, title;
     JobRunner::Work work;
@@ -100,14 +130,12 @@ void JobRunner::startNext()
     d->pool.start([self, job] {
         JobContext context;
         context.cancel = job->cancel.get();
-        auto lastReport = std::make_shared<QElapsedTimer>();
-        lastReport->start();
-        context.progress = [self, job, lastReport](double fraction, const std::string& stage) {
-            if (lastReport->elapsed() < 50 && fraction < 1.0)
-                return; // a report every 50 ms is plenty for a progress bar
-            lastReport->restart();
-            const QString text = QString::fromStdString(stage);
-            QMetaObject::invokeMethod(self, [self, job, fraction, text] {
+        auto reports = std::make_shared<Reports>();
+        context.progress = [self, job, reports](double fraction, const std::string& stage) {
+            const std::optional<QString> shown = reports->take(fraction, stage);
+            if (!shown)
+                return;
+            QMetaObject::invokeMethod(self, [self, job, fraction, text = *shown] {
                 if (self && !job->title.isEmpty())
                     Q_EMIT self->progressed(job->title, fraction, text);
             }, Qt::QueuedConnection);

@@ -1,11 +1,14 @@
 #include "app/cli.h"
 #include "app/defaults.h"
 #include "app/main_window.h"
+#include "app/model_validation.h"
+#include "app/session_state.h"
 #include "core/device.h"
 
 #include <QApplication>
 #include <QCoreApplication>
 #include <QDir>
+#include <QSettings>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,7 +66,12 @@ int main(int argc, char** argv)
     QApplication app(argc, argv);
     describe();
     convscope::setThreads(0);
+    QSettings settings;
+    const QString settingsNote = convscope::setAsideDamagedSettings(settings);
     convscope::MainWindow window;
+    // Models a user opens are first opened by this same program's CLI in a
+    // child process, so that a hostile file cannot take the window down.
+    window.modelValidator()->setProgram(QCoreApplication::applicationFilePath());
     window.setPersistent(true);
     if (arguments.size() > 1) {
         window.restoreLayout(); // the files named replace the last session's
@@ -75,5 +83,7 @@ int main(int argc, char** argv)
         window.openInput(convscope::defaultDatasetSpec());
     }
     window.show();
+    if (!settingsNote.isEmpty())
+        window.showNote(settingsNote);
     return app.exec();
 }

@@ -9,6 +9,7 @@
 #include "app/input_controller.h"
 #include "app/job_runner.h"
 #include "app/main_window_private.h"
+#include "app/model_validation.h"
 #include "app/patches_tab.h"
 #include "app/saliency_tab.h"
 #include "app/summary_tab.h"
@@ -46,6 +47,7 @@ MainWindow::MainWindow(QWidget* parent)
     resize(1280, 800);
 
     d->workspace = new Workspace(this);
+    d->validator = new ModelValidator(this);
     d->input = new InputController(d->workspace, this);
     createTabs();
     createDocks();
@@ -200,8 +202,18 @@ void MainWindow::createStatusBar()
     d->cancel->setText(tr("Cancel"));
     d->cancel->hide();
     connect(d->cancel, &QToolButton::clicked, this, [this] {
+        // Cancel drops a model load still waiting (or being checked) without
+        // running its continuation: abandon it here, or the window would wait
+        // for it for ever with Cancel showing.
+        if (d->loading) {
+            ++d->loadGeneration;
+            d->loading = false;
+            if (auto model = d->workspace->model())
+                d->modelPath = QString::fromStdString(model->info().path);
+        }
         d->workspace->jobs()->cancel();
         d->workspace->drawing()->cancel();
+        updateJobStatus();
         statusBar()->showMessage(tr("Cancelled"), 3000);
     });
     statusBar()->addPermanentWidget(d->progress);
@@ -256,11 +268,43 @@ void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& devic
     d->overrides.overrideWith(overrides);
     d->device = device;
     const QString path = d->modelPath;
-    const std::string file = path.toStdString();
-    const std::string deviceName = device.toStdString();
     const ModelMetadata metadata = d->overrides;
     const int generation = ++d->loadGeneration;
     d->loading = true;
+    const auto failed = [this, path, generation, previous, previousDevice](const QString& message) {
+        if (generation != d->loadGeneration)
+            return;
+        d->loading = false;
+        updateJobStatus();
+        // The previous model stays, with the settings it was loaded with.
+        if (auto model = d->workspace->model()) {
+            d->modelPath = QString::fromStdString(model->info().path);
+            d->overrides = previous;
+            d->device = previousDevice;
+        }
+        showError(tr("Cannot open model"), path, message);
+        Q_EMIT loadFailed(message);
+    };
+    if (!d->validator->enabled()) {
+        submitLoad(path, metadata, generation, failed);
+        return;
+    }
+    statusBar()->showMessage(tr("Checking %1…").arg(QFileInfo(path).fileName()));
+    d->validator->check(path, metadata, [this, path, metadata, generation, failed](bool ok, const QString& message) {
+        if (generation != d->loadGeneration)
+            return;
+        if (ok)
+            submitLoad(path, metadata, generation, failed);
+        else
+            failed(message);
+    });
+}
+
+void MainWindow::submitLoad(const QString& path, const ModelMetadata& metadata, int generation,
+                            const std::function<void(const QString&)>& failed)
+{
+    const std::string file = path.toStdString();
+    const std::string deviceName = d->device.toStdString();
     statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     struct Loaded {
         std::shared_ptr<Model> model;
@@ -283,20 +327,7 @@ void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& devic
                 d->workspace->setModel(loaded->model, loaded->summary);
             };
         },
-        [this, path, generation, previous, previousDevice](const QString& message) {
-            if (generation != d->loadGeneration)
-                return;
-            d->loading = false;
-            updateJobStatus();
-            // The previous model stays, with the settings it was loaded with.
-            if (auto model = d->workspace->model()) {
-                d->modelPath = QString::fromStdString(model->info().path);
-                d->overrides = previous;
-                d->device = previousDevice;
-            }
-            showError(tr("Cannot open model"), path, message);
-            Q_EMIT loadFailed(message);
-        });
+        failed);
 }
 
 void MainWindow::onModelReady()
@@ -348,6 +379,20 @@ void MainWindow::showError(const QString& title, const QString& path, const QStr
     box->setObjectName(QStringLiteral("loadError"));
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
+}
+
+void MainWindow::showNote(const QString& note)
+{
+    statusBar()->showMessage(note, 15000);
+    auto* box = new QMessageBox(QMessageBox::Information, tr("ConvScope"), note, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("note"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+ModelValidator* MainWindow::modelValidator() const
+{
+    return d->validator;
 }
 
 void MainWindow::openInput(const QString& spec, int position)

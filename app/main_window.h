@@ -2,12 +2,14 @@
 
 #include <QMainWindow>
 
+#include <functional>
 #include <memory>
 
 namespace convscope {
 
 struct ModelMetadata;
 class InputController;
+class ModelValidator;
 class ViewTab;
 class Workspace;
 
@@ -64,6 +66,13 @@ public:
     // if there was none (or its model file is gone).
     bool restoreSession();
     void saveSession() const;
+    // A note for the user that is not an error (a damaged settings file set
+    // aside): an information box that does not block, and the status bar.
+    void showNote(const QString& note);
+
+    // Models are first opened by this checker in a child process (the app
+    // sets it to its own executable; tests may); without one they load at once.
+    ModelValidator* modelValidator() const;
 
 Q_SIGNALS:
     void modelLoaded(const QString& name);
@@ -84,6 +93,8 @@ private:
     void onModelReady();
     void onLayerChanged(int layer);
     void showError(const QString& title, const QString& path, const QString& message);
+    void submitLoad(const QString& path, const ModelMetadata& metadata, int generation,
+                    const std::function<void(const QString&)>& failed);
     void editModelSettings();
     void exportView();
     void addRecent(const QString& key, const QString& path);

@@ -5,6 +5,7 @@
 #include "app/main_window.h"
 #include "app/main_window_private.h"
 #include "app/model_settings_dialog.h"
+#include "app/session_state.h"
 #include "app/summary_tab.h"
 #include "app/view_tab.h"
 #include "app/workspace.h"
@@ -29,6 +30,8 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QSettings>
+
+#include <climits>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTabWidget>
@@ -202,7 +205,8 @@ void MainWindow::addRecent(const QString& key, const QString& path)
     if (!d->persistent || path.isEmpty())
         return;
     QSettings settings;
-    QStringList list = settings.value(key).toStringList();
+    const SessionState session = readSession(settings);
+    QStringList list = key == QLatin1String("recent/models") ? session.recentModels : session.recentInputs;
     const QString entry = QFileInfo::exists(path) ? QFileInfo(path).absoluteFilePath() : path;
     list.removeAll(entry);
     list.prepend(entry);
@@ -218,7 +222,10 @@ void MainWindow::updateRecentMenus()
     for (auto [menu, key] : {std::pair{d->recentModels, QStringLiteral("recent/models")},
                              std::pair{d->recentInputs, QStringLiteral("recent/inputs")}}) {
         menu->clear();
-        const QStringList list = d->persistent ? settings.value(key).toStringList() : QStringList();
+        const SessionState session = readSession(settings);
+        const QStringList list = !d->persistent                          ? QStringList()
+            : key == QLatin1String("recent/models") ? session.recentModels
+                                                    : session.recentInputs;
         for (const QString& path : list) {
             QAction* action = menu->addAction(QFileInfo(path).fileName().isEmpty() ? path : QFileInfo(path).fileName());
             action->setToolTip(path);
@@ -266,23 +273,21 @@ void MainWindow::restoreLayout()
     d->realtimeAction->setChecked(settings.value(QStringLiteral("view/realtime"), true).toBool());
     for (ViewTab* view : d->views)
         view->restoreSettings(QStringLiteral("tabs/") + view->key());
-    setCurrentTab(settings.value(QStringLiteral("session/tab")).toString());
+    setCurrentTab(readSession(settings).tab);
 }
 
 bool MainWindow::restoreSession()
 {
     restoreLayout();
-    QSettings settings;
-    const QString model = settings.value(QStringLiteral("session/model")).toString();
-    if (model.isEmpty() || !QFileInfo::exists(model))
+    const SessionState session = readSession(QSettings());
+    if (session.model.isEmpty() || !QFileInfo(session.model).isFile())
         return false;
-    d->device = settings.value(QStringLiteral("session/device"), QStringLiteral("auto")).toString();
-    d->pendingLayer = settings.value(QStringLiteral("session/layer")).toString();
-    openModel(model);
-    const QString input = settings.value(QStringLiteral("session/input")).toString();
+    d->device = session.device;
+    d->pendingLayer = session.layer;
+    openModel(session.model);
     // A camera is not switched on unasked.
-    if (!input.isEmpty() && !input.startsWith(QStringLiteral("camera:")))
-        openInput(input, settings.value(QStringLiteral("session/position"), 0).toInt());
+    if (!session.input.isEmpty() && !session.input.startsWith(QStringLiteral("camera:")))
+        openInput(session.input, static_cast<int>(std::min<qint64>(session.position, INT_MAX)));
     return true;
 }
 

@@ -23,6 +23,7 @@ namespace convscope {
 
 class InputController;
 class InputPanel;
+class ModelValidator;
 class ModuleTreeModel;
 class SummaryTab;
 class ViewTab;
@@ -30,6 +31,7 @@ class Workspace;
 
 struct MainWindow::Private {
     Workspace* workspace = nullptr;
+    ModelValidator* validator = nullptr;
     InputController* input = nullptr;
     QTabWidget* tabs = nullptr;
     QList<ViewTab*> views;

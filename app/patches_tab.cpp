@@ -2,6 +2,7 @@
 
 #include "app/defaults.h"
 #include "app/frames.h"
+#include "app/gui_post.h"
 #include "app/input_controller.h"
 #include "app/job_runner.h"
 #include "app/tensor_image.h"
@@ -108,6 +109,7 @@ struct PatchesTab::Private {
     int channel = 0;
     int generation = 0;
     int detailGeneration = 0;
+    bool scanning = false; // a scan of `generation` has neither answered nor failed yet
     QString shownKey;
 };
 
@@ -278,6 +280,7 @@ void PatchesTab::refresh()
     }
     const int generation = ++d->generation;
     setBusy(true);
+    d->scanning = true;
     d->info->setText(tr("Searching %1 images of %2 for the top %3 of each channel of <b>%4</b>…")
                          .arg(dataset->size())
                          .arg(QString::fromStdString(dataset->name()).toHtmlEscaped())
@@ -291,11 +294,17 @@ void PatchesTab::refresh()
         self->d->info->setText(error == QLatin1String("cancelled")
                                    ? tr("Scan cancelled; selecting the layer again resumes it.")
                                    : tr("Cannot search the dataset: %1").arg(error.toHtmlEscaped()));
+        self->d->scanning = false;
         self->setBusy(false);
     };
+    // JobRunner ends a cancelled job without a word: this tells the tab.
+    auto notice = jobEndNotice(self, [finish](PatchesTab* tab) {
+        if (tab->d->scanning)
+            finish(QStringLiteral("cancelled"));
+    });
     workspace()->jobs()->submit(
         QStringLiteral("topk"), tr("Searching top-%1 patches").arg(options.k),
-        [self, model, dataset, layer, options, generation, layerName, key](JobContext& job) -> JobRunner::Done {
+        [self, model, dataset, layer, options, generation, layerName, key, notice](JobContext& job) -> JobRunner::Done {
             auto scan = std::make_shared<Scan>();
             scan->result = topkScan(*model, *dataset, {layer}, options, job.progress, job.cancel).at(0);
             scan->dataset = dataset;
@@ -336,6 +345,7 @@ void PatchesTab::refresh()
                 if (!self || generation != self->d->generation)
                     return;
                 self->d->shownKey = key;
+                self->d->scanning = false;
                 self->showScan(scan);
                 self->setBusy(false);
             };

@@ -1,6 +1,7 @@
 #include "core/attack.h"
 
 #include "core/attribution.h"
+#include "core/batches.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -32,6 +33,19 @@ std::string shortNumber(double value)
     std::ostringstream out;
     out << std::setprecision(4) << value;
     return out.str();
+}
+
+// The progress of part `index` of `parts` of a job, as `stage`; notes pass on as they are.
+ProgressFn partProgress(const ProgressFn& progress, double index, double parts, const std::string& stage)
+{
+    if (!progress)
+        return {};
+    return [progress, index, parts, stage](double fraction, const std::string& text) {
+        if (fraction == kNote)
+            progress(kNote, text);
+        else
+            progress((index + fraction) / parts, stage);
+    };
 }
 
 torch::Tensor longTensor(const std::vector<int64_t>& values, c10::Device device)
@@ -94,10 +108,31 @@ std::pair<torch::Tensor, torch::Tensor> lossGradient(Model& model, const torch::
     return {logits.detach(), torch::autograd::grad({loss}, {in})[0]};
 }
 
-torch::Tensor logitsOnly(Model& model, const torch::Tensor& x)
+// lossGradient() a chunk at a time (core/batches): Cancelled mid-batch.
+std::pair<torch::Tensor, torch::Tensor> lossGradient(Batches& batches, Model& model, const torch::Tensor& x,
+                                                     const torch::Tensor& cls, bool targeted)
+{
+    std::vector<torch::Tensor> logits, grads;
+    const auto compute = [&](int64_t start, int64_t n) {
+        return lossGradient(model, x.narrow(0, start, n), cls.narrow(0, start, n), targeted);
+    };
+    batches.run(x.size(0), compute, [&](int64_t, int64_t, const std::pair<torch::Tensor, torch::Tensor>& part) {
+        logits.push_back(part.first);
+        grads.push_back(part.second);
+    });
+    return {torch::cat(logits), torch::cat(grads)};
+}
+
+// The logits of `x` a chunk at a time; Cancelled if `cancel` is set mid-batch.
+torch::Tensor logitsOnly(Model& model, const torch::Tensor& x, const CancelFlag* cancel = nullptr)
 {
     torch::NoGradGuard noGrad;
-    return model.capture(x, {}, true).logits;
+    std::vector<torch::Tensor> parts;
+    const auto compute = [&](int64_t start, int64_t n) { return model.capture(x.narrow(0, start, n), {}, true).logits; };
+    Batches(x.size(0), cancel).run(x.size(0), compute, [&](int64_t, int64_t, const torch::Tensor& part) {
+        parts.push_back(part);
+    });
+    return torch::cat(parts);
 }
 
 // Bookkeeping shared by the attacks: the curve of the tracked probability
@@ -113,12 +148,16 @@ struct Run {
     bool recording = true; // the first restart or round only
     bool curveOpen = false;  // the last recorded point is not the final images: attack() adds it
     bool cancelled = false;
+    // The forward and backward passes of a step, in chunks: Cancelled
+    // mid-step, and smaller after running out of memory.
+    Batches batches;
 
     std::vector<bool> cleanFooled;   // fooled before any change (a wrong clean prediction, or the target)
     std::vector<double> cleanTracked; // the curve's value for samples not (yet) attacked
 
     Run(const AttackOptions& o, const Aim& a, const ProgressFn& p, const CancelFlag* c, int64_t count)
-        : options(o), aim(a), progress(p), cancel(c), n(count), steps(static_cast<size_t>(count), 0)
+        : options(o), aim(a), progress(p), cancel(c), n(count), steps(static_cast<size_t>(count), 0),
+          batches(count, c, p)
     {
     }
 
@@ -127,6 +166,16 @@ struct Run {
         if (cancel && cancel->load(std::memory_order_relaxed))
             cancelled = true;
         return cancelled;
+    }
+    // Runs a step's passes (core/batches chunks); false (and `cancelled`)
+    // when a cancel stopped them midway: the images stay as the last whole
+    // step left them.
+    template <typename Passes>
+    bool passes(Passes&& run)
+    {
+        if (!uncancelled(run))
+            cancelled = true;
+        return !cancelled;
     }
     // Records the tracked probability of the samples `who` at curve point `point`.
     void record(size_t point, const std::vector<int64_t>& who, const torch::Tensor& logits, const torch::Tensor& cls)
@@ -221,10 +270,13 @@ torch::Tensor gradientSteps(Model& model, const torch::Tensor& x, Run& run)
                 break;
             }
             torch::Tensor logits, grad;
-            if (last)
-                logits = logitsOnly(model, xa);
-            else
-                std::tie(logits, grad) = lossGradient(model, xa, cls, run.aim.targeted);
+            if (!run.passes([&] {
+                    if (last)
+                        logits = logitsOnly(model, xa, run.cancel);
+                    else
+                        std::tie(logits, grad) = lossGradient(run.batches, model, xa, cls, run.aim.targeted);
+                }))
+                break;
             run.record(static_cast<size_t>(step), active, logits, cls);
             const std::vector<bool> now = boolVector(run.aim.fooled(logits, cls));
             if (last || o.earlyStop) {
@@ -272,6 +324,64 @@ torch::Tensor gradientSteps(Model& model, const torch::Tensor& x, Run& run)
     return adv;
 }
 
+// DeepFool's linearization at `images` (core/batches chunks; Cancelled
+// midway): the logits, and with `gradients` per sample the distance to the
+// nearest boundary among the candidates `cand` [n, k] and the direction
+// (the gradient difference) that crosses it; infinite where there is none.
+struct DeepFoolStep {
+    torch::Tensor logits, distance, direction;
+};
+
+DeepFoolStep deepFoolChunk(Model& model, const torch::Tensor& images, const torch::Tensor& cls,
+                           const torch::Tensor& cand, bool targeted, bool gradients)
+{
+    torch::Tensor in = images.detach().clone().requires_grad_(true);
+    const torch::Tensor logits = model.capture(in, {}, true).logits;
+    if (!gradients)
+        return {logits.detach(), {}, {}};
+    // The boundary is crossed from the label (untargeted) or from the
+    // current prediction (targeted) towards each candidate.
+    const torch::Tensor from = targeted ? logits.argmax(1) : cls;
+    const auto gradientOf = [&](const torch::Tensor& which, bool retain) {
+        return torch::autograd::grad({logits.gather(1, which.unsqueeze(1)).sum()}, {in}, {}, retain)[0];
+    };
+    const torch::Tensor gFrom = gradientOf(from, true);
+    const torch::Tensor zFrom = logits.gather(1, from.unsqueeze(1)).squeeze(1).detach();
+    torch::Tensor best = torch::full({in.size(0)}, std::numeric_limits<float>::infinity(), images.options());
+    torch::Tensor bestW = torch::zeros_like(gFrom);
+    for (int64_t j = 0; j < cand.size(1); ++j) {
+        const torch::Tensor c = cand.select(1, j);
+        const torch::Tensor w = gradientOf(c, j + 1 < cand.size(1)) - gFrom;
+        const torch::Tensor f = logits.gather(1, c.unsqueeze(1)).squeeze(1).detach() - zFrom;
+        const torch::Tensor distance = f.abs() / (norms(w) + 1e-8);
+        // A candidate that is the class we start from has no boundary.
+        const torch::Tensor better = distance.lt(best) & c.ne(from);
+        best = torch::where(better, distance, best);
+        bestW = torch::where(perSample(better), w, bestW);
+    }
+    return {logits.detach(), best, bestW};
+}
+
+DeepFoolStep deepFoolStep(Batches& batches, Model& model, const torch::Tensor& images, const torch::Tensor& cls,
+                          const torch::Tensor& cand, bool targeted, bool gradients)
+{
+    const auto compute = [&](int64_t start, int64_t n) {
+        return deepFoolChunk(model, images.narrow(0, start, n), cls.narrow(0, start, n), cand.narrow(0, start, n),
+                             targeted, gradients);
+    };
+    std::vector<torch::Tensor> logits, distance, direction;
+    batches.run(images.size(0), compute, [&](int64_t, int64_t, const DeepFoolStep& part) {
+        logits.push_back(part.logits);
+        if (gradients) {
+            distance.push_back(part.distance);
+            direction.push_back(part.direction);
+        }
+    });
+    if (!gradients)
+        return {torch::cat(logits), {}, {}};
+    return {torch::cat(logits), torch::cat(distance), torch::cat(direction)};
+}
+
 // DeepFool: at each step, the nearest boundary of the linearized model among
 // the candidate classes, crossed with the smallest L2 step; the image is the
 // clean one plus (1 + overshoot) times the accumulated steps.
@@ -306,34 +416,17 @@ torch::Tensor deepFool(Model& model, const torch::Tensor& x, const torch::Tensor
     std::iota(active.begin(), active.end(), 0);
     for (int64_t step = 0;; ++step) {
         const torch::Tensor idx = longTensor(active, x.device());
-        torch::Tensor in = image(idx).requires_grad_(true);
-        const torch::Tensor logits = model.capture(in, {}, true).logits;
         const torch::Tensor cls = run.aim.classes.index_select(0, idx);
-        run.record(static_cast<size_t>(step), active, logits, cls);
-        std::vector<bool> keep = boolVector(run.aim.fooled(logits, cls).logical_not());
-        if (step == o.steps || run.stopRequested())
-            break;
-        // The boundary is crossed from the label (untargeted) or from the
-        // current prediction (targeted) towards each candidate.
-        const torch::Tensor from = run.aim.targeted ? logits.argmax(1) : cls;
         const torch::Tensor cand = candidates.index_select(0, idx);
-        const auto gradientOf = [&](const torch::Tensor& which, bool retain) {
-            return torch::autograd::grad({logits.gather(1, which.unsqueeze(1)).sum()}, {in}, {}, retain)[0];
-        };
-        const torch::Tensor gFrom = gradientOf(from, true);
-        const torch::Tensor zFrom = logits.gather(1, from.unsqueeze(1)).squeeze(1).detach();
-        torch::Tensor best = torch::full({in.size(0)}, std::numeric_limits<float>::infinity(), x.options());
-        torch::Tensor bestW = torch::zeros_like(gFrom);
-        for (int64_t j = 0; j < cand.size(1); ++j) {
-            const torch::Tensor c = cand.select(1, j);
-            const torch::Tensor w = gradientOf(c, j + 1 < cand.size(1)) - gFrom;
-            const torch::Tensor f = logits.gather(1, c.unsqueeze(1)).squeeze(1).detach() - zFrom;
-            const torch::Tensor distance = f.abs() / (norms(w) + 1e-8);
-            // A candidate that is the class we start from has no boundary.
-            const torch::Tensor better = distance.lt(best) & c.ne(from);
-            best = torch::where(better, distance, best);
-            bestW = torch::where(perSample(better), w, bestW);
-        }
+        const bool last = step == o.steps;
+        DeepFoolStep s;
+        if (!run.passes([&] { s = deepFoolStep(run.batches, model, image(idx), cls, cand, run.aim.targeted, !last); }))
+            break;
+        run.record(static_cast<size_t>(step), active, s.logits, cls);
+        std::vector<bool> keep = boolVector(run.aim.fooled(s.logits, cls).logical_not());
+        if (last || run.stopRequested())
+            break;
+        const torch::Tensor best = s.distance, bestW = s.direction;
         // Samples with no boundary left to cross (only their own class) stop.
         const std::vector<bool> usable = boolVector(torch::isfinite(best));
         for (size_t i = 0; i < keep.size(); ++i)
@@ -355,6 +448,46 @@ torch::Tensor deepFool(Model& model, const torch::Tensor& x, const torch::Tensor
     std::vector<int64_t> all(static_cast<size_t>(run.n));
     std::iota(all.begin(), all.end(), 0);
     return image(longTensor(all, x.device())).detach();
+}
+
+// One step of Carlini-Wagner's objective at w, per sample (core/batches
+// chunks; Cancelled midway): the images, logits, squared L2 distances and
+// margins, and the gradient of the summed loss with respect to w.
+struct CarliniWagnerStep {
+    torch::Tensor images, logits, distance, margin, grad;
+};
+
+CarliniWagnerStep carliniWagnerStep(Batches& batches, Model& model, const torch::Tensor& x, const torch::Tensor& w,
+                                    const torch::Tensor& onehot, const torch::Tensor& cs, bool targeted, double kappa)
+{
+    const auto compute = [&](int64_t start, int64_t n) {
+        const torch::Tensor wc = w.detach().narrow(0, start, n).requires_grad_(true);
+        const torch::Tensor hot = onehot.narrow(0, start, n);
+        CarliniWagnerStep s;
+        const torch::Tensor xa = (torch::tanh(wc) + 1) / 2;
+        const torch::Tensor logits = model.capture(xa, {}, true).logits;
+        const torch::Tensor distance = (xa - x.narrow(0, start, n)).pow(2).flatten(1).sum(1);
+        const torch::Tensor real = logits.masked_select(hot);
+        const torch::Tensor other = logits.masked_fill(hot, -std::numeric_limits<float>::infinity()).amax(1);
+        const torch::Tensor margin = targeted ? other - real : real - other;
+        const torch::Tensor loss = (distance + cs.narrow(0, start, n) * margin.clamp_min(-kappa)).sum();
+        s.grad = torch::autograd::grad({loss}, {wc})[0];
+        s.images = xa.detach();
+        s.logits = logits.detach();
+        s.distance = distance.detach();
+        s.margin = margin.detach();
+        return s;
+    };
+    std::vector<CarliniWagnerStep> parts;
+    batches.run(w.size(0), compute, [&](int64_t, int64_t, CarliniWagnerStep part) { parts.push_back(std::move(part)); });
+    const auto cat = [&](torch::Tensor CarliniWagnerStep::*field) {
+        std::vector<torch::Tensor> all;
+        for (const auto& part : parts)
+            all.push_back(part.*field);
+        return torch::cat(all);
+    };
+    return {cat(&CarliniWagnerStep::images), cat(&CarliniWagnerStep::logits), cat(&CarliniWagnerStep::distance),
+            cat(&CarliniWagnerStep::margin), cat(&CarliniWagnerStep::grad)};
 }
 
 // Carlini-Wagner L2: x = (tanh(w) + 1) / 2, Adam on ||x - clean||^2 +
@@ -383,28 +516,24 @@ torch::Tensor carliniWagner(Model& model, const torch::Tensor& x, Run& run)
         for (int64_t step = 0; step < o.steps; ++step) {
             if (run.stopRequested())
                 break;
-            const torch::Tensor xa = (torch::tanh(w) + 1) / 2;
-            const torch::Tensor logits = model.capture(xa, {}, true).logits;
-            const torch::Tensor distance = (xa - x).pow(2).flatten(1).sum(1);
-            const torch::Tensor real = logits.masked_select(onehot);
-            const torch::Tensor other = logits.masked_fill(onehot, -std::numeric_limits<float>::infinity()).amax(1);
-            const torch::Tensor margin = run.aim.targeted ? other - real : real - other;
-            const torch::Tensor loss = (distance + cs * margin.clamp_min(-o.kappa)).sum();
-            run.record(static_cast<size_t>(step), all, logits, run.aim.classes);
-            const torch::Tensor ok = run.aim.fooled(logits, run.aim.classes) & (-margin.detach()).ge(o.kappa);
+            CarliniWagnerStep s;
+            if (!run.passes([&] { s = carliniWagnerStep(run.batches, model, x, w, onehot, cs, run.aim.targeted, o.kappa); }))
+                break;
+            run.record(static_cast<size_t>(step), all, s.logits, run.aim.classes);
+            const torch::Tensor ok = run.aim.fooled(s.logits, run.aim.classes) & (-s.margin).ge(o.kappa);
             const std::vector<bool> okNow = boolVector(ok);
-            const std::vector<double> d = doubleVector(distance.detach());
+            const std::vector<double> d = doubleVector(s.distance);
             for (int64_t i = 0; i < n; ++i) {
                 if (!okNow[static_cast<size_t>(i)])
                     continue;
                 succeeded[static_cast<size_t>(i)] = true;
                 if (d[static_cast<size_t>(i)] < bestL2[static_cast<size_t>(i)]) {
                     bestL2[static_cast<size_t>(i)] = d[static_cast<size_t>(i)];
-                    best[i].copy_(xa[i].detach());
+                    best[i].copy_(s.images[i]);
                 }
             }
             adam.zero_grad();
-            w.mutable_grad() = torch::autograd::grad({loss}, {w})[0];
+            w.mutable_grad() = s.grad;
             adam.step();
             run.counted(all);
             run.report(static_cast<double>(round * o.steps + step + 1) / static_cast<double>(total),
@@ -508,10 +637,12 @@ void checkAttackOptions(const Model& model, const AttackOptions& o)
 namespace {
 
 // attack() with the clean logits known already (robustness() has them from
-// its clean pass); undefined `known` computes them.
+// its clean pass); undefined `known` computes them. With `discardCancelled`
+// a cancelled attack returns at once, only `cancelled` set (robustness()
+// keeps no part of a budget).
 AttackResult attackFrom(Model& model, const torch::Tensor& images, const torch::Tensor& known,
                         const std::vector<int64_t>& labels, const AttackOptions& options, const ProgressFn& progress,
-                        const CancelFlag* cancel)
+                        const CancelFlag* cancel, bool discardCancelled = false)
 {
     checkAttackOptions(model, options);
     const auto started = std::chrono::steady_clock::now();
@@ -549,6 +680,10 @@ AttackResult attackFrom(Model& model, const torch::Tensor& images, const torch::
         break;
     }
 
+    if (run.cancelled && discardCancelled) {
+        result.cancelled = true;
+        return result;
+    }
     const torch::Tensor after = logitsOnly(model, adv);
     const torch::Tensor pClean = torch::softmax(clean, 1), pAfter = torch::softmax(after, 1);
     result.before = longVector(cleanPredicted);
@@ -643,7 +778,7 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         b.images = loadBatch(dataset, want, &loaded);
         if (loaded.empty())
             continue;
-        b.logits = logitsOnly(model, model.prepare(b.images));
+        b.logits = logitsOnly(model, model.prepare(b.images), cancel);
         const std::vector<int64_t> p = longVector(b.logits.argmax(1));
         for (size_t i = 0; i < loaded.size(); ++i) {
             const int64_t label = result.labeled ? classMap[static_cast<size_t>(dataset.label(loaded[i]))] : p[i];
@@ -672,13 +807,11 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         // eps when it was correct and the attack failed or needed more.
         std::vector<double> needed; // per clean-correct sample: L2 to fool it, infinity if never
         for (size_t bi = 0; bi < batches.size(); ++bi) {
-            const ProgressFn inner = [&](double f, const std::string&) {
-                if (progress)
-                    progress((static_cast<double>(bi) + f) / static_cast<double>(batches.size()),
-                             attackMethodName(attackOptions.method) + ": batch " + std::to_string(bi + 1) + "/" +
-                                 std::to_string(batches.size()));
-            };
-            const AttackResult r = attackFrom(model, batches[bi].images, batches[bi].logits, batches[bi].labels, attackOptions, inner, cancel);
+            const ProgressFn inner = partProgress(progress, static_cast<double>(bi), static_cast<double>(batches.size()),
+                                                  attackMethodName(attackOptions.method) + ": batch "
+                                                      + std::to_string(bi + 1) + "/" + std::to_string(batches.size()));
+            const AttackResult r = attackFrom(model, batches[bi].images, batches[bi].logits, batches[bi].labels, attackOptions, inner,
+                                              cancel, true);
             if (r.cancelled) {
                 result.cancelled = true;
                 return done();
@@ -714,12 +847,10 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         int64_t correct = 0;
         for (size_t bi = 0; bi < batches.size(); ++bi) {
             const double base = static_cast<double>(e * batches.size() + bi);
-            const ProgressFn inner = [&](double f, const std::string&) {
-                if (progress)
-                    progress((base + f) / units, attackMethodName(o.method) + " eps " + shortNumber(eps) + ": batch " +
-                                                     std::to_string(bi + 1) + "/" + std::to_string(batches.size()));
-            };
-            const AttackResult r = attackFrom(model, batches[bi].images, batches[bi].logits, batches[bi].labels, o, inner, cancel);
+            const ProgressFn inner = partProgress(progress, base, units,
+                                                  attackMethodName(o.method) + " eps " + shortNumber(eps) + ": batch "
+                                                      + std::to_string(bi + 1) + "/" + std::to_string(batches.size()));
+            const AttackResult r = attackFrom(model, batches[bi].images, batches[bi].logits, batches[bi].labels, o, inner, cancel, true);
             if (r.cancelled) {
                 result.cancelled = true;
                 return done();

@@ -98,7 +98,10 @@ struct AttackResult {
 
 // Attacks `images` [N, C, H, W] in [0, 1]. `labels` (N entries, or empty for
 // the clean predictions) are the classes untargeted attacks move away from.
-// A set cancel flag stops between steps and returns what there is.
+// Each step's passes go through the model in chunks (core/batches): a set
+// cancel flag stops midway and returns the images as the last whole step
+// left them; memory running out halves the chunks (a note through
+// `progress`) without changing the result.
 AttackResult attack(Model& model, const torch::Tensor& images, const std::vector<int64_t>& labels,
                     const AttackOptions& options, const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

@@ -1,16 +1,15 @@
 #include "core/features.h"
 
+#include "core/batches.h"
 #include "core/dataset.h"
 #include "core/error.h"
+#include "core/feature_cache.h"
 #include "core/model.h"
 #include "core/sha256.h"
 #include "core/topk.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <sstream>
 
@@ -19,9 +18,6 @@ namespace convscope {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Part of every cache key: a file of an older layout is never read.
-constexpr int kCacheVersion = 1;
 
 int64_t featureWidth(const LayerInfo& layer, FeaturePooling pooling)
 {
@@ -47,7 +43,7 @@ std::string cacheFile(const Model& model, const Dataset& dataset, const std::str
                       const FeatureOptions& options)
 {
     std::ostringstream key;
-    key << kCacheVersion << '\n'
+    key << kFeatureCacheVersion << '\n'
         << fileSha256(model.info().path) << '\n'
         << model.info().mean.size() << ' ';
     // Metadata changes what the model sees (mean/std, input size).
@@ -63,59 +59,6 @@ std::string cacheFile(const Model& model, const Dataset& dataset, const std::str
         << featurePoolingName(options.pooling) << ' ' << options.samples << ' ' << options.seed;
     return (fs::path(options.cacheDir) / (safeFileName(layer) + "-" + sha256Hex(key.str()).substr(0, 32) + ".features"))
         .string();
-}
-
-// A header line of JSON, then the matrix (float32) and the three index
-// columns (int64), in this machine's byte order (a cache never travels).
-void writeCache(const std::string& path, const FeatureSet& set)
-{
-    const std::string temporary = path + ".partial";
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        const torch::Tensor values = set.values.contiguous();
-        nlohmann::json header = {{"version", kCacheVersion}, {"rows", values.size(0)}, {"cols", values.size(1)},
-                                 {"layer", set.layer}};
-        out << header.dump() << '\n';
-        out.write(static_cast<const char*>(values.data_ptr()), static_cast<std::streamsize>(values.nbytes()));
-        for (const auto* column : {&set.images, &set.labels, &set.predictions})
-            out.write(reinterpret_cast<const char*>(column->data()),
-                      static_cast<std::streamsize>(column->size() * sizeof(int64_t)));
-        if (!out)
-            return; // a cache that cannot be written is only slower next time
-    }
-    std::error_code error;
-    fs::rename(temporary, path, error);
-    if (error)
-        fs::remove(temporary, error);
-}
-
-// False (and `set` untouched) for a missing or damaged file.
-bool readCache(const std::string& path, FeatureSet& set)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::string line;
-    if (!in || !std::getline(in, line))
-        return false;
-    const nlohmann::json header = nlohmann::json::parse(line, nullptr, false);
-    if (header.is_discarded() || header.value("version", 0) != kCacheVersion || !header.contains("rows")
-        || !header.contains("cols"))
-        return false;
-    const int64_t n = header["rows"].get<int64_t>(), d = header["cols"].get<int64_t>();
-    if (n < 0 || d < 1 || n > (int64_t(1) << 31) / d)
-        return false;
-    torch::Tensor values = torch::empty({n, d}, torch::kFloat32);
-    in.read(static_cast<char*>(values.data_ptr()), static_cast<std::streamsize>(values.nbytes()));
-    std::vector<std::vector<int64_t>> columns(3, std::vector<int64_t>(static_cast<size_t>(n)));
-    for (auto& column : columns)
-        in.read(reinterpret_cast<char*>(column.data()), static_cast<std::streamsize>(column.size() * sizeof(int64_t)));
-    if (!in || in.peek() != std::char_traits<char>::eof())
-        return false;
-    set.values = values;
-    set.images = std::move(columns[0]);
-    set.labels = std::move(columns[1]);
-    set.predictions = std::move(columns[2]);
-    set.fromCache = true;
-    return true;
 }
 
 } // namespace
@@ -179,7 +122,8 @@ FeatureSet extractFeatures(Model& model, Dataset& dataset, int layer, const Feat
         if (error)
             throw Error("cannot create the cache folder " + options.cacheDir);
         file = cacheFile(model, dataset, info.name, options);
-        if (readCache(file, set) && set.values.size(1) == width) {
+        // A cache of another shape or sample (damaged, or a hash collision) is recomputed.
+        if (readFeatureCache(file, set) && set.values.size(1) == width && set.images == sample) {
             if (progress)
                 progress(1.0, info.name + ": cached");
             return set;
@@ -192,33 +136,42 @@ FeatureSet extractFeatures(Model& model, Dataset& dataset, int layer, const Feat
     const int64_t batch = options.batchSize > 0 ? options.batchSize : scanBatchSize(model, {layer});
     torch::NoGradGuard noGrad;
     std::vector<torch::Tensor> parts;
-    std::vector<int64_t> loaded;
     const auto total = static_cast<int64_t>(sample.size());
-    for (int64_t start = 0; start < total; start += batch) {
-        throwIfCancelled(cancel);
-        const std::vector<int64_t> want(sample.begin() + start, sample.begin() + std::min(total, start + batch));
-        const torch::Tensor pixels = loadBatch(dataset, want, &loaded);
-        if (pixels.defined() && !loaded.empty()) {
+    struct Chunk {
+        std::vector<int64_t> loaded;
+        torch::Tensor rows, predicted; // on the CPU; undefined when no image could be read
+    };
+    const auto compute = [&](int64_t start, int64_t n) {
+        Chunk chunk;
+        const std::vector<int64_t> want(sample.begin() + start, sample.begin() + start + n);
+        const torch::Tensor pixels = loadBatch(dataset, want, &chunk.loaded);
+        if (pixels.defined() && !chunk.loaded.empty()) {
             const Model::Capture capture = model.capture(pixels, {layer}, true);
-            parts.push_back(rows(capture.layers[0], options.pooling).to(torch::kCPU, torch::kFloat32));
-            const torch::Tensor predicted = capture.logits.argmax(1).to(torch::kCPU).contiguous();
-            for (size_t i = 0; i < loaded.size(); ++i) {
-                set.images.push_back(loaded[i]);
-                set.labels.push_back(dataset.label(loaded[i]));
-                set.predictions.push_back(predicted[static_cast<int64_t>(i)].item<int64_t>());
+            chunk.rows = rows(capture.layers[0], options.pooling).to(torch::kCPU, torch::kFloat32);
+            chunk.predicted = capture.logits.argmax(1).to(torch::kCPU).contiguous();
+        }
+        return chunk;
+    };
+    const auto commit = [&](int64_t start, int64_t n, const Chunk& chunk) {
+        if (chunk.rows.defined()) {
+            parts.push_back(chunk.rows);
+            const int64_t* predicted = chunk.predicted.data_ptr<int64_t>();
+            for (size_t i = 0; i < chunk.loaded.size(); ++i) {
+                set.images.push_back(chunk.loaded[i]);
+                set.labels.push_back(dataset.label(chunk.loaded[i]));
+                set.predictions.push_back(predicted[i]);
             }
         }
-        if (progress) {
-            const int64_t done = std::min(total, start + batch);
-            progress(static_cast<double>(done) / static_cast<double>(total),
-                     info.name + ": " + std::to_string(done) + " / " + std::to_string(total) + " images");
-        }
-    }
+        if (progress)
+            progress(static_cast<double>(start + n) / static_cast<double>(total),
+                     info.name + ": " + std::to_string(start + n) + " / " + std::to_string(total) + " images");
+    };
+    Batches(batch, cancel, progress).run(total, compute, commit);
     if (parts.empty())
         throw Error("no image of " + dataset.description() + " could be read");
     set.values = torch::cat(parts).contiguous();
     if (!file.empty())
-        writeCache(file, set);
+        writeFeatureCache(file, set);
     return set;
 }
 

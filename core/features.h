@@ -45,8 +45,10 @@ struct FeatureSet {
 // a seeded shuffle, in ascending order.
 std::vector<int64_t> featureSample(int64_t size, int64_t samples, uint64_t seed);
 
-// Runs the sample through the model in batches (no gradients), reporting
-// progress; throws Cancelled on cancel (nothing is cached then), Error when
+// Runs the sample through the model in batches (no gradients; core/batches:
+// short chunks with a cancel flag, halved after running out of memory, with
+// a note through `progress`), reporting progress; throws Cancelled on cancel
+// (nothing is cached then), Error when
 // the matrix would exceed memoryLimit (naming the size and what to change).
 // Unreadable images are skipped (noted on the dataset).
 FeatureSet extractFeatures(Model& model, Dataset& dataset, int layer, const FeatureOptions& options,

@@ -7,6 +7,7 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +155,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
 {
     checkArchive(path);
     std::unique_ptr<Model> model(new Model());
+    static std::atomic<uint64_t> loaded{0};
+    model->m_id = ++loaded;
     model->m_info.path = path;
     model->m_device = parseDevice(options.device);
 
@@ -358,7 +361,8 @@ auto Model::timed(Fn&& forward) -> decltype(forward())
     auto start = std::chrono::steady_clock::now();
     try {
         auto result = forward();
-        m_lastForwardMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        m_lastForwardMs.store(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count(),
+                              std::memory_order_relaxed);
         return result;
     } catch (const Error&) {
         throw;

@@ -6,6 +6,8 @@
 #include <torch/script.h>
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,12 +35,24 @@ struct ModelInfo {
 // A TorchScript CNN, its metadata and its layer graph. Inputs are always
 // pixels in [0, 1], shaped [N, C, H, W]; normalization by mean/std happens in
 // here so that callers (and gradients) live in pixel space.
+//
+// Threads: load() builds everything; afterwards info(), layers(), id(),
+// device() and the graph's lookups (find, weight, inputShape) never change
+// and may be read from any thread. Forward passes (logits, capture) may run
+// on several threads at once: the graph's tap cache is locked, gradient mode
+// is per thread, and nothing changes the module after load() set its eval
+// mode, device and requires_grad (callers of module() must not either).
+// Another device or metadata means another Model, never this one changed.
 class Model {
 public:
     // Throws Error with a one-line message for every way a file can be wrong.
     static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
 
     const ModelInfo& info() const { return m_info; }
+    // Unique in the process and never reused, unlike the address: a view that
+    // remembers which model it drew must not take a new model allocated where
+    // a freed one was for the old one.
+    uint64_t id() const { return m_id; }
     c10::Device device() const { return m_device; }
     torch::jit::Module& module() { return m_module; }
 
@@ -63,7 +77,8 @@ public:
 
     // The first tensor of forward()'s result, as [N, outputs].
     static torch::Tensor logitsOf(const c10::IValue& result);
-    double lastForwardMs() const { return m_lastForwardMs; }
+    // Of the latest pass on any thread.
+    double lastForwardMs() const { return m_lastForwardMs.load(std::memory_order_relaxed); }
 
 private:
     Model() = default;
@@ -79,7 +94,8 @@ private:
     torch::jit::Module m_module;
     std::unique_ptr<LayerGraph> m_graph;
     torch::Tensor m_mean, m_std; // [1, C, 1, 1] on the device
-    double m_lastForwardMs = 0;
+    uint64_t m_id = 0;
+    std::atomic<double> m_lastForwardMs{0};
 };
 
 } // namespace convscope

@@ -4,12 +4,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace convscope {
 
 using nlohmann::json;
+
+constexpr uintmax_t kMaxLabelsFileBytes = 16 << 20;
 
 void ModelMetadata::overrideWith(const ModelMetadata& over)
 {
@@ -67,7 +70,9 @@ ModelMetadata parseMetadata(const std::string& text, const std::string& origin)
     json doc;
     try {
         doc = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // A syntax error, or (found by fuzz_metadata) a number too large for
+        // any type: "[json.exception.out_of_range.406] number overflow ...".
         // nlohmann's message starts with "[json.exception.parse_error.101] "; drop it.
         std::string what = e.what();
         size_t at = what.find("] ");
@@ -189,6 +194,14 @@ std::array<int64_t, 3> parseInputShape(const std::string& text)
 
 std::vector<std::string> readLabelsFile(const std::string& path)
 {
+    // A device or pipe (--labels /dev/zero) would be read forever; a real
+    // labels file of even 100,000 classes is a few MB.
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(path, error))
+        throw Error(std::filesystem::exists(path, error) ? "labels file " + path + " is not a regular file"
+                                                          : "cannot read labels file " + path);
+    if (std::filesystem::file_size(path, error) > kMaxLabelsFileBytes)
+        throw Error("labels file " + path + " is larger than 16 MB: not a list of class names");
     std::ifstream in(path);
     if (!in)
         throw Error("cannot read labels file " + path);

@@ -1,5 +1,6 @@
 #include "core/occlusion.h"
 
+#include "core/batches.h"
 #include "core/error.h"
 #include "core/model.h"
 
@@ -60,9 +61,8 @@ OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const Occlu
     const int64_t count = static_cast<int64_t>(windows.size());
     const int64_t w = result.window;
     std::vector<torch::Tensor> scores, classes, classScores;
-    for (int64_t start = 0; start < count; start += result.batch) {
-        throwIfCancelled(cancel);
-        const int64_t n = std::min(result.batch, count - start);
+    Batches batches(result.batch, cancel, progress);
+    const auto compute = [&](int64_t start, int64_t n) {
         torch::Tensor batch = x.expand({n, -1, -1, -1}).clone();
         for (int64_t i = 0; i < n; ++i) {
             const Window& at = windows[static_cast<size_t>(start + i)];
@@ -71,14 +71,17 @@ OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const Occlu
         // The model's own forward, not the captured graph: no layer is
         // tapped here, and its in-place ReLUs spare an allocation per
         // activation (~10 % on ResNet-18 at 224 px, bench_occlusion).
-        const torch::Tensor out = model.logits(batch).to(torch::kCPU, torch::kFloat32);
+        return model.logits(batch).to(torch::kCPU, torch::kFloat32);
+    };
+    batches.run(count, compute, [&](int64_t start, int64_t n, const torch::Tensor& out) {
         scores.push_back(scoreOf(out, result.target, options.score));
         auto [best, index] = torch::softmax(out, 1).max(1);
         classes.push_back(index);
         classScores.push_back(best);
         if (progress)
             progress(static_cast<double>(start + n) / static_cast<double>(count), "occlusion");
-    }
+    });
+    result.batch = batches.batch();
     const auto shape = std::vector<int64_t>{static_cast<int64_t>(result.rows.size()), static_cast<int64_t>(result.cols.size())};
     result.drops = (result.baseScore - torch::cat(scores)).view(shape);
     result.classes = torch::cat(classes).view(shape);

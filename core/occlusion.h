@@ -30,7 +30,8 @@ struct OcclusionResult {
     int64_t target = 0;
     int64_t predicted = 0;  // class predicted for the unoccluded input
     double baseScore = 0;   // target's score for the unoccluded input
-    int64_t window = 0, stride = 0, batch = 0;
+    int64_t window = 0, stride = 0;
+    int64_t batch = 0; // as run: halved from the asked batch for each time memory ran out
     std::vector<int64_t> rows, cols; // top-left corners of the windows along H and W
     // [H, W] at the input resolution: the mean score drop over all windows
     // covering each pixel (positive: hiding it hurt the target); 0 where no
@@ -47,7 +48,9 @@ struct OcclusionResult {
 std::vector<int64_t> windowStarts(int64_t size, int64_t window, int64_t stride);
 
 // `pixels` [C, H, W] or [1, C, H, W] in [0, 1]. Runs without autograd, in
-// batches; reports progress per batch and stops with Cancelled when asked.
+// batches (core/batches: chunks of tens of milliseconds when there is a
+// cancel flag, halved when memory runs out); reports progress per chunk and
+// stops with Cancelled when asked.
 OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const OcclusionOptions& options,
                           const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

@@ -12,6 +12,17 @@ namespace convscope {
 using ProgressFn = std::function<void(double fraction, const std::string& stage)>;
 using CancelFlag = std::atomic<bool>;
 
+// The fraction of a report that is a note for the user rather than progress
+// (the batch shrank after running out of memory): it travels every path
+// progress does, and a callback that draws a bar shows the text instead.
+constexpr double kNote = -1;
+
+inline void note(const ProgressFn& progress, const std::string& text)
+{
+    if (progress)
+        progress(kNote, text);
+}
+
 class Cancelled : public std::exception {
 public:
     const char* what() const noexcept override { return "cancelled"; }

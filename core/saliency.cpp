@@ -1,5 +1,6 @@
 #include "core/saliency.h"
 
+#include "core/batches.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -29,20 +30,29 @@ torch::Tensor inputGradient(Model& model, const torch::Tensor& batch, int64_t ta
     return torch::autograd::grad({scoreOf(logits, target, score).sum()}, {in})[0];
 }
 
-// Sum over `points` [n, C, H, W] (on the CPU) of the input gradients, in
-// batches of `batch`, reporting progress after each.
+// Sum over `points` [n, C, H, W] (on the CPU) of the input gradients, a
+// batch of `batch` at a time, reporting progress after each chunk. Each
+// batch's gradients are summed together whatever chunks computed them, so
+// that the sum is the same however the batch was cut.
 torch::Tensor summedGradient(Model& model, const torch::Tensor& points, int64_t target, Score score, int64_t batch,
                              const ProgressFn& progress, const char* stage, const CancelFlag* cancel)
 {
     torch::Tensor sum;
     const int64_t count = points.size(0);
-    for (int64_t start = 0; start < count; start += batch) {
-        throwIfCancelled(cancel);
-        const int64_t n = std::min(batch, count - start);
-        torch::Tensor g = inputGradient(model, model.prepare(points.narrow(0, start, n)), target, score).sum(0);
+    Batches chunks(batch, cancel, progress);
+    for (int64_t first = 0; first < count; first += batch) {
+        const int64_t n = std::min(batch, count - first);
+        std::vector<torch::Tensor> parts;
+        const auto compute = [&](int64_t start, int64_t size) {
+            return inputGradient(model, model.prepare(points.narrow(0, first + start, size)), target, score);
+        };
+        chunks.run(n, compute, [&](int64_t start, int64_t size, const torch::Tensor& g) {
+            parts.push_back(g);
+            if (progress)
+                progress(static_cast<double>(first + start + size) / static_cast<double>(count), stage);
+        });
+        const torch::Tensor g = torch::cat(parts).sum(0);
         sum = sum.defined() ? sum + g : g;
-        if (progress)
-            progress(static_cast<double>(start + n) / static_cast<double>(count), stage);
     }
     return sum.to(torch::kCPU);
 }

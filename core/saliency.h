@@ -46,7 +46,7 @@ struct SaliencyOptions {
     int64_t steps = 50;
     Baseline baseline = Baseline::Zero;
     double blurSigma = 0;         // 0: 1/32 of the shorter input side (at least 1)
-    int64_t batch = 0;            // copies per backward pass; 0: from memoryBudget
+    int64_t batch = 0;            // copies per backward pass, halved when memory runs out; 0: from memoryBudget
     int64_t memoryBudget = int64_t(1) << 30;
 };
 
@@ -78,7 +78,10 @@ struct SaliencyResult {
 // the model has no convolution.
 int defaultCamLayer(const Model& model);
 
-// `pixels` [C, H, W] or [1, C, H, W] in [0, 1].
+// `pixels` [C, H, W] or [1, C, H, W] in [0, 1]. SmoothGrad and Integrated
+// Gradients go through the model in chunks (core/batches): a cancel is seen
+// within tens of milliseconds, and memory running out halves the batch (a
+// note through `progress`) without changing the result.
 SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options,
                         const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

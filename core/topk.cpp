@@ -1,5 +1,6 @@
 #include "core/topk.h"
 
+#include "core/batches.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -205,6 +206,25 @@ void absorb(Running& r, const torch::Tensor& output, const std::vector<int64_t>&
 }
 
 
+// Folds one chunk's outputs (one per layer of `active`) for images `loaded`
+// into each layer's running top-k. A layer resumed further along skips the
+// images it has seen.
+void absorbChunk(const std::vector<Running*>& active, const std::vector<torch::Tensor>& outputs,
+                 const std::vector<int64_t>& loaded, const TopkOptions& options)
+{
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        Running& r = *active[i];
+        const auto first = std::lower_bound(loaded.begin(), loaded.end(),
+                                            options.shard + r.result.scanned * options.shards);
+        const auto skip = static_cast<int64_t>(first - loaded.begin());
+        const auto n = static_cast<int64_t>(loaded.size());
+        if (skip == 0)
+            absorb(r, outputs[i], loaded, options.score);
+        else if (skip < n)
+            absorb(r, outputs[i].narrow(0, skip, n - skip), std::vector<int64_t>(first, loaded.end()), options.score);
+    }
+}
+
 // "layer conv2" or "layers conv1, conv2", for progress text.
 std::string layerNames(const std::vector<Running*>& layers)
 {
@@ -405,46 +425,41 @@ std::vector<TopkResult> topkScan(Model& model, Dataset& dataset, const std::vect
         const int64_t batch = options.batchSize > 0 ? options.batchSize : scanBatchSize(model, captured);
         torch::NoGradGuard noGrad;
         auto lastSave = std::chrono::steady_clock::now();
-        std::vector<int64_t> indices, loaded;
-        for (int64_t position = from; position < total;) {
-            if (cancel && cancel->load(std::memory_order_relaxed)) {
-                for (auto* r : active)
-                    save(*r);
-                throw Cancelled();
-            }
-            const int64_t end = std::min(total, position + batch);
-            indices.clear();
-            for (int64_t p = position; p < end; ++p)
+        struct Chunk {
+            std::vector<int64_t> loaded;
+            std::vector<torch::Tensor> outputs; // empty when no image could be read
+        };
+        const auto compute = [&](int64_t start, int64_t n) {
+            Chunk chunk;
+            std::vector<int64_t> indices;
+            for (int64_t p = from + start; p < from + start + n; ++p)
                 indices.push_back(options.shard + p * options.shards);
-            torch::Tensor pixels = loadBatch(dataset, indices, &loaded);
-            if (pixels.defined()) {
-                const auto outputs = model.capture(pixels, captured, false).layers;
-                for (size_t i = 0; i < active.size(); ++i) {
-                    Running& r = *active[i];
-                    // A layer resumed further along skips the images it has seen.
-                    const auto first = std::lower_bound(loaded.begin(), loaded.end(),
-                                                        options.shard + r.result.scanned * options.shards);
-                    const auto skip = static_cast<int64_t>(first - loaded.begin());
-                    const auto n = static_cast<int64_t>(loaded.size());
-                    if (skip == 0)
-                        absorb(r, outputs[i], loaded, options.score);
-                    else if (skip < n)
-                        absorb(r, outputs[i].narrow(0, skip, n - skip), std::vector<int64_t>(first, loaded.end()),
-                               options.score);
-                }
-            }
-            position = end;
+            const torch::Tensor pixels = loadBatch(dataset, indices, &chunk.loaded);
+            if (pixels.defined())
+                chunk.outputs = model.capture(pixels, captured, false).layers;
+            return chunk;
+        };
+        const auto commit = [&](int64_t start, int64_t n, const Chunk& chunk) {
+            absorbChunk(active, chunk.outputs, chunk.loaded, options);
+            const int64_t end = from + start + n;
             for (auto* r : active)
                 r->result.scanned = std::max(r->result.scanned, end);
             if (progress)
                 progress(static_cast<double>(end) / static_cast<double>(total),
                          layerNames(active) + ": " + std::to_string(end) + " / " + std::to_string(total) + " images");
             const auto now = std::chrono::steady_clock::now();
-            if (position < total && std::chrono::duration<double>(now - lastSave).count() > kCheckpointSeconds) {
+            if (end < total && std::chrono::duration<double>(now - lastSave).count() > kCheckpointSeconds) {
                 for (auto* r : active)
                     save(*r);
                 lastSave = now;
             }
+        };
+        try {
+            Batches(batch, cancel, progress).run(total - from, compute, commit);
+        } catch (const Cancelled&) {
+            for (auto* r : active)
+                save(*r);
+            throw;
         }
     }
 

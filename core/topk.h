@@ -46,7 +46,10 @@ struct TopkResult {
 struct TopkOptions {
     int64_t k = 9;
     TopkScore score = TopkScore::Max;
-    int64_t batchSize = 0;       // 0: chosen from the layer sizes and free memory
+    // Images per forward pass, at most; 0: chosen from the layer sizes. With a
+    // cancel flag the passes are shorter (core/batches), and a batch that runs
+    // out of memory is halved (a note through the progress callback).
+    int64_t batchSize = 0;
     int shard = 0, shards = 1;   // scan images i with i % shards == shard
     std::string cacheDir;        // empty: no cache; else results (and partial scans) live here
 };

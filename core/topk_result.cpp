@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 // The plain-data side of top-k results: merging shards, JSON and files.
@@ -156,13 +155,20 @@ TopkResult topkFromJson(const std::string& json)
 
 void writeTopkFile(const std::string& path, const TopkResult& result)
 {
-    const std::string temporary = path + ".part" + std::to_string(std::random_device{}());
+    // One temporary name per file, not a random one: a process killed while
+    // writing (a few milliseconds in each checkpoint) leaves at most one
+    // FILE.partial beside it, replaced by the next write, instead of a new
+    // leftover each time.
+    const std::string temporary = path + ".partial";
     {
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
         out << topkJson(result) << '\n';
         out.close();
-        if (!out)
+        if (!out) {
+            std::error_code ignored;
+            std::filesystem::remove(temporary, ignored); // a full disk leaves nothing behind
             throw Error("cannot write " + path);
+        }
     }
     std::error_code error;
     std::filesystem::rename(temporary, path, error);

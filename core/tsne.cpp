@@ -1,11 +1,9 @@
 #include "core/tsne.h"
 
 #include "core/error.h"
-#include "core/model_summary.h"
 #include "core/tsne_internal.h"
 
 #include <ATen/Parallel.h>
-#include <torch/linalg.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,14 +17,6 @@ namespace convscope {
 using namespace tsne_internal;
 
 namespace {
-
-void requireFiniteMatrix(const torch::Tensor& x, const std::string& what)
-{
-    if (!x.defined() || x.dim() != 2)
-        throw Error(what + " needs a matrix N x D, got " + (x.defined() ? dimsText(x.sizes().vec()) : "nothing"));
-    if (!torch::isfinite(x).all().item<bool>())
-        throw Error(what + ": the data contains NaN or infinite values");
-}
 
 // Bisection on beta until the entropy of p_j ∝ exp(-beta d_j) is log(perplexity).
 // Distances are shifted by their minimum so that the largest weight is 1.
@@ -80,42 +70,6 @@ std::vector<T> reordered(const std::vector<T>& v, const std::vector<int64_t>& or
 }
 
 } // namespace
-
-PcaResult pca(const torch::Tensor& x, int64_t k)
-{
-    requireFiniteMatrix(x, "PCA");
-    const int64_t n = x.size(0), d = x.size(1);
-    if (k < 1 || k > std::min(n - 1, d))
-        throw Error("PCA of " + std::to_string(n) + " points in " + std::to_string(d) + " dimensions gives 1 to " +
-                    std::to_string(std::min(n - 1, d)) + " components, not " + std::to_string(k));
-    auto xd = x.to(torch::kDouble);
-    auto mean = xd.mean(0);
-    auto xc = xd - mean;
-    torch::Tensor values, vectors, components;
-    if (n >= d) {
-        std::tie(values, vectors) = torch::linalg::eigh(xc.t().mm(xc), "L"); // ascending
-        components = vectors.flip(1).narrow(1, 0, k).t();
-    } else {
-        // The covariance's eigenvectors are xcᵀu for the Gram matrix's eigenvectors u.
-        std::tie(values, vectors) = torch::linalg::eigh(xc.mm(xc.t()), "L");
-        components = xc.t().mm(vectors.flip(1).narrow(1, 0, k)).t();
-        components = components / components.norm(2, 1, true).clamp_min(1e-300);
-    }
-    values = values.flip(0).narrow(0, 0, k).clamp_min(0);
-    // Sign: the largest-magnitude loading of each component is positive.
-    auto largest = components.abs().argmax(1, true);
-    auto sign = components.gather(1, largest).sign();
-    components = components * torch::where(sign == 0, torch::ones_like(sign), sign);
-
-    PcaResult r;
-    r.projected = xc.mm(components.t()).to(torch::kFloat);
-    r.components = components.to(torch::kFloat);
-    r.mean = mean.to(torch::kFloat);
-    const double total = xc.pow(2).sum().item<double>();
-    for (int64_t i = 0; i < k; ++i)
-        r.explainedVariance.push_back(total > 0 ? values[i].item<double>() / total : 0.0);
-    return r;
-}
 
 namespace tsne_detail {
 
@@ -387,12 +341,12 @@ TsneResult tsne(const torch::Tensor& x, const TsneOptions& options, const TsnePr
     report(0, "PCA");
     torch::Tensor reduced, init;
     if (options.pcaDimensions > 0 && d > options.pcaDimensions) {
-        reduced = pca(x, std::min(options.pcaDimensions, n - 1)).projected;
+        reduced = pca(x, std::min(options.pcaDimensions, n - 1), cancel).projected;
         init = reduced.narrow(1, 0, std::min<int64_t>(2, reduced.size(1)));
     } else {
         reduced = x.to(torch::kFloat);
         if (options.init == TsneOptions::Init::Pca)
-            init = pca(x, std::min<int64_t>(2, d)).projected;
+            init = pca(x, std::min<int64_t>(2, d), cancel).projected;
     }
     std::vector<double> y(static_cast<size_t>(2 * n), 0.0);
     if (options.init == TsneOptions::Init::Pca) {

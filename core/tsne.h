@@ -38,6 +38,7 @@
 // same result, for any number of threads (per-point sums are reduced in a
 // fixed order).
 
+#include "core/pca.h"
 #include "core/progress.h"
 
 #include <torch/script.h>
@@ -49,19 +50,6 @@
 #include <vector>
 
 namespace convscope {
-
-struct PcaResult {
-    torch::Tensor projected;               // [N, k] float: (x - mean) · componentsᵀ
-    torch::Tensor components;              // [k, D] float, orthonormal rows, by decreasing variance
-    torch::Tensor mean;                    // [D] float
-    std::vector<double> explainedVariance; // fraction of the total variance per component
-};
-
-// Exact PCA of x [N, D] (any floating type; computed in double): eigendecomposition
-// of the D×D covariance, or of the N×N Gram matrix when N < D. Each component's
-// sign is fixed so that its largest-magnitude loading is positive. 1 <= k <= min(N-1, D)
-// (centring leaves rank N-1 at most). Cost: O(N·D·min(N, D)) + O(min(N, D)³).
-PcaResult pca(const torch::Tensor& x, int64_t k);
 
 struct TsneOptions {
     // Clamped to (N-1)/3 when larger (as openTSNE does), so that 3·perplexity

@@ -1,6 +1,7 @@
 #include "io/datasets.h"
 
 #include "core/error.h"
+#include "io/image_header.h"
 #include "io/mat_tensor.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -162,12 +163,18 @@ std::unique_ptr<Dataset> openDigitsSheet(const ImageFormat& format, const std::s
 {
     if (!fs::exists(path))
         throw Error("the digits sheet " + path + " is missing: install Debian's opencv-doc package");
+    const auto wrongSize = [&path](int64_t cols, int64_t rows) {
+        return Error("the digits sheet " + path + " is " + std::to_string(cols) + "x" + std::to_string(rows)
+                     + ", expected 2000x1000 (100 x 50 digits of 20x20)");
+    };
+    // Refused from the header when it can say, before OpenCV decodes a sheet of any size.
+    if (const auto size = imageFileSize(path); size && (size->width != 2000 || size->height != 1000))
+        throw wrongSize(size->width, size->height);
     cv::Mat sheet = cv::imread(path, cv::IMREAD_GRAYSCALE);
     if (sheet.empty())
         throw Error("cannot decode the digits sheet " + path);
     if (sheet.cols != 2000 || sheet.rows != 1000)
-        throw Error("the digits sheet " + path + " is " + std::to_string(sheet.cols) + "x" + std::to_string(sheet.rows)
-                    + ", expected 2000x1000 (100 x 50 digits of 20x20)");
+        throw wrongSize(sheet.cols, sheet.rows);
     return std::make_unique<DigitsSheet>(sheet, format, path);
 }
 

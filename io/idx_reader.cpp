@@ -69,14 +69,20 @@ IdxArray readIdx(const std::string& path, size_t expectedDims)
     a.offset = 4 + 4 * dims;
     if (a.data.size() < a.offset)
         throw Error(path + " is truncated (header incomplete)");
+    // Four sizes of up to 2^32 - 1 can overflow the product and wrap it round
+    // to a small number that the file seems to hold.
+    const size_t available = a.data.size() - a.offset;
     size_t count = 1;
+    bool overflow = false;
     for (size_t i = 0; i < dims; ++i) {
         a.dims.push_back(bigEndian(a.data, 4 + 4 * i));
-        count *= static_cast<size_t>(a.dims.back());
+        overflow = __builtin_mul_overflow(count, static_cast<size_t>(a.dims.back()), &count) || overflow;
     }
-    if (a.data.size() - a.offset < count)
+    if (overflow)
+        throw Error(path + " is truncated: its header promises more bytes of data than any file holds");
+    if (available < count)
         throw Error(path + " is truncated: its header promises " + std::to_string(count) + " bytes of data, it holds "
-                    + std::to_string(a.data.size() - a.offset));
+                    + std::to_string(available));
     return a;
 }
 
@@ -127,7 +133,7 @@ public:
         if (index < 0 || index >= size())
             throw Error("no image #" + std::to_string(index));
         const int rows = static_cast<int>(m_images.dims[1]), cols = static_cast<int>(m_images.dims[2]);
-        const size_t at = m_images.offset + static_cast<size_t>(index) * static_cast<size_t>(rows * cols);
+        const size_t at = m_images.offset + static_cast<size_t>(index) * static_cast<size_t>(rows) * static_cast<size_t>(cols);
         cv::Mat view(rows, cols, CV_8UC1, const_cast<char*>(m_images.data.data() + at));
         return detail::formatImage(view, m_format);
     }
@@ -148,6 +154,9 @@ std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageForma
     IdxArray images = readIdx(imagesFile, 3);
     if (images.dims[0] == 0)
         throw Error(imagesFile + " holds no images");
+    if (images.dims[1] == 0 || images.dims[2] == 0 || images.dims[1] > 65535 || images.dims[2] > 65535)
+        throw Error(imagesFile + " holds images of " + std::to_string(images.dims[1]) + "x"
+                    + std::to_string(images.dims[2]) + " pixels: not images ConvScope can read");
     std::vector<int64_t> labels;
     const std::string labelsFile = labelsFileFor(imagesFile);
     if (!labelsFile.empty()) {

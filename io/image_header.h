@@ -24,4 +24,12 @@ std::optional<ImageSize> imageFileSize(const std::string& path); // reads the fi
 // camera photo fits).
 constexpr int64_t kMaxImagePixels = int64_t(1) << 26;
 
+// More pixels than kMaxImagePixels. Each side is checked first: two 32-bit
+// sizes from a header can multiply past 2^63 (found by fuzz_folder).
+inline bool tooLargeToDecode(const ImageSize& size)
+{
+    return size.width > kMaxImagePixels || size.height > kMaxImagePixels
+        || size.width * size.height > kMaxImagePixels;
+}
+
 } // namespace convscope::io

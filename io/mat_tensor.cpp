@@ -17,7 +17,7 @@ cv::Mat decodeFile(const std::string& path)
         throw Error("image not found: " + path);
     if (std::filesystem::is_directory(path, ec))
         throw Error(path + " is a folder, not an image");
-    if (const auto size = imageFileSize(path); size && size->width * size->height > kMaxImagePixels)
+    if (const auto size = imageFileSize(path); size && tooLargeToDecode(*size))
         throw Error("image " + path + " is " + std::to_string(size->width) + "×" + std::to_string(size->height) +
                     " pixels: larger than the " + std::to_string(kMaxImagePixels >> 20) +
                     " Mpx ConvScope decodes (8192×8192); scale it down first");

@@ -253,6 +253,24 @@ class RejectsImages(torch.nn.Module):
         return self.fc(x)
 
 
+class NeverEnds(torch.nn.Module):
+    """A forward() that does not return (for all practical purposes): a file made to hang its reader."""
+
+    def forward(self, x):
+        n = 0
+        while n >= 0:
+            n += 1
+        return x
+
+
+class MemoryHog(torch.nn.Module):
+    """A forward() that asks for 8 GiB: a file made to exhaust its reader's memory."""
+
+    def forward(self, x):
+        big = torch.ones([1 << 31], dtype=torch.float32)
+        return x.flatten(1)[:, :2] + big[:1]
+
+
 def export_broken(out_dir):
     bad = os.path.join(out_dir, "bad")
     os.makedirs(bad, exist_ok=True)
@@ -273,6 +291,9 @@ def export_broken(out_dir):
     os.remove(path)
     torch.jit.save(torch.jit.script(NoForward()), os.path.join(bad, "no_forward.pt"))
     torch.jit.save(torch.jit.script(RejectsImages()), os.path.join(bad, "rejects_images.pt"))
+    image_meta = {"convscope.json": json.dumps({"input": [1, 8, 8]})}
+    torch.jit.save(torch.jit.script(NeverEnds()), os.path.join(bad, "never_ends.pt"), _extra_files=image_meta)
+    torch.jit.save(torch.jit.script(MemoryHog()), os.path.join(bad, "memory_hog.pt"), _extra_files=image_meta)
     # Metadata-free torchvision export: the input size must be inferred.
     torch.jit.save(torch.jit.trace(small, torch.rand(1, 3, 224, 224)), os.path.join(out_dir, "squeezenet_nometa.pt"))
 

@@ -15,6 +15,8 @@ PACKAGES=(
   # GoogleTest, the digits and photos of opencv-doc
   python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-matplotlib python3-pil
   libgtest-dev libgmock-dev opencv-doc
+  # fuzzing the parsers (libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer: tests/fuzz)
+  clang-14 libclang-rt-14-dev
   # looking at the GUI without a display
   xvfb xauth imagemagick fonts-dejavu-core
 )

@@ -2013,6 +2013,16 @@ class BrokenInputs(unittest.TestCase):
                          "[6, 1, 5, 5], expected input[1, 3, 28, 28] to have 1 channels, but got 3 channels instead")
         self.assertFails(["summary", f"{d}/three_labels.pt"],
                          "convscope summary: labels: 3 given but the model outputs 10 classes")
+        # A labels "file" that is a device would be read forever; a huge one is no list of names.
+        self.assertFails(["summary", LENET, "--labels", "/dev/zero"],
+                         "convscope summary: labels file /dev/zero is not a regular file")
+        with open(f"{d}/huge_labels.txt", "wb") as f:
+            f.truncate(17 << 20)
+        self.assertFails(["summary", LENET, "--labels", f"{d}/huge_labels.txt"],
+                         f"convscope summary: labels file {d}/huge_labels.txt is larger than 16 MB: not a list of "
+                         "class names")
+        self.assertFails(["summary", LENET, "--threads", "5000"],
+                         "convscope summary: bad --threads '5000': expected a count from 0 (every core) to 1024")
         # NaN weights load (the filters can still be looked at), with a note.
         code, out, err = run("summary", f"{d}/nan.pt")
         self.assertEqual(code, 0, err)
@@ -2030,6 +2040,14 @@ class BrokenInputs(unittest.TestCase):
             self.assertFails(["activations", f"{d}/{name}", "--layer", "fc3"],
                              f"convscope activations: cannot decode image {d}/{name} (not an image, or a format "
                              "OpenCV cannot read)")
+
+    def test_datasets(self):
+        d = self.tmp.name
+        images = struct.pack(">BBBBIII", 0, 0, 8, 3, 2, 0, 5)
+        open(f"{d}/zero-images-idx3-ubyte", "wb").write(images)
+        self.assertFails(["tsne", f"{d}/zero-images-idx3-ubyte", "--layer", "fc3", "--no-cache"],
+                         f"convscope tsne: {d}/zero-images-idx3-ubyte holds images of 0x5 pixels: not images "
+                         "ConvScope can read")
 
     def test_folders(self):
         d = self.tmp.name

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
 using namespace convscope;
@@ -43,6 +44,17 @@ std::string idxBytes(const std::vector<uint32_t>& dims, const std::vector<uint8_
             s += static_cast<char>((d >> shift) & 0xff);
     s.append(data.begin(), data.end());
     return s;
+}
+
+// An MJPEG AVI of `count` frames, frame i filled with colour(i); false if OpenCV cannot write one.
+bool writeClip(const std::string& path, int count, cv::Size size, const std::function<cv::Scalar(int)>& colour)
+{
+    cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, size);
+    if (!writer.isOpened())
+        return false;
+    for (int i = 0; i < count; ++i)
+        writer.write(cv::Mat(size, CV_8UC3, colour(i)));
+    return true;
 }
 
 void writeGzip(const std::string& path, const std::string& bytes)
@@ -159,6 +171,14 @@ TEST(Idx, CorruptFiles)
         writeText(dir.file("d-images-idx3-ubyte.gz"), bytes.substr(0, bytes.size() / 2));
     }
     EXPECT_THAT(errorOf([&] { io::openDataset(dir.file("d-images-idx3-ubyte.gz")); }), HasSubstr("d-images-idx3-ubyte.gz"));
+    // Found by fuzz_idx: images of no pixels reached OpenCV as empty matrices.
+    writeText(dir.file("e-images-idx3-ubyte"), idxBytes({2, 0, 5}, {}));
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("e-images-idx3-ubyte")); }),
+              dir.file("e-images-idx3-ubyte") + " holds images of 0x5 pixels: not images ConvScope can read");
+    // Sizes whose product overflows 64 bits must not wrap round to what the file holds.
+    writeText(dir.file("f-images-idx3-ubyte"), idxBytes({0xffffffffu, 0xffffffffu, 2}, std::vector<uint8_t>(64)));
+    EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("f-images-idx3-ubyte")); }),
+              dir.file("f-images-idx3-ubyte") + " is truncated: its header promises more bytes of data than any file holds");
 }
 
 TEST(DigitsSheet, KnownLayout)
@@ -180,6 +200,17 @@ TEST(DigitsSheet, KnownLayout)
     // Asked for a colour 32x32 input, it delivers one.
     auto rgb = io::openDataset("digits", {3, 32, 32})->image(0);
     EXPECT_EQ(rgb.sizes(), (std::vector<int64_t>{3, 32, 32}));
+}
+
+TEST(DigitsSheet, WrongSheetIsRefusedFromItsHeader)
+{
+    TempDir dir;
+    writePng(dir.file("small.png"), 0.5f, 30);
+    EXPECT_EQ(errorOf([&] { io::openDigitsSheet({}, dir.file("small.png")); }),
+              "the digits sheet " + dir.file("small.png") + " is 30x30, expected 2000x1000 (100 x 50 digits of 20x20)");
+    writeText(dir.file("junk.png"), "not a png at all");
+    EXPECT_EQ(errorOf([&] { io::openDigitsSheet({}, dir.file("junk.png")); }),
+              "cannot decode the digits sheet " + dir.file("junk.png"));
 }
 
 TEST(Split, StratifiedFixedAndDisjoint)
@@ -204,12 +235,7 @@ TEST(Video, FramesAndEnd)
 {
     TempDir dir;
     const std::string path = dir.file("clip.avi");
-    {
-        cv::VideoWriter writer(path, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10, cv::Size(32, 24));
-        ASSERT_TRUE(writer.isOpened());
-        for (int i = 0; i < 5; ++i)
-            writer.write(cv::Mat(24, 32, CV_8UC3, cv::Scalar(i * 50, i * 50, i * 50)));
-    }
+    ASSERT_TRUE(writeClip(path, 5, cv::Size(32, 24), [](int i) { return cv::Scalar(i * 50, i * 50, i * 50); }));
     auto frames = io::openDataset(path, {1, 12, 16});
     ASSERT_EQ(frames->size(), 5);
     EXPECT_NEAR(frames->image(3).mean().item<float>(), 150.0 / 255, 0.03);
@@ -223,6 +249,37 @@ TEST(Video, FramesAndEnd)
     EXPECT_EQ(errorOf([&] { io::VideoSource::open(dir.file("none.avi")); }), "video not found: " + dir.file("none.avi"));
     writeText(dir.file("fake.avi"), "not a video");
     EXPECT_THAT(errorOf([&] { io::openDataset(dir.file("fake.avi")); }), HasSubstr("fake.avi"));
+}
+
+// A video cut short (a download that stopped): the frames that are there
+// read, the first missing one says so, and playing it simply ends.
+TEST(Video, TruncatedFileEndsEarlyWithAMessage)
+{
+    TempDir dir;
+    const std::string path = dir.file("cut.avi");
+    ASSERT_TRUE(writeClip(path, 40, cv::Size(64, 48),
+                          [](int i) { return cv::Scalar(i * 6, 255 - i * 6, (i * 37) % 256); }));
+    fs::resize_file(path, fs::file_size(path) / 2);
+    auto frames = io::openDataset(path, {1, 12, 16});
+    int64_t readable = 0;
+    std::string error;
+    for (; readable < frames->size(); ++readable) {
+        error = errorOf([&] { frames->image(readable); });
+        if (error != "(no error)")
+            break;
+    }
+    if (readable < frames->size()) {
+        EXPECT_EQ(error, "frame " + std::to_string(readable) + " of " + path + " cannot be read (the video ends early)");
+        EXPECT_GT(readable, 5);
+    } else {
+        EXPECT_LT(frames->size(), 40); // the count came from what is left
+    }
+    auto source = io::VideoSource::open(path);
+    int played = 0;
+    while (source->next().defined())
+        ++played;
+    EXPECT_GT(played, 5);
+    EXPECT_LT(played, 40);
 }
 
 // Header sizes against OpenCV's own encoders (odd sizes, so width and height
@@ -252,4 +309,8 @@ TEST(ImageHeader, SizesOfEveryFormatAndTheLimit)
     const std::string fits = dir.file("fits.png");
     ASSERT_TRUE(cv::imwrite(fits, cv::Mat::zeros(8192, 8192, CV_8UC1)));
     EXPECT_EQ(io::readImage(fits, 1, 28, 28).sizes(), (std::vector<int64_t>{1, 1, 28, 28}));
+    // Found by fuzz_folder: two 32-bit sides multiplied past 2^63 (undefined behaviour) before the check.
+    EXPECT_TRUE(io::tooLargeToDecode({3036020735, 4290032820}));
+    EXPECT_TRUE(io::tooLargeToDecode({1, io::kMaxImagePixels + 1}));
+    EXPECT_FALSE(io::tooLargeToDecode({8192, 8192}));
 }

@@ -20,6 +20,8 @@
 #include "app/input_controller.h"
 #include "app/job_runner.h"
 #include "app/main_window.h"
+#include "app/model_validation.h"
+#include "app/session_state.h"
 #include "app/patches_tab.h"
 #include "app/saliency_controls.h"
 #include "app/saliency_tab.h"
@@ -114,6 +116,8 @@ class TestMainWindow : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void exportsReplaceWholeFilesOrNothing();
+    void modelsAreCheckedInAChildProcess();
+    void damagedSettingsAreSetAside();
     void opensModelAndFillsViews();
     void badModelShowsMessageAndKeepsRunning();
     void settingsOverrideTheMetadata();
@@ -1256,6 +1260,146 @@ void TestMainWindow::exportsReplaceWholeFilesOrNothing()
     QVERIFY(file.open(QIODevice::ReadOnly));
     QCOMPARE(file.readAll(), QByteArray("a,b\n1,2\n"));
     QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("view.png")});
+}
+
+// Each hostile model is opened by the checker (the real CLI, in a child
+// process) and refused with its reason; the window keeps its model and
+// answers throughout.
+void TestMainWindow::modelsAreCheckedInAChildProcess()
+{
+    const QString checker = qEnvironmentVariable("CONVSCOPE_BINARY");
+    if (checker.isEmpty())
+        QSKIP("CONVSCOPE_BINARY (the convscope executable) is not set");
+    MainWindow window;
+    window.show();
+    ModelValidator* validator = window.modelValidator();
+    validator->setProgram(checker);
+    validator->setLimits({30, qint64(3) << 30});
+    QSignalSpy failed(&window, &MainWindow::loadFailed);
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    const QString name = window.modelName();
+
+    const auto refused = [&](const QString& file, const QString& expected, int timeLimit) {
+        const int before = failed.count();
+        QElapsedTimer clock;
+        clock.start();
+        StallProbe probe; // the check runs beside the event loop, never in it
+        window.openModel(file);
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), before + 1, 60000);
+        qInfo("%s: refused after %lld ms, longest GUI stall %lld ms", qPrintable(QFileInfo(file).fileName()),
+              clock.elapsed(), probe.worstMs());
+        QVERIFY2(probe.worstMs() < 500, qPrintable(QString::number(probe.worstMs())));
+        const QString message = failed.last().first().toString();
+        QVERIFY2(message.startsWith(file) && message.contains(expected), qPrintable(message));
+        QVERIFY(clock.elapsed() < timeLimit * 1000);
+        auto* box = window.findChild<QMessageBox*>(QStringLiteral("loadError"));
+        QVERIFY(box && box->text().startsWith(file));
+        box->accept();
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+        QCOMPARE(window.modelName(), name);
+    };
+    validator->setLimits({3, qint64(3) << 30});
+    refused(kFixtures + QStringLiteral("/bad/never_ends.pt"),
+            QStringLiteral(": opening it took longer than 3 s in a separate process"), 20);
+    if (QTest::currentTestFailed())
+        return;
+    validator->setLimits({30, qint64(3) << 30});
+    refused(kFixtures + QStringLiteral("/bad/memory_hog.pt"),
+            QStringLiteral(": opening it needed more than 3.0 GiB of memory in a separate process"), 60);
+    if (QTest::currentTestFailed())
+        return;
+    // The child's own message, word for word as the in-process load says it.
+    refused(kFixtures + QStringLiteral("/bad/state_dict.pt"),
+            QStringLiteral("was written by torch.save(), not torch.jit.save()"), 60);
+    if (QTest::currentTestFailed())
+        return;
+
+    // A checker that crashes, as LibTorch would on a file made to crash it.
+    QTemporaryDir dir;
+    const QString crasher = dir.filePath(QStringLiteral("crash.sh"));
+    QFile script(crasher);
+    QVERIFY(script.open(QIODevice::WriteOnly));
+    script.write("#!/bin/sh\nkill -SEGV $$\n");
+    script.close();
+    script.setPermissions(QFileDevice::ReadOwner | QFileDevice::ExeOwner);
+    validator->setProgram(crasher);
+    refused(defaultModelPath(), QStringLiteral(": opening it crashed a separate process (Segmentation fault)"), 20);
+    if (QTest::currentTestFailed())
+        return;
+
+    // And a good model still opens through the checker.
+    validator->setProgram(checker);
+    window.openModel(kFixtures + QStringLiteral("/squeezenet1_0_scripted.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
+    QCOMPARE(window.modelName(), QStringLiteral("squeezenet1_0"));
+}
+
+// A settings file that Qt cannot parse is kept aside for the user, the app
+// starts from defaults and says so; values of the wrong type in a readable
+// file fall back one by one.
+void TestMainWindow::damagedSettingsAreSetAside()
+{
+    const QString file = QSettings().fileName();
+    QVERIFY(QDir().mkpath(QFileInfo(file).path()));
+    // What a crash of another program or a disk error leaves: a section never
+    // closed and bytes that are no text (Qt's INI reader fails on both).
+    QByteArray garbage("[session]\nmodel=/nowhere.pt\n[recent\n");
+    for (int i = 0; i < 4000; ++i)
+        garbage.append(char((i * 7919 + 13) % 256));
+    {
+        QFile out(file);
+        QVERIFY(out.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        out.write(garbage);
+    }
+    {
+        QSettings settings;
+        QCOMPARE(settings.status(), QSettings::FormatError);
+        const QString note = setAsideDamagedSettings(settings);
+        QVERIFY2(note.startsWith(QStringLiteral("The settings file %1 was damaged: it is kept as %1.damaged-").arg(file)),
+                 qPrintable(note));
+        const QString kept = note.section(QStringLiteral(" is kept as "), 1).section(QStringLiteral(" and "), 0, 0);
+        QFile keptFile(kept);
+        QVERIFY(keptFile.open(QIODevice::ReadOnly));
+        QCOMPARE(keptFile.readAll(), garbage); // nothing the user had is lost
+        keptFile.remove();
+
+        MainWindow window;
+        window.setPersistent(true);
+        window.show();
+        window.showNote(note);
+        auto* box = window.findChild<QMessageBox*>(QStringLiteral("note"));
+        QVERIFY(box && box->isVisible() && box->text() == note);
+        QVERIFY(!window.restoreSession()); // defaults: no last model
+        box->accept();
+    }
+    QCOMPARE(QSettings().status(), QSettings::NoError);
+
+    // A readable file whose values have the wrong types.
+    {
+        QSettings settings;
+        settings.setValue(QStringLiteral("session/model"), QStringList{defaultModelPath(), QStringLiteral("x")});
+        settings.setValue(QStringLiteral("session/position"), QStringLiteral("-12"));
+        settings.setValue(QStringLiteral("session/device"), QStringLiteral("tpu:9"));
+        settings.setValue(QStringLiteral("recent/models"), 42);
+        settings.setValue(QStringLiteral("window/state"), QStringLiteral("not a state"));
+        settings.setValue(QStringLiteral("tabs/activations/colormap"), QByteArray("\0\xff", 2));
+        const SessionState session = readSession(settings);
+        QVERIFY(session.model.isEmpty());
+        QCOMPARE(session.position, 0);
+        QCOMPARE(session.device, QStringLiteral("auto"));
+        QVERIFY(session.recentModels.isEmpty());
+        settings.setValue(QStringLiteral("session/model"), defaultModelPath());
+    }
+    MainWindow window;
+    window.setPersistent(true);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    QVERIFY(window.restoreSession());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    waitSettled(window);
+    QSettings().clear();
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -217,6 +217,10 @@ TEST(BadModels, WrongMetadataJson)
     writeTinyNet(dir.file("tiny.pt"));
     writeText(dir.file("tiny.pt.json"), "{ \"input\": [1, 12, 12 ");
     EXPECT_THAT(loadError(dir.file("tiny.pt")), StartsWith(dir.file("tiny.pt.json") + ": invalid JSON: parse error"));
+    // Found by fuzz_metadata: a number too large for any type escaped as nlohmann's own exception.
+    writeText(dir.file("tiny.pt.json"), R"({"input": [1, 12, 34000000000E09551615]})");
+    EXPECT_EQ(loadError(dir.file("tiny.pt")),
+              dir.file("tiny.pt.json") + ": invalid JSON: number overflow parsing '34000000000E09551615'");
     writeText(dir.file("tiny.pt.json"), R"({"input": [1, 12]})");
     EXPECT_EQ(loadError(dir.file("tiny.pt")), dir.file("tiny.pt.json") + ": 'input' must be [C, H, W] (three integers)");
     writeText(dir.file("tiny.pt.json"), R"({"input": [1, 12, 12], "std": [0]})");

@@ -1,0 +1,356 @@
+// Work in chunks (core/batches): short chunks when someone may cancel,
+// halved batches when memory runs out, and results that do not depend on
+// either. Memory runs out for real: the address space of this process is
+// limited (setrlimit) around the call, as `ulimit -v` does.
+
+#include "core/attack.h"
+#include "core/batches.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/occlusion.h"
+#include "core/pca.h"
+#include "core/saliency.h"
+#include "tiny_models.h"
+
+#include <c10/util/Exception.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace convscope;
+using namespace convscope::test;
+
+namespace {
+
+// The address space this process has mapped now, in bytes.
+int64_t mappedBytes()
+{
+    std::ifstream status("/proc/self/status");
+    std::string key;
+    int64_t kilobytes = 0;
+    while (status >> key) {
+        if (key == "VmSize:") {
+            status >> kilobytes;
+            return kilobytes * 1024;
+        }
+        status.ignore(1 << 12, '\n');
+    }
+    return 0;
+}
+
+// Allocations beyond `headroom` more bytes of address space fail while it lives.
+class MemoryLimit {
+public:
+    explicit MemoryLimit(int64_t headroom)
+    {
+        getrlimit(RLIMIT_AS, &m_saved);
+        rlimit limited = m_saved;
+        limited.rlim_cur = static_cast<rlim_t>(mappedBytes() + headroom);
+        setrlimit(RLIMIT_AS, &limited);
+    }
+    ~MemoryLimit() { setrlimit(RLIMIT_AS, &m_saved); }
+    MemoryLimit(const MemoryLimit&) = delete;
+    MemoryLimit& operator=(const MemoryLimit&) = delete;
+
+private:
+    rlimit m_saved{};
+};
+
+// A model that needs much memory for little arithmetic: 256 1x1 filters on a
+// 1 x side x side input (8 MiB of activations per image at 64 px, with the
+// ReLU's copy), their spatial means and 10 classes.
+void writeWideNet(const std::string& path, int64_t side)
+{
+    using torch::jit::Module;
+    torch::manual_seed(5);
+    auto cu = std::make_shared<torch::jit::CompilationUnit>();
+    auto leaf = [&](const std::string& type, const torch::Tensor& weight, const torch::Tensor& bias,
+                    const std::string& body) {
+        Module m(c10::QualifiedName("__torch__.wide." + type), cu, false);
+        m.register_attribute("training", c10::BoolType::get(), false);
+        m.register_parameter("weight", weight, false);
+        m.register_parameter("bias", bias, false);
+        m.define("def forward(self, x):\n    return " + body + "\n");
+        return m;
+    };
+    Module net(c10::QualifiedName("__torch__.wide.WideNet"), cu, false);
+    net.register_attribute("training", c10::BoolType::get(), false);
+    net.register_module("conv", leaf("Conv", torch::randn({256, 1, 1, 1}), torch::randn({256}) * 0.1,
+                                     "torch.conv2d(x, self.weight, self.bias)"));
+    net.register_module("fc", leaf("Linear", torch::randn({10, 256}) * 0.3, torch::randn({10}) * 0.1,
+                                   "torch.linear(x, self.weight, self.bias)"));
+    net.define("def forward(self, x):\n    return self.fc.forward(torch.relu(self.conv.forward(x)).mean([2, 3]))\n");
+    const std::string size = std::to_string(side);
+    net.save(path, {{"convscope.json", R"({"input": [1, )" + size + ", " + size + R"(], "mean": [0.5], "std": [0.25]})"}});
+}
+
+std::unique_ptr<Model> wideNet(const TempDir& dir, int64_t side)
+{
+    const std::string path = dir.file("wide" + std::to_string(side) + ".pt");
+    writeWideNet(path, side);
+    return Model::load(path, {"cpu", {}});
+}
+
+// Notes the progress callback received.
+struct Notes {
+    std::vector<std::string> texts;
+    ProgressFn progress()
+    {
+        return [this](double fraction, const std::string& text) {
+            if (fraction == kNote)
+                texts.push_back(text);
+        };
+    }
+};
+
+bool same(const torch::Tensor& a, const torch::Tensor& b)
+{
+    return a.sizes() == b.sizes() && torch::equal(a, b);
+}
+
+} // namespace
+
+TEST(Batches, WholeBatchesWithoutACancelFlag)
+{
+    std::vector<std::pair<int64_t, int64_t>> chunks;
+    Batches(4, nullptr).run(10, [](int64_t start, int64_t n) { return start + n; },
+                            [&](int64_t start, int64_t n, int64_t end) {
+                                EXPECT_EQ(end, start + n);
+                                chunks.emplace_back(start, n);
+                            });
+    EXPECT_EQ(chunks, (std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {4, 4}, {8, 2}}));
+}
+
+TEST(Batches, ShortChunksInOrderWithACancelFlag)
+{
+    // Items of 10 ms: chunks start at one item and stay near kChunkSeconds.
+    CancelFlag cancel{false};
+    std::vector<int64_t> sizes;
+    int64_t next = 0;
+    Batches(64, &cancel).run(40, [](int64_t, int64_t n) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10 * n));
+        return n;
+    },
+                             [&](int64_t start, int64_t n, int64_t) {
+                                 EXPECT_EQ(start, next);
+                                 next = start + n;
+                                 sizes.push_back(n);
+                             });
+    EXPECT_EQ(next, 40);
+    for (int64_t n : sizes) {
+        EXPECT_GE(n, 2); // see the next test
+        EXPECT_LE(n, static_cast<int64_t>(Batches::kChunkSeconds / 0.010) + 1);
+    }
+}
+
+TEST(Batches, AnItemIsAloneOnlyWhereWholeBatchesLeaveItAlone)
+{
+    // A network may give an image other numbers alone than in company.
+    CancelFlag cancel{false};
+    for (int64_t count : {2, 3, 8, 9, 17, 33}) {
+        std::vector<int64_t> sizes;
+        Batches(4, &cancel).run(count, [](int64_t, int64_t n) { return n; },
+                                [&](int64_t, int64_t, int64_t n) { sizes.push_back(n); });
+        const bool lastAlone = count % 4 == 1;
+        for (size_t i = 0; i < sizes.size(); ++i)
+            EXPECT_TRUE(sizes[i] >= 2 || (lastAlone && i + 1 == sizes.size())) << count;
+    }
+}
+
+TEST(Batches, CancelStopsBeforeTheNextChunk)
+{
+    CancelFlag cancel{false};
+    int calls = 0;
+    EXPECT_THROW(Batches(8, &cancel).run(100, [&](int64_t, int64_t n) { return ++calls; },
+                                         [&](int64_t, int64_t, int) { cancel = true; }),
+                 Cancelled);
+    EXPECT_EQ(calls, 1);
+}
+
+TEST(Batches, HalvesTheBatchWhenAnAllocationFails)
+{
+    // What LibTorch's allocators and the C++ runtime throw.
+    const std::vector<std::function<void()>> failures = {
+        [] { throw std::bad_alloc(); },
+        [] { TORCH_CHECK(false, "DefaultCPUAllocator: can't allocate memory: you tried to allocate 68719476736 bytes."); },
+        [] { throw Error("forward() failed: CUDA out of memory. Tried to allocate 20.00 GiB"); },
+    };
+    for (const auto& fail : failures) {
+        Notes notes;
+        Batches batches(16, nullptr, notes.progress());
+        std::vector<int64_t> seen;
+        batches.run(20, [&](int64_t start, int64_t n) {
+            if (n > 3)
+                fail();
+            return start;
+        },
+                    [&](int64_t start, int64_t n, int64_t) {
+                        for (int64_t i = start; i < start + n; ++i)
+                            seen.push_back(i);
+                    });
+        EXPECT_EQ(batches.batch(), 2);
+        EXPECT_EQ(seen.size(), 20u);
+        EXPECT_EQ(notes.texts, (std::vector<std::string>{"out of memory with a batch of 16; going on with 8",
+                                                         "out of memory with a batch of 8; going on with 4",
+                                                         "out of memory with a batch of 4; going on with 2"}));
+    }
+    // Anything else goes through as it is.
+    EXPECT_EQ(errorOf([] {
+                  Batches(4, nullptr).run(4, [](int64_t, int64_t) -> int { throw Error("no layer 7"); },
+                                          [](int64_t, int64_t, int) {});
+              }),
+              "no layer 7");
+}
+
+TEST(Batches, OneItemThatDoesNotFitIsAnError)
+{
+    EXPECT_EQ(errorOf([] {
+                  Batches(4, nullptr).run(4, [](int64_t, int64_t) -> int { throw std::bad_alloc(); },
+                                          [](int64_t, int64_t, int) {});
+              }),
+              "out of memory even with a batch of 1: std::bad_alloc");
+}
+
+TEST(Batches, RecognizesOutOfMemory)
+{
+    EXPECT_TRUE(isOutOfMemory(std::bad_alloc()));
+    EXPECT_TRUE(isOutOfMemory(Error("forward() failed: DefaultCPUAllocator: can't allocate memory: you tried to "
+                                    "allocate 8 bytes. Error code 12 (Cannot allocate memory)")));
+    EXPECT_TRUE(isOutOfMemory(Error("CUDA out of memory. Tried to allocate 2.00 MiB")));
+    EXPECT_FALSE(isOutOfMemory(Cancelled()));
+    EXPECT_FALSE(isOutOfMemory(Error("forward() failed: shapes cannot be multiplied")));
+}
+
+TEST(OutOfMemory, OcclusionShrinksItsBatchAndGivesTheSameMap)
+{
+    TempDir dir;
+    auto model = wideNet(dir, 64);
+    const torch::Tensor image = torch::rand({1, 64, 64});
+    OcclusionOptions options;
+    options.window = 8;
+    options.stride = 2; // 29 x 29 windows
+    options.batch = 64;
+    const OcclusionResult expected = occlusion(*model, image, options);
+    EXPECT_EQ(expected.batch, 64);
+
+    // 512 copies need 4 GiB; 600 MiB hold about 64.
+    options.batch = 512;
+    Notes notes;
+    OcclusionResult shrunk;
+    {
+        MemoryLimit limit(int64_t(600) << 20);
+        shrunk = occlusion(*model, image, options, notes.progress());
+    }
+    ASSERT_FALSE(notes.texts.empty());
+    EXPECT_EQ(notes.texts.front(), "out of memory with a batch of 512; going on with 256");
+    EXPECT_LT(shrunk.batch, 512);
+    for (const auto& text : notes.texts)
+        std::printf("occlusion under a 600 MiB limit: %s\n", text.c_str());
+    EXPECT_TRUE(same(shrunk.heatmap, expected.heatmap));
+    EXPECT_TRUE(same(shrunk.drops, expected.drops));
+    EXPECT_TRUE(same(shrunk.classes, expected.classes));
+    EXPECT_TRUE(same(shrunk.classScore, expected.classScore));
+}
+
+TEST(OutOfMemory, OneImageTooLargeStopsWithAMessage)
+{
+    // At 1024 px one image's forward pass peaks at 2 GiB, its backward pass
+    // at 3 GiB: under 2.5 GiB the prediction is made and no gradient is.
+    TempDir dir;
+    auto model = wideNet(dir, 1024);
+    const torch::Tensor image = torch::rand({1, 1024, 1024});
+    SaliencyOptions options;
+    options.method = SaliencyMethod::SmoothGrad;
+    options.samples = 2;
+    options.batch = 2;
+    Notes notes;
+    std::string message;
+    {
+        MemoryLimit limit(int64_t(2560) << 20);
+        message = errorOf([&] { saliency(*model, image, options, notes.progress()); });
+    }
+    std::printf("SmoothGrad of one 1024 px image under a 2.5 GiB limit: %s\n", message.c_str());
+    EXPECT_EQ(notes.texts, std::vector<std::string>{"out of memory with a batch of 2; going on with 1"});
+    EXPECT_EQ(message.rfind("out of memory even with a batch of 1: ", 0), 0u) << message;
+    EXPECT_NE(message.find("can't allocate memory"), std::string::npos) << message;
+    // The process goes on: the same call without the limit works.
+    EXPECT_EQ(saliency(*model, image, options).heatmap.numel(), 1024 * 1024);
+}
+
+TEST(OutOfMemory, SmoothGradSumsTheSameWhateverTheChunks)
+{
+    TempDir dir;
+    auto model = wideNet(dir, 64);
+    const torch::Tensor image = torch::rand({1, 64, 64});
+    SaliencyOptions options;
+    options.method = SaliencyMethod::SmoothGrad;
+    options.samples = 96;
+    options.batch = 96;
+    const SaliencyResult expected = saliency(*model, image, options);
+    Notes notes;
+    SaliencyResult shrunk;
+    {
+        // A backward pass keeps about three times a forward's activations.
+        MemoryLimit limit(int64_t(600) << 20);
+        shrunk = saliency(*model, image, options, notes.progress());
+    }
+    EXPECT_FALSE(notes.texts.empty());
+    EXPECT_TRUE(same(shrunk.attribution, expected.attribution));
+}
+
+TEST(Cancel, ShortChunksGiveWhatWholeBatchesGive)
+{
+    // With a cancel flag the chunks last tens of milliseconds: for ResNet-18
+    // two or three images, where whole batches take 12. Its numbers do not
+    // depend on the batch size from two images on (they do for one, and
+    // for some models, such as MobileNetV2, for any size: see core/batches).
+    auto model = Model::load(std::string(CONVSCOPE_FIXTURE_DIR) + "/resnet18_traced.pt", {"cpu", {}});
+    torch::manual_seed(3);
+    const torch::Tensor image = torch::rand({3, 112, 112});
+    SaliencyOptions options;
+    options.method = SaliencyMethod::SmoothGrad;
+    options.samples = 12;
+    options.batch = 12;
+    CancelFlag cancel{false};
+    EXPECT_TRUE(same(saliency(*model, image, options, {}, &cancel).attribution,
+                     saliency(*model, image, options).attribution));
+    OcclusionOptions windows;
+    windows.window = 28;
+    windows.stride = 28;
+    EXPECT_TRUE(same(occlusion(*model, image, windows, {}, &cancel).drops, occlusion(*model, image, windows).drops));
+}
+
+TEST(OutOfMemory, RobustnessAttacksShrinkTheirSteps)
+{
+    TempDir dir;
+    auto model = wideNet(dir, 64);
+    const torch::Tensor images = torch::rand({96, 1, 64, 64}); // 12 MiB each forward and back: 1.1 GiB
+    AttackOptions options = attackDefaults(AttackMethod::Pgd);
+    options.steps = 3;
+    const AttackResult expected = attack(*model, images, {}, options);
+    AttackResult shrunk;
+    Notes notes;
+    {
+        MemoryLimit limit(int64_t(600) << 20);
+        shrunk = attack(*model, images, {}, options, notes.progress());
+    }
+    EXPECT_FALSE(notes.texts.empty());
+    EXPECT_TRUE(same(shrunk.adversarial, expected.adversarial));
+    EXPECT_EQ(shrunk.after, expected.after);
+}
+
+TEST(Cancel, PcaStopsWithinItsProduct)
+{
+    const torch::Tensor x = torch::rand({400, 300});
+    const PcaResult expected = pca(x, 2);
+    CancelFlag cancel{false};
+    EXPECT_TRUE(same(pca(x, 2, &cancel).projected, expected.projected));
+    cancel = true;
+    EXPECT_THROW(pca(x, 2, &cancel), Cancelled);
+}

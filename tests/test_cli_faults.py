@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""Faults during work, from the command line: a scan stopped with Ctrl-C (or
+killed) leaves a whole checkpoint and no temporary file, and a batch that
+does not fit in memory (`ulimit -v`, for real) is halved until it does,
+with a note on stderr and the same output as a run with room to spare.
+
+    /usr/bin/python3 tests/test_cli_faults.py path/to/convscope path/to/fixtures
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import torch
+
+CONVSCOPE = FIXTURES = None
+
+
+def run(args, limit_kib=None):
+    """(exit code, stdout, stderr) of convscope ARGS, under `ulimit -v limit_kib` if given."""
+    command = [CONVSCOPE, *args]
+    if limit_kib is not None:
+        command = ["bash", "-c", 'ulimit -v %d && exec "$@"' % limit_kib, "bash", *command]
+    p = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+class Wide(torch.nn.Module):
+    """Much memory for little arithmetic: 256 1x1 filters on a 1 x 128 x 128
+    input are 16 MiB of activations per image (32 with the ReLU's copy, 48
+    with a backward pass)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 256, 1)
+        self.fc = torch.nn.Linear(256, 10)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).mean([2, 3]))
+
+
+def write_wide(path):
+    torch.manual_seed(5)
+    meta = {"input": [1, 128, 128], "mean": [0.5], "std": [0.25]}
+    torch.jit.save(torch.jit.script(Wide().eval()), path, _extra_files={"convscope.json": json.dumps(meta)})
+
+
+def smallest_limit(args, low_kib=256 << 10, high_kib=16 << 20):
+    """The smallest `ulimit -v` (KiB, to 16 MiB) under which convscope ARGS succeeds."""
+    assert run(args, high_kib)[0] == 0
+    while high_kib - low_kib > 16 << 10:
+        middle = (low_kib + high_kib) // 2
+        if run(args, middle)[0] == 0:
+            high_kib = middle
+        else:
+            low_kib = middle
+    return high_kib
+
+
+class OutOfMemory(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.model = os.path.join(cls.tmp.name, "wide.pt")
+        write_wide(cls.model)
+        # What one image needs, found by bisection on the address space
+        # (LibTorch and Qt map gigabytes before any work), plus 1.2 GiB:
+        # room for 32 images forward, 16 forward and back, not for 64. (This
+        # model gives an image other numbers in batches under 16: oneDNN
+        # computes 1x1 convolutions of small batches another way.)
+        one = ["saliency", cls.model, "--data", "digits", "--method", "smoothgrad", "--samples", "1",
+               "--batch", "1", "--threads", "2"]
+        cls.base = smallest_limit(one)
+        cls.limit = cls.base + (1200 << 10)
+        print("\nulimit -v %d KiB: one image fits, with 1.2 GiB to spare" % cls.limit, file=sys.stderr)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def same_output_in_less_memory(self, command, args):
+        out = os.path.join(self.tmp.name, command + "-%s.png")
+        code, roomy, err = run([command, self.model, "--data", "digits", *args, "--json", "--out", out % "roomy"])
+        self.assertEqual(code, 0, err)
+        self.assertNotIn("out of memory", err)
+        code, tight, err = run([command, self.model, "--data", "digits", *args, "--json", "--out", out % "tight"],
+                               self.limit)
+        print("convscope %s under ulimit -v %d:\n%s" % (command, self.limit, err), file=sys.stderr)
+        self.assertEqual(code, 0, err)
+        self.assertIn("convscope %s: note: out of memory with a batch of 64; going on with 32\n" % command, err)
+        roomy, tight = json.loads(roomy), json.loads(tight)
+        roomy.pop("seconds")
+        tight.pop("seconds")
+        return roomy, tight, out
+
+    def test_smoothgrad_halves_its_batch(self):
+        roomy, tight, out = self.same_output_in_less_memory(
+            "saliency", ["--method", "smoothgrad", "--samples", "64", "--batch", "64", "--with-attribution", "--threads", "2"])
+        self.assertEqual(tight, roomy)
+        with open(out % "roomy", "rb") as a, open(out % "tight", "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_occlusion_halves_its_batch(self):
+        roomy, tight, out = self.same_output_in_less_memory(
+            "occlusion", ["--window", "32", "--stride", "8", "--batch", "64", "--threads", "2"])
+        # The batch it ran with is part of what it reports; the map is the same.
+        self.assertEqual(roomy.pop("batch"), 64)
+        self.assertEqual(tight.pop("batch"), 32)
+        self.assertEqual(tight, roomy)
+        with open(out % "roomy", "rb") as a, open(out % "tight", "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_one_image_too_large_is_a_message(self):
+        code, out, err = run(["saliency", self.model, "--data", "digits", "--method", "smoothgrad", "--samples", "2",
+                              "--batch", "2", "--threads", "2"], self.base - (24 << 10))
+        print("convscope saliency with too little memory for one image:\n%s" % err, file=sys.stderr)
+        self.assertEqual(code, 1, err)
+        self.assertEqual(out, "")
+        self.assertRegex(err.splitlines()[-1], r"^convscope saliency: (out of memory even with a batch of 1: )?"
+                                               r".*(can't allocate memory|out of memory|bad_alloc)")
+
+
+class Interrupted(unittest.TestCase):
+    """A scan stopped with Ctrl-C keeps a whole checkpoint, promptly; a
+    killed one leaves whole files or none."""
+
+    def start_scan(self, cache):
+        args = ["topk", os.path.join(FIXTURES, "resnet18_traced.pt"), "digits", "--layer", "layer2.0.conv1",
+                "--cache", cache, "--threads", "2"]
+        p = subprocess.Popen([CONVSCOPE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = p.stderr.readline()  # the first chunk reports at once
+        self.assertRegex(first, r"^convscope topk: layer layer2.0.conv1: \d+ / 5000 images$")
+        return p
+
+    def assert_only_whole_checkpoints(self, cache):
+        for entry in os.listdir(cache):
+            self.assertTrue(entry.endswith(".json"), entry)
+            with open(os.path.join(cache, entry)) as f:
+                self.assertLess(json.load(f)["scanned"], 5000)
+
+    def test_ctrl_c_stops_the_scan_promptly(self):
+        with tempfile.TemporaryDirectory() as cache:
+            p = self.start_scan(cache)
+            time.sleep(1.5)
+            start = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            _, err = p.communicate(timeout=60)
+            ms = (time.monotonic() - start) * 1000
+            print("\nconvscope topk (ResNet-18) exited %.0f ms after SIGINT" % ms, file=sys.stderr)
+            self.assertEqual(p.returncode, 130, err)
+            self.assertIn("interrupted; run the same command again to resume", err)
+            self.assertEqual(len(os.listdir(cache)), 1)
+            self.assert_only_whole_checkpoints(cache)
+            # The process's own exit (LibTorch's and Qt's teardown) is part of it.
+            self.assertLess(ms, 1000)
+
+    def test_a_killed_scan_leaves_whole_files(self):
+        with tempfile.TemporaryDirectory() as cache:
+            p = self.start_scan(cache)
+            time.sleep(6)  # past the first checkpoint (every 5 s)
+            p.kill()
+            p.communicate(timeout=60)
+            self.assert_only_whole_checkpoints(cache)
+
+
+if __name__ == "__main__":
+    CONVSCOPE, FIXTURES = sys.argv[1], sys.argv[2]
+    torch.set_num_threads(2)
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])
