@@ -1,6 +1,7 @@
 #include "app/workspace.h"
 
 #include "app/frames.h"
+#include "app/gui_post.h"
 #include "app/job_runner.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -136,7 +137,13 @@ void Workspace::runForward()
             d->forwardPending = false;
         Q_EMIT forwardFailed(message);
     };
-    d->jobs->submit(QStringLiteral("forward"), QString(), [this, model, frame, layer, generation](JobContext&) {
+    // The status bar's Cancel drops this job as well, without a word: then
+    // nothing is pending any more (or the window would wait on it for ever).
+    auto notice = jobEndNotice(QPointer<Workspace>(this), [generation](Workspace* workspace) {
+        if (generation == workspace->d->forwardGeneration)
+            workspace->d->forwardPending = false;
+    });
+    d->jobs->submit(QStringLiteral("forward"), QString(), [this, model, frame, layer, generation, notice](JobContext&) {
         // No graph kept. Not InferenceMode: its tensors refuse the in-place
         // ops that drawing code later applies to the activation outside it.
         torch::NoGradGuard noGrad;

@@ -1,7 +1,6 @@
 #include "core/ascent.h"
 
 #include "core/attribution.h"
-#include "core/batches.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -86,34 +85,6 @@ std::vector<double> toVector(const torch::Tensor& t)
 {
     const torch::Tensor c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-// The objective of each of `images` [N, C, H, W] (at the input size) and
-// the gradient, with respect to the images, of sign x their sum minus
-// l2 x ||images - mean||^2; a chunk at a time (core/batches), so Cancelled
-// midway, each image's own whatever the chunks.
-struct Gradient {
-    torch::Tensor values, grad;
-};
-
-Gradient objectiveGradient(Batches& batches, Model& model, const AscentObjective& objective, const Checked& checked,
-                           const torch::Tensor& index, const torch::Tensor& images, double sign, double l2 = 0,
-                           const torch::Tensor& mean = {})
-{
-    const auto compute = [&](int64_t start, int64_t n) {
-        const torch::Tensor xg = images.detach().narrow(0, start, n).requires_grad_(true);
-        const torch::Tensor values = objectiveOf(model, objective, checked, index.narrow(0, start, n), xg);
-        torch::Tensor gain = sign * values.sum();
-        if (l2 > 0)
-            gain = gain - l2 * (xg - mean).pow(2).sum();
-        return Gradient{values.detach(), torch::autograd::grad({gain}, {xg})[0]};
-    };
-    std::vector<torch::Tensor> values, grads;
-    batches.run(images.size(0), compute, [&](int64_t, int64_t, const Gradient& part) {
-        values.push_back(part.values);
-        grads.push_back(part.grad);
-    });
-    return {torch::cat(values), torch::cat(grads)};
 }
 
 // Pixels whose colour (about the mean) has a norm below the image's
@@ -254,21 +225,6 @@ torch::Tensor toInputSize(const torch::Tensor& images, int64_t height, int64_t w
     return torch::adaptive_avg_pool2d(images, {height, width});
 }
 
-// objectiveValues() a chunk at a time: Cancelled midway.
-std::vector<double> chunkedValues(Batches& batches, Model& model, const AscentObjective& objective,
-                                  const Checked& checked, const torch::Tensor& index, const torch::Tensor& images)
-{
-    torch::NoGradGuard noGrad;
-    const auto& in = model.info().input;
-    const auto compute = [&](int64_t start, int64_t n) {
-        const torch::Tensor x = model.prepare(toInputSize(images.narrow(0, start, n).to(torch::kFloat32), in[1], in[2]));
-        return objectiveOf(model, objective, checked, index.narrow(0, start, n), x);
-    };
-    std::vector<torch::Tensor> parts;
-    batches.run(images.size(0), compute, [&](int64_t, int64_t, const torch::Tensor& part) { parts.push_back(part); });
-    return toVector(torch::cat(parts));
-}
-
 } // namespace
 
 AscentPreset ascentPresetFromName(const std::string& name)
@@ -329,9 +285,11 @@ std::vector<double> objectiveValues(Model& model, const AscentObjective& objecti
     if (images.dim() != 4 || images.size(0) != static_cast<int64_t>(units.size()))
         throw Error("objectiveValues needs one image [C, H, W] per unit: " + std::to_string(units.size()) + " units, images "
                     + dimsText(images.sizes().vec()));
+    torch::NoGradGuard noGrad;
+    const auto& in = model.info().input;
     const torch::Tensor index = torch::tensor(units, torch::kLong).to(model.device());
-    Batches batches(images.size(0), nullptr);
-    return chunkedValues(batches, model, objective, checked, index, images);
+    const torch::Tensor x = model.prepare(toInputSize(images.to(torch::kFloat32), in[1], in[2]));
+    return toVector(objectiveOf(model, objective, checked, index, x));
 }
 
 AscentResult ascend(Model& model, const AscentObjective& objective, const std::vector<int64_t>& units,
@@ -359,9 +317,6 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
         if (preview)
             preview(step, images, values);
     };
-    // One step's passes through the model in chunks: a stop midway leaves
-    // the images as the last whole step made them.
-    Batches batches(n, cancel);
 
     if (options.preset != AscentPreset::Lucid) {
         const torch::Tensor mean = meanPixel(model, in[0]).to(device);
@@ -370,13 +325,17 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
             : 0.4 + 0.2 * at::rand({n, in[0], in[1], in[2]}, generator);
         x = x.to(device);
         for (int64_t step = 0; step < options.steps; ++step) {
-            Gradient gradient;
-            result.cancelled = !uncancelled(
-                [&] { gradient = objectiveGradient(batches, model, objective, checked, index, x, sign, options.l2, mean); });
-            if (result.cancelled)
+            if (cancel && cancel->load()) {
+                result.cancelled = true;
                 break;
-            const torch::Tensor& g = gradient.grad;
-            result.curve.push_back(toVector(gradient.values));
+            }
+            torch::Tensor xg = x.detach().requires_grad_(true);
+            const torch::Tensor values = objectiveOf(model, objective, checked, index, xg);
+            torch::Tensor gain = sign * values.sum();
+            if (options.l2 > 0)
+                gain = gain - options.l2 * (xg - mean).pow(2).sum();
+            const torch::Tensor g = torch::autograd::grad({gain}, {xg})[0];
+            result.curve.push_back(toVector(values));
             torch::NoGradGuard noGrad;
             // Normalized step: the learning rate is the RMS change of a pixel.
             const torch::Tensor rms = g.pow(2).mean({1, 2, 3}, true).sqrt().clamp_min(1e-12);
@@ -399,24 +358,22 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
         LucidImage lucid = lucidImage(n, meanPixel(model, in[0]), in[1] * factor, in[2] * factor, options, generator, device);
         {
             torch::NoGradGuard noGrad;
-            result.startValues = chunkedValues(batches, model, objective, checked, index, lucid.render());
+            result.startValues = objectiveValues(model, objective, units, lucid.render());
         }
         torch::optim::Adam adam({lucid.parameters}, torch::optim::AdamOptions(options.learningRate));
         for (int64_t step = 0; step < options.steps; ++step) {
+            if (cancel && cancel->load()) {
+                result.cancelled = true;
+                break;
+            }
             const torch::Tensor image = lucid.render();
             const torch::Tensor seen = randomAffine(image, in[1], in[2], options, generator);
-            // The model's part in chunks, then the rest of the way back to
-            // the parameters at once; only the image's gradient: backward()
-            // would also fill (and accumulate into) the model's own
-            // parameters' gradients.
-            Gradient gradient;
-            result.cancelled
-                = !uncancelled([&] { gradient = objectiveGradient(batches, model, objective, checked, index, seen, -sign); });
-            if (result.cancelled)
-                break;
-            lucid.parameters.mutable_grad() = torch::autograd::grad({seen}, {lucid.parameters}, {gradient.grad})[0];
+            const torch::Tensor values = objectiveOf(model, objective, checked, index, seen);
+            // Only the image's gradient: backward() would also fill (and
+            // accumulate into) the model's own parameters' gradients.
+            lucid.parameters.mutable_grad() = torch::autograd::grad({-sign * values.sum()}, {lucid.parameters})[0];
             adam.step();
-            result.curve.push_back(toVector(gradient.values));
+            result.curve.push_back(toVector(values));
             result.steps = step + 1;
             if (options.previewEvery > 0 && result.steps % options.previewEvery == 0) {
                 torch::NoGradGuard noGrad;
@@ -426,13 +383,9 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
         torch::NoGradGuard noGrad;
         result.images = lucid.render().detach().to(torch::kCPU);
     }
-    if (result.cancelled && result.curve.empty())
-        throw Cancelled(); // nothing to keep
     if (result.startValues.empty())
         result.startValues = result.curve.empty() ? objectiveValues(model, objective, units, result.images) : result.curve.front();
-    // A stop keeps the values of the last step: measuring the images again
-    // would take a forward pass of all of them, seconds for a large layer.
-    result.endValues = result.cancelled ? result.curve.back() : objectiveValues(model, objective, units, result.images);
+    result.endValues = objectiveValues(model, objective, units, result.images);
     if (options.previewEvery > 0 && (result.steps % options.previewEvery != 0 || result.steps == 0))
         report(result.steps, result.images, result.endValues);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

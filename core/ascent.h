@@ -70,9 +70,7 @@ struct AscentResult {
     // [N, C, h, w] in [0, 1]: the optimized images (h, w: the input size
     // times `upsample` for Lucid, the input size otherwise).
     torch::Tensor images;
-    // Objective of each image before and after (untransformed, at the input
-    // size; after a stop, as measured in the last step).
-    std::vector<double> startValues, endValues;
+    std::vector<double> startValues, endValues; // objective of each image before and after (untransformed, at the input size)
     std::vector<std::vector<double>> curve;     // per step, each image's objective (during the step, before its update)
     int64_t steps = 0;                          // steps actually taken
     bool cancelled = false;                     // stopped early; images are the current ones
@@ -84,11 +82,8 @@ struct AscentResult {
 using AscentPreview = std::function<void(int64_t step, const torch::Tensor& images, const std::vector<double>& values)>;
 
 // One image per entry of `units` (a channel, a unit of a linear layer or a
-// class), all optimized together as one batch, whose passes through the
-// model go in chunks (core/batches). A set cancel flag stops the run midway
-// through a step and returns the images as the last whole step left them
-// (`cancelled`; their end values are those measured in that step); it
-// throws Cancelled only when no step was whole yet.
+// class), all optimized together as one batch. A set cancel flag stops the
+// run between steps and returns what there is (`cancelled`), it does not throw.
 AscentResult ascend(Model& model, const AscentObjective& objective, const std::vector<int64_t>& units,
                     const AscentOptions& options, const AscentPreview& preview = {}, const CancelFlag* cancel = nullptr);
 

@@ -3,10 +3,26 @@
 #include "core/error.h"
 
 #include <algorithm>
-#include <cmath>
 #include <new>
 
 namespace convscope {
+
+namespace {
+
+// LibTorch's message without the check that failed inside it: "[enforce fail
+// at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate ..."
+// says "DefaultCPUAllocator: can't allocate ...".
+std::string allocationMessage(const std::exception& e)
+{
+    std::string text = torchMessage(e);
+    const size_t check = text.find("[enforce fail at ");
+    const size_t end = check == std::string::npos ? check : text.find(". ", text.find(']', check));
+    if (end != std::string::npos)
+        text.erase(check, end + 2 - check);
+    return text;
+}
+
+} // namespace
 
 bool isOutOfMemory(const std::exception& e)
 {
@@ -64,7 +80,7 @@ void Batches::took(int64_t n, double seconds)
 
 void Batches::shrink(int64_t failed, const std::exception& e)
 {
-    const std::string why = torchMessage(e);
+    const std::string why = allocationMessage(e);
     if (failed <= 1)
         throw Error("out of memory even with a batch of 1: " + why);
     m_batch = failed / 2;

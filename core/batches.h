@@ -3,11 +3,13 @@
 // Work over many items (images, windows, noisy copies) in chunks of a batch:
 // smaller than the batch when someone may cancel, so that the flag is looked
 // at every few tens of milliseconds whatever the model, and smaller still
-// after running out of memory. An eval-mode network gives an item the same
-// numbers in any batch of two or more, but not always alone (oneDNN takes
-// another path for a single image: ResNet-18's logits move by ~1e-9), so a
-// chunk holds one item only where whole batches would: the results do not
-// depend on the cut, unless memory forces batches of one.
+// after running out of memory. Whole batches are the reference: LibTorch
+// gives ResNet-18 or AlexNet an image's same numbers in any batch of two or
+// more, but not alone (another, slower path: ~1e-9 apart, and 2-3 times the
+// time of two images), so a chunk holds one item only where whole batches
+// would, and the results do not depend on the cut unless memory forces
+// batches of one. (Some models, such as MobileNetV2 or a 1x1 convolution
+// under 16 images, differ in the last bits at other sizes too.)
 
 #include "core/progress.h"
 

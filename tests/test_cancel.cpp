@@ -246,9 +246,10 @@ void TestCancel::patchesScan()
     // What stays is a whole checkpoint per scan, to resume from; no temporary.
     const QString dir = PatchesTab::cacheDir();
     QCOMPARE(temporaries(dir), QStringList());
-    for (const QFileInfo& file : QDir(dir).entryInfoList({QStringLiteral("*.json")}, QDir::Files)) {
-        const TopkResult saved = readTopkFile(file.filePath().toStdString());
-        QVERIFY(!saved.complete());
+    for (const QString& layer : layers) {
+        const QFileInfoList saved = QDir(dir).entryInfoList({layer + QStringLiteral("-*.json")}, QDir::Files);
+        QCOMPARE(saved.size(), 1);
+        QVERIFY(!readTopkFile(saved.first().filePath().toStdString()).complete());
     }
     QVERIFY2(fast, qPrintable(text(ms)));
 }

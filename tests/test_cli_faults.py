@@ -30,17 +30,19 @@ def run(args, limit_kib=None):
 
 
 class Wide(torch.nn.Module):
-    """Much memory for little arithmetic: 256 1x1 filters on a 1 x 128 x 128
-    input are 16 MiB of activations per image (32 with the ReLU's copy, 48
-    with a backward pass)."""
+    """Much memory for little arithmetic: 256 scaled copies of a 1 x 128 x 128
+    input are 16 MiB of activations per image (48 with the shift's and the
+    ReLU's). Elementwise ops and a linear layer only: an image gets the same
+    numbers in any batch (a 1x1 convolution would not under 16 images)."""
 
     def __init__(self):
         super().__init__()
-        self.conv = torch.nn.Conv2d(1, 256, 1)
+        self.weight = torch.nn.Parameter(torch.randn(1, 256, 1, 1))
+        self.bias = torch.nn.Parameter(torch.randn(1, 256, 1, 1) * 0.1)
         self.fc = torch.nn.Linear(256, 10)
 
     def forward(self, x):
-        return self.fc(torch.relu(self.conv(x)).mean([2, 3]))
+        return self.fc(torch.relu(x * self.weight + self.bias).mean([2, 3]))
 
 
 def write_wide(path):
@@ -69,9 +71,7 @@ class OutOfMemory(unittest.TestCase):
         write_wide(cls.model)
         # What one image needs, found by bisection on the address space
         # (LibTorch and Qt map gigabytes before any work), plus 1.2 GiB:
-        # room for 32 images forward, 16 forward and back, not for 64. (This
-        # model gives an image other numbers in batches under 16: oneDNN
-        # computes 1x1 convolutions of small batches another way.)
+        # room for a few dozen images, not for 64.
         one = ["saliency", cls.model, "--data", "digits", "--method", "smoothgrad", "--samples", "1",
                "--batch", "1", "--threads", "2"]
         cls.base = smallest_limit(one)
@@ -109,7 +109,7 @@ class OutOfMemory(unittest.TestCase):
             "occlusion", ["--window", "32", "--stride", "8", "--batch", "64", "--threads", "2"])
         # The batch it ran with is part of what it reports; the map is the same.
         self.assertEqual(roomy.pop("batch"), 64)
-        self.assertEqual(tight.pop("batch"), 32)
+        self.assertLess(tight.pop("batch"), 64)
         self.assertEqual(tight, roomy)
         with open(out % "roomy", "rb") as a, open(out % "tight", "rb") as b:
             self.assertEqual(a.read(), b.read())

@@ -471,21 +471,25 @@ TEST(TopkCache, ACancelledScanResumesToTheSameResult)
             cancel = true;
     };
     EXPECT_THROW(topkScan(*model, *digits, layers, o, cancelAfterTwo, &cancel), Cancelled);
-    EXPECT_EQ(digits->reads, 100);
+    // A cancel is checked every chunk, whose size follows the machine's speed:
+    // the scan stops after the chunk it was in, wherever that was.
+    const int64_t read = digits->reads;
+    EXPECT_GT(read, 0);
+    EXPECT_LT(read, 300);
     ASSERT_EQ(stages.size(), 2u);
-    EXPECT_EQ(stages[1], "layers conv2, fc2: 100 / 300 images");
+    EXPECT_EQ(stages[1], "layers conv2, fc2: " + std::to_string(read) + " / 300 images");
     size_t files = 0;
     for (const auto& entry : fs::directory_iterator(o.cacheDir)) {
         ++files;
         const TopkResult partial = readTopkFile(entry.path().string());
-        EXPECT_EQ(partial.scanned, 100);
+        EXPECT_EQ(partial.scanned, read);
         EXPECT_FALSE(partial.complete());
     }
     EXPECT_EQ(files, 2u); // no temporary left behind
 
     cancel = false;
     const auto resumed = topkScan(*model, *digits, layers, o, {}, &cancel);
-    EXPECT_EQ(digits->reads, 300); // the other 200
+    EXPECT_EQ(digits->reads, 300); // the rest
     for (size_t l = 0; l < layers.size(); ++l)
         expectSame(resumed[l], uninterrupted[l]);
 }
