@@ -267,7 +267,7 @@ void ActivationsTab::show(const std::shared_ptr<const Drawn>& drawn)
     const torch::Tensor& a = drawn->forward->activation;
     const bool spatial = a.dim() == 3;
     d->grid->setTiles(drawn->tiles);
-    const QString fitKey = QStringLiteral("%1/%2").arg(quintptr(workspace()->model().get())).arg(drawn->layer);
+    const QString fitKey = QStringLiteral("%1/%2").arg(workspace()->model() ? workspace()->model()->id() : 0).arg(drawn->layer);
     if (fitKey != d->fittedKey) {
         d->fittedKey = fitKey;
         d->grid->fitToViewport(spatial ? 24 : 12, 160);

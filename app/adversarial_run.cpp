@@ -90,14 +90,9 @@ std::shared_ptr<const AdversarialRun> runAttack(
     run->adversarialImage = toQImage(run->adversarial);
     run->difference = toQImage(perturbationImage(run->clean, run->adversarial, 1));
     run->difference10 = toQImage(perturbationImage(run->clean, run->adversarial, 10));
-    {
-        // Attacks need gradients; these two predictions do not.
-        torch::NoGradGuard noGrad;
-        const torch::Tensor probabilities = torch::softmax(
-            model.logits(torch::stack({ run->clean, run->adversarial })).to(torch::kCPU, torch::kFloat), 1);
-        run->topBefore = topFive(model, probabilities[0]);
-        run->topAfter = topFive(model, probabilities[1]);
-    }
+    // The attack's own logits: no forward pass more (a Stop returns sooner).
+    run->topBefore = topFive(model, torch::softmax(r.logitsBefore[0], 0));
+    run->topAfter = topFive(model, torch::softmax(r.logitsAfter[0], 0));
     run->tracked = classText(model, options.target >= 0 ? options.target : r.labels[0]);
     run->success = r.success[0];
     run->linf = r.linf[0];

@@ -70,7 +70,9 @@ std::shared_ptr<const AscentShown> runAscent(Model& model, const AscentRequest& 
         pending.clear();
         frame(std::move(f));
     };
-    const AscentResult result = ascend(model, request.objective, request.units, request.options, preview, job.cancel);
+    AscentOptions options = request.options;
+    options.measureIfCancelled = false; // Stop returns at once
+    const AscentResult result = ascend(model, request.objective, request.units, options, preview, job.cancel);
 
     auto shown = std::make_shared<AscentShown>();
     shown->request = request;
@@ -78,9 +80,15 @@ std::shared_ptr<const AscentShown> runAscent(Model& model, const AscentRequest& 
     shown->images = toImages(result.images);
     shown->start = QVector<double>(result.startValues.begin(), result.startValues.end());
     shown->end = QVector<double>(result.endValues.begin(), result.endValues.end());
+    shown->endStep = result.steps;
+    if (result.endValues.empty() && !result.curve.empty()) {
+        shown->end = QVector<double>(result.curve.back().begin(), result.curve.back().end());
+        shown->endStep = result.steps - 1;
+    }
     for (size_t i = 0; i < result.curve.size(); ++i)
         shown->curve.append(ascentPoint(static_cast<double>(i), result.curve[i]));
-    shown->curve.append(ascentPoint(static_cast<double>(result.steps), result.endValues));
+    if (!result.endValues.empty())
+        shown->curve.append(ascentPoint(static_cast<double>(result.steps), result.endValues));
     shown->steps = result.steps;
     shown->cancelled = result.cancelled;
     shown->seconds = result.seconds;

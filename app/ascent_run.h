@@ -27,6 +27,10 @@ struct AscentShown {
     QVector<double> start, end; // the objective of each image before and after
     QVector<AscentPoint> curve; // every step, then the end values
     int64_t steps = 0;
+    // The step whose images `end` measures: `steps`, or steps - 1 after a
+    // Stop, which does not wait for the images to be measured again (the
+    // last step's values are those of the images it started from).
+    int64_t endStep = 0;
     bool cancelled = false;
     double seconds = 0;
 };

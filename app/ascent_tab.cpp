@@ -89,7 +89,9 @@ AscentTab::AscentTab(Workspace* workspace, QWidget* parent)
     d->values->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     d->chart = new AscentChart;
     d->chart->setObjectName(QStringLiteral("ascentChart"));
-    d->grid = new TileGridView;
+    // Parented here: arrange() keeps it out of the layout until a whole-layer
+    // run, and a widget without a parent would leak (and show as a window).
+    d->grid = new TileGridView(this);
     d->grid->setObjectName(QStringLiteral("ascentGrid"));
     d->grid->setCaptionsVisible(true);
     d->grid->installEventFilter(this);
@@ -331,10 +333,17 @@ void AscentTab::finish(int generation, const std::shared_ptr<const AscentShown>&
         setGridImages(shown->images, shown->request.unitCaptions);
     }
     d->caption->setText(ascentCaption(*shown, false));
-    d->info->setText(shown->cancelled ? tr("Stopped after %1 of %2 steps; the images are as they were then.")
-                                            .arg(shown->steps)
-                                            .arg(shown->request.options.steps)
-                                      : QString());
+    QString info;
+    if (shown->cancelled && shown->endStep == shown->steps)
+        info = tr("Stopped after %1 of %2 steps; the images are as they were then.")
+                   .arg(shown->steps)
+                   .arg(shown->request.options.steps);
+    else if (shown->cancelled)
+        info = tr("Stopped after %1 of %2 steps; the images are as they were then, the values as they were a step "
+                  "before.")
+                   .arg(shown->steps)
+                   .arg(shown->request.options.steps);
+    d->info->setText(info);
     showImage(std::clamp(d->selected, 0, std::max(0, static_cast<int>(shown->images.size()) - 1)));
     setBusy(false);
 }
@@ -411,8 +420,11 @@ void AscentTab::showImage(int index)
             title = tr("Channel %1 of %2").arg(caption, r.target);
     }
     d->imageTitle->setText(title);
-    d->values->setText(tr("objective %1 → %2")
-                           .arg(ascentValue(d->shown->start.value(index)), ascentValue(d->shown->end.value(index))));
+    if (index < d->shown->start.size() && index < d->shown->end.size())
+        d->values->setText(tr("objective %1 → %2")
+                               .arg(ascentValue(d->shown->start[index]), ascentValue(d->shown->end[index])));
+    else
+        d->values->setText(tr("objective not measured: stopped before the first step"));
 }
 
 void AscentTab::fail(int generation, const QString& message)

@@ -152,11 +152,13 @@ EmbeddingTab::EmbeddingTab(Workspace* workspace, InputController* input, QWidget
             this->workspace()->jobs()->cancel(kChannel);
             setRunning(false);
         }
-        clearResult({});
+        // The controls first: clearResult() names their layer, and until
+        // setModel() that is an index into the old model's layers.
         if (auto model = this->workspace()->model()) {
             d->controls->setModel(*model);
             d->controls->setLayer(this->workspace()->layer());
         }
+        clearResult({});
         invalidate();
     });
     connect(workspace, &Workspace::layerChanged, d->controls, &EmbeddingControls::setLayer);

@@ -169,7 +169,7 @@ void FiltersTab::refresh()
     const bool shared = d->range->currentIndex() == 1;
     const int filter = d->filter->value();
     const QString key = QStringLiteral("%1/%2/%3/%4/%5")
-                            .arg(quintptr(model.get()))
+                            .arg(model->id()) // never reused, unlike an address
                             .arg(layer)
                             .arg(mode)
                             .arg(shared)

@@ -171,7 +171,12 @@ void JobRunner::startNext()
             }
             if (!job->title.isEmpty())
                 Q_EMIT self->finished(job->title);
-            self->startNext();
+            // done() or a finished() handler may have submitted a job, which
+            // started at once: starting another beside it would leave
+            // `running` naming the wrong one, and Cancel would miss the job
+            // that actually runs.
+            if (self && !self->d->running)
+                self->startNext();
         }, Qt::QueuedConnection);
     });
 }

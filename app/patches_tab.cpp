@@ -269,8 +269,8 @@ void PatchesTab::refresh()
     options.score = d->score->currentIndex() == 1 ? TopkScore::Mean : TopkScore::Max;
     options.cacheDir = cacheDir().toStdString();
     const QString key = QStringLiteral("%1/%2/%3/%4/%5")
-                            .arg(quintptr(model.get()))
-                            .arg(quintptr(dataset.get()))
+                            .arg(model->id()) // never reused, unlike an address
+                            .arg(QString::fromStdString(dataset->identity()))
                             .arg(layer)
                             .arg(options.k)
                             .arg(static_cast<int>(options.score));

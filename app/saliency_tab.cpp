@@ -244,7 +244,7 @@ void SaliencyTab::refresh()
     if (frame->pixels.size(0) != in[0] || frame->pixels.size(1) != in[1] || frame->pixels.size(2) != in[2])
         return; // the input is being read again in the new model's format; inputChanged brings it here
 
-    const QString request = QStringLiteral("%1/%2").arg(quintptr(model.get())).arg(d->controls->requestKey());
+    const QString request = QStringLiteral("%1/%2").arg(model->id()).arg(d->controls->requestKey());
     const QString key = QStringLiteral("%1/%2").arg(request).arg(frame->serial);
     if (key == d->shownKey || (d->running && key == d->runningKey))
         return;

@@ -33,7 +33,7 @@ struct SummaryTab::Private {
     QTableView* view = nullptr;
     SummaryCharts* charts = nullptr;
     QSplitter* splitter = nullptr;
-    const Model* shown = nullptr; // what the table holds, to skip needless rebuilds
+    uint64_t shown = 0; // Model::id() of what the table holds (0: none), to skip needless rebuilds
 };
 
 SummaryTab::SummaryTab(Workspace* workspace, QWidget* parent)
@@ -122,13 +122,13 @@ void SummaryTab::refresh()
 {
     auto model = workspace()->model();
     if (!model) {
-        d->shown = nullptr;
+        d->shown = 0;
         d->table->setSummary({});
         d->charts->clear();
         return;
     }
-    if (d->shown != model.get()) {
-        d->shown = model.get();
+    if (d->shown != model->id()) {
+        d->shown = model->id();
         const ModelInfo& info = model->info();
         const ModelSummary& s = workspace()->summary();
         d->table->setSummary(s);
@@ -137,7 +137,7 @@ void SummaryTab::refresh()
         // rather than one long one on the GUI thread.
         setBusy(true);
         QTimer::singleShot(0, this, [this, model] {
-            if (d->shown == model.get())
+            if (d->shown == model->id())
                 d->charts->setSummary(workspace()->summary());
             setBusy(false);
         });

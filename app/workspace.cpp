@@ -127,6 +127,11 @@ void Workspace::runForward()
 {
     if (!d->model || !d->input || !d->input->pixels.defined())
         return;
+    // An input read in another model's format is being read again in this
+    // one's (InputController, on modelChanged): a pass now could only fail.
+    const auto& in = d->model->info().input;
+    if (d->input->pixels.sizes() != c10::IntArrayRef{in[0], in[1], in[2]})
+        return;
     auto model = d->model;
     auto frame = std::shared_ptr<const InputFrame>(d->input);
     const int layer = d->layer;

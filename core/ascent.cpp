@@ -1,6 +1,7 @@
 #include "core/ascent.h"
 
 #include "core/attribution.h"
+#include "core/batches.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -217,6 +218,28 @@ torch::Tensor randomAffine(const torch::Tensor& images, int64_t height, int64_t 
     return torch::grid_sampler(images - 0.5, grid, 0, 0, false) + 0.5;
 }
 
+// The gradient of each image's gain (which depends on that image alone) and
+// its objective, chunk by chunk into `grad` and `values`: the same as in one
+// batch, and a cancel is seen between chunks. gain(images, units) gives the
+// chunk's total gain and its objective values. False when a cancel cut the
+// step short.
+template <typename Gain>
+bool gradientInChunks(Batches& chunks, const torch::Tensor& images, const torch::Tensor& units, torch::Tensor& grad,
+                      const torch::Tensor& values, Gain&& gain)
+{
+    grad = torch::empty_like(images);
+    return uncancelled([&] {
+        chunks.run(images.size(0), [&](int64_t first, int64_t count) {
+            torch::Tensor part = images.detach().narrow(0, first, count).requires_grad_(true);
+            const auto [total, v] = gain(part, units.narrow(0, first, count));
+            return std::make_pair(torch::autograd::grad({total}, {part})[0], v.detach());
+        }, [&](int64_t first, int64_t count, const std::pair<torch::Tensor, torch::Tensor>& part) {
+            grad.narrow(0, first, count).copy_(part.first);
+            values.narrow(0, first, count).copy_(part.second);
+        });
+    });
+}
+
 // To the input size (area average when shrinking by a whole factor).
 torch::Tensor toInputSize(const torch::Tensor& images, int64_t height, int64_t width)
 {
@@ -313,6 +336,11 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
         throw Error("the start image must be " + dimsText({in[0], in[1], in[2]}) + " like the model's input");
 
     AscentResult result;
+    // Chunks of the batch short enough that a cancel is seen within tens of
+    // milliseconds, not after a whole step (seconds for a layer's channels);
+    // halved when memory runs out.
+    Batches chunks(n, cancel);
+    const torch::Tensor values = torch::empty({n}, torch::kFloat32);
     auto report = [&](int64_t step, const torch::Tensor& images, const std::vector<double>& values) {
         if (preview)
             preview(step, images, values);
@@ -325,16 +353,19 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
             : 0.4 + 0.2 * at::rand({n, in[0], in[1], in[2]}, generator);
         x = x.to(device);
         for (int64_t step = 0; step < options.steps; ++step) {
-            if (cancel && cancel->load()) {
-                result.cancelled = true;
+            torch::Tensor g;
+            const bool whole = gradientInChunks(chunks, x, index, g, values,
+                [&](const torch::Tensor& xg, const torch::Tensor& units) {
+                    const torch::Tensor v = objectiveOf(model, objective, checked, units, xg);
+                    torch::Tensor gain = sign * v.sum();
+                    if (options.l2 > 0)
+                        gain = gain - options.l2 * (xg - mean).pow(2).sum();
+                    return std::make_pair(gain, v);
+                });
+            if (!whole) {
+                result.cancelled = true; // the images stay as the last whole step left them
                 break;
             }
-            torch::Tensor xg = x.detach().requires_grad_(true);
-            const torch::Tensor values = objectiveOf(model, objective, checked, index, xg);
-            torch::Tensor gain = sign * values.sum();
-            if (options.l2 > 0)
-                gain = gain - options.l2 * (xg - mean).pow(2).sum();
-            const torch::Tensor g = torch::autograd::grad({gain}, {xg})[0];
             result.curve.push_back(toVector(values));
             torch::NoGradGuard noGrad;
             // Normalized step: the learning rate is the RMS change of a pixel.
@@ -362,16 +393,24 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
         }
         torch::optim::Adam adam({lucid.parameters}, torch::optim::AdamOptions(options.learningRate));
         for (int64_t step = 0; step < options.steps; ++step) {
-            if (cancel && cancel->load()) {
-                result.cancelled = true;
-                break;
-            }
             const torch::Tensor image = lucid.render();
             const torch::Tensor seen = randomAffine(image, in[1], in[2], options, generator);
-            const torch::Tensor values = objectiveOf(model, objective, checked, index, seen);
+            // The model's part (nearly all the work) chunk by chunk: the
+            // gradient of the seen images, then through the jitter and the
+            // image's parametrization once.
+            torch::Tensor seenGrad;
+            const bool whole = gradientInChunks(chunks, seen, index, seenGrad, values,
+                [&](const torch::Tensor& part, const torch::Tensor& units) {
+                    const torch::Tensor v = objectiveOf(model, objective, checked, units, part);
+                    return std::make_pair(-sign * v.sum(), v);
+                });
+            if (!whole) {
+                result.cancelled = true; // the image stays as the last whole step left it
+                break;
+            }
             // Only the image's gradient: backward() would also fill (and
             // accumulate into) the model's own parameters' gradients.
-            lucid.parameters.mutable_grad() = torch::autograd::grad({-sign * values.sum()}, {lucid.parameters})[0];
+            lucid.parameters.mutable_grad() = torch::autograd::grad({seen}, {lucid.parameters}, {seenGrad})[0];
             adam.step();
             result.curve.push_back(toVector(values));
             result.steps = step + 1;
@@ -383,11 +422,15 @@ AscentResult ascend(Model& model, const AscentObjective& objective, const std::v
         torch::NoGradGuard noGrad;
         result.images = lucid.render().detach().to(torch::kCPU);
     }
-    if (result.startValues.empty())
-        result.startValues = result.curve.empty() ? objectiveValues(model, objective, units, result.images) : result.curve.front();
-    result.endValues = objectiveValues(model, objective, units, result.images);
-    if (options.previewEvery > 0 && (result.steps % options.previewEvery != 0 || result.steps == 0))
-        report(result.steps, result.images, result.endValues);
+    if (result.startValues.empty() && !result.curve.empty())
+        result.startValues = result.curve.front();
+    if (!result.cancelled || options.measureIfCancelled) {
+        if (result.startValues.empty())
+            result.startValues = objectiveValues(model, objective, units, result.images);
+        result.endValues = objectiveValues(model, objective, units, result.images);
+        if (options.previewEvery > 0 && (result.steps % options.previewEvery != 0 || result.steps == 0))
+            report(result.steps, result.images, result.endValues);
+    }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }

@@ -61,6 +61,11 @@ struct AscentOptions {
     uint64_t seed = 0;
     torch::Tensor start;        // [C, H, W] in [0, 1] to start from instead of noise (Plain/Yosinski)
     int64_t previewEvery = 8;   // steps between reports
+    // A stopped run measures its images (one forward pass of the whole batch,
+    // longer than a stop may take in the GUI) unless this is false: then
+    // endValues stay empty, as do startValues when no step was taken, and the
+    // last report is not made.
+    bool measureIfCancelled = true;
 };
 
 // Defaults of a preset (steps, learning rate, regularizers).
@@ -82,8 +87,10 @@ struct AscentResult {
 using AscentPreview = std::function<void(int64_t step, const torch::Tensor& images, const std::vector<double>& values)>;
 
 // One image per entry of `units` (a channel, a unit of a linear layer or a
-// class), all optimized together as one batch. A set cancel flag stops the
-// run between steps and returns what there is (`cancelled`), it does not throw.
+// class), all optimized together as one batch (computed in chunks when it can
+// be cancelled). A set cancel flag stops the run within tens of milliseconds
+// and returns what there is (`cancelled`), it does not throw: a step cut
+// short is dropped, the images are those the last whole step left.
 AscentResult ascend(Model& model, const AscentObjective& objective, const std::vector<int64_t>& units,
                     const AscentOptions& options, const AscentPreview& preview = {}, const CancelFlag* cancel = nullptr);
 

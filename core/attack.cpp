@@ -494,7 +494,8 @@ CarliniWagnerStep carliniWagnerStep(Batches& batches, Model& model, const torch:
 // c * max(margin, -kappa); per sample, c is halved towards the smallest value
 // that still succeeds (or multiplied by 10 until one does). Keeps the
 // smallest successful perturbation; samples never fooled stay clean.
-torch::Tensor carliniWagner(Model& model, const torch::Tensor& x, Run& run)
+torch::Tensor carliniWagner(Model& model, const torch::Tensor& x, const torch::Tensor& clean, Run& run,
+                            torch::Tensor& bestLogits)
 {
     const AttackOptions& o = run.options;
     const torch::Tensor w0 = torch::atanh((x * 2 - 1).clamp(-1, 1) * 0.999999);
@@ -502,6 +503,9 @@ torch::Tensor carliniWagner(Model& model, const torch::Tensor& x, Run& run)
     std::vector<double> lower(static_cast<size_t>(n), 0.0), upper(static_cast<size_t>(n), 1e10),
         c(static_cast<size_t>(n), o.c), bestL2(static_cast<size_t>(n), std::numeric_limits<double>::infinity());
     torch::Tensor best = x.clone();
+    // The logits of `best` as they are found, so that the result needs no
+    // forward pass of its own (a Stop returns without one).
+    bestLogits = clean.detach().clone();
     const torch::Tensor onehot = torch::one_hot(run.aim.classes, model.info().outputs).to(torch::kBool);
     std::vector<int64_t> all(static_cast<size_t>(n));
     std::iota(all.begin(), all.end(), 0);
@@ -530,6 +534,7 @@ torch::Tensor carliniWagner(Model& model, const torch::Tensor& x, Run& run)
                 if (d[static_cast<size_t>(i)] < bestL2[static_cast<size_t>(i)]) {
                     bestL2[static_cast<size_t>(i)] = d[static_cast<size_t>(i)];
                     best[i].copy_(s.images[i]);
+                    bestLogits[i].copy_(s.logits[i].detach());
                 }
             }
             adam.zero_grad();
@@ -667,13 +672,13 @@ AttackResult attackFrom(Model& model, const torch::Tensor& images, const torch::
     Run run(options, aim, progress, cancel, n);
     run.cleanFooled = boolVector(aim.fooled(clean, aim.classes));
     run.cleanTracked = doubleVector(aim.tracked(clean, aim.classes));
-    torch::Tensor adv;
+    torch::Tensor adv, after; // `after`: the logits of `adv` where the method knows them
     switch (options.method) {
     case AttackMethod::DeepFool:
         adv = deepFool(model, x, clean, run);
         break;
     case AttackMethod::CarliniWagner:
-        adv = carliniWagner(model, x, run);
+        adv = carliniWagner(model, x, clean, run, after);
         break;
     default:
         adv = gradientSteps(model, x, run);
@@ -684,7 +689,10 @@ AttackResult attackFrom(Model& model, const torch::Tensor& images, const torch::
         result.cancelled = true;
         return result;
     }
-    const torch::Tensor after = logitsOnly(model, adv);
+    if (!after.defined())
+        after = logitsOnly(model, adv);
+    result.logitsBefore = clean.detach().to(torch::kCPU, torch::kFloat32);
+    result.logitsAfter = after.detach().to(torch::kCPU, torch::kFloat32);
     const torch::Tensor pClean = torch::softmax(clean, 1), pAfter = torch::softmax(after, 1);
     result.before = longVector(cleanPredicted);
     result.after = longVector(after.argmax(1));
@@ -787,6 +795,11 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         }
         result.samples += static_cast<int64_t>(loaded.size());
         batches.push_back(std::move(b));
+        // The clean pass over many images takes a while too: say so (the bar
+        // itself measures the attacks).
+        if (progress)
+            progress(0, "clean predictions: " + std::to_string(start + want.size()) + " / "
+                            + std::to_string(order.size()) + " images");
     }
     if (result.samples == 0)
         throw Error("no image of " + dataset.description() + " could be read");

@@ -83,6 +83,7 @@ struct AttackResult {
     torch::Tensor adversarial; // [N, C, H, W] CPU float in [0, 1]
     std::vector<int64_t> labels;          // what untargeted attacks move away from
     std::vector<int64_t> before, after;   // top prediction on the clean and the adversarial image
+    torch::Tensor logitsBefore, logitsAfter; // [N, classes] CPU: the model's logits of both
     std::vector<double> beforeProbability, afterProbability; // of those predictions
     std::vector<double> trackedBefore, trackedAfter; // probability of the target (targeted) or the label
     std::vector<bool> success;            // fooled (see above), judged on `adversarial` as floats

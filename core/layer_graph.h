@@ -25,11 +25,6 @@ public:
     LayerGraph(const LayerGraph&) = delete;
     LayerGraph& operator=(const LayerGraph&) = delete;
 
-    // One forward pass of `input` (the model's own input, batch 1) that records
-    // every value's shape, then fills LayerInfo's shapes and complexity.
-    // Returns forward()'s result. Throws what the model throws.
-    c10::IValue analyze(const torch::Tensor& input);
-
     const std::vector<LayerInfo>& layers() const;
     // Index of a layer by name or alias, -1 if none.
     int find(const std::string& name) const;
@@ -62,6 +57,14 @@ public:
             ReluGradient relu = ReluGradient::Standard);
 
 private:
+    // One forward pass of `input` (the model's own input, batch 1) that records
+    // every value's shape, then fills LayerInfo's shapes and complexity.
+    // Returns forward()'s result. Throws what the model throws. Private: it
+    // rewrites layers() in place, which only Model::load may do, before the
+    // graph is shared between threads.
+    c10::IValue analyze(const torch::Tensor& input);
+    friend class Model;
+
     struct Impl;
     std::unique_ptr<Impl> d;
 };

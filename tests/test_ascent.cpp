@@ -232,6 +232,32 @@ TEST(Ascent, CancelKeepsTheCurrentImages)
     }
 }
 
+// A run that can be cancelled computes each step in chunks of the batch (the
+// first of two images, growing with the measured time): the same images as
+// one batch, to float rounding.
+TEST(Ascent, ChunkedStepsMatchOneBatch)
+{
+    Tiny tiny;
+    AscentObjective objective;
+    objective.layer = tiny.model->layerIndex("conv2");
+    const std::vector<int64_t> channels{0, 1, 2, 3, 4, 5, 6, 7};
+    for (AscentPreset which : {AscentPreset::Plain, AscentPreset::Yosinski, AscentPreset::Lucid}) {
+        AscentOptions o = preset(which, 6);
+        o.upsample = 1;
+        o.seed = 3;
+        const AscentResult batch = ascend(*tiny.model, objective, channels, o);
+        CancelFlag never{false};
+        const AscentResult chunked = ascend(*tiny.model, objective, channels, o, {}, &never);
+        EXPECT_FALSE(chunked.cancelled);
+        EXPECT_EQ(chunked.steps, 6);
+        expectNear(chunked.images, batch.images, 1e-5);
+        ASSERT_EQ(chunked.curve.size(), batch.curve.size());
+        for (size_t step = 0; step < batch.curve.size(); ++step)
+            for (size_t i = 0; i < channels.size(); ++i)
+                expectNear(chunked.curve[step][i], batch.curve[step][i], 1e-5);
+    }
+}
+
 // -- Yosinski's regularizers ------------------------------------------------------
 
 // A learning rate so small that the step itself is lost in float rounding:

@@ -291,6 +291,14 @@ TEST(Attack, TargetedAttacksReachTheTarget)
                 EXPECT_EQ(r.after[s], target) << attackMethodName(method) << " sample " << i;
                 EXPECT_TRUE(r.success[s]);
                 EXPECT_EQ(argmax(linear.net.logits(r.adversarial[i])), target);
+                // The logits it returns are those of the images, by the formula.
+                const std::vector<double> before = linear.net.logits(x[i]), after = linear.net.logits(r.adversarial[i]);
+                ASSERT_EQ(r.logitsAfter.sizes(), (std::vector<int64_t>{4, Net::kClasses}));
+                for (int64_t k = 0; k < Net::kClasses; ++k) {
+                    EXPECT_NEAR(r.logitsBefore[i][k].item<double>(), before[static_cast<size_t>(k)], 1e-4);
+                    EXPECT_NEAR(r.logitsAfter[i][k].item<double>(), after[static_cast<size_t>(k)], 1e-4)
+                        << attackMethodName(method) << " sample " << i;
+                }
                 if (r.before[s] != target)
                     EXPECT_GT(r.trackedAfter[s], r.trackedBefore[s]);
                 else if (method != AttackMethod::CarliniWagner) // (CW minimizes the change: it keeps going)

@@ -132,7 +132,10 @@ class Interrupted(unittest.TestCase):
         args = ["topk", os.path.join(FIXTURES, "resnet18_traced.pt"), "digits", "--layer", "layer2.0.conv1",
                 "--cache", cache, "--threads", "2"]
         p = subprocess.Popen([CONVSCOPE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        first = p.stderr.readline()  # the first chunk reports at once
+        # Notes (such as "no labels") may come first; the first chunk reports at once.
+        first = p.stderr.readline()
+        while first.startswith("convscope: note: "):
+            first = p.stderr.readline()
         self.assertRegex(first, r"^convscope topk: layer layer2.0.conv1: \d+ / 5000 images$")
         return p
 

@@ -47,7 +47,8 @@
 #include <thread>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// From the sanitizer runtime; GCC ships no header for it.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 using namespace convscope;
@@ -196,12 +197,18 @@ QStringList goodModels()
                      kFixtures + QStringLiteral("/squeezenet_nometa.pt")});
 }
 
+// Every broken file but those made to hang or to exhaust the process that
+// reads them: the app opens those in a child first (ModelValidator), which
+// this test, like the other GUI tests, leaves off; in-process the first would
+// hold the model's worker for ever and the second take 8 GiB.
 QStringList badModels()
 {
+    static const QStringList needChild{QStringLiteral("never_ends.pt"), QStringLiteral("memory_hog.pt")};
     const QDir bad(kFixtures + QStringLiteral("/bad"));
     QStringList paths;
     for (const QString& name : bad.entryList(QDir::Files, QDir::Name))
-        paths << bad.filePath(name);
+        if (!needChild.contains(name))
+            paths << bad.filePath(name);
     return paths;
 }
 
@@ -350,11 +357,14 @@ private:
         note(row.data().toString());
         view->setCurrentIndex(row);
     }
-    static void collectRows(const QAbstractItemModel* model, const QModelIndex& parent, QList<QModelIndex>& rows)
+    // `parent` by value: it must not point into `rows`, which grows (and
+    // moves) under the recursion.
+    static void collectRows(const QAbstractItemModel* model, const QModelIndex parent, QList<QModelIndex>& rows)
     {
         for (int row = 0; row < model->rowCount(parent); ++row) {
-            rows << model->index(row, 0, parent);
-            collectRows(model, rows.last(), rows);
+            const QModelIndex child = model->index(row, 0, parent);
+            rows << child;
+            collectRows(model, child, rows);
         }
     }
 
@@ -414,8 +424,10 @@ private:
                  qobject_cast<QComboBox*>(widget) || qobject_cast<QCheckBox*>(widget)))
                 controls << widget;
         QWidget* control = pick(controls);
-        if (!control)
+        if (!control) {
+            note(QStringLiteral("(none on this tab)"));
             return;
+        }
         note(control->objectName().isEmpty() ? QString::fromLatin1(control->metaObject()->className())
                                              : control->objectName());
         nudge(control);
@@ -452,7 +464,8 @@ private:
         openModel(path);
         ++badOpened;
         m_badPending = true;
-        QTest::qWaitFor([this] { return !m_badPending; }, 20000);
+        if (!QTest::qWaitFor([this] { return !m_badPending; }, 20000))
+            note(QStringLiteral("(no message yet: the load waits behind a job)"));
     }
 
     void openModel(const QString& path)
