@@ -51,9 +51,9 @@ QString runOcclusion(Model& model, const SaliencyRequest& request, const JobCont
     run.classImage = toQImage(picture.image.index_select(1, rows).index_select(2, cols));
     run.classAt = r.classes.to(torch::kCPU, torch::kLong).index_select(0, rows).index_select(1, cols).contiguous();
     for (size_t i = 0; i < picture.classes.size(); ++i) {
-        run.legend << (picture.counts[i] == 1 ? tr("%1 — 1 window") : tr("%1 — %2 windows"))
-                          .arg(classText(model, picture.classes[i]))
-                          .arg(picture.counts[i]);
+        const QString name = classText(model, picture.classes[i]);
+        run.legend << (picture.counts[i] == 1 ? tr("%1 — 1 window").arg(name)
+                                              : tr("%1 — %2 windows").arg(name).arg(picture.counts[i]));
         const auto& c = picture.colours[i];
         run.legendColours << QColor::fromRgbF(c[0], c[1], c[2]);
     }

@@ -33,6 +33,8 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:check_initialization_order=1
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=1:${LSAN_OPTIONS:-}"
 export QT_QPA_PLATFORM=offscreen
+# QtTest aborts a test function after 5 minutes by default; 2000 actions take longer.
+export QTEST_FUNCTION_TIMEOUT=${QTEST_FUNCTION_TIMEOUT:-14400000}
 export CONVSCOPE_MONKEY_ACTIONS=$actions
 export CONVSCOPE_MONKEY_SEED=$seed
 cd "$build/tests"

@@ -497,6 +497,29 @@ private:
 
 } // namespace
 
+namespace {
+// Qt's warnings that mean a bug in our code rather than in the environment
+// (a format string with too few arguments, a connection to nothing, painting
+// outside paintEvent): collected through the walk and failed on at its end.
+QStringList& codeWarnings()
+{
+    static QStringList seen;
+    return seen;
+}
+QtMessageHandler previousHandler = nullptr;
+void collectCodeWarnings(QtMsgType type, const QMessageLogContext& context, const QString& message)
+{
+    static const QStringList signs{QStringLiteral("QString::arg: "), QStringLiteral("QObject::connect: "),
+        QStringLiteral("QObject::disconnect: "), QStringLiteral("QPainter::")};
+    if (type == QtWarningMsg)
+        for (const QString& sign : signs)
+            if (message.startsWith(sign) && codeWarnings().size() < 20)
+                codeWarnings() << message;
+    if (previousHandler)
+        previousHandler(type, context, message);
+}
+} // namespace
+
 class TestMonkey : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -521,6 +544,7 @@ void TestMonkey::randomWalk()
     QElapsedTimer clock;
     clock.start();
 
+    previousHandler = qInstallMessageHandler(collectCodeWarnings);
     Watchdog watchdog;
     DialogCloser dialogs;
     MainWindow window;
@@ -557,7 +581,9 @@ void TestMonkey::randomWalk()
         std::fprintf(stderr, ", %.3f × after %d actions", double(endKb) / warmKb, kWarmUpActions);
     std::fprintf(stderr, "\n");
 
+    qInstallMessageHandler(previousHandler);
     QVERIFY2(monkey.unexpected.isEmpty(), qPrintable(monkey.unexpected.join('\n')));
+    QVERIFY2(codeWarnings().isEmpty(), qPrintable(codeWarnings().join('\n')));
     QCOMPARE(monkey.badReported + monkey.badSuperseded, monkey.badOpened);
     // Too short a walk says nothing about growth: ctest's only prints it.
     if (actions >= 1000 && warmKb > 0)
