@@ -72,23 +72,7 @@ int envInt(const char* name, int fallback)
     return ok ? value : fallback;
 }
 
-qint64 residentKb()
-{
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
-    // Memory freed but kept in glibc's arenas (one per worker thread; LibTorch
-    // frees large blocks in any order) is not growth: hand it back first, at
-    // both measurements. untrimmedKb() is what the process holds before that.
-    malloc_trim(0);
-#endif
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray& line : status.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    return -1;
-}
-
+// VmRSS of this process, in KiB.
 qint64 untrimmedKb()
 {
     QFile status(QStringLiteral("/proc/self/status"));
@@ -98,6 +82,17 @@ qint64 untrimmedKb()
         if (line.startsWith("VmRSS:"))
             return line.mid(6).trimmed().split(' ').first().toLongLong();
     return -1;
+}
+
+qint64 residentKb()
+{
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
+    // Memory freed but kept in glibc's arenas (one per worker thread; LibTorch
+    // frees large blocks in any order) is not growth: hand it back first, at
+    // both measurements. untrimmedKb() is what the process holds before that.
+    malloc_trim(0);
+#endif
+    return untrimmedKb();
 }
 
 // Under ASan, RSS also holds the quarantine of freed blocks; the live heap
