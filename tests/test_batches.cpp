@@ -11,14 +11,13 @@
 #include "core/pca.h"
 #include "core/saliency.h"
 #include "tiny_models.h"
+#include "memory_limit.h"
 
 #include <c10/util/Exception.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 
 #include <chrono>
-#include <fstream>
 #include <new>
 #include <string>
 #include <thread>
@@ -28,40 +27,6 @@ using namespace convscope;
 using namespace convscope::test;
 
 namespace {
-
-// The address space this process has mapped now, in bytes.
-int64_t mappedBytes()
-{
-    std::ifstream status("/proc/self/status");
-    std::string key;
-    int64_t kilobytes = 0;
-    while (status >> key) {
-        if (key == "VmSize:") {
-            status >> kilobytes;
-            return kilobytes * 1024;
-        }
-        status.ignore(1 << 12, '\n');
-    }
-    return 0;
-}
-
-// Allocations beyond `headroom` more bytes of address space fail while it lives.
-class MemoryLimit {
-public:
-    explicit MemoryLimit(int64_t headroom)
-    {
-        getrlimit(RLIMIT_AS, &m_saved);
-        rlimit limited = m_saved;
-        limited.rlim_cur = static_cast<rlim_t>(mappedBytes() + headroom);
-        setrlimit(RLIMIT_AS, &limited);
-    }
-    ~MemoryLimit() { setrlimit(RLIMIT_AS, &m_saved); }
-    MemoryLimit(const MemoryLimit&) = delete;
-    MemoryLimit& operator=(const MemoryLimit&) = delete;
-
-private:
-    rlimit m_saved{};
-};
 
 // A model that needs much memory for little arithmetic: 256 scaled copies
 // of a 1 x side x side input (12 MiB of activations per image at 64 px, with

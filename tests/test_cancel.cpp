@@ -24,6 +24,7 @@
 #include "core/model_metadata.h"
 #include "core/topk.h"
 #include "gui_test_support.h"
+#include "memory_limit.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -35,13 +36,13 @@
 #include <QToolButton>
 #include <QtTest>
 
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <functional>
 
 using namespace convscope;
+using convscope::test::MemoryLimit;
 
 namespace
 {
@@ -171,37 +172,6 @@ QStringList temporaries(const QString& dir)
 }
 
 const int kWorkMs[3] = {400, 750, 1100};
-
-// The address space this process has mapped now, in bytes.
-qint64 mappedBytes()
-{
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray& line : status.readAll().split('\n'))
-        if (line.startsWith("VmSize:"))
-            return line.mid(7).trimmed().split(' ').first().toLongLong() * 1024;
-    return 0;
-}
-
-// Allocations beyond `headroom` more bytes of address space fail while it
-// lives, as under `ulimit -v`: memory runs out for real.
-class MemoryLimit
-{
-public:
-    explicit MemoryLimit(qint64 headroom)
-    {
-        getrlimit(RLIMIT_AS, &m_saved);
-        rlimit limited = m_saved;
-        limited.rlim_cur = static_cast<rlim_t>(mappedBytes() + headroom);
-        setrlimit(RLIMIT_AS, &limited);
-    }
-    ~MemoryLimit() { setrlimit(RLIMIT_AS, &m_saved); }
-    Q_DISABLE_COPY_MOVE(MemoryLimit)
-
-private:
-    rlimit m_saved{};
-};
 
 } // namespace
 
