@@ -126,6 +126,19 @@ qint64 measure(MainWindow& window, const std::function<void()>& start, const std
     return stopMs(window, stop);
 }
 
+const int kWorkMs[3] = {400, 750, 1100};
+
+// measure() three times, stopping 0.4, 0.75 and 1.1 s into the work;
+// start(i) starts run i.
+QList<qint64> threeStops(MainWindow& window, const std::function<void(int)>& start, const std::function<void()>& stop,
+    const QString& stage = {})
+{
+    QList<qint64> ms;
+    for (int i = 0; i < 3; ++i)
+        ms << measure(window, [&] { start(i); }, stop, kWorkMs[i], stage);
+    return ms;
+}
+
 struct Figures {
     QString job;
     QList<qint64> ms;
@@ -136,28 +149,25 @@ QList<Figures>& allFigures()
     return figures;
 }
 
-// Prints the figures and checks their median.
-bool record(const QString& job, QList<qint64> ms)
-{
-    allFigures().append({job, ms});
-    QStringList text;
-    for (qint64 m : ms)
-        text << QString::number(m);
-    qInfo("stop latency of %s: %s ms", qPrintable(job), qPrintable(text.join(QStringLiteral(", "))));
-    if (ms.contains(-1)) {
-        qWarning("%s finished before Stop", qPrintable(job));
-        return false;
-    }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2] < kLimitMs;
-}
-
 QString text(const QList<qint64>& ms)
 {
     QStringList parts;
     for (qint64 m : ms)
         parts << QString::number(m);
     return parts.join(QStringLiteral(", "));
+}
+
+// Prints the figures and checks their median.
+bool record(const QString& job, QList<qint64> ms)
+{
+    allFigures().append({job, ms});
+    qInfo("stop latency of %s: %s ms", qPrintable(job), qPrintable(text(ms)));
+    if (ms.contains(-1)) {
+        qWarning("%s finished before Stop", qPrintable(job));
+        return false;
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2] < kLimitMs;
 }
 
 // Files whose names say they are being written: what a cancelled or killed
@@ -171,7 +181,19 @@ QStringList temporaries(const QString& dir)
     return found;
 }
 
-const int kWorkMs[3] = {400, 750, 1100};
+// threeStops() of the Saliency tab's `method`: choosing it starts the
+// first run, Compute the others.
+QList<qint64> saliencyStops(MainWindow& window, SaliencyTab* tab, const QString& method)
+{
+    return threeStops(window,
+        [&](int i) {
+            if (i == 0)
+                tab->controls()->setMethod(method);
+            else
+                tab->compute();
+        },
+        [&] { click(window, "saliencyStop"); });
+}
 
 } // namespace
 
@@ -241,9 +263,7 @@ void TestCancel::patchesScan()
     // A layer not scanned before each time: a cancelled scan resumes.
     const QStringList layers = {QStringLiteral("layer1.0.conv1"), QStringLiteral("layer2.0.conv1"),
         QStringLiteral("layer3.0.conv1")};
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window, [&] { QVERIFY(window.selectLayer(layers[i])); }, [&] { cancel->click(); }, kWorkMs[i]);
+    const QList<qint64> ms = threeStops(window, [&](int i) { QVERIFY(window.selectLayer(layers[i])); }, [&] { cancel->click(); });
     const bool fast = record(QStringLiteral("Patches: top-k scan (ResNet-18)"), ms);
     auto* tab = qobject_cast<PatchesTab*>(window.tab(QStringLiteral("patches")));
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Scan cancelled")), qPrintable(tab->infoText()));
@@ -265,16 +285,7 @@ void TestCancel::occlusion()
     auto* tab = qobject_cast<SaliencyTab*>(window.tab(QStringLiteral("saliency")));
     // 109 x 109 windows of ResNet-18: minutes.
     tab->controls()->setOcclusionWindow(4, 1);
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window,
-            [&] {
-                if (i == 0)
-                    tab->controls()->setMethod(QStringLiteral("occlusion"));
-                else
-                    tab->compute();
-            },
-            [&] { click(window, "saliencyStop"); }, kWorkMs[i]);
+    const QList<qint64> ms = saliencyStops(window, tab, QStringLiteral("occlusion"));
     const bool fast = record(QStringLiteral("Saliency: occlusion 4 px, stride 1 (ResNet-18)"), ms);
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Cancelled")), qPrintable(tab->infoText()));
     QVERIFY2(fast, qPrintable(text(ms)));
@@ -291,16 +302,7 @@ void TestCancel::smoothGradAndIntegratedGradients()
     bool fine = true;
     QString figures;
     for (const QString& method : {QStringLiteral("smoothgrad"), QStringLiteral("ig")}) {
-        QList<qint64> ms;
-        for (int i = 0; i < 3; ++i)
-            ms << measure(window,
-                [&] {
-                    if (i == 0)
-                        tab->controls()->setMethod(method);
-                    else
-                        tab->compute();
-                },
-                [&] { click(window, "saliencyStop"); }, kWorkMs[i]);
+        const QList<qint64> ms = saliencyStops(window, tab, method);
         fine = record(QStringLiteral("Saliency: %1, 1000 copies (ResNet-18)").arg(method), ms) && fine;
         figures += method + QStringLiteral(": ") + text(ms) + QStringLiteral("; ");
     }
@@ -317,9 +319,7 @@ void TestCancel::ascentWholeLayer()
     tab->controls()->setTargetsLayer(true);
     tab->controls()->knobs()->setPreset(QStringLiteral("plain"));
     tab->controls()->knobs()->setSteps(10000);
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window, [&] { tab->runWholeLayer(); }, [&] { click(window, "ascentStop"); }, kWorkMs[i]);
+    const QList<qint64> ms = threeStops(window, [&](int) { tab->runWholeLayer(); }, [&] { click(window, "ascentStop"); });
     const bool fast = record(QStringLiteral("Ascent: whole layer, 64 channels (ResNet-18)"), ms);
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->infoText()));
     QVERIFY2(fast, qPrintable(text(ms)));
@@ -334,9 +334,7 @@ void TestCancel::ascentLucid()
     tab->controls()->setUnit(7);
     tab->controls()->knobs()->setPreset(QStringLiteral("lucid"));
     tab->controls()->knobs()->setSteps(20000);
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window, [&] { tab->run(); }, [&] { click(window, "ascentStop"); }, kWorkMs[i]);
+    const QList<qint64> ms = threeStops(window, [&](int) { tab->run(); }, [&] { click(window, "ascentStop"); });
     QVERIFY2(record(QStringLiteral("Ascent: Lucid, one class (ResNet-18)"), ms), qPrintable(text(ms)));
 }
 
@@ -347,9 +345,7 @@ void TestCancel::attack()
     auto* tab = qobject_cast<AdversarialTab*>(window.tab(QStringLiteral("adversarial")));
     tab->controls()->setMethod(QStringLiteral("cw"));
     tab->controls()->setSteps(100000);
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window, [&] { tab->run(); }, [&] { click(window, "attackStop"); }, kWorkMs[i]);
+    const QList<qint64> ms = threeStops(window, [&](int) { tab->run(); }, [&] { click(window, "attackStop"); });
     const bool fast = record(QStringLiteral("Adversarial: C&W, 100000 steps (ResNet-18)"), ms);
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->infoText()));
     QVERIFY2(fast, qPrintable(text(ms)));
@@ -365,9 +361,7 @@ void TestCancel::robustnessCurve()
     tab->controls()->setMethod(QStringLiteral("pgd"));
     tab->controls()->setSteps(2000);
     tab->controls()->setSamples(2000);
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window, [&] { tab->runCurve(); }, [&] { tab->stop(); }, kWorkMs[i], QStringLiteral("pgd eps"));
+    const QList<qint64> ms = threeStops(window, [&](int) { tab->runCurve(); }, [&] { tab->stop(); }, QStringLiteral("pgd eps"));
     const bool fast = record(QStringLiteral("Adversarial: PGD robustness curve, 2000 samples (LeNet-5)"), ms);
     QVERIFY2(tab->curveText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->curveText()));
     QVERIFY2(fast, qPrintable(text(ms)));
@@ -381,9 +375,7 @@ void TestCancel::embeddingFeatures()
     QVERIFY(window.selectLayer(QStringLiteral("layer4.1.conv2")));
     tab->controls()->setMethod(QStringLiteral("pca"));
     tab->controls()->setSamples(0);
-    QList<qint64> ms;
-    for (int i = 0; i < 3; ++i)
-        ms << measure(window, [&] { tab->run(); }, [&] { tab->stop(); }, kWorkMs[i]);
+    const QList<qint64> ms = threeStops(window, [&](int) { tab->run(); }, [&] { tab->stop(); });
     const bool fast = record(QStringLiteral("Embedding: features of 5000 images (ResNet-18)"), ms);
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->infoText()));
     // A cancelled extraction caches nothing, not even part of a file.
