@@ -3,8 +3,11 @@
 #include "app/frames.h"
 #include "app/gui_post.h"
 #include "app/job_runner.h"
+#include "core/device.h"
 #include "core/model.h"
 #include "core/model_summary.h"
+
+#include <QTimer>
 
 namespace convscope {
 
@@ -19,6 +22,7 @@ struct Workspace::Private {
     std::shared_ptr<const ForwardResult> forward;
     int forwardGeneration = 0;
     bool forwardPending = false;
+    QTimer* idleRelease = nullptr;
 };
 
 Workspace::Workspace(QObject* parent)
@@ -27,6 +31,28 @@ Workspace::Workspace(QObject* parent)
 {
     d->jobs = new JobRunner(QStringLiteral("model"), this);
     d->drawing = new JobRunner(QStringLiteral("drawing"), this);
+    // tuneAllocator() keeps freed memory for the next pass, which makes a
+    // stream of passes fast but would hold the peak of the biggest job for
+    // ever: it goes back once the work has paused.
+    d->idleRelease = new QTimer(this);
+    d->idleRelease->setSingleShot(true);
+    d->idleRelease->setInterval(kIdleReleaseMs);
+    connect(d->idleRelease, &QTimer::timeout, this, [this] {
+        if (!d->jobs->idle() || !d->drawing->idle())
+            return;
+        releaseFreeMemory();
+        Q_EMIT memoryReleased();
+    });
+    for (JobRunner* runner : {d->jobs, d->drawing}) {
+        connect(runner, &JobRunner::started, d->idleRelease, qOverload<>(&QTimer::stop));
+        connect(runner, &JobRunner::becameIdle, this, &Workspace::releaseWhenIdle);
+    }
+}
+
+void Workspace::releaseWhenIdle()
+{
+    if (d->jobs->idle() && d->drawing->idle())
+        d->idleRelease->start();
 }
 
 Workspace::~Workspace()

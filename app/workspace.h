@@ -48,15 +48,21 @@ public:
     // True while a forward pass for the current input and layer is on its way.
     bool forwardPending() const;
 
+    // After this long with both workers idle, the memory malloc keeps for
+    // reuse goes back to the system (core releaseFreeMemory()).
+    static constexpr int kIdleReleaseMs = 2000;
+
 Q_SIGNALS:
     void modelChanged();
     void inputChanged();
     void layerChanged(int layer);
     void forwardReady();
     void forwardFailed(const QString& message);
+    void memoryReleased();
 
 private:
     void runForward();
+    void releaseWhenIdle();
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -52,6 +52,18 @@ void tuneAllocator()
     mallopt(M_MMAP_THRESHOLD, 32 << 20); // blocks below 32 MiB come from the reusable heap
     mallopt(M_TRIM_THRESHOLD, 1 << 30);  // return freed memory to the kernel only past 1 GiB
     mallopt(M_TOP_PAD, 64 << 20);
+    // One arena for every thread: malloc_trim() (releaseFreeMemory) leaves the
+    // top of a per-thread arena resident, and the model worker's kept up to
+    // 64 MiB more after each big job (docs/RELIABILITY.md, the monkey test).
+    // No cost measured: bench_taps at batch 8 ran within noise either way.
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
+void releaseFreeMemory()
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
 #endif
 }
 

@@ -16,7 +16,13 @@ void setThreads(int threads);
 // CPU tensors come from malloc. glibc hands large blocks back to the kernel
 // on free, so a pass that keeps many activations alive (capturing every
 // layer) page-faults all of them in again on the next pass. This keeps freed
-// memory, up to 1 GiB, for reuse. Call once at start-up.
+// memory, up to 1 GiB, for reuse. Call first thing in main(), before any
+// thread starts (it also keeps every thread on one malloc arena).
 void tuneAllocator();
+
+// Hands the CPU memory that malloc keeps for reuse back to the kernel: for
+// when the app has been idle a while, so that it does not hold the high-water
+// mark of its last big job. (CUDA's caching allocator keeps its cache.)
+void releaseFreeMemory();
 
 } // namespace convscope

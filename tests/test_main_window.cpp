@@ -30,11 +30,13 @@
 #include "core/ascent.h"
 #include "core/attack.h"
 #include "core/dataset.h"
+#include "core/device.h"
 #include "core/heatmap.h"
 #include "core/model.h"
 #include "core/model_metadata.h"
 #include "core/saliency.h"
 #include "gui_test_support.h"
+#include "memory_limit.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
 #include "widgets/top_k_chart.h"
@@ -65,6 +67,9 @@ using convscope::test::openDigitsTab;
 using convscope::test::StallProbe;
 
 namespace {
+
+// Before QApplication and any thread, as the app's main() does.
+[[maybe_unused]] const bool kTuned = (tuneAllocator(), true);
 
 const QString kFixtures = QStringLiteral(CONVSCOPE_FIXTURE_DIR);
 const QString kVideo = QStringLiteral("/usr/share/doc/opencv-doc/examples/data/vtest.avi");
@@ -109,6 +114,18 @@ void waitSettled(MainWindow& window)
     QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
 }
 
+// `window`, persistent and shown, reopens the saved session: true once its
+// model is loaded and the window settled.
+bool restoreSessionOf(MainWindow& window)
+{
+    window.setPersistent(true);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    if (!window.restoreSession() || !QTest::qWaitFor([&] { return loaded.count() == 1; }, 60000))
+        return false;
+    return QTest::qWaitFor([&] { return window.isSettled(); }, 60000);
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -118,6 +135,7 @@ private Q_SLOTS:
     void exportsReplaceWholeFilesOrNothing();
     void modelsAreCheckedInAChildProcess();
     void damagedSettingsAreSetAside();
+    void idleWindowGivesMemoryBack();
     void opensModelAndFillsViews();
     void badModelShowsMessageAndKeepsRunning();
     void settingsOverrideTheMetadata();
@@ -493,12 +511,7 @@ void TestMainWindow::sessionPersistsAcrossRestarts()
         window.close();
     }
     MainWindow window;
-    window.setPersistent(true);
-    window.show();
-    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
-    QVERIFY(window.restoreSession());
-    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
-    waitSettled(window);
+    QVERIFY(restoreSessionOf(window));
     QCOMPARE(window.currentLayerName(), QStringLiteral("pool2"));
     QCOMPARE(window.currentTabKey(), QStringLiteral("activations"));
     QVERIFY2(window.inputCaption().contains(QStringLiteral("test image 6 of 1000")), qPrintable(window.inputCaption()));
@@ -1393,13 +1406,39 @@ void TestMainWindow::damagedSettingsAreSetAside()
         settings.setValue(QStringLiteral("session/model"), defaultModelPath());
     }
     MainWindow window;
-    window.setPersistent(true);
-    window.show();
-    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
-    QVERIFY(window.restoreSession());
-    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
-    waitSettled(window);
+    QVERIFY(restoreSessionOf(window));
     QSettings().clear();
+}
+
+// A job's freed memory is kept for the next job (tuneAllocator), and goes
+// back to the system once the window has been idle for kIdleReleaseMs.
+void TestMainWindow::idleWindowGivesMemoryBack()
+{
+    MainWindow window;
+    Workspace* workspace = window.workspace();
+    releaseFreeMemory(); // what earlier tests left
+    const int64_t before = test::residentBytes();
+    QSignalSpy released(workspace, &Workspace::memoryReleased);
+    workspace->jobs()->submit(QStringLiteral("test"), QStringLiteral("allocate"), [](JobContext&) -> JobRunner::Done {
+        // 20 blocks of 10 MiB, each under the 32 MiB above which malloc maps
+        // blocks of their own (and unmaps them on free).
+        std::vector<torch::Tensor> blocks;
+        for (int i = 0; i < 20; ++i)
+            blocks.push_back(torch::ones({10 << 18}));
+        return [] {};
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(workspace->jobs()->idle(), 30000);
+    QElapsedTimer idle;
+    idle.start();
+    const int64_t kept = test::residentBytes() - before;
+    QCOMPARE(released.count(), 0);
+    QVERIFY(released.wait(Workspace::kIdleReleaseMs + 10000));
+    const int64_t left = test::residentBytes() - before;
+    qInfo("after the job: %lld MiB kept; after %lld ms idle: %lld MiB", static_cast<long long>(kept >> 20),
+        static_cast<long long>(idle.elapsed()), static_cast<long long>(left >> 20));
+    QVERIFY(idle.elapsed() >= Workspace::kIdleReleaseMs - 50);
+    QVERIFY2(kept > 150 << 20, "tuneAllocator() should keep what the job freed");
+    QVERIFY2(left < 20 << 20, "the idle window should give it back");
 }
 
 QTEST_MAIN(TestMainWindow)
