@@ -345,13 +345,6 @@ void TestCancel::attack()
     auto* tab = qobject_cast<AdversarialTab*>(window.tab(QStringLiteral("adversarial")));
     tab->controls()->setMethod(QStringLiteral("cw"));
     tab->controls()->setSteps(100000);
-    // Two attacks stopped 1.5 s in, not timed: the first gradient passes of
-    // a freshly loaded model are slower (LibTorch's profiling executor
-    // specializes the graph on them, we think). Without them the stops 0.4 and 0.75 s
-    // into the first two attacks took 252 and 220 ms in one CI run, 380 and
-    // 367 in another; the third, 55 and 27.
-    for (int i = 0; i < 2; ++i)
-        measure(window, [&] { tab->run(); }, [&] { click(window, "attackStop"); }, 1500);
     const QList<qint64> ms = threeStops(window, [&](int) { tab->run(); }, [&] { click(window, "attackStop"); });
     const bool fast = record(QStringLiteral("Adversarial: C&W, 100000 steps (ResNet-18)"), ms);
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->infoText()));
