@@ -76,24 +76,25 @@ int envInt(const char* name, int fallback)
     return ok ? value : fallback;
 }
 
-// VmRSS of this process, in KiB.
-qint64 untrimmedKb()
+// VmRSS in KiB, before and after the memory malloc keeps for reuse is given
+// back, as the window does after 2 s idle (Workspace::kIdleReleaseMs): kept
+// memory is not growth. ASan's allocator keeps freed blocks in its quarantine
+// instead, and gives them back on a purge.
+struct Resident {
+    qint64 keptKb = -1;
+    qint64 releasedKb = -1;
+};
+Resident resident()
 {
-    return test::residentBytes() / 1024;
-}
-
-// VmRSS once the memory malloc keeps for reuse is given back, as the window
-// does after 2 s idle (Workspace::kIdleReleaseMs): kept memory is not growth.
-// ASan's allocator keeps freed blocks in its quarantine instead, and gives
-// them back on a purge.
-qint64 residentKb()
-{
+    Resident r;
+    r.keptKb = test::residentBytes() / 1024;
 #if defined(__SANITIZE_ADDRESS__)
     __sanitizer_purge_allocator();
 #else
     releaseFreeMemory();
 #endif
-    return untrimmedKb();
+    r.releasedKb = test::residentBytes() / 1024;
+    return r;
 }
 
 // Under ASan, RSS also holds the quarantine of freed blocks; the live heap
@@ -601,17 +602,17 @@ void TestMonkey::randomWalk()
         if (i + 1 == kWarmUpActions) {
             watchdog.enter(i, "checkpoint");
             QVERIFY2(monkey.settleOnLeNet(), "jobs still running 120 s after the warm-up's cancel");
-            const qint64 untrimmed = untrimmedKb();
-            warmKb = residentKb();
+            const Resident warm = resident();
+            warmKb = warm.releasedKb;
             std::fprintf(stderr, "monkey: RSS after %d actions: %lld KiB (%lld before the release)%s\n",
-                         kWarmUpActions, warmKb, untrimmed, qPrintable(heapNote()));
+                         kWarmUpActions, warmKb, warm.keptKb, qPrintable(heapNote()));
             printHeapProfile("after the warm-up");
         }
     }
     watchdog.enter(actions, "end");
     QVERIFY2(monkey.settleOnLeNet(), "jobs still running 120 s after the final cancel");
-    const qint64 endUntrimmedKb = untrimmedKb();
-    const qint64 endKb = residentKb();
+    const Resident end = resident();
+    const qint64 endKb = end.releasedKb;
     printHeapProfile("at the end");
     dialogs.closeAll();
 
@@ -623,7 +624,7 @@ void TestMonkey::randomWalk()
     std::fprintf(stderr,
         "monkey: broken models %d opened, %d reported, %d superseded; input sizes refused %d; dialogs closed: %s\n",
         monkey.badOpened, monkey.badReported, monkey.badSuperseded, monkey.sizesRefused, qPrintable(closed.join(", ")));
-    std::fprintf(stderr, "monkey: RSS at end %lld KiB (%lld before the release)%s", endKb, endUntrimmedKb,
+    std::fprintf(stderr, "monkey: RSS at end %lld KiB (%lld before the release)%s", endKb, end.keptKb,
                  qPrintable(heapNote()));
     if (warmKb > 0)
         std::fprintf(stderr, ", %.3f × after %d actions", double(endKb) / warmKb, kWarmUpActions);
