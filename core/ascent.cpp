@@ -232,6 +232,7 @@ bool gradientInChunks(Batches& chunks, const torch::Tensor& images, const torch:
         chunks.run(images.size(0), [&](int64_t first, int64_t count) {
             torch::Tensor part = images.detach().narrow(0, first, count).requires_grad_(true);
             const auto [total, v] = gain(part, units.narrow(0, first, count));
+            throwIfCancelled(chunks.cancel()); // before the backward pass, the longer half
             return std::make_pair(torch::autograd::grad({total}, {part})[0], v.detach());
         }, [&](int64_t first, int64_t count, const std::pair<torch::Tensor, torch::Tensor>& part) {
             grad.narrow(0, first, count).copy_(part.first);

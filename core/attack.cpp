@@ -96,11 +96,13 @@ struct Aim {
 // Logits and the gradient of the attack's loss at `x`: cross-entropy with
 // the classes, ascended (untargeted) or descended (targeted). Summed over the
 // batch so that each sample's gradient is its own, whatever the batch size.
+// Cancelled between the passes if `cancel` is set.
 std::pair<torch::Tensor, torch::Tensor> lossGradient(Model& model, const torch::Tensor& x, const torch::Tensor& cls,
-                                                     bool targeted)
+                                                     bool targeted, const CancelFlag* cancel = nullptr)
 {
     torch::Tensor in = x.detach().clone().requires_grad_(true);
     const torch::Tensor logits = model.capture(in, {}, true).logits;
+    throwIfCancelled(cancel); // before the backward pass, the longer half
     // The op F.cross_entropy(..., reduction="sum") runs.
     torch::Tensor loss = at::cross_entropy_loss(logits, cls, {}, at::Reduction::Sum);
     if (targeted)
@@ -114,7 +116,7 @@ std::pair<torch::Tensor, torch::Tensor> lossGradient(Batches& batches, Model& mo
 {
     std::vector<torch::Tensor> logits, grads;
     const auto compute = [&](int64_t start, int64_t n) {
-        return lossGradient(model, x.narrow(0, start, n), cls.narrow(0, start, n), targeted);
+        return lossGradient(model, x.narrow(0, start, n), cls.narrow(0, start, n), targeted, batches.cancel());
     };
     batches.run(x.size(0), compute, [&](int64_t, int64_t, const std::pair<torch::Tensor, torch::Tensor>& part) {
         logits.push_back(part.first);
@@ -466,6 +468,7 @@ CarliniWagnerStep carliniWagnerStep(Batches& batches, Model& model, const torch:
         CarliniWagnerStep s;
         const torch::Tensor xa = (torch::tanh(wc) + 1) / 2;
         const torch::Tensor logits = model.capture(xa, {}, true).logits;
+        throwIfCancelled(batches.cancel()); // before the backward pass, the longer half
         const torch::Tensor distance = (xa - x.narrow(0, start, n)).pow(2).flatten(1).sum(1);
         const torch::Tensor real = logits.masked_select(hot);
         const torch::Tensor other = logits.masked_fill(hot, -std::numeric_limits<float>::infinity()).amax(1);

@@ -47,6 +47,10 @@ public:
 
     // The batch as it is now: smaller than asked after running out of memory.
     int64_t batch() const { return m_batch; }
+    // The flag run() looks at before each chunk, for a compute that looks
+    // again between its forward and backward passes (a step of one image on
+    // ResNet-18 is one chunk of a tenth of a second or more).
+    const CancelFlag* cancel() const { return m_cancel; }
 
 private:
     int64_t next(int64_t start, int64_t count) const;
