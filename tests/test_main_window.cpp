@@ -1419,24 +1419,27 @@ void TestMainWindow::idleWindowGivesMemoryBack()
     releaseFreeMemory(); // what earlier tests left
     const int64_t before = test::residentBytes();
     QSignalSpy released(workspace, &Workspace::memoryReleased);
-    workspace->jobs()->submit(QStringLiteral("test"), QStringLiteral("allocate"), [](JobContext&) -> JobRunner::Done {
+    // Started when the job's result reaches the GUI thread, before the runner
+    // is idle and the window's idle timer starts (a clock started once the
+    // test saw the runner idle ran up to 120 ms late).
+    QElapsedTimer idle;
+    workspace->jobs()->submit(QStringLiteral("test"), QStringLiteral("allocate"), [&idle](JobContext&) -> JobRunner::Done {
         // 20 blocks of 10 MiB, each under the 32 MiB above which malloc maps
         // blocks of their own (and unmaps them on free).
         std::vector<torch::Tensor> blocks;
         for (int i = 0; i < 20; ++i)
             blocks.push_back(torch::ones({10 << 18}));
-        return [] {};
+        return [&idle] { idle.start(); };
     });
-    QTRY_VERIFY_WITH_TIMEOUT(workspace->jobs()->idle(), 30000);
-    QElapsedTimer idle;
-    idle.start();
+    QTRY_VERIFY_WITH_TIMEOUT(idle.isValid() && workspace->jobs()->idle(), 30000);
     const int64_t kept = test::residentBytes() - before;
     QCOMPARE(released.count(), 0);
     QVERIFY(released.wait(Workspace::kIdleReleaseMs + 10000));
     const int64_t left = test::residentBytes() - before;
     qInfo("after the job: %lld MiB kept; after %lld ms idle: %lld MiB", static_cast<long long>(kept >> 20),
         static_cast<long long>(idle.elapsed()), static_cast<long long>(left >> 20));
-    QVERIFY(idle.elapsed() >= Workspace::kIdleReleaseMs - 50);
+    // A coarse QTimer (the default) may fire up to 5 % early: 1884 ms was seen.
+    QVERIFY(idle.elapsed() >= Workspace::kIdleReleaseMs * 95 / 100 - 20);
     QVERIFY2(kept > 150 << 20, "tuneAllocator() should keep what the job freed");
     QVERIFY2(left < 20 << 20, "the idle window should give it back");
 }
