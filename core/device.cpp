@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 
@@ -37,6 +38,12 @@ c10::Device parseDevice(const std::string& spec)
         }
     }
     throw Error("bad device '" + spec + "': use cpu, cuda, cuda:N or auto");
+}
+
+void keepFullFloat32()
+{
+    at::globalContext().setAllowTF32CuDNN(false);
+    at::globalContext().setAllowTF32CuBLAS(false);
 }
 
 void setThreads(int threads)

@@ -10,6 +10,12 @@ namespace convscope {
 c10::Device parseDevice(const std::string& spec);
 bool cudaAvailable();
 
+// LibTorch runs float32 convolutions on Ampere and newer GPUs in TF32 (a
+// 10-bit mantissa) by default: gradients, saliency and attacks then differ
+// from the CPU's by about 1e-3. ConvScope shows and exports these numbers,
+// so float32 stays float32 on every device. Called when a model loads on CUDA.
+void keepFullFloat32();
+
 // Intra-op threads: Debian's torch starts with one; we default to every core.
 void setThreads(int threads);
 

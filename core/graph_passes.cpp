@@ -288,6 +288,30 @@ void functionalize(Graph& graph, InlinedForward& out)
     }
 }
 
+// A trace records each convolution as aten::_convolution with the cuDNN
+// flags of the moment baked in, allow_tf32 (on by default) among them: on a
+// GPU since Ampere such a model ran in TF32 whatever keepFullFloat32() says
+// (traced ResNet-18's layers were 0.1 off the CPU's on an H100; scripted
+// ones, with aten::conv2d, matched). The flag is turned off here: float32
+// convolutions stay float32. (The CPU ignores it.)
+void keepFloat32Convolutions(Graph& graph)
+{
+    static const Symbol convolution = Symbol::fromQualString("aten::_convolution");
+    Value* off = nullptr;
+    forEachNode(graph.block(), [&](Node* node) {
+        if (node->kind() != convolution || node->inputs().size() != 13)
+            return;
+        const auto allowTf32 = toIValue(node->input(12));
+        if (!allowTf32 || !allowTf32->isBool() || !allowTf32->toBool())
+            return;
+        if (!off) {
+            WithInsertPoint start(graph.block()->nodes().front());
+            off = graph.insertConstant(false);
+        }
+        node->replaceInput(12, off);
+    });
+}
+
 } // namespace
 
 InlinedForward inlineForward(const Module& module)
@@ -303,6 +327,7 @@ InlinedForward inlineForward(const Module& module)
         out.warnings.push_back(std::to_string(inliner.m_nestedCalls)
                                + " module call(s) sit inside data-dependent control flow and cannot be captured");
     functionalize(*out.graph, out);
+    keepFloat32Convolutions(*out.graph);
     ConstantPropagation(out.graph);
     EliminateDeadCode(out.graph);
 

@@ -159,6 +159,8 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     model->m_id = ++loaded;
     model->m_info.path = path;
     model->m_device = parseDevice(options.device);
+    if (model->m_device.is_cuda())
+        keepFullFloat32();
 
     torch::jit::ExtraFilesMap extra{{"convscope.json", ""}};
     try {

@@ -4,7 +4,6 @@
 #include "core/error.h"
 #include "core/model_summary.h"
 
-#include <torch/linalg.h>
 
 #include <algorithm>
 #include <vector>
@@ -48,12 +47,12 @@ PcaResult pca(const torch::Tensor& x, int64_t k, const CancelFlag* cancel)
     auto xc = xd - mean;
     torch::Tensor values, vectors, components;
     if (n >= d) {
-        std::tie(values, vectors) = torch::linalg::eigh(product(xc.t(), xc, cancel), "L"); // ascending
+        std::tie(values, vectors) = at::linalg_eigh(product(xc.t(), xc, cancel), "L"); // ascending
         throwIfCancelled(cancel);
         components = vectors.flip(1).narrow(1, 0, k).t();
     } else {
         // The covariance's eigenvectors are xcᵀu for the Gram matrix's eigenvectors u.
-        std::tie(values, vectors) = torch::linalg::eigh(product(xc, xc.t(), cancel), "L");
+        std::tie(values, vectors) = at::linalg_eigh(product(xc, xc.t(), cancel), "L");
         throwIfCancelled(cancel);
         components = xc.t().mm(vectors.flip(1).narrow(1, 0, k)).t();
         components = components / components.norm(2, 1, true).clamp_min(1e-300);

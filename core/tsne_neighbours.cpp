@@ -26,7 +26,7 @@ torch::Tensor innerProducts(const torch::Tensor& rows, const torch::Tensor& x, c
 {
     if (!xMkldnn.defined())
         return rows.mm(x.t());
-    return at::mkldnn_linear(rows.contiguous().to_mkldnn(), xMkldnn, c10::nullopt).to_dense();
+    return at::mkldnn_linear(rows.contiguous().to_mkldnn(), xMkldnn, {}).to_dense();
 }
 
 // Row q of `chosen` ([rows, k] candidate indices for the points start...):

@@ -348,7 +348,7 @@ Repulsion repulsionFft(const std::vector<double>& y, const FftOptions& options, 
     auto products = torch::cat({spectrum * kernels[0], (spectrum[0] * kernels[1]).unsqueeze(0)});
     torch::Tensor halves[2];
     runTasks(2, threads, [&](int64_t t) {
-        auto part = torch::fft::ifft(products.narrow(0, 2 * t, 2), c10::nullopt, -2).narrow(-2, 0, nodes);
+        auto part = torch::fft::ifft(products.narrow(0, 2 * t, 2), {}, -2).narrow(-2, 0, nodes);
         halves[t] = torch::fft::irfft(part, m, -1).narrow(-1, 0, nodes);
     });
     auto potentials = torch::cat({halves[0], halves[1]}).contiguous();

@@ -27,7 +27,7 @@ struct Tiny {
     TempDir dir;
     std::unique_ptr<Model> model = [this] {
         test::writeTinyNet(dir.file("tiny.pt"), R"({"input": [1, 12, 12], "mean": [0.5], "std": [0.5]})");
-        return Model::load(dir.file("tiny.pt"), {"cpu", {}});
+        return Model::load(dir.file("tiny.pt"), {test::device(), {}});
     }();
 };
 
@@ -423,7 +423,7 @@ TEST(Ascent, Errors)
 
     TempDir dir;
     test::writeRowsNet(dir.file("rows.pt"));
-    auto rows = Model::load(dir.file("rows.pt"), {"cpu", {}});
+    auto rows = Model::load(dir.file("rows.pt"), {test::device(), {}});
     AscentObjective flat;
     flat.layer = rows->layerIndex("rows");
     EXPECT_EQ(objectiveFails(*rows, flat, {0}),

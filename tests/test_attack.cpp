@@ -299,10 +299,11 @@ TEST(Attack, TargetedAttacksReachTheTarget)
                     EXPECT_NEAR(r.logitsAfter[i][k].item<double>(), after[static_cast<size_t>(k)], 1e-4)
                         << attackMethodName(method) << " sample " << i;
                 }
-                if (r.before[s] != target)
+                if (r.before[s] != target) {
                     EXPECT_GT(r.trackedAfter[s], r.trackedBefore[s]);
-                else if (method != AttackMethod::CarliniWagner) // (CW minimizes the change: it keeps going)
+                } else if (method != AttackMethod::CarliniWagner) { // (CW minimizes the change: it keeps going)
                     EXPECT_EQ(r.steps[s], 0);
+                }
             }
         }
     }

@@ -1,7 +1,8 @@
 // Work in chunks (core/batches): short chunks when someone may cancel,
 // halved batches when memory runs out, and results that do not depend on
 // either. Memory runs out for real: the address space of this process is
-// limited (setrlimit) around the call, as `ulimit -v` does.
+// limited (setrlimit) around the call, as `ulimit -v` does; with the models on
+// CUDA (CONVSCOPE_TEST_DEVICE), the GPU is filled up to what the limit leaves.
 
 #include "core/attack.h"
 #include "core/batches.h"
@@ -19,6 +20,7 @@
 
 #include <chrono>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,7 +33,7 @@ namespace {
 // A model that needs much memory for little arithmetic: 256 scaled copies
 // of a 1 x side x side input (12 MiB of activations per image at 64 px, with
 // the shift's and the ReLU's), their spatial means and 10 classes. Only
-// elementwise ops and a linear layer, so that an image gets the same numbers
+// elementwise ops and sums, so that an image gets the same numbers
 // in any batch (a 1x1 convolution does not: oneDNN takes another path under
 // 16 images).
 void writeWideNet(const std::string& path, int64_t side)
@@ -52,8 +54,10 @@ void writeWideNet(const std::string& path, int64_t side)
     net.register_attribute("training", c10::BoolType::get(), false);
     net.register_module("scale", leaf("Scale", torch::randn({1, 256, 1, 1}), torch::randn({1, 256, 1, 1}) * 0.1,
                                       "x * self.weight + self.bias"));
+    // A linear layer as a product and a sum: torch.linear's GEMM blocks by the
+    // batch size (it does on LibTorch 2.11's CPU), a row's sum does not.
     net.register_module("fc", leaf("Linear", torch::randn({10, 256}) * 0.3, torch::randn({10}) * 0.1,
-                                   "torch.linear(x, self.weight, self.bias)"));
+                                   "(x.unsqueeze(1) * self.weight).sum(2) + self.bias"));
     net.define("def forward(self, x):\n    return self.fc.forward(torch.relu(self.scale.forward(x)).mean([2, 3]))\n");
     const std::string size = std::to_string(side);
     net.save(path, {{"convscope.json", R"({"input": [1, )" + size + ", " + size + R"(], "mean": [0.5], "std": [0.25]})"}});
@@ -63,8 +67,52 @@ std::unique_ptr<Model> wideNet(const TempDir& dir, int64_t side)
 {
     const std::string path = dir.file("wide" + std::to_string(side) + ".pt");
     writeWideNet(path, side);
-    return Model::load(path, {"cpu", {}});
+    return Model::load(path, {test::device(), {}});
 }
+
+bool onCuda()
+{
+    return test::device().rfind("cuda", 0) == 0;
+}
+
+// Fills the GPU until about `headroom` bytes are left, with blocks this
+// object holds: what a model too big for the card meets.
+class GpuMemoryLimit {
+public:
+    explicit GpuMemoryLimit(int64_t headroom)
+    {
+        const auto cuda = torch::TensorOptions().dtype(torch::kUInt8).device(torch::Device(test::device()));
+        for (const int64_t block : {int64_t(1) << 30, int64_t(64) << 20})
+            for (;;) {
+                try {
+                    m_blocks.push_back(torch::empty({block}, cuda));
+                } catch (const c10::Error&) {
+                    break; // CUDA out of memory
+                }
+            }
+        for (int64_t given = 0; given < headroom && !m_blocks.empty(); m_blocks.pop_back())
+            given += m_blocks.back().numel();
+    }
+
+private:
+    std::vector<torch::Tensor> m_blocks;
+};
+
+// Memory that runs out after `headroom` more bytes where the models run.
+class DeviceMemoryLimit {
+public:
+    explicit DeviceMemoryLimit(int64_t headroom)
+    {
+        if (onCuda())
+            m_gpu.emplace(headroom);
+        else
+            m_host.emplace(headroom);
+    }
+
+private:
+    std::optional<MemoryLimit> m_host;
+    std::optional<GpuMemoryLimit> m_gpu;
+};
 
 // Notes the progress callback received.
 struct Notes {
@@ -237,7 +285,7 @@ TEST(OutOfMemory, OcclusionShrinksItsBatchAndGivesTheSameMap)
     Notes notes;
     OcclusionResult shrunk;
     {
-        MemoryLimit limit(int64_t(600) << 20);
+        DeviceMemoryLimit limit(int64_t(600) << 20);
         shrunk = occlusion(*model, image, options, notes.progress());
     }
     ASSERT_FALSE(notes.texts.empty());
@@ -265,13 +313,13 @@ TEST(OutOfMemory, OneImageTooLargeStopsWithAMessage)
     Notes notes;
     std::string message;
     {
-        MemoryLimit limit(int64_t(1400) << 20);
+        DeviceMemoryLimit limit(int64_t(1400) << 20);
         message = errorOf([&] { saliency(*model, image, options, notes.progress()); });
     }
     std::printf("SmoothGrad of one 768 px image under a 1.4 GiB limit: %s\n", message.c_str());
     EXPECT_EQ(notes.texts, std::vector<std::string>{"out of memory with a batch of 2; going on with 1"});
     EXPECT_EQ(message.rfind("out of memory even with a batch of 1: ", 0), 0u) << message;
-    EXPECT_NE(message.find("can't allocate memory"), std::string::npos) << message;
+    EXPECT_NE(message.find(onCuda() ? "CUDA out of memory" : "can't allocate memory"), std::string::npos) << message;
     // The process goes on: the same call without the limit works.
     EXPECT_EQ(saliency(*model, image, options).heatmap.numel(), 768 * 768);
 }
@@ -290,7 +338,7 @@ TEST(OutOfMemory, SmoothGradSumsTheSameWhateverTheChunks)
     SaliencyResult shrunk;
     {
         // A backward pass keeps about three times a forward's activations.
-        MemoryLimit limit(int64_t(600) << 20);
+        DeviceMemoryLimit limit(int64_t(600) << 20);
         shrunk = saliency(*model, image, options, notes.progress());
     }
     EXPECT_FALSE(notes.texts.empty());
@@ -303,7 +351,7 @@ TEST(Cancel, ShortChunksGiveWhatWholeBatchesGive)
     // two or three images, where whole batches take 12. Its numbers do not
     // depend on the batch size from two images on (they do for one, and
     // for some models, such as MobileNetV2, for any size: see core/batches).
-    auto model = Model::load(std::string(CONVSCOPE_FIXTURE_DIR) + "/resnet18_traced.pt", {"cpu", {}});
+    auto model = Model::load(std::string(CONVSCOPE_FIXTURE_DIR) + "/resnet18_traced.pt", {test::device(), {}});
     torch::manual_seed(3);
     const torch::Tensor image = torch::rand({3, 112, 112});
     SaliencyOptions options;
@@ -330,7 +378,7 @@ TEST(OutOfMemory, RobustnessAttacksShrinkTheirSteps)
     AttackResult shrunk;
     Notes notes;
     {
-        MemoryLimit limit(int64_t(600) << 20);
+        DeviceMemoryLimit limit(int64_t(600) << 20);
         shrunk = attack(*model, images, {}, options, notes.progress());
     }
     EXPECT_FALSE(notes.texts.empty());

@@ -59,7 +59,7 @@ Model& cachedModel(const std::string& file)
     static std::map<std::string, std::unique_ptr<Model>> models;
     auto& slot = models[file];
     if (!slot)
-        slot = Model::load(file.front() == '/' ? file : kFixtures + "/" + file + ".pt", {"cpu", {}});
+        slot = Model::load(file.front() == '/' ? file : kFixtures + "/" + file + ".pt", {test::device(), {}});
     return *slot;
 }
 
@@ -216,7 +216,7 @@ TEST(Filters, AddmmWithTransposedWeight)
     net.define("def forward(self, x):\n    return torch.addmm(self.b, torch.flatten(x, 1), self.w.t())\n");
     torch::jit::ExtraFilesMap extra{{"convscope.json", R"({"input": [1, 4, 4], "mean": 0, "std": 1})"}};
     net.save(dir.file("addmm.pt"), extra);
-    auto model = Model::load(dir.file("addmm.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("addmm.pt"), {test::device(), {}});
     const int layer = model->layerIndex("linear"); // addmm is listed as the linear op it is
     EXPECT_EQ(model->graph().inputShape(layer), (std::vector<int64_t>{16}));
     const FilterSet set = filterWeights(*model, layer);

@@ -1,12 +1,18 @@
 // Layers and taps on real torchvision architectures, traced and scripted,
 // against PyTorch's own forward hooks (exported by models/export_torchvision.py).
 
+#include "core/graph_passes.h"
 #include "core/model.h"
+#include "tests/tiny_models.h"
 
+#include <ATen/Context.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/serialize.h>
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <set>
 
@@ -44,7 +50,7 @@ double maxError(const torch::Tensor& ours, const torch::Tensor& theirs)
 {
     // Absolute within 1e-4, relative for the large values deep random nets make.
     auto scale = theirs.abs().clamp_min(1.0);
-    return ((ours - theirs).abs() / scale).max().item<double>();
+    return ((ours.cpu() - theirs).abs() / scale).max().item<double>();
 }
 
 class TorchvisionCapture : public testing::TestWithParam<std::string> {};
@@ -54,7 +60,7 @@ TEST_P(TorchvisionCapture, EveryModuleOutputMatchesForwardHooksInOnePass)
     const std::string file = GetParam();
     const std::string arch = file.substr(0, file.rfind('_'));
     const Reference ref = loadReference(arch);
-    auto model = Model::load(kFixtures + "/" + file + ".pt", {"cpu", {}});
+    auto model = Model::load(kFixtures + "/" + file + ".pt", {test::device(), {}});
 
     // Resolve every hooked module call to one of our layers.
     std::vector<int> layers;
@@ -82,7 +88,7 @@ TEST_P(TorchvisionCapture, GradientFlowsFromACapturedLayerToThePixels)
     const std::string file = GetParam();
     const std::string arch = file.substr(0, file.rfind('_'));
     const Reference ref = loadReference(arch);
-    auto model = Model::load(kFixtures + "/" + file + ".pt", {"cpu", {}});
+    auto model = Model::load(kFixtures + "/" + file + ".pt", {test::device(), {}});
     torch::Tensor pixels = ref.input.clone().requires_grad_(true);
     auto capture = model->capture(pixels, {model->layerIndex(ref.gradLayer)}, false);
     EXPECT_FALSE(capture.logits.defined());
@@ -96,7 +102,7 @@ TEST_P(TorchvisionCapture, GradientFlowsFromACapturedLayerToThePixels)
 TEST_P(TorchvisionCapture, LayersAreNamedAndOrderedLikePyTorch)
 {
     const std::string file = GetParam();
-    auto model = Model::load(kFixtures + "/" + file + ".pt", {"cpu", {}});
+    auto model = Model::load(kFixtures + "/" + file + ".pt", {test::device(), {}});
     const auto& layers = model->layers();
     ASSERT_GT(layers.size(), 10u);
     // Execution order: the first listed layer is the stem convolution.
@@ -125,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, TorchvisionCapture, testing::ValuesIn(file
 
 TEST(LayerNames, ResNetResidualsAndInPlaceOps)
 {
-    auto model = Model::load(kFixtures + "/resnet18_scripted.pt", {"cpu", {}});
+    auto model = Model::load(kFixtures + "/resnet18_scripted.pt", {test::device(), {}});
     const auto& layers = model->layers();
     auto at = [&](const std::string& name) { return layers[static_cast<size_t>(model->layerIndex(name))]; };
     EXPECT_EQ(at("layer1.0.add").op, "add");
@@ -144,13 +150,58 @@ TEST(LayerNames, ResNetResidualsAndInPlaceOps)
 
 TEST(LayerNames, DepthwiseConcatAndBranches)
 {
-    auto mobilenet = Model::load(kFixtures + "/mobilenet_v2_scripted.pt", {"cpu", {}});
+    auto mobilenet = Model::load(kFixtures + "/mobilenet_v2_scripted.pt", {test::device(), {}});
     EXPECT_EQ(mobilenet->layers()[static_cast<size_t>(mobilenet->layerIndex("features.2.conv.1.0"))].op, "conv2d_depthwise");
     // An inverted residual block with a skip connection ends in its add.
     EXPECT_EQ(mobilenet->layers()[static_cast<size_t>(mobilenet->layerIndex("features.3"))].op, "add");
-    auto googlenet = Model::load(kFixtures + "/googlenet_scripted.pt", {"cpu", {}});
+    auto googlenet = Model::load(kFixtures + "/googlenet_scripted.pt", {test::device(), {}});
     EXPECT_EQ(googlenet->layers()[static_cast<size_t>(googlenet->layerIndex("inception3a"))].op, "cat");
     EXPECT_EQ(googlenet->layers()[static_cast<size_t>(googlenet->layerIndex("inception3a.branch2.1"))].op, "relu");
+}
+
+// How many of the graph's aten::_convolution nodes have allow_tf32 = `flag`.
+int convolutionsWithTf32(const torch::jit::Graph& graph, bool flag)
+{
+    int count = 0;
+    for (const torch::jit::Node* node : graph.nodes())
+        if (node->kind().toQualString() == std::string("aten::_convolution"))
+            count += torch::jit::toIValue(node->input(12))->toBool() == flag;
+    return count;
+}
+
+TEST(Device, TracedConvolutionsLoseTheirTf32Flag)
+{
+    // A trace bakes torch.backends.cudnn.allow_tf32 (True by default) into
+    // each convolution; on an H100 the traced ResNet-18 then ran in TF32.
+    const auto module = torch::jit::load(kFixtures + "/resnet18_traced.pt");
+    auto traced = torch::jit::toGraphFunction(module.get_method("forward").function()).graph()->copy();
+    torch::jit::Inline(*traced);
+    ASSERT_EQ(convolutionsWithTf32(*traced, true), 20);
+    const auto inlined = convscope::detail::inlineForward(module);
+    EXPECT_EQ(convolutionsWithTf32(*inlined.graph, true), 0);
+    EXPECT_EQ(convolutionsWithTf32(*inlined.graph, false), 20);
+}
+
+TEST(Device, Float32StaysFloat32OnCuda)
+{
+    auto model = Model::load(kFixtures + "/resnet18_traced.pt", {test::device(), {}});
+    if (!model->device().is_cuda())
+        GTEST_SKIP() << "the models are on the CPU (CONVSCOPE_TEST_DEVICE)";
+    EXPECT_FALSE(at::globalContext().allowTF32CuDNN());
+    EXPECT_FALSE(at::globalContext().allowTF32CuBLAS());
+    // A 3x3 convolution over 512 channels and a 4608-long product: TF32 (a
+    // 10-bit mantissa) is off by about 1e-3 of the largest value, float32 by 1e-6.
+    torch::manual_seed(0);
+    const torch::Tensor x = torch::randn({1, 512, 16, 16}), w = torch::randn({64, 512, 3, 3});
+    const torch::Tensor cpu = torch::conv2d(x, w, {}, 1, 1);
+    const torch::Tensor gpu = torch::conv2d(x.to(model->device()), w.to(model->device()), {}, 1, 1).cpu();
+    const double conv = ((gpu - cpu).abs().max() / cpu.abs().max()).item<double>();
+    const torch::Tensor a = torch::randn({64, 4608}), b = torch::randn({4608, 64});
+    const double mm = ((a.to(model->device()).mm(b.to(model->device())).cpu() - a.mm(b)).abs().max() /
+                       a.mm(b).abs().max()).item<double>();
+    std::printf("CUDA against the CPU, relative to the largest value: conv %.2g, matmul %.2g\n", conv, mm);
+    EXPECT_LT(conv, 1e-5);
+    EXPECT_LT(mm, 1e-5);
 }
 
 } // namespace

@@ -41,7 +41,7 @@ TEST(ModelLoading, EmbeddedMetadataIsUsed)
 {
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     const ModelInfo& info = model->info();
     EXPECT_EQ(info.name, "tiny");
     EXPECT_EQ(info.input, (std::array<int64_t, 3>{1, 12, 12}));
@@ -58,7 +58,7 @@ TEST(ModelLoading, SidecarWinsFieldByField)
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
     writeText(dir.file("tiny.pt.json"), R"({"name": "from sidecar", "std": [0.5]})");
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     EXPECT_EQ(model->info().name, "from sidecar");
     EXPECT_EQ(model->info().std, std::vector<double>{0.5});
     EXPECT_EQ(model->info().mean, std::vector<double>{0.5}); // kept from the embedded file
@@ -69,7 +69,7 @@ TEST(ModelLoading, OverridesWinOverFiles)
 {
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
-    LoadOptions options{"cpu", {}};
+    LoadOptions options{test::device(), {}};
     options.overrides.name = "override";
     options.overrides.labels = std::vector<std::string>(10, "x");
     auto model = Model::load(dir.file("tiny.pt"), options);
@@ -81,11 +81,11 @@ TEST(ModelLoading, NormalizationUsesMeanAndStd)
 {
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     auto pixels = torch::full({1, 1, 12, 12}, 1.0);
     // (1 - 0.5) / 0.25 = 2, by hand.
-    EXPECT_TRUE(torch::allclose(model->normalize(pixels), torch::full({1, 1, 12, 12}, 2.0)));
-    auto direct = model->module().forward({torch::full({1, 1, 12, 12}, 2.0)}).toTensor();
+    EXPECT_TRUE(torch::allclose(model->normalize(pixels).cpu(), torch::full({1, 1, 12, 12}, 2.0)));
+    auto direct = model->module().forward({torch::full({1, 1, 12, 12}, 2.0, model->device())}).toTensor();
     EXPECT_TRUE(torch::allclose(model->logits(pixels), direct));
 }
 
@@ -94,7 +94,7 @@ TEST(ModelLoading, LabelsFileResolvesInsideTheModelFolder)
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), R"({"input": [1, 12, 12], "labels_file": "classes.txt"})");
     writeText(dir.file("classes.txt"), "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n\n");
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     EXPECT_EQ(model->info().labels.size(), 10u);
     EXPECT_EQ(model->info().labels[9], "j");
 }
@@ -112,7 +112,7 @@ TEST(ModelLoading, MissingFieldsAreDefaultedAndReported)
 {
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), R"({"input": [1, 12, 12]})");
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     EXPECT_EQ(model->info().name, "tiny");
     EXPECT_EQ(model->info().mean, std::vector<double>{0.0});
     EXPECT_EQ(model->info().std, std::vector<double>{1.0});
@@ -124,7 +124,7 @@ TEST(ModelLoading, MissingFieldsAreDefaultedAndReported)
 
 TEST(ModelLoading, InputSizeIsInferredForTorchvisionModels)
 {
-    auto model = Model::load(kFixtures + "/squeezenet_nometa.pt", {"cpu", {}});
+    auto model = Model::load(kFixtures + "/squeezenet_nometa.pt", {test::device(), {}});
     EXPECT_EQ(model->info().input, (std::array<int64_t, 3>{3, 224, 224}));
     EXPECT_EQ(model->info().outputs, 1000);
     EXPECT_THAT(model->info().notes[0], StartsWith("input 3x224x224 inferred"));
@@ -197,7 +197,7 @@ TEST(BadModels, ForwardRejectsImages)
 {
     const std::string path = kFixtures + "/bad/rejects_images.pt";
     EXPECT_THAT(loadError(path), StartsWith("input size not stated in the metadata and forward() fails on every common size"));
-    LoadOptions options{"cpu", {}};
+    LoadOptions options{test::device(), {}};
     options.overrides.input = std::array<int64_t, 3>{3, 32, 32};
     EXPECT_EQ(loadError(path, options), "forward() fails on a 1x3x32x32 input: mat1 and mat2 shapes cannot be multiplied (96x32 and 10x2)");
 }
@@ -276,7 +276,7 @@ TEST(BadInput, WrongPixelShape)
 {
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     try {
         model->logits(torch::zeros({1, 3, 12, 12}));
         FAIL() << "no error";
@@ -289,7 +289,7 @@ TEST(BadInput, UnknownLayerSuggestsNames)
 {
     TempDir dir;
     writeTinyNet(dir.file("tiny.pt"), kTinyMeta);
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     try {
         model->layerIndex("conv");
         FAIL() << "no error";

@@ -3,6 +3,7 @@
 // standard, with and without gradients) give the results of serial ones.
 
 #include "core/model.h"
+#include "tests/tiny_models.h"
 
 #include <torch/csrc/autograd/autograd.h>
 
@@ -39,7 +40,7 @@ std::vector<torch::Tensor> run(Model& model, const torch::Tensor& pixels, const 
 
 TEST(ModelThreads, ConcurrentPassesGiveTheSerialResults)
 {
-    auto reference = Model::load(kModel, {"cpu", {}});
+    auto reference = Model::load(kModel, {test::device(), {}});
     const int layers = static_cast<int>(reference->layers().size());
     const auto& in = reference->info().input;
     torch::manual_seed(7);
@@ -53,7 +54,7 @@ TEST(ModelThreads, ConcurrentPassesGiveTheSerialResults)
         expected.push_back(run(*reference, pixels, job));
 
     // A fresh model: its tap cache fills while the threads run.
-    auto shared = Model::load(kModel, {"cpu", {}});
+    auto shared = Model::load(kModel, {test::device(), {}});
     EXPECT_GT(shared->id(), reference->id()); // never a reused number
     constexpr int kThreads = 3;
     std::vector<std::vector<std::vector<torch::Tensor>>> got(kThreads);
@@ -73,12 +74,20 @@ TEST(ModelThreads, ConcurrentPassesGiveTheSerialResults)
         });
     for (auto& thread : threads)
         thread.join();
+    const bool onCuda = shared->device().is_cuda();
     for (int t = 0; t < kThreads; ++t) {
         ASSERT_EQ(errors[t], "") << "thread " << t;
         for (size_t j = 0; j < jobs.size(); ++j)
-            for (size_t o = 0; o < expected[j].size(); ++o)
-                EXPECT_TRUE(torch::allclose(got[t][j][o], expected[j][o], 1e-5, 1e-6))
-                    << "thread " << t << ", job " << j << ", output " << o;
+            for (size_t o = 0; o < expected[j].size(); ++o) {
+                const torch::Tensor a = got[t][j][o].cpu(), b = expected[j][o].cpu();
+                // On CUDA a gradient is not the same twice even serially (atomic
+                // adds in max-pool's and convolutions' backward): compared to its scale.
+                if (onCuda)
+                    EXPECT_LT(((a - b).abs().max() / b.abs().max().clamp_min(1e-30)).item<double>(), 1e-5)
+                        << "thread " << t << ", job " << j << ", output " << o;
+                else
+                    EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6)) << "thread " << t << ", job " << j << ", output " << o;
+            }
     }
     EXPECT_GT(shared->lastForwardMs(), 0);
 }

@@ -400,9 +400,9 @@ TEST(Saliency, CancelAndDefaultLayerOfAResnet)
     CancelFlag cancel{true};
     EXPECT_THROW(saliency(*conv.model, testImage({1, 4, 4}, 12), options, {}, &cancel), Cancelled);
 
-    auto resnet = Model::load(kFixtures + "/resnet18_traced.pt", {"cpu", {}});
+    auto resnet = Model::load(kFixtures + "/resnet18_traced.pt", {test::device(), {}});
     EXPECT_EQ(resnet->layers().at(static_cast<size_t>(defaultCamLayer(*resnet))).name, "layer4.1.relu#2");
-    auto alexnet = Model::load(kFixtures + "/alexnet_scripted.pt", {"cpu", {}});
+    auto alexnet = Model::load(kFixtures + "/alexnet_scripted.pt", {test::device(), {}});
     // The last 2 x 2 max pool; not the adaptive pool that resamples it to 6 x 6.
     EXPECT_EQ(alexnet->layers().at(static_cast<size_t>(defaultCamLayer(*alexnet))).name, "features.12");
 }

@@ -35,7 +35,7 @@ TEST(Summary, TinyNetByHand)
 {
     test::TempDir dir;
     test::writeTinyNet(dir.file("tiny.pt"), R"({"input": [1, 12, 12]})");
-    auto model = Model::load(dir.file("tiny.pt"), {"cpu", {}});
+    auto model = Model::load(dir.file("tiny.pt"), {test::device(), {}});
     const ModelSummary s = summarize(*model);
     ASSERT_EQ(s.rows.size(), 6u);
     const char* order[] = {"conv1", "relu", "pool", "conv2", "flatten", "fc"};
@@ -90,7 +90,7 @@ class ResNet18Summary : public testing::TestWithParam<std::string> {};
 
 TEST_P(ResNet18Summary, ByHand)
 {
-    LoadOptions options{"cpu", {}};
+    LoadOptions options{test::device(), {}};
     options.overrides.input = std::array<int64_t, 3>{3, 224, 224};
     auto model = Model::load(kFixtures + "/" + GetParam() + ".pt", options);
     const ModelSummary s = summarize(*model);
@@ -133,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, ResNet18Summary, testing::Values("resnet18
 
 TEST(Summary, AlexNetAt227)
 {
-    LoadOptions options{"cpu", {}};
+    LoadOptions options{test::device(), {}};
     options.overrides.input = std::array<int64_t, 3>{3, 227, 227};
     auto model = Model::load(kFixtures + "/alexnet_traced.pt", options);
     const ModelSummary s = summarize(*model);

@@ -9,7 +9,6 @@
 #include "tests/tiny_models.h"
 
 #include <gtest/gtest.h>
-#include <torch/linalg.h>
 
 #include <atomic>
 #include <cmath>
@@ -26,7 +25,7 @@ namespace {
 torch::Tensor rotation(int64_t d, uint64_t seed)
 {
     torch::manual_seed(seed);
-    return std::get<0>(torch::linalg::qr(torch::randn({d, d}, torch::kDouble)));
+    return std::get<0>(at::linalg_qr(torch::randn({d, d}, torch::kDouble)));
 }
 
 // `perCluster` points around each of `clusters` centres 20 units apart (unit noise), and their labels.

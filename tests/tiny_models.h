@@ -10,6 +10,11 @@
 
 namespace convscope::test {
 
+// The device the core tests load their models on: $CONVSCOPE_TEST_DEVICE
+// (scripts/device_check.sh sets "cuda"), else "cpu". Results are compared on
+// the CPU against references computed there.
+std::string device();
+
 // The one-line message of the convscope::Error that `call` throws, or
 // "(no error)".
 std::string errorOf(const std::function<void()>& call);
@@ -70,12 +75,12 @@ struct ConvReluNet {
     torch::Tensor gradient(const torch::Tensor& pixels, int64_t target, bool guided) const;
 };
 
-// A tiny model of this file saved in a temporary folder and loaded on the CPU:
+// A tiny model of this file saved in a temporary folder and loaded on device():
 // Loaded<LinearPixelNet> gives `net` (its weights) and `model`.
 template <typename Net> struct Loaded {
     TempDir dir;
     Net net{dir.file("net.pt")};
-    std::unique_ptr<Model> model = Model::load(dir.file("net.pt"), {"cpu", {}});
+    std::unique_ptr<Model> model = Model::load(dir.file("net.pt"), {test::device(), {}});
 };
 
 // RowsNet on a 1 x 4 x 5 input: `rows` gives each image as [4, 5] (a layer
