@@ -7,8 +7,8 @@
 #
 #   scripts/device_check.sh prepare      here, on Debian: copies the
 #                                        build-only dependencies that such a
-#                                        machine lacks (nlohmann-json, the
-#                                        GoogleTest sources) into .devdeps/
+#                                        machine lacks (nlohmann-json, hnswlib,
+#                                        GoogleTest's sources) into .devdeps/
 #   scripts/device_check.sh run OUTDIR   there: python3 must have torch and
 #                                        torchvision; logs go to OUTDIR
 set -uo pipefail
@@ -42,7 +42,8 @@ cmake -S "$deps/src/googletest" -B /tmp/gtest-build -G Ninja -DCMAKE_BUILD_TYPE=
   cmake --build /tmp/gtest-build --target install >>/tmp/gtest.log 2>&1 || { echo "GoogleTest build failed"; tail -20 /tmp/gtest.log; exit 1; }
 
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-# C++20: newer LibTorch headers ask for it; core/ compiles as C++17 and 20.
+# C++20 there, to be safe with the newest headers (whether 2.11's need it was
+# not tried); core/ builds as 17 (Debian's, here) and as 20.
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCONVSCOPE_BUILD_GUI=OFF \
   -DCONVSCOPE_BUILD_BENCH=OFF -DCONVSCOPE_CXX_STANDARD=20 -DCONVSCOPE_PYTHON="$(command -v python3)" \
   -DCMAKE_PREFIX_PATH="$torch_prefix;/tmp/gtest;$deps" -DCMAKE_CXX_FLAGS="-isystem $deps/include" >/tmp/configure.log 2>&1 ||
