@@ -39,6 +39,7 @@
 #include <QTreeView>
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -108,18 +109,60 @@ QString heapNote()
 #endif
 }
 
-// With CONVSCOPE_MONKEY_HEAP_PROFILE set, a sanitized walk prints the
-// allocation stacks that hold 90 % of its live heap at each checkpoint: the
-// difference is what grew.
+// Resident memory by kind of mapping, from /proc/self/smaps, in MiB:
+// ASan's heap (its allocator's fixed range on x86-64), ASan's shadow, other
+// anonymous memory (glibc's heap, thread stacks, JIT code), files (libraries).
+QString residentByRegion()
+{
+    QFile smaps(QStringLiteral("/proc/self/smaps"));
+    if (!smaps.open(QIODevice::ReadOnly | QIODevice::Text))
+        return {};
+    QMap<QString, qint64> kb;
+    QString kind;
+    QByteArray range;
+    QList<QPair<qint64, QByteArray>> anonymous; // the largest of "other anonymous"
+    for (const QByteArray& line : smaps.readAll().split('\n')) {
+        const QList<QByteArray> fields = line.simplified().split(' ');
+        if (fields.size() >= 5 && fields[0].contains('-') && !fields[0].endsWith(':')) {
+            const quint64 start = fields[0].split('-')[0].toULongLong(nullptr, 16);
+            const QByteArray path = fields.size() >= 6 ? fields[5] : QByteArray();
+            if (start >= 0x600000000000ull && start < 0x640000000000ull)
+                kind = QStringLiteral("asan heap");
+            else if (start >= 0x7fff8000ull && start < 0x10007fff8000ull)
+                kind = QStringLiteral("asan shadow");
+            else if (path.startsWith('/'))
+                kind = QStringLiteral("files");
+            else
+                kind = QStringLiteral("other anonymous");
+            range = fields[0] + ' ' + fields[1] + ' ' + path;
+        } else if (fields.size() >= 2 && fields[0] == "Rss:") {
+            kb[kind] += fields[1].toLongLong();
+            if (kind == QStringLiteral("other anonymous"))
+                anonymous.append({fields[1].toLongLong(), range});
+        }
+    }
+    QStringList parts;
+    for (auto it = kb.cbegin(); it != kb.cend(); ++it)
+        parts << QStringLiteral("%1 %2").arg(it.key()).arg(it.value() >> 10);
+    std::sort(anonymous.begin(), anonymous.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    parts << QStringLiteral("in %1 anonymous mappings, the largest (KiB):").arg(anonymous.size());
+    for (int i = 0; i < std::min<int>(6, anonymous.size()); ++i)
+        parts << QStringLiteral("%1 %2").arg(anonymous[i].first).arg(QString::fromLatin1(anonymous[i].second));
+    parts << QStringLiteral("threads %1").arg(test::statusBytes("Threads:") / 1024);
+    return parts.join(QStringLiteral(", "));
+}
+
+// With CONVSCOPE_MONKEY_HEAP_PROFILE set, a walk prints its resident memory
+// by region and, sanitized, the allocation stacks that hold 90 % of its live
+// heap at each checkpoint: the difference is what grew.
 void printHeapProfile(const char* when)
 {
-#if defined(__SANITIZE_ADDRESS__)
     if (!qEnvironmentVariableIsSet("CONVSCOPE_MONKEY_HEAP_PROFILE"))
         return;
+    std::fprintf(stderr, "monkey: resident MiB %s: %s\n", when, qPrintable(residentByRegion()));
+#if defined(__SANITIZE_ADDRESS__)
     std::fprintf(stderr, "monkey: live heap %s:\n", when);
     __sanitizer_print_memory_profile(90, 40);
-#else
-    Q_UNUSED(when);
 #endif
 }
 
