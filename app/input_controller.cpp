@@ -21,26 +21,32 @@
 
 namespace convscope {
 
-namespace {
-
-bool isCameraSpec(const QString& spec)
+QString inputDisplayName(const QString& spec)
 {
-    return spec.startsWith(QStringLiteral("camera:")) || spec.startsWith(QStringLiteral("/dev/video"));
+    const QString name = QFileInfo(spec).fileName();
+    return io::isLiveSpec(spec.toStdString()) || name.isEmpty() ? spec : name;
 }
 
-// Reads frames on its own thread and keeps only the newest.
+namespace {
+
+// Opens a source and reads its frames on its own thread, keeping only the
+// newest. Opening happens there too: a network stream can take seconds to
+// answer, or to time out.
 class FrameReader {
 public:
+    using Open = std::function<std::unique_ptr<io::VideoSource>()>;
     using Notify = std::function<void()>;
 
-    FrameReader(std::unique_ptr<io::VideoSource> source, bool realtime, Notify notify)
-        : m_source(std::move(source))
-        , m_realtime(realtime && !m_source->isCamera() && m_source->fps() > 0)
+    FrameReader(Open open, bool realtime, Notify notify)
+        : m_open(std::move(open))
+        , m_realtimeWanted(realtime)
         , m_notify(std::move(notify))
     {
         m_thread = std::thread([this] { loop(); });
     }
 
+    // Joins the thread: a stream still opening holds this up to its open
+    // limit (5 s, io::VideoSource::open).
     ~FrameReader()
     {
         {
@@ -73,6 +79,18 @@ public:
 private:
     void loop()
     {
+        try {
+            m_source = m_open();
+        } catch (const std::exception& e) {
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                m_error = e.what();
+            }
+            m_ended = true;
+            m_notify();
+            return;
+        }
+        m_realtime = m_realtimeWanted && !m_source->isLive() && m_source->fps() > 0;
         using Clock = std::chrono::steady_clock;
         const auto start = Clock::now();
         const int64_t first = m_source->framesRead();
@@ -80,10 +98,10 @@ private:
         while (true) {
             {
                 // Unpaced files wait for the last frame to be taken: every frame
-                // is shown, as fast as the model goes. Paced files and cameras
-                // keep reading and replace what was not taken.
+                // is shown, as fast as the model goes. Paced files and live
+                // sources keep reading and replace what was not taken.
                 std::unique_lock<std::mutex> lock(m_mutex);
-                if (!m_realtime && !m_source->isCamera())
+                if (!m_realtime && !m_source->isLive())
                     m_taken.wait(lock, [this] { return m_stop || !m_frame.defined(); });
                 if (m_stop)
                     return;
@@ -118,9 +136,12 @@ private:
         }
     }
 
-    std::unique_ptr<io::VideoSource> m_source;
-    bool m_realtime;
+    Open m_open;
+    bool m_realtimeWanted;
     Notify m_notify;
+    // Used by the reader thread only.
+    std::unique_ptr<io::VideoSource> m_source;
+    bool m_realtime = false;
     mutable std::mutex m_mutex;
     std::condition_variable m_taken;
     torch::Tensor m_frame;
@@ -252,14 +273,14 @@ void InputController::open(const QString& spec, int position)
     stopReader();
     d->spec = spec;
     d->position = std::max(0, position);
-    d->kind = isCameraSpec(spec) ? Camera
+    d->kind = io::isLiveSpec(spec.toStdString()) ? Live
               : io::isVideoFileName(spec.toStdString()) ? Video
               : io::isImageFileName(spec.toStdString()) ? Image
                                                         : Dataset;
     d->dataset.reset();
     d->items.clear();
     Q_EMIT navigationChanged(0, 0);
-    Q_EMIT liveChanged(d->kind == Video || d->kind == Camera, false);
+    Q_EMIT liveChanged(d->kind == Video || d->kind == Live, false);
     reopen();
 }
 
@@ -270,8 +291,8 @@ void InputController::reopen()
         return; // opened when a model arrives
     const auto format = model->info().input;
     d->format = format;
-    if (d->kind == Camera) {
-        play(true); // a camera has nothing to show until it plays
+    if (d->kind == Live) {
+        play(true); // a live source has nothing to show until it plays
         return;
     }
     const bool wasPlaying = playing();
@@ -285,7 +306,7 @@ void InputController::reopen()
         std::vector<int64_t> items;
     };
     d->workspace->drawing()->submit(
-        QStringLiteral("open-input"), tr("Opening %1").arg(QFileInfo(d->spec).fileName()),
+        QStringLiteral("open-input"), tr("Opening %1").arg(inputDisplayName(d->spec)),
         [self, spec, format, kind, generation, wasPlaying](JobContext&) -> JobRunner::Done {
             auto opened = std::make_shared<Opened>();
             opened->dataset = io::openDataset(spec, ImageFormat{format[0], format[1], format[2]});
@@ -317,7 +338,7 @@ void InputController::reopen()
 
 std::shared_ptr<convscope::Dataset> InputController::dataset() const
 {
-    return d->kind == Camera ? nullptr : d->dataset;
+    return d->kind == Live ? nullptr : d->dataset;
 }
 
 void InputController::showItem(int64_t item)
@@ -414,22 +435,27 @@ void InputController::play(bool on)
         return;
     if (!on) {
         stopReader();
-        Q_EMIT liveChanged(d->kind == Video || d->kind == Camera, false);
+        Q_EMIT liveChanged(d->kind == Video || d->kind == Live, false);
         return;
     }
     auto model = d->workspace->model();
-    if (!model || (d->kind != Video && d->kind != Camera))
+    if (!model || (d->kind != Video && d->kind != Live))
         return;
     const auto format = model->info().input;
-    try {
-        auto source = io::VideoSource::open(d->spec.toStdString(), ImageFormat{format[0], format[1], format[2]});
-        if (d->kind == Video) {
-            if (d->position >= count() - 1)
-                d->position = 0; // at the end: play from the start
-            source->seek(d->position);
-        }
-        // The reader is joined before this object goes, so `this` outlives its thread.
-        d->reader = std::make_unique<FrameReader>(std::move(source), d->realtime, [this] {
+    if (d->kind == Video && d->position >= count() - 1)
+        d->position = 0; // at the end: play from the start
+    const std::string spec = d->spec.toStdString();
+    const ImageFormat imageFormat{format[0], format[1], format[2]};
+    const int64_t from = d->kind == Video ? d->position : 0;
+    // The reader is joined before this object goes, so `this` outlives its thread.
+    d->reader = std::make_unique<FrameReader>(
+        [spec, imageFormat, from] {
+            auto source = io::VideoSource::open(spec, imageFormat);
+            source->seek(from);
+            return source;
+        },
+        d->realtime,
+        [this] {
             // One wake-up in flight at a time; the GUI thread then takes the newest frame.
             if (d->notified.exchange(true))
                 return;
@@ -438,11 +464,6 @@ void InputController::play(bool on)
                 takeFrame();
             }, Qt::QueuedConnection);
         });
-    } catch (const std::exception& e) {
-        Q_EMIT liveChanged(d->kind == Video || d->kind == Camera, false);
-        Q_EMIT failed(d->spec, QString::fromStdString(e.what()));
-        return;
-    }
     d->clock.start();
     d->markMs = 0;
     d->shown = d->shownAtMark = 0;

@@ -10,22 +10,28 @@ namespace convscope {
 class Dataset;
 class Workspace;
 
+// How an input is named in menus and messages: a file's name, or a live
+// source's whole spec (a pipeline's slashes are not folders).
+QString inputDisplayName(const QString& spec);
+
 // Feeds the workspace its input: one image, a dataset's test images, the
-// frames of a video file, or a camera. Everything is read in the current
+// frames of a video file, or a live source (a camera, a network stream, a
+// GStreamer pipeline). Everything is read in the current
 // model's format and read again when the model changes. Reading happens off
-// the GUI thread; while a video or camera plays, a reader thread keeps only
+// the GUI thread; while a video or live source plays, a reader thread keeps only
 // the newest frame and the workspace takes it when its last forward pass is
 // done, so frames are dropped, never queued.
 class InputController final : public QObject {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(InputController)
 public:
-    enum Kind { None, Image, Dataset, Video, Camera };
+    enum Kind { None, Image, Dataset, Video, Live };
 
     explicit InputController(Workspace* workspace, QObject* parent = nullptr);
     ~InputController() override;
 
-    // "camera:N" or /dev/videoN, a video file, an image file, or anything
+    // A live source (io::isLiveSpec: "camera:N", /dev/videoN, "rtsp://…",
+    // "gst:… ! appsink"), a video file, an image file, or anything
     // io::openDataset() reads. `position` is where to start walking.
     void open(const QString& spec, int position = 0);
     QString spec() const;
@@ -33,7 +39,7 @@ public:
     int count() const;
     int position() const;
     // The dataset (or video's frames) being walked, in the model's format;
-    // null for a camera, or before a model has arrived.
+    // null for a live source, or before a model has arrived.
     std::shared_ptr<convscope::Dataset> dataset() const;
     // Shows dataset item `item` (any item, not only the walked test split).
     void showItem(int64_t item);

@@ -373,7 +373,7 @@ void MainWindow::onLayerChanged(int layer)
 
 void MainWindow::showError(const QString& title, const QString& path, const QString& message)
 {
-    statusBar()->showMessage(tr("Could not open %1").arg(QFileInfo(path).fileName()), 10000);
+    statusBar()->showMessage(tr("Could not open %1").arg(inputDisplayName(path)), 10000);
     // Window-modal and non-blocking: the event loop (and any running job) goes on.
     auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
     box->setObjectName(QStringLiteral("loadError"));

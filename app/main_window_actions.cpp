@@ -12,6 +12,7 @@
 #include "core/device.h"
 #include "core/model.h"
 #include "io/datasets.h"
+#include "io/video_source.h"
 #include "widgets/input_panel.h"
 
 #include <torch/version.h>
@@ -26,6 +27,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -99,6 +101,24 @@ void MainWindow::createActions()
         const int index = QInputDialog::getInt(this, tr("Camera"), tr("Camera number (0 is /dev/video0):"), 0, 0, 63, 1, &ok);
         if (ok)
             openInput(QStringLiteral("camera:%1").arg(index));
+    });
+    QAction* stream = file->addAction(tr("Open &Stream…"));
+    stream->setToolTip(tr("Live input from a network camera or a GStreamer pipeline"));
+    connect(stream, &QAction::triggered, this, [this] {
+        bool ok = false;
+        const QString spec = QInputDialog::getText(this, tr("Open stream"),
+                                                   tr("A network camera's address (rtsp://…, http://…, udp://…)\n"
+                                                      "or a GStreamer pipeline that ends in appsink (gst:… ! appsink):"),
+                                                   QLineEdit::Normal, QString(), &ok)
+                                 .trimmed();
+        if (!ok || spec.isEmpty())
+            return;
+        if (!io::isLiveSpec(spec.toStdString())) {
+            showError(tr("Cannot open input"), spec,
+                      tr("not a stream: start it with rtsp://, rtmp://, http://, https://, udp://, tcp://, srt:// or gst:"));
+            return;
+        }
+        openInput(spec);
     });
     file->addSeparator();
     d->recentModels = file->addMenu(tr("Recent &Models"));
@@ -227,7 +247,7 @@ void MainWindow::updateRecentMenus()
             : key == QLatin1String("recent/models") ? session.recentModels
                                                     : session.recentInputs;
         for (const QString& path : list) {
-            QAction* action = menu->addAction(QFileInfo(path).fileName().isEmpty() ? path : QFileInfo(path).fileName());
+            QAction* action = menu->addAction(inputDisplayName(path));
             action->setToolTip(path);
             const bool isModel = key == QLatin1String("recent/models");
             connect(action, &QAction::triggered, this, [this, path, isModel] {
@@ -285,8 +305,8 @@ bool MainWindow::restoreSession()
     d->device = session.device;
     d->pendingLayer = session.layer;
     openModel(session.model);
-    // A camera is not switched on unasked.
-    if (!session.input.isEmpty() && !session.input.startsWith(QStringLiteral("camera:")))
+    // A camera or stream is not switched on unasked.
+    if (!session.input.isEmpty() && !io::isLiveSpec(session.input.toStdString()))
         openInput(session.input, static_cast<int>(std::min<qint64>(session.position, INT_MAX)));
     return true;
 }

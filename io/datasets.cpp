@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "io/image_header.h"
 #include "io/mat_tensor.h"
+#include "io/video_source.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -246,6 +247,8 @@ std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat&
         return openDigitsSheet(format);
     if (spec.rfind("camera:", 0) == 0)
         throw Error("a camera is a live source, not a dataset: open it as video instead");
+    if (isLiveSpec(spec))
+        throw Error(spec + " is a live source (a camera or a stream), not a dataset: open it as video instead");
     std::error_code ec;
     if (!fs::exists(spec, ec))
         throw Error("dataset not found: " + spec);

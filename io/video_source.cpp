@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 namespace convscope::io {
 
@@ -35,6 +36,19 @@ int cameraIndex(const std::string& spec)
     } catch (const std::exception&) {
         return -1;
     }
+}
+
+bool isPipeline(const std::string& spec)
+{
+    return spec.rfind("gst:", 0) == 0;
+}
+
+bool isStreamUrl(const std::string& spec)
+{
+    for (const char* scheme : {"rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://"})
+        if (spec.rfind(scheme, 0) == 0)
+            return true;
+    return false;
 }
 
 // Random access to the frames of a video file.
@@ -93,22 +107,40 @@ std::unique_ptr<Dataset> openVideoFrames(const std::string& file, const ImageFor
     return std::make_unique<VideoFrames>(file, format);
 }
 
+bool isLiveSpec(const std::string& spec)
+{
+    return cameraIndex(spec) >= 0 || isPipeline(spec) || isStreamUrl(spec);
+}
+
 std::unique_ptr<VideoSource> VideoSource::open(const std::string& spec, const ImageFormat& format)
 {
     std::unique_ptr<VideoSource> source(new VideoSource());
     source->m_capture = std::make_unique<Capture>();
     source->m_format = format;
     source->m_spec = spec;
+    cv::VideoCapture& capture = source->m_capture->capture;
     const int camera = cameraIndex(spec);
-    source->m_camera = camera >= 0;
-    if (source->m_camera) {
-        if (!source->m_capture->capture.open(camera) || !source->m_capture->capture.isOpened())
+    source->m_live = isLiveSpec(spec);
+    if (camera >= 0) {
+        if (!capture.open(camera) || !capture.isOpened())
             throw Error("cannot open camera " + std::to_string(camera) + " (no such device, or it is busy)");
+    } else if (isPipeline(spec)) {
+        const std::string pipeline = spec.substr(4);
+        // OpenCV takes frames from an appsink; without one it fails with no word why.
+        if (pipeline.find("appsink") == std::string::npos)
+            throw Error("the GStreamer pipeline '" + pipeline + "' must end in appsink");
+        if (!capture.open(pipeline, cv::CAP_GSTREAMER) || !capture.isOpened())
+            throw Error("cannot start the GStreamer pipeline '" + pipeline + "' (an unknown element, or elements that do not link)");
+    } else if (isStreamUrl(spec)) {
+        // Bounded waits: a dead address fails in seconds, not FFmpeg's default minutes.
+        const std::vector<int> timeouts{cv::CAP_PROP_OPEN_TIMEOUT_MSEC, 5000, cv::CAP_PROP_READ_TIMEOUT_MSEC, 5000};
+        if (!capture.open(spec, cv::CAP_FFMPEG, timeouts) || !capture.isOpened())
+            throw Error("cannot open stream " + spec + " (unreachable, or not a video stream)");
     } else {
         std::error_code ec;
         if (!fs::exists(spec, ec))
             throw Error("video not found: " + spec);
-        if (!source->m_capture->capture.open(spec) || !source->m_capture->capture.isOpened())
+        if (!capture.open(spec) || !capture.isOpened())
             throw Error("cannot open video " + spec + " (unknown format or codec)");
     }
     return source;
@@ -124,7 +156,7 @@ double VideoSource::fps() const
 
 void VideoSource::seek(int64_t frame)
 {
-    if (!m_camera && frame > 0)
+    if (!m_live && frame > 0)
         m_capture->capture.set(cv::CAP_PROP_POS_FRAMES, static_cast<double>(frame));
     m_read = frame;
 }
@@ -133,8 +165,10 @@ torch::Tensor VideoSource::next()
 {
     cv::Mat frame;
     if (!m_capture->capture.read(frame) || frame.empty()) {
-        if (m_camera)
+        if (cameraIndex(m_spec) >= 0)
             throw Error("camera " + m_spec + " stopped delivering frames (disconnected?)");
+        if (m_live)
+            throw Error("stream " + m_spec + " stopped delivering frames (it ended, or the connection dropped)");
         return {};
     }
     ++m_read;

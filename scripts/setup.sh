@@ -11,6 +11,8 @@ PACKAGES=(
   libtorch-dev nlohmann-json3-dev zlib1g-dev libhnswlib-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins
   libopencv-dev
+  # GStreamer's appsink and videoconvert, for live streams given as pipelines (tests: videotestsrc)
+  gstreamer1.0-plugins-base
   # tests: references from PyTorch itself (and matplotlib's colormaps, PIL to read PNGs back),
   # GoogleTest, the digits and photos of opencv-doc
   python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-matplotlib python3-pil

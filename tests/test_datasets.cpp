@@ -282,6 +282,51 @@ TEST(Video, TruncatedFileEndsEarlyWithAMessage)
     EXPECT_LT(played, 40);
 }
 
+// A live source that stops mid-stream, as an unplugged camera or a dropped
+// network stream does: GStreamer's test source sends six pure red frames, then
+// nothing. (No camera can be unplugged on a test machine; the reader sees the
+// same thing, a read that fails.)
+TEST(Video, LiveStreamThatStopsSaysSo)
+{
+    const std::string spec
+        = "gst:videotestsrc num-buffers=6 pattern=red ! video/x-raw,width=40,height=30 ! videoconvert ! appsink";
+    EXPECT_TRUE(io::isLiveSpec(spec));
+    auto source = io::VideoSource::open(spec, {3, 15, 20});
+    EXPECT_TRUE(source->isLive());
+    for (int i = 0; i < 6; ++i) {
+        SCOPED_TRACE(i);
+        const torch::Tensor frame = source->next();
+        ASSERT_TRUE(frame.defined());
+        ASSERT_EQ(frame.sizes(), (std::vector<int64_t>{3, 15, 20}));
+        // Red is (1, 0, 0) in RGB order, give or take the YUV round trip.
+        EXPECT_NEAR(frame[0].mean().item<float>(), 1.0, 0.03);
+        EXPECT_NEAR(frame[1].mean().item<float>(), 0.0, 0.03);
+        EXPECT_NEAR(frame[2].mean().item<float>(), 0.0, 0.03);
+    }
+    EXPECT_EQ(errorOf([&] { source->next(); }),
+              "stream " + spec + " stopped delivering frames (it ended, or the connection dropped)");
+}
+
+TEST(Video, BrokenStreamsAreRefusedWithTheReason)
+{
+    EXPECT_EQ(errorOf([] { io::VideoSource::open("gst:videotestsrc ! fakesink"); }),
+              "the GStreamer pipeline 'videotestsrc ! fakesink' must end in appsink");
+    EXPECT_EQ(errorOf([] { io::VideoSource::open("gst:nosuchelement ! appsink"); }),
+              "cannot start the GStreamer pipeline 'nosuchelement ! appsink' (an unknown element, or elements that do not link)");
+    // Nothing listens on the discard port: the connection is refused at once.
+    const std::string dead = "rtsp://127.0.0.1:9/live";
+    EXPECT_EQ(errorOf([&] { io::VideoSource::open(dead); }),
+              "cannot open stream " + dead + " (unreachable, or not a video stream)");
+    EXPECT_EQ(errorOf([&] { io::openDataset(dead); }),
+              dead + " is a live source (a camera or a stream), not a dataset: open it as video instead");
+    EXPECT_TRUE(io::isLiveSpec("camera:0"));
+    EXPECT_TRUE(io::isLiveSpec("/dev/video2"));
+    EXPECT_TRUE(io::isLiveSpec("http://192.168.1.5:8080/video"));
+    EXPECT_FALSE(io::isLiveSpec("camera:front"));
+    EXPECT_FALSE(io::isLiveSpec("gstreamer.avi"));
+    EXPECT_FALSE(io::isLiveSpec("clips/http.avi"));
+}
+
 // Header sizes against OpenCV's own encoders (odd sizes, so width and height
 // cannot be swapped unnoticed), then the refusal of an image too large to decode:
 // a real 9000×8000 PNG (a few hundred kilobytes of zeros), refused before decoding.

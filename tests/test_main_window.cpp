@@ -44,6 +44,8 @@
 #include "widgets/tile_grid_view.h"
 
 #include <QAbstractItemModel>
+#include <QAction>
+#include <QInputDialog>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -148,6 +150,7 @@ private Q_SLOTS:
     void summaryTakesAnotherInputSize();
     void droppedFilesOpen();
     void missingCameraIsReported();
+    void streamThatStopsKeepsTheLastFrame();
     void patchesFindTheTopImages();
     void saliencyGradCamMatchesCore();
     void saliencyOcclusionShowsTheClassMap();
@@ -588,6 +591,48 @@ void TestMainWindow::missingCameraIsReported()
     QSignalSpy predictions(&window, &MainWindow::predictionsReady);
     window.openInput(defaultDatasetSpec());
     QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
+}
+
+// A live source that stops mid-stream (an unplugged camera, a dropped network
+// stream), opened from File → Open Stream: GStreamer's test source sends 20
+// white frames at 30 per second, then nothing.
+void TestMainWindow::streamThatStopsKeepsTheLastFrame()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(defaultModelPath());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+    const QString spec = QStringLiteral("gst:videotestsrc is-live=true num-buffers=20 pattern=white ! "
+                                        "video/x-raw,width=64,height=48,framerate=30/1 ! videoconvert ! appsink");
+    QAction* open = nullptr;
+    for (QAction* action : window.findChildren<QAction*>())
+        if (action->text() == QStringLiteral("Open &Stream…"))
+            open = action;
+    QVERIFY(open);
+    // The dialog runs its own event loop; the timer answers it from inside.
+    QTimer::singleShot(0, &window, [&] {
+        for (QWidget* widget : QApplication::topLevelWidgets())
+            if (auto* dialog = qobject_cast<QInputDialog*>(widget)) {
+                dialog->setTextValue(spec);
+                dialog->accept();
+            }
+    });
+    open->trigger();
+    QCOMPARE(window.inputController()->kind(), InputController::Live);
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.findChild<QMessageBox*>(QStringLiteral("loadError")), 30000);
+    auto* box = window.findChild<QMessageBox*>(QStringLiteral("loadError"));
+    QCOMPARE(box->text(), QStringLiteral("stream %1 stopped delivering frames (it ended, or the connection dropped)").arg(spec));
+    box->accept();
+    QVERIFY(!window.inputController()->playing());
+    // The last frame stays, with its predictions.
+    const auto input = window.workspace()->input();
+    QVERIFY(input);
+    QVERIFY(input->caption.endsWith(QStringLiteral("(live)")));
+    QVERIFY(std::abs(input->pixels.mean().item<float>() - 1.0f) < 0.03f);
+    QVERIFY(!window.predictionTexts().isEmpty());
 }
 
 void TestMainWindow::patchesFindTheTopImages()
