@@ -131,6 +131,19 @@ bool same(const torch::Tensor& a, const torch::Tensor& b)
     return a.sizes() == b.sizes() && torch::equal(a, b);
 }
 
+// Equal to float rounding. Past a few dozen images LibTorch 2.6's CPU sums a
+// batch of 56 and one of 64 in different orders (up to 2.1e-7 apart seen, on
+// values up to 0.47); a window mapped to the wrong place is off by the values
+// themselves.
+bool sameToRounding(const torch::Tensor& a, const torch::Tensor& b)
+{
+    if (a.sizes() != b.sizes())
+        return false;
+    if (!a.is_floating_point())
+        return torch::equal(a, b);
+    return torch::allclose(a.to(torch::kDouble), b.to(torch::kDouble), 1e-5, 1e-6);
+}
+
 } // namespace
 
 TEST(Batches, WholeBatchesWithoutACancelFlag)
@@ -293,10 +306,10 @@ TEST(OutOfMemory, OcclusionShrinksItsBatchAndGivesTheSameMap)
     EXPECT_LT(shrunk.batch, 225);
     for (const auto& text : notes.texts)
         std::printf("occlusion under a 600 MiB limit: %s\n", text.c_str());
-    EXPECT_TRUE(same(shrunk.heatmap, expected.heatmap));
-    EXPECT_TRUE(same(shrunk.drops, expected.drops));
+    EXPECT_TRUE(sameToRounding(shrunk.heatmap, expected.heatmap));
+    EXPECT_TRUE(sameToRounding(shrunk.drops, expected.drops));
     EXPECT_TRUE(same(shrunk.classes, expected.classes));
-    EXPECT_TRUE(same(shrunk.classScore, expected.classScore));
+    EXPECT_TRUE(sameToRounding(shrunk.classScore, expected.classScore));
 }
 
 TEST(OutOfMemory, OneImageTooLargeStopsWithAMessage)
