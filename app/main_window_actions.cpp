@@ -114,8 +114,11 @@ void MainWindow::createActions()
         if (!ok || spec.isEmpty())
             return;
         if (!io::isLiveSpec(spec.toStdString())) {
+            QStringList schemes;
+            for (const std::string& scheme : io::streamSchemes())
+                schemes << QString::fromStdString(scheme);
             showError(tr("Cannot open input"), spec,
-                      tr("not a stream: start it with rtsp://, rtmp://, http://, https://, udp://, tcp://, srt:// or gst:"));
+                      tr("not a stream: start it with %1 or gst:").arg(schemes.join(QStringLiteral(", "))));
             return;
         }
         openInput(spec);

@@ -14,6 +14,13 @@ namespace convscope::io {
 
 namespace fs = std::filesystem;
 
+const std::vector<std::string>& streamSchemes()
+{
+    static const std::vector<std::string> schemes{"rtsp://", "rtsps://", "rtmp://", "http://",
+                                                  "https://", "udp://", "tcp://", "srt://"};
+    return schemes;
+}
+
 struct VideoSource::Capture {
     cv::VideoCapture capture;
 };
@@ -45,7 +52,7 @@ bool isPipeline(const std::string& spec)
 
 bool isStreamUrl(const std::string& spec)
 {
-    for (const char* scheme : {"rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://"})
+    for (const std::string& scheme : streamSchemes())
         if (spec.rfind(scheme, 0) == 0)
             return true;
     return false;

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace convscope::io {
 
@@ -11,6 +12,10 @@ namespace convscope::io {
 // ("camera:0", "/dev/video0"), a network stream ("rtsp://…", "http://…",
 // "udp://…") or a GStreamer pipeline ("gst:… ! appsink").
 bool isLiveSpec(const std::string& spec);
+
+// The address schemes a network stream may start with ("rtsp://", …), in the
+// order messages list them: one list, so the dialogs cannot drift from it.
+const std::vector<std::string>& streamSchemes();
 
 // Frames from a video file or a live source (see isLiveSpec), one after
 // another. For files, openVideoFrames() in datasets.h gives random access instead.

@@ -612,14 +612,28 @@ void TestMainWindow::streamThatStopsKeepsTheLastFrame()
             open = action;
     QVERIFY(open);
     // The dialog runs its own event loop; the timer answers it from inside.
-    QTimer::singleShot(0, &window, [&] {
-        for (QWidget* widget : QApplication::topLevelWidgets())
-            if (auto* dialog = qobject_cast<QInputDialog*>(widget)) {
-                dialog->setTextValue(spec);
-                dialog->accept();
-            }
-    });
-    open->trigger();
+    const auto answerWith = [&](const QString& text) {
+        QTimer::singleShot(0, &window, [text] {
+            for (QWidget* widget : QApplication::topLevelWidgets())
+                if (auto* dialog = qobject_cast<QInputDialog*>(widget)) {
+                    dialog->setTextValue(text);
+                    dialog->accept();
+                }
+        });
+        open->trigger();
+    };
+
+    // A file name is not a stream: the message lists every scheme that is.
+    answerWith(QStringLiteral("holiday.mp4"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.findChild<QMessageBox*>(QStringLiteral("loadError")), 5000);
+    auto* refused = window.findChild<QMessageBox*>(QStringLiteral("loadError"));
+    QCOMPARE(refused->text(), QStringLiteral("not a stream: start it with rtsp://, rtsps://, rtmp://, http://, "
+                                             "https://, udp://, tcp://, srt:// or gst:"));
+    refused->accept();
+    QTRY_VERIFY(!window.findChild<QMessageBox*>(QStringLiteral("loadError")));
+    QVERIFY(window.inputController()->kind() != InputController::Live);
+
+    answerWith(spec);
     QCOMPARE(window.inputController()->kind(), InputController::Live);
     QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(window.findChild<QMessageBox*>(QStringLiteral("loadError")), 30000);

@@ -115,12 +115,11 @@ Resident resident()
     const qint64 liveKb = static_cast<qint64>(__sanitizer_get_current_allocated_bytes() / 1024);
     // The depot lives in anonymous mappings; never count more of it than they hold.
     const qint64 depotKb = std::min(printAsanStatistics(), regions.value(QStringLiteral("other anonymous")));
-    const qint64 heapKb = regions.value(QStringLiteral("asan heap"));
-    r.ownKb = r.releasedKb - regions.value(QStringLiteral("asan shadow")) - std::max<qint64>(0, depotKb)
-        - std::max<qint64>(0, heapKb - liveKb);
+    const qint64 shadowKb = regions.value(QStringLiteral("asan shadow"));
+    const qint64 freeHeapKb = std::max<qint64>(0, regions.value(QStringLiteral("asan heap")) - liveKb);
+    r.ownKb = r.releasedKb - shadowKb - std::max<qint64>(0, depotKb) - freeHeapKb;
     std::fprintf(stderr, "monkey: resident %lld KiB less ASan's shadow %lld, stack depot %lld and free heap %lld: %lld KiB\n",
-                 r.releasedKb, regions.value(QStringLiteral("asan shadow")), depotKb,
-                 std::max<qint64>(0, heapKb - liveKb), r.ownKb);
+                 r.releasedKb, shadowKb, depotKb, freeHeapKb, r.ownKb);
 #endif
     return r;
 }

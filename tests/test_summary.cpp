@@ -6,18 +6,22 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+
 using namespace convscope;
 
 namespace {
 
 const std::string kFixtures = CONVSCOPE_FIXTURE_DIR;
 
-const SummaryRow& row(const ModelSummary& s, const std::string& name)
+// string_view, not const std::string&: a reference bound to a temporary
+// name made GCC 16 warn that the returned row might dangle.
+const SummaryRow& row(const ModelSummary& s, std::string_view name)
 {
     for (const auto& r : s.rows)
         if (r.name == name)
             return r;
-    throw std::runtime_error("no row " + name);
+    throw std::runtime_error("no row " + std::string(name));
 }
 
 void expectField(const SummaryRow& r, double rf, double jump)
