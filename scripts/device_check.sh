@@ -63,12 +63,22 @@ cd "$build"
 echo "== core tests on the CPU (LibTorch $(python3 -c 'import torch; print(torch.__version__)'))"
 CUDA_VISIBLE_DEVICES= OMP_NUM_THREADS=4 ctest -j 4 --timeout 600 --output-on-failure >"$out/ctest_cpu.log" 2>&1
 grep -E "tests passed|\(SEGFAULT|\(Failed|\(Timeout|Passed" "$out/ctest_cpu.log"
-# A test program that crashes: which test, and where (tests/tiny_models.cpp
-# prints the stack on SIGSEGV; the machine has no gdb).
+# A test program that crashes: which test, and where. tests/crash_report.cpp
+# prints the faulting instruction, what holds it (a library and offset, or
+# memory a JIT wrote), the unwound stack and the return addresses on the
+# stack (the machine has no gdb). Then the same program again with oneDNN's
+# and MKL's logs on (the last kernel before the crash), and once more with
+# one thread and every library held to SSE4: does it still crash?
 for name in $(sed -n 's/^.* - \([a-z_]*\) (SEGFAULT)$/\1/p' "$out/ctest_cpu.log" | head -4); do
   echo "== test_$name on the CPU" | tee -a "$out/crashes.txt"
   CUDA_VISIBLE_DEVICES= timeout 120 "tests/test_$name" >/tmp/crash.txt 2>&1
-  grep -E "^\[ RUN|Failure|SIGSEGV|^[^ ]*\(.*\+0x" /tmp/crash.txt | tail -30 | tee -a "$out/crashes.txt" | tail -16
+  grep -E "^\[ RUN|Failure|^crash:" /tmp/crash.txt | tail -60 | tee -a "$out/crashes.txt" | head -30
+  CUDA_VISIBLE_DEVICES= ONEDNN_VERBOSE=1 DNNL_VERBOSE=1 MKL_VERBOSE=1 timeout 120 "tests/test_$name" >/tmp/verbose.txt 2>&1
+  echo "-- last library log lines before the crash" | tee -a "$out/crashes.txt"
+  grep -E "^(onednn_verbose|dnnl_verbose|MKL_VERBOSE)|^\[ RUN|^crash: (SIGSEGV|instruction)" /tmp/verbose.txt | tail -8 | tee -a "$out/crashes.txt"
+  CUDA_VISIBLE_DEVICES= OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41 MKL_ENABLE_INSTRUCTIONS=SSE4_2 \
+    timeout 120 "tests/test_$name" --gtest_brief=1 >/tmp/narrow.txt 2>&1
+  echo "-- one thread, SSE4 only: exit $?" | tee -a "$out/crashes.txt"
 done
 echo "== core tests with the models on CUDA"
 CONVSCOPE_TEST_DEVICE=cuda OMP_NUM_THREADS=4 ctest -j 4 --timeout 600 --output-on-failure >"$out/ctest_cuda.log" 2>&1

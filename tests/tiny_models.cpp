@@ -1,17 +1,16 @@
 #include "tests/tiny_models.h"
 
+#include "tests/crash_report.h"
+
 #include "core/error.h"
 
 #include <torch/script.h>
 
-#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
-#include <execinfo.h>
-#include <unistd.h>
 
 namespace convscope::test {
 
@@ -20,21 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // A crash on a machine without a debugger (scripts/device_check.sh) still
-// says where: the stack to stderr, then the default action.
-void printStack(int signal)
-{
-    static const char kTitle[] = "SIGSEGV in a test; stack:\n";
-    (void)!write(STDERR_FILENO, kTitle, sizeof kTitle - 1);
-    void* frames[64];
-    backtrace_symbols_fd(frames, backtrace(frames, 64), STDERR_FILENO);
-    std::signal(signal, SIG_DFL);
-    std::raise(signal);
-}
-
-const bool kStackOnCrash = [] {
-    std::signal(SIGSEGV, printStack);
-    return true;
-}();
+// says where.
+const bool kReportCrashes = installCrashReport();
 
 } // namespace
 
