@@ -4,8 +4,10 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 #include <torch/cuda.h>
 
+#include <mutex>
 #include <thread>
 
 #if defined(__GLIBC__)
@@ -44,6 +46,12 @@ void keepFullFloat32()
 {
     at::globalContext().setAllowTF32CuDNN(false);
     at::globalContext().setAllowTF32CuBLAS(false);
+}
+
+void keepTorchScriptUnfused()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { torch::jit::setTensorExprFuserEnabled(false); });
 }
 
 void setThreads(int threads)

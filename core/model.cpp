@@ -161,6 +161,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     model->m_device = parseDevice(options.device);
     if (model->m_device.is_cuda())
         keepFullFloat32();
+    keepTorchScriptUnfused();
 
     torch::jit::ExtraFilesMap extra{{"convscope.json", ""}};
     try {

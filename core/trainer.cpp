@@ -216,6 +216,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
     const auto stdev = torch::tensor(std::vector<float>(report.std.begin(), report.std.end()), tensorOptions).view({1, -1, 1, 1});
 
     const int64_t classes = static_cast<int64_t>(dataset.classes().size());
+    keepTorchScriptUnfused();
     torch::jit::Module module = buildArchitecture(options.arch, input, classes);
     module.to(device);
     module.train();

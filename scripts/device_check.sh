@@ -62,14 +62,14 @@ fi
 cd "$build"
 echo "== core tests on the CPU (LibTorch $(python3 -c 'import torch; print(torch.__version__)'))"
 CUDA_VISIBLE_DEVICES= OMP_NUM_THREADS=4 ctest -j 4 --timeout 600 --output-on-failure >"$out/ctest_cpu.log" 2>&1
-grep -E "tests passed|\(SEGFAULT|\(Failed|\(Timeout|Passed" "$out/ctest_cpu.log"
+grep -E "tests passed|\((SEGFAULT|ILLEGAL|BUS ERROR|NUMERICAL|Failed|Timeout)|Passed" "$out/ctest_cpu.log"
 # A test program that crashes: which test, and where. tests/crash_report.cpp
 # prints the faulting instruction, what holds it (a library and offset, or
 # memory a JIT wrote), the unwound stack and the return addresses on the
 # stack (the machine has no gdb). Then the same program again with oneDNN's
 # and MKL's logs on (the last kernel before the crash), and once more with
 # one thread and every library held to SSE4: does it still crash?
-for name in $(sed -n 's/^.* - \([a-z_]*\) (SEGFAULT)$/\1/p' "$out/ctest_cpu.log" | head -4); do
+for name in $(sed -n 's/^.* - \([a-z_]*\) (\(SEGFAULT\|ILLEGAL\|BUS ERROR\|NUMERICAL\))$/\1/p' "$out/ctest_cpu.log" | head -4); do
   echo "== test_$name on the CPU" | tee -a "$out/crashes.txt"
   CUDA_VISIBLE_DEVICES= timeout 120 "tests/test_$name" >/tmp/crash.txt 2>&1
   grep -E "^\[ RUN|Failure|^crash:" /tmp/crash.txt | tail -60 | tee -a "$out/crashes.txt" | head -30
@@ -82,7 +82,7 @@ for name in $(sed -n 's/^.* - \([a-z_]*\) (SEGFAULT)$/\1/p' "$out/ctest_cpu.log"
 done
 echo "== core tests with the models on CUDA"
 CONVSCOPE_TEST_DEVICE=cuda OMP_NUM_THREADS=4 ctest -j 4 --timeout 600 --output-on-failure >"$out/ctest_cuda.log" 2>&1
-grep -E "tests passed|\(SEGFAULT|\(Failed|\(Timeout|Passed|relative to the largest" "$out/ctest_cuda.log"
+grep -E "tests passed|\((SEGFAULT|ILLEGAL|BUS ERROR|NUMERICAL|Failed|Timeout)|Passed|relative to the largest" "$out/ctest_cuda.log"
 echo "== PyTorch itself, CUDA against the CPU (logits, error relative to max(|value|, 1))"
 python3 - <<'PY'
 import torch

@@ -16,6 +16,7 @@ import time
 import unittest
 
 import torch
+from PIL import Image
 
 CONVSCOPE = FIXTURES = None
 
@@ -62,6 +63,22 @@ def write_model(path, module, side=128):
     torch.manual_seed(5)
     meta = {"input": [1, side, side], "mean": [0.5], "std": [0.25]}
     torch.jit.save(torch.jit.script(module.eval()), path, _extra_files={"convscope.json": json.dumps(meta)})
+
+
+def assert_same_to_rounding(test, actual, expected, path="", rtol=1e-5, atol=1e-6):
+    """Equal JSON values, floats to within rtol and atol."""
+    if isinstance(expected, float) or isinstance(actual, float):
+        test.assertLessEqual(abs(actual - expected), atol + rtol * abs(expected), path)
+    elif isinstance(expected, dict):
+        test.assertEqual(sorted(actual), sorted(expected), path)
+        for key in expected:
+            assert_same_to_rounding(test, actual[key], expected[key], path + "." + key, rtol, atol)
+    elif isinstance(expected, list):
+        test.assertEqual(len(actual), len(expected), path)
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_same_to_rounding(test, a, e, "%s[%d]" % (path, i), rtol, atol)
+    else:
+        test.assertEqual(actual, expected, path)
 
 
 def smallest_limit(args, low_kib=256 << 10, high_kib=16 << 20):
@@ -125,9 +142,14 @@ class OutOfMemory(unittest.TestCase):
         # The batch it ran with is part of what it reports; the map is the same.
         self.assertEqual(roomy.pop("batch"), 64)
         self.assertLess(tight.pop("batch"), 64)
-        self.assertEqual(tight, roomy)
-        with open(out % "roomy", "rb") as a, open(out % "tight", "rb") as b:
-            self.assertEqual(a.read(), b.read())
+        # Same to float rounding: LibTorch 2.x sums a batch of 64 and one of 32
+        # in different orders (values 3e-8 apart on Debian 13's 2.6); 1.13 gives the
+        # same bits.
+        assert_same_to_rounding(self, tight, roomy)
+        with Image.open(out % "roomy") as a, Image.open(out % "tight") as b:
+            self.assertEqual(a.size, b.size)
+            steps = max(abs(x - y) for p, q in zip(a.getdata(), b.getdata()) for x, y in zip(p, q))
+            self.assertLessEqual(steps, 1)  # at most one 8-bit step
 
     def test_one_image_too_large_is_a_message(self):
         # One image of Deep needs over 2 GiB for its gradient, against 1.2 GiB

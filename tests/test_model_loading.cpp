@@ -9,8 +9,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <torch/csrc/jit/passes/tensorexpr_fuser.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 
 using namespace convscope;
 using convscope::test::TempDir;
@@ -51,6 +55,35 @@ TEST(ModelLoading, EmbeddedMetadataIsUsed)
     EXPECT_EQ(info.labels[7], "seven");
     EXPECT_EQ(info.metadataSource, "embedded convscope.json");
     EXPECT_TRUE(info.notes.empty());
+}
+
+// Debian's LibTorch 2.x (2.6, 2.14) fuses elementwise TorchScript on the CPU
+// with LLVM and compiles again for every new input shape: seconds each time
+// (core/device.h, keepTorchScriptUnfused). A loaded model runs unfused. 1.13
+// cannot fuse on the CPU, so there this holds either way.
+TEST(ModelLoading, TorchScriptRunsUnfused)
+{
+    TempDir dir;
+    torch::jit::Module chain("ElementwiseChain");
+    chain.register_attribute("training", c10::BoolType::get(), false);
+    chain.define(R"(
+def forward(self, x):
+    y = torch.sigmoid(x * 2.0 + 1.0)
+    return torch.tanh(y * y - x).flatten(1)
+)");
+    chain.save(dir.file("chain.pt"), {{"convscope.json", R"({"input": [1, 4, 4]})"}});
+    auto model = Model::load(dir.file("chain.pt"), {test::device(), {}});
+    EXPECT_FALSE(torch::jit::tensorExprFuserEnabled());
+    // Past the profiling runs, with a change of shape: where the fuser works,
+    // this graph holds a prim::TensorExprGroup.
+    for (int64_t batch : {2, 2, 2, 3, 3, 3})
+        model->module().forward({torch::rand({batch, 1, 4, 4}, model->device())});
+    const std::shared_ptr<torch::jit::Graph> graph = torch::jit::lastExecutedOptimizedGraph();
+    ASSERT_TRUE(graph);
+    std::ostringstream text;
+    text << *graph;
+    EXPECT_EQ(text.str().find("TensorExprGroup"), std::string::npos) << text.str();
+    EXPECT_NE(text.str().find("aten::sigmoid"), std::string::npos) << text.str();
 }
 
 TEST(ModelLoading, SidecarWinsFieldByField)
