@@ -20,9 +20,9 @@ void keepFullFloat32();
 // 2.14) is built with LLVM and fuses on the CPU, where 1.13 never did: the
 // profiling executor then compiles a kernel with LLVM for every new input
 // shape, and ConvScope's shapes change with every batch size (a one-epoch
-// `convscope train` had not finished after 900 s on 2.6; 0.95 s unfused). Fused kernels are
-// also JIT-written code without unwind tables. Once per process; Model::load
-// and the trainer call it.
+// `convscope train` had not finished after 900 s on 2.6; 0.95 s unfused).
+// Fused kernels are also JIT-written code without unwind tables. Once per
+// process; Model::load and the trainer call it.
 void keepTorchScriptUnfused();
 
 // Intra-op threads: Debian's torch starts with one; we default to every core.
