@@ -29,8 +29,7 @@ struct Mapping {
     uintptr_t end = 0;
     bool readable = false;
     bool executable = false;
-    const char* path = nullptr; // into g_maps; not NUL-terminated
-    int pathLength = 0;
+    const char* path = ""; // into g_maps, whose line ends readMappings() overwrote with NULs
 };
 
 char g_maps[1 << 20];
@@ -78,7 +77,6 @@ void readMappings()
             while (*path == ' ')
                 ++path;
             mapping.path = path;
-            mapping.pathLength = static_cast<int>(std::strlen(path));
         }
         if (!next)
             break;
@@ -101,7 +99,7 @@ void describe(const char* label, uintptr_t address)
 {
     const Mapping* mapping = mappingOf(address);
     Dl_info info{};
-    if (mapping && mapping->pathLength > 0 && mapping->path[0] == '/'
+    if (mapping && mapping->path[0] == '/'
         && dladdr(reinterpret_cast<void*>(address), &info) && info.dli_fname) {
         const auto base = reinterpret_cast<uintptr_t>(info.dli_fbase);
         if (info.dli_sname)
@@ -109,13 +107,12 @@ void describe(const char* label, uintptr_t address)
                 info.dli_sname, address - reinterpret_cast<uintptr_t>(info.dli_saddr));
         else
             say("crash: %s 0x%lx %s+0x%lx\n", label, address, info.dli_fname, address - base);
-    } else if (mapping && mapping->pathLength == 0 && mapping->executable) {
+    } else if (mapping && mapping->path[0] == '\0' && mapping->executable) {
         say("crash: %s 0x%lx in anonymous executable memory 0x%lx-0x%lx (code written at run time, by a JIT)\n",
             label, address, mapping->start, mapping->end);
     } else if (mapping) {
-        say("crash: %s 0x%lx in %s memory 0x%lx-0x%lx %.*s\n", label, address,
-            mapping->executable ? "executable" : "non-executable", mapping->start, mapping->end, mapping->pathLength,
-            mapping->path);
+        say("crash: %s 0x%lx in %s memory 0x%lx-0x%lx %s\n", label, address,
+            mapping->executable ? "executable" : "non-executable", mapping->start, mapping->end, mapping->path);
     } else {
         say("crash: %s 0x%lx, which is not mapped\n", label, address);
     }
