@@ -1,8 +1,8 @@
-#include "app/cli.h"
-#include "app/defaults.h"
-#include "app/main_window.h"
-#include "app/model_validation.h"
-#include "app/session_state.h"
+#include "app/cli/cli.h"
+#include "app/shell/defaults.h"
+#include "app/shell/main_window.h"
+#include "app/shell/model_validation.h"
+#include "app/shell/session_state.h"
 #include "core/device.h"
 
 #include <QApplication>

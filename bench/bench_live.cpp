@@ -5,10 +5,10 @@
 //
 //   bench_live --threads N --seconds S MODEL VIDEO LAYER
 
-#include "app/activations_tab.h"
-#include "app/input_controller.h"
-#include "app/main_window.h"
-#include "app/workspace.h"
+#include "app/shell/input_controller.h"
+#include "app/shell/main_window.h"
+#include "app/shell/workspace.h"
+#include "app/views/activations/tab.h"
 #include "core/device.h"
 #include "core/model.h"
 #include "io/video_source.h"

@@ -4,10 +4,10 @@
 // window opened on the shipped model and digits, and settings and caches of
 // their own.
 
-#include "app/defaults.h"
-#include "app/main_window.h"
-#include "app/view_tab.h"
-#include "app/workspace.h"
+#include "app/shell/defaults.h"
+#include "app/shell/main_window.h"
+#include "app/shell/view_tab.h"
+#include "app/shell/workspace.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

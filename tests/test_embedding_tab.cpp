@@ -3,14 +3,14 @@
 // independently, hover, click and box selection against positions worked out
 // here, the CSV, Stop, errors, and the GUI thread while t-SNE animates.
 
-#include "app/defaults.h"
-#include "app/embedding_controls.h"
-#include "app/embedding_run.h"
-#include "app/embedding_tab.h"
-#include "app/frames.h"
-#include "app/input_controller.h"
-#include "app/main_window.h"
-#include "app/workspace.h"
+#include "app/shell/defaults.h"
+#include "app/shell/frames.h"
+#include "app/shell/input_controller.h"
+#include "app/shell/main_window.h"
+#include "app/shell/workspace.h"
+#include "app/views/embedding/controls.h"
+#include "app/views/embedding/run.h"
+#include "app/views/embedding/tab.h"
 #include "core/dataset.h"
 #include "core/features.h"
 #include "core/model.h"

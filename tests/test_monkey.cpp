@@ -13,10 +13,10 @@
 // choices; which widget a choice lands on still depends on how far the jobs
 // have got, so a replay is close but not always exact.
 
-#include "app/defaults.h"
-#include "app/job_runner.h"
-#include "app/main_window.h"
-#include "app/workspace.h"
+#include "app/shell/defaults.h"
+#include "app/shell/job_runner.h"
+#include "app/shell/main_window.h"
+#include "app/shell/workspace.h"
 #include "core/device.h"
 #include "gui_test_support.h"
 #include "memory_limit.h"

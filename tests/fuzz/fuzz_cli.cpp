@@ -3,13 +3,13 @@
 // option values (threads, shape, mean/std, labels, numbers, fractions,
 // counts, indices).
 
-#include "app/cli_common.h"
-#include "app/cli_options.h"
+#include "app/cli/common.h"
+#include "app/cli/options.h"
 #include "core/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
-#include <QCoreApplication>
 #include <QCommandLineParser>
+#include <QCoreApplication>
 
 #include <unistd.h>
 

@@ -2,7 +2,7 @@
 // reads it at start-up: the damaged-file check, then the session and the
 // recent-file lists.
 
-#include "app/session_state.h"
+#include "app/shell/session_state.h"
 #include "tests/fuzz/fuzz_support.h"
 
 #include <QCoreApplication>

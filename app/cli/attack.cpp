@@ -1,0 +1,309 @@
+// `convscope attack`: adversarial examples for one image, or accuracy
+// against the attack's budget over a dataset.
+
+#include "app/cli/common.h"
+#include "app/cli/options.h"
+#include "app/shell/atomic_save.h"
+#include "app/shell/defaults.h"
+#include "app/views/adversarial/attack_text.h"
+#include "core/attack.h"
+#include "core/dataset.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "io/datasets.h"
+#include "io/image_io.h"
+
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+namespace convscope::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+AttackOptions attackOptions(const QCommandLineParser& parser)
+{
+    const auto set = [&](const char* name) { return parser.isSet(QString::fromLatin1(name)); };
+    AttackOptions o = attackDefaults(attackMethodFromName(parser.value(QStringLiteral("method")).toStdString()));
+    if (set("alpha")) {
+        o.alpha = numberOption(parser, QStringLiteral("alpha"), 0);
+        if (o.alpha == 0)
+            throw Error("--alpha must be more than 0");
+    }
+    if (set("steps"))
+        o.steps = wholeOption(parser, QStringLiteral("steps"), 1);
+    if (set("restarts"))
+        o.restarts = wholeOption(parser, QStringLiteral("restarts"), 1);
+    if (set("seed"))
+        o.seed = static_cast<uint64_t>(wholeOption(parser, QStringLiteral("seed"), 0));
+    o.earlyStop = !set("no-early-stop");
+    o.randomStart = !set("no-random-start");
+    if (set("overshoot"))
+        o.overshoot = numberOption(parser, QStringLiteral("overshoot"), 0);
+    if (set("candidates"))
+        o.candidates = wholeOption(parser, QStringLiteral("candidates"), 1);
+    if (set("c"))
+        o.c = numberOption(parser, QStringLiteral("c"), 0);
+    if (set("kappa"))
+        o.kappa = numberOption(parser, QStringLiteral("kappa"), 0);
+    if (set("lr"))
+        o.learningRate = numberOption(parser, QStringLiteral("lr"), 0);
+    if (set("binary-steps"))
+        o.binarySteps = wholeOption(parser, QStringLiteral("binary-steps"), 1);
+    if (!attackUsesEps(o.method) && (set("alpha") || set("restarts")))
+        throw Error("--alpha and --restarts belong to fgsm, bim, pgd and pgd-l2, not " + attackMethodName(o.method));
+    return o;
+}
+
+Json sampleJson(const Model& model, const AttackResult& r, size_t i)
+{
+    Json s;
+    s["label"] = r.labels[i];
+    s["label_name"] = labelName(model, r.labels[i]);
+    s["before"] = {{"class", r.before[i]}, {"label", labelName(model, r.before[i])}, {"probability", r.beforeProbability[i]}};
+    s["after"] = {{"class", r.after[i]}, {"label", labelName(model, r.after[i])}, {"probability", r.afterProbability[i]}};
+    s["success"] = static_cast<bool>(r.success[i]);
+    s["tracked_before"] = r.trackedBefore[i];
+    s["tracked_after"] = r.trackedAfter[i];
+    s["linf"] = r.linf[i];
+    s["l2"] = r.l2[i];
+    s["l0"] = r.l0[i];
+    s["steps"] = r.steps[i];
+    Json curve = Json::array();
+    for (const auto& point : r.curve)
+        curve.push_back(point[i]);
+    s["curve"] = curve;
+    return s;
+}
+
+int attackImage(const QCommandLineParser& parser, const QStringList& args, Model& model, AttackOptions o)
+{
+    if (parser.isSet(QStringLiteral("eps")) && !attackUsesEps(o.method))
+        throw Error(attackMethodName(o.method) + " finds the smallest perturbation itself: --eps is for fgsm, bim, pgd "
+                    "and pgd-l2 (or, on a dataset, the L2 budgets of the accuracy curve)");
+    if (parser.isSet(QStringLiteral("eps"))) {
+        const std::vector<double> eps = epsList(parser.value(QStringLiteral("eps")));
+        if (eps.size() != 1)
+            throw Error("a list of --eps values is for a dataset; give one for an image");
+        o.eps = eps[0];
+    }
+    if (parser.isSet(QStringLiteral("samples")) || parser.isSet(QStringLiteral("csv")))
+        throw Error("--samples and --csv are for a dataset, not an image");
+    const Input input = readInput(parser, args, model);
+    std::vector<int64_t> labels;
+    if (parser.isSet(QStringLiteral("label")))
+        labels = {indexOption(parser, QStringLiteral("label"), model.info().outputs)};
+    const AttackResult r = attack(model, input.pixels, labels, o);
+    const torch::Tensor clean = input.pixels[0].cpu();
+    const torch::Tensor adv = r.adversarial[0];
+
+    // What survives being saved: the PNG holds 8-bit values.
+    const torch::Tensor rounded = (adv * 255).round() / 255;
+    int64_t roundedClass = 0;
+    {
+        torch::NoGradGuard noGrad;
+        roundedClass = model.logits(rounded.unsqueeze(0)).argmax(1).item<int64_t>();
+    }
+    const bool targeted = o.target >= 0;
+    const bool roundedSuccess = targeted ? roundedClass == o.target : roundedClass != r.labels[0];
+
+    if (parser.isSet(QStringLiteral("out"))) {
+        const std::string path = parser.value(QStringLiteral("out")).toStdString();
+        io::writeImage(path, adv);
+        std::cerr << "convscope: wrote " << path << '\n';
+    }
+    const double scale = numberOption(parser, QStringLiteral("diff-scale"), 0);
+    if (parser.isSet(QStringLiteral("diff"))) {
+        const std::string path = parser.value(QStringLiteral("diff")).toStdString();
+        io::writeImage(path, perturbationImage(clean, adv, scale));
+        std::cerr << "convscope: wrote " << path << " (0.5 + " << scale << " x difference)\n";
+    }
+
+    const bool l2 = attackIsL2(o.method);
+    if (parser.isSet(QStringLiteral("json"))) {
+        Json out;
+        out["model"] = model.info().name;
+        out["image"] = input.source;
+        out["method"] = attackMethodName(o.method);
+        out["norm"] = l2 ? "l2" : "linf";
+        if (attackUsesEps(o.method)) {
+            out["eps"] = o.eps;
+            out["alpha"] = attackStepSize(o);
+        }
+        out["max_steps"] = o.method == AttackMethod::Fgsm ? 1 : o.steps;
+        if (o.method == AttackMethod::Pgd || o.method == AttackMethod::PgdL2) {
+            out["restarts"] = o.randomStart ? o.restarts : 1;
+            out["random_start"] = o.randomStart;
+            out["seed"] = o.seed;
+        }
+        if (o.method == AttackMethod::DeepFool)
+            out["deepfool"] = {{"overshoot", o.overshoot}, {"candidates", o.candidates}};
+        if (o.method == AttackMethod::CarliniWagner)
+            out["cw"] = {{"c", o.c}, {"kappa", o.kappa}, {"lr", o.learningRate}, {"binary_steps", o.binarySteps}};
+        out["early_stop"] = o.earlyStop;
+        out["target"] = targeted ? Json(o.target) : Json(nullptr);
+        if (targeted)
+            out["target_label"] = labelName(model, o.target);
+        const Json sample = sampleJson(model, r, 0); // not a temporary: items() refers to it
+        for (const auto& [key, value] : sample.items())
+            out[key] = value;
+        out["saved_class"] = roundedClass;
+        out["saved_success"] = roundedSuccess;
+        out["cancelled"] = r.cancelled;
+        out["seconds"] = r.seconds;
+        std::cout << out.dump() << '\n';
+        return 0;
+    }
+    std::cout << attackMethodName(o.method);
+    if (attackUsesEps(o.method))
+        std::cout << " (" << (l2 ? "L2" : "Linf") << " eps " << epsText(o.eps, l2) << ", step " << std::setprecision(4)
+                  << attackStepSize(o) << ")";
+    std::cout << (targeted ? " towards " + labelName(model, o.target) : " away from " + labelName(model, r.labels[0]))
+              << " on " << input.source << '\n';
+    std::cout << std::fixed << std::setprecision(1);
+    std::cout << "before: " << labelName(model, r.before[0]) << " (" << 100 * r.beforeProbability[0] << " %)\n";
+    std::cout << "after:  " << labelName(model, r.after[0]) << " (" << 100 * r.afterProbability[0] << " %), "
+              << (r.success[0] ? "fooled" : "not fooled") << " after " << r.steps[0] << " step"
+              << (r.steps[0] == 1 ? "" : "s") << (roundedSuccess == static_cast<bool>(r.success[0])
+                                                        ? ""
+                                                        : (roundedSuccess ? "; the saved 8-bit image fools it"
+                                                                          : "; the saved 8-bit image does not fool it"))
+              << '\n';
+    std::cout << std::defaultfloat << std::setprecision(4) << "perturbation: Linf " << r.linf[0] << " ("
+              << std::setprecision(3) << r.linf[0] * 255 << "/255), L2 " << std::setprecision(4) << r.l2[0] << ", L0 "
+              << r.l0[0] << " of " << clean.numel() << " values; " << std::setprecision(3) << r.seconds << " s\n";
+    return 0;
+}
+
+int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& model, const AttackOptions& o)
+{
+    if (parser.isSet(QStringLiteral("out")) || parser.isSet(QStringLiteral("diff")) || parser.isSet(QStringLiteral("label")))
+        throw Error("--out, --diff and --label are for one image; on a dataset use --json or --csv");
+    RobustnessOptions options;
+    const bool l2 = attackIsL2(o.method);
+    options.epsilons = epsList(parser.isSet(QStringLiteral("eps")) ? parser.value(QStringLiteral("eps")) : defaultEpsList(l2));
+    if (parser.isSet(QStringLiteral("samples")))
+        options.samples = wholeOption(parser, QStringLiteral("samples"), 1);
+    if (parser.isSet(QStringLiteral("batch")))
+        options.batch = wholeOption(parser, QStringLiteral("batch"), 1);
+    const auto& in = model.info().input;
+    auto dataset = io::openDataset(spec.toStdString(), {in[0], in[1], in[2]});
+
+    const ProgressFn report = stderrProgress("attack", true);
+    const RobustnessResult r = robustness(model, *dataset, o, options, report);
+    if (!dataset->skippedSummary().empty())
+        std::cerr << "convscope attack: note: " << dataset->skippedSummary() << '\n';
+    if (!r.labeled)
+        std::cerr << "convscope attack: note: the dataset has no labels; accuracy means agreeing with the clean "
+                     "predictions\n";
+
+    if (parser.isSet(QStringLiteral("csv"))) {
+        const QString path = parser.value(QStringLiteral("csv"));
+        const QString text = robustnessCsvHeader() + robustnessCsvRows(r);
+        if (const QString error = saveBytesAtomically(text.toUtf8(), path); !error.isEmpty())
+            throw Error("cannot write " + path.toStdString() + ": " + error.toStdString());
+        std::cerr << "convscope: wrote " << path.toStdString() << '\n';
+    }
+    if (parser.isSet(QStringLiteral("json"))) {
+        Json out;
+        out["model"] = model.info().name;
+        out["dataset"] = dataset->description();
+        out["method"] = attackMethodName(o.method);
+        out["norm"] = l2 ? "l2" : "linf";
+        out["samples"] = r.samples;
+        out["labeled"] = r.labeled;
+        out["clean_accuracy"] = r.cleanAccuracy;
+        if (attackUsesEps(o.method)) {
+            out["max_steps"] = o.method == AttackMethod::Fgsm ? 1 : o.steps;
+            if (o.alpha > 0)
+                out["alpha"] = o.alpha;
+        } else {
+            out["success_rate"] = r.successRate;
+            out["median_l2"] = r.medianL2;
+        }
+        out["target"] = o.target >= 0 ? Json(o.target) : Json(nullptr);
+        out["seconds"] = r.seconds;
+        Json points = Json::array();
+        for (const auto& p : r.points)
+            points.push_back({{"eps", p.eps}, {"accuracy", p.accuracy}, {"correct", p.correct}});
+        out["accuracy"] = points;
+        std::cout << out.dump() << '\n';
+        return 0;
+    }
+    std::cout << attackMethodName(o.method) << " on " << r.samples << " images of " << dataset->description() << ", "
+              << std::setprecision(3) << r.seconds << " s\n";
+    std::cout << pad(l2 ? "L2 eps" : "Linf eps", 18) << "accuracy\n";
+    for (const auto& p : r.points)
+        std::cout << pad(epsText(p.eps, l2), 18) << std::fixed << std::setprecision(1) << 100 * p.accuracy << " %  ("
+                  << p.correct << "/" << r.samples << ")\n"
+                  << std::defaultfloat;
+    if (!attackUsesEps(o.method))
+        std::cout << "fooled " << std::setprecision(3) << 100 * r.successRate << " % of the correctly classified, median L2 "
+                  << r.medianL2 << '\n';
+    return 0;
+}
+
+} // namespace
+
+int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    addModelOptions(parser);
+    parser.addOptions({
+        {QStringLiteral("method"), QStringLiteral("fgsm (default), bim, pgd, pgd-l2, deepfool or cw."), QStringLiteral("METHOD"),
+         QStringLiteral("fgsm")},
+        {QStringLiteral("eps"),
+         QStringLiteral("Budget in pixels (0..1): Linf for fgsm/bim/pgd (default 8/255), L2 for pgd-l2 (default 0.5). On a "
+                        "dataset a list, such as 0,2/255,8/255 (also for deepfool/cw, as L2)."),
+         QStringLiteral("EPS")},
+        {QStringLiteral("alpha"), QStringLiteral("Step size (default 2.5 eps / steps)."), QStringLiteral("A")},
+        {QStringLiteral("steps"), QStringLiteral("Steps: bim/pgd 10, deepfool at most 50, cw 100 per c."), QStringLiteral("N")},
+        {QStringLiteral("target"), QStringLiteral("Class to push towards (default: untargeted)."), QStringLiteral("C")},
+        {QStringLiteral("label"), QStringLiteral("The image's true class (default: the clean prediction)."), QStringLiteral("C")},
+        {QStringLiteral("restarts"), QStringLiteral("pgd, pgd-l2: random starts (default 1)."), QStringLiteral("R")},
+        {QStringLiteral("seed"), QStringLiteral("Seed of the random starts (default 0)."), QStringLiteral("S")},
+        {QStringLiteral("no-random-start"), QStringLiteral("pgd, pgd-l2: start from the image itself.")},
+        {QStringLiteral("no-early-stop"), QStringLiteral("Keep stepping samples that are already fooled.")},
+        {QStringLiteral("overshoot"), QStringLiteral("deepfool: overshoot (default 0.02)."), QStringLiteral("F")},
+        {QStringLiteral("candidates"), QStringLiteral("deepfool: top classes tried (default 10)."), QStringLiteral("K")},
+        {QStringLiteral("c"), QStringLiteral("cw: first c (default 1)."), QStringLiteral("C")},
+        {QStringLiteral("kappa"), QStringLiteral("cw: logit margin (default 0)."), QStringLiteral("K")},
+        {QStringLiteral("lr"), QStringLiteral("cw: Adam's learning rate (default 0.05)."), QStringLiteral("LR")},
+        {QStringLiteral("binary-steps"), QStringLiteral("cw: rounds of the search over c (default 5)."), QStringLiteral("N")},
+        {QStringLiteral("out"), QStringLiteral("Write the adversarial image (8-bit PNG)."), QStringLiteral("PNG")},
+        {QStringLiteral("diff"), QStringLiteral("Write the difference, 0.5 + scale x (adversarial - image)."), QStringLiteral("PNG")},
+        {QStringLiteral("diff-scale"), QStringLiteral("Scale of --diff (default 10)."), QStringLiteral("S"), QStringLiteral("10")},
+        {QStringLiteral("samples"), QStringLiteral("Dataset: images attacked, a seeded sample (default 500)."), QStringLiteral("N")},
+        {QStringLiteral("batch"), QStringLiteral("Dataset: images per batch (default: what 512 MiB holds, at most 128)."),
+         QStringLiteral("N")},
+        {QStringLiteral("csv"), QStringLiteral("Dataset: write accuracy per eps as CSV."), QStringLiteral("FILE")},
+        {QStringLiteral("json"), QStringLiteral("Print JSON.")},
+    });
+    addInputOptions(parser);
+    QStringList args = parse(parser, arguments, 0, 2,
+        "attack [MODEL] [IMAGE|DATASET] --method fgsm|bim|pgd|pgd-l2|deepfool|cw [--eps 8/255] [--alpha A] [--steps N] "
+        "[--target C] [--restarts R] [--seed S] [--out adv.png] [--diff diff.png] [--json]");
+    const AttackOptions base = attackOptions(parser);
+    // One argument: an image or a model (then the image is --data/--index),
+    // else a dataset for the default model.
+    if (args.size() == 1 && !io::isImageFileName(args[0].toStdString()) && !looksLikeModel(args[0]))
+        args.prepend(defaultModelPath());
+    args = withDefaultModel(args);
+    if (args.isEmpty())
+        args = {defaultModelPath()};
+    auto model = loadFromArguments(parser, args[0]);
+    AttackOptions o = base;
+    if (parser.isSet(QStringLiteral("target")))
+        o.target = indexOption(parser, QStringLiteral("target"), model->info().outputs);
+    if (args.size() == 2 && !io::isImageFileName(args[1].toStdString()))
+        return attackDataset(parser, args[1], *model, o);
+    return attackImage(parser, args, *model, o);
+}
+
+} // namespace convscope::cli

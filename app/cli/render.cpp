@@ -1,0 +1,200 @@
+// `convscope render`: the real main window, offscreen, grabbed to a PNG once
+// every view has caught up — for the README's screenshots and for tests.
+
+#include "app/cli/common.h"
+#include "app/shell/atomic_save.h"
+#include "app/shell/defaults.h"
+#include "app/shell/main_window.h"
+#include "app/shell/view_tab.h"
+#include "app/shell/workspace.h"
+#include "app/views/adversarial/controls.h"
+#include "app/views/adversarial/tab.h"
+#include "app/views/ascent/controls.h"
+#include "app/views/ascent/tab.h"
+#include "app/views/embedding/controls.h"
+#include "app/views/embedding/run.h"
+#include "app/views/embedding/tab.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "widgets/scatter_view.h"
+#include "widgets/tile_grid_view.h"
+
+#include <algorithm>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QMouseEvent>
+#include <QPixmap>
+#include <QThread>
+
+#include <iostream>
+
+namespace convscope {
+
+namespace {
+
+QSize parseSize(const QString& text)
+{
+    const QStringList parts = text.toLower().split(QLatin1Char('x'));
+    bool okW = false, okH = false;
+    const int w = parts.value(0).toInt(&okW), h = parts.value(1).toInt(&okH);
+    if (parts.size() != 2 || !okW || !okH || w < 200 || h < 150 || w > 8000 || h > 8000)
+        throw Error("--size wants WIDTHxHEIGHT between 200x150 and 8000x8000, not '" + text.toStdString() + "'");
+    return {w, h};
+}
+
+// Runs the event loop until `done` holds (or the window gave up); throws on timeout.
+template <typename Done>
+void waitFor(Done done, int timeoutMs, const char* what)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > timeoutMs)
+            throw Error(std::string("timed out waiting for ") + what);
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(5);
+    }
+}
+
+// What the embedding's view offers, for the screenshot: the images around the
+// first misclassified one selected (their pictures below the plot), and the
+// hover card of that one.
+void showEmbeddingFeatures(EmbeddingTab& tab, MainWindow& window)
+{
+    auto result = tab.result();
+    if (!result || !result->rows)
+        return;
+    int wrong = 0;
+    while (wrong < result->points.size() && !result->rows->misclassified(static_cast<size_t>(wrong)))
+        ++wrong;
+    if (wrong == result->points.size())
+        return;
+    ScatterView* view = tab.view();
+    const QPointF at = view->toWidget(view->point(wrong));
+    view->setSelection(view->pointsIn(QRectF(at - QPointF(30, 30), QSizeF(60, 60))));
+    waitFor([&] { return window.isSettled() && tab.selectionGrid()->tileCount() > 0; }, 60000, "the selection's images");
+    QMouseEvent move(QEvent::MouseMove, at, view->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(view, &move);
+}
+
+} // namespace
+
+int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency, ascent (which runs Whole layer once), "
+                                                            "adversarial (which runs the default attack and two robustness curves) or "
+                                                            "embedding (which runs t-SNE of 1000 images)."),
+                      QStringLiteral("TAB"), QStringLiteral("summary")});
+    parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
+    parser.addOption({QStringLiteral("size"), QStringLiteral("Window size (default 1400x900)."), QStringLiteral("WxH"),
+                      QStringLiteral("1400x900")});
+    parser.addOption({QStringLiteral("device"), QStringLiteral("cpu, cuda or auto."), QStringLiteral("DEVICE"),
+                      QStringLiteral("auto")});
+    const QStringList args = parse(parser, arguments, 0, 2, "render [MODEL] [IMAGE] --tab TAB [--layer NAME] --out PNG [--size WxH]");
+    if (!qobject_cast<QApplication*>(QCoreApplication::instance()))
+        throw Error("render needs the GUI libraries (run it as `convscope render ...`)");
+    const QString out = parser.value(QStringLiteral("out"));
+    if (out.isEmpty())
+        throw Error("--out PNG is required");
+    const QSize size = parseSize(parser.value(QStringLiteral("size")));
+    const QString modelPath = args.value(0, defaultModelPath());
+    if (!QFileInfo::exists(modelPath))
+        throw Error("model not found: " + modelPath.toStdString());
+    // Without an image, a test digit: every model can be fed one (converted to its format).
+    const QString input = args.value(1, defaultDatasetSpec());
+    if (args.size() > 1 && !QFileInfo::exists(input))
+        throw Error("image not found: " + input.toStdString());
+
+    MainWindow window;
+    window.setPersistent(false);
+    window.resize(size);
+    const QString tab = parser.value(QStringLiteral("tab"));
+    if (!window.setCurrentTab(tab))
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial, embedding)");
+    const QString layer = parser.value(QStringLiteral("layer"));
+    if (!layer.isEmpty())
+        window.selectLayer(layer);
+    window.show();
+
+    QString failure;
+    QObject::connect(&window, &MainWindow::loadFailed, [&failure](const QString& message) { failure = message; });
+    bool loaded = false;
+    QObject::connect(&window, &MainWindow::modelLoaded, [&loaded] { loaded = true; });
+    window.setDevice(parser.value(QStringLiteral("device")));
+    window.openModel(modelPath);
+    window.openInput(input);
+    waitFor([&] { return loaded || !failure.isEmpty(); }, 300000, "the model to load");
+    if (!failure.isEmpty())
+        throw Error(failure.toStdString());
+    auto model = window.workspace()->model();
+    if (!layer.isEmpty() && window.currentLayerName() != layer && model->graph().find(layer.toStdString()) < 0)
+        model->layerIndex(layer.toStdString()); // throws, naming close layer names
+    // Gradient ascent shows nothing until asked: ask once, with the tab's
+    // defaults (the class scores, Lucid) or the --layer given.
+    if (auto* ascent = qobject_cast<AscentTab*>(window.tab(tab))) {
+        if (!layer.isEmpty())
+            ascent->controls()->setTargetsLayer(true);
+        ascent->runWholeLayer();
+    }
+    // Attacks too run only when asked: once the input is there, FGSM's and
+    // PGD's robustness curves over the digits, then the classic demonstration:
+    // targeted PGD pushing the digit towards an 8 within 0.2 of every pixel
+    // (MNIST papers use eps 0.2-0.3), which stays on the controls.
+    if (auto* adversarial = qobject_cast<AdversarialTab*>(window.tab(tab))) {
+        waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        for (const QString& curve : {QStringLiteral("fgsm"), QStringLiteral("pgd")}) {
+            adversarial->controls()->setMethod(curve);
+            adversarial->runCurve();
+            waitFor([&] { return !adversarial->isRunning(); }, 300000, "the robustness curve");
+        }
+        adversarial->controls()->setEps(51.0 / 255);
+        adversarial->controls()->setSteps(40);
+        adversarial->controls()->setTarget(std::min<int>(8, static_cast<int>(model->info().outputs) - 1));
+        adversarial->run();
+        waitFor([&] { return !adversarial->isRunning(); }, 300000, "the attack");
+    }
+    // So does an embedding: t-SNE of 1000 images of the dataset at the --layer
+    // given, else at a layer two thirds of the way through the model (LeNet-5's
+    // relu3, after fc1, where the digits fall into ten clusters).
+    if (auto* embedding = qobject_cast<EmbeddingTab*>(window.tab(tab))) {
+        waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        if (layer.isEmpty()) {
+            const auto& layers = model->layers();
+            window.selectLayer(QString::fromStdString(layers[layers.size() * 2 / 3].name));
+        }
+        embedding->controls()->setMethod(QStringLiteral("tsne"));
+        embedding->controls()->setSamples(1000);
+        embedding->run();
+        waitFor([&] { return !embedding->isRunning(); }, 300000, "the embedding");
+    }
+
+    // Settled for a little while: the chain load → open input → read → forward → draw
+    // hands over between workers through the event loop.
+    QElapsedTimer settled;
+    waitFor([&] {
+        if (!window.isSettled()) {
+            settled.invalidate();
+            return false;
+        }
+        if (!settled.isValid())
+            settled.start();
+        return settled.elapsed() > 300;
+    }, 300000, "the views to fill");
+    if (auto* embedding = qobject_cast<EmbeddingTab*>(window.tab(tab)))
+        showEmbeddingFeatures(*embedding, window);
+    QCoreApplication::processEvents();
+    const QPixmap shot = window.grab();
+    if (const QString error = savePngAtomically(shot.toImage(), out); !error.isEmpty())
+        throw Error("cannot write " + out.toStdString() + ": " + error.toStdString());
+    std::cout << "wrote " << out.toStdString() << " (" << shot.width() << "x" << shot.height() << "): "
+              << window.modelName().toStdString() << ", tab " << tab.toStdString() << ", layer "
+              << window.currentLayerName().toStdString() << '\n';
+    return 0;
+}
+
+} // namespace convscope

@@ -1,0 +1,157 @@
+// `convscope train`: a built-in architecture on a labeled dataset.
+
+#include "app/cli/common.h"
+#include "app/shell/defaults.h"
+#include "core/architectures.h"
+#include "core/device.h"
+#include "core/error.h"
+#include "core/model_metadata.h"
+#include "core/trainer.h"
+#include "io/datasets.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QFileInfo>
+
+#include <csignal>
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+
+namespace convscope::cli {
+
+namespace {
+
+CancelFlag g_interrupted{false};
+
+extern "C" void onInterrupt(int)
+{
+    g_interrupted = true; // stop after this batch; the best checkpoint stays
+}
+
+double number(const QCommandLineParser& parser, const char* name)
+{
+    bool ok = false;
+    const double v = parser.value(QString::fromLatin1(name)).toDouble(&ok);
+    if (!ok)
+        throw Error(std::string("bad --") + name + " '" + parser.value(QString::fromLatin1(name)).toStdString() + "'");
+    return v;
+}
+
+} // namespace
+
+int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
+{
+    const TrainOptions d;
+    auto text = [](double v) { return QString::number(v); };
+    parser.addOptions({
+        {QStringLiteral("arch"), QStringLiteral("lenet5 (default) or minivgg."), QStringLiteral("ARCH"), QStringLiteral("lenet5")},
+        {QStringLiteral("data"), QStringLiteral("Dataset: 'digits' (default), an image folder or an idx file."),
+         QStringLiteral("DATASET"), defaultDatasetSpec()},
+        {QStringLiteral("out"), QStringLiteral("Where to write the best model (default <arch>_<data>.pt)."), QStringLiteral("FILE")},
+        {QStringLiteral("epochs"), QStringLiteral("Epochs (default 10)."), QStringLiteral("N"), text(d.epochs)},
+        {QStringLiteral("batch"), QStringLiteral("Mini-batch size (default 64)."), QStringLiteral("N"), text(d.batchSize)},
+        {QStringLiteral("optimizer"), QStringLiteral("sgd (with momentum, default) or adam."), QStringLiteral("NAME"), QStringLiteral("sgd")},
+        {QStringLiteral("lr"), QStringLiteral("Learning rate (default 0.05; use ~0.001 with adam)."), QStringLiteral("LR"), text(d.learningRate)},
+        {QStringLiteral("momentum"), QStringLiteral("SGD momentum (default 0.9)."), QStringLiteral("M"), text(d.momentum)},
+        {QStringLiteral("weight-decay"), QStringLiteral("Weight decay (default 5e-4)."), QStringLiteral("W"), text(d.weightDecay)},
+        {QStringLiteral("schedule"), QStringLiteral("cosine (default), step or none."), QStringLiteral("NAME"), QStringLiteral("cosine")},
+        {QStringLiteral("step-every"), QStringLiteral("Step schedule: epochs between steps (default 5)."), QStringLiteral("N"), text(d.stepEvery)},
+        {QStringLiteral("step-gamma"), QStringLiteral("Step schedule: factor per step (default 0.1)."), QStringLiteral("G"), text(d.stepGamma)},
+        {QStringLiteral("no-augment"), QStringLiteral("Train on the images as they are.")},
+        {QStringLiteral("max-shift"), QStringLiteral("Random shift, fraction of the side (default 0.1)."), QStringLiteral("F"), text(d.maxShift)},
+        {QStringLiteral("max-rotation"), QStringLiteral("Random rotation in degrees (default 10)."), QStringLiteral("DEG"), text(d.maxRotation)},
+        {QStringLiteral("hflip"), QStringLiteral("Random horizontal flips (not for digits).")},
+        {QStringLiteral("brightness"), QStringLiteral("Random brightness factor range (default 0.2)."), QStringLiteral("B"), text(d.brightness)},
+        {QStringLiteral("test-fraction"), QStringLiteral("Share of each class held out for testing (default 0.2)."), QStringLiteral("F"), text(d.testFraction)},
+        {QStringLiteral("input"), QStringLiteral("Input C,H,W (default: lenet5 1,28,28; minivgg 3,32,32)."), QStringLiteral("C,H,W")},
+        {QStringLiteral("seed"), QStringLiteral("Random seed (default 0): the same run on the same machine."), QStringLiteral("S"), QStringLiteral("0")},
+        {QStringLiteral("name"), QStringLiteral("Model name stored in its metadata."), QStringLiteral("NAME")},
+        {QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or auto (default)."), QStringLiteral("DEVICE"), QStringLiteral("auto")},
+        {QStringLiteral("threads"), QStringLiteral("CPU threads (default: every core)."), QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("json"), QStringLiteral("Print a JSON report at the end.")},
+    });
+    parse(parser, arguments, 0, 0, "train [--arch lenet5|minivgg] [--data DATASET] [--epochs N] [--out FILE] [--json]");
+
+    TrainOptions o;
+    o.arch = parser.value(QStringLiteral("arch")).toStdString();
+    const auto names = architectureNames();
+    if (std::find(names.begin(), names.end(), o.arch) == names.end())
+        throw Error("unknown architecture '" + o.arch + "': use lenet5 or minivgg");
+    o.epochs = static_cast<int>(number(parser, "epochs"));
+    o.batchSize = static_cast<int>(number(parser, "batch"));
+    o.optimizer = parser.value(QStringLiteral("optimizer")).toStdString();
+    o.learningRate = number(parser, "lr");
+    o.momentum = number(parser, "momentum");
+    o.weightDecay = number(parser, "weight-decay");
+    o.schedule = parser.value(QStringLiteral("schedule")).toStdString();
+    o.stepEvery = static_cast<int>(number(parser, "step-every"));
+    o.stepGamma = number(parser, "step-gamma");
+    o.augment = !parser.isSet(QStringLiteral("no-augment"));
+    o.maxShift = number(parser, "max-shift");
+    o.maxRotation = number(parser, "max-rotation");
+    o.horizontalFlip = parser.isSet(QStringLiteral("hflip"));
+    o.brightness = number(parser, "brightness");
+    o.testFraction = number(parser, "test-fraction");
+    o.seed = static_cast<uint64_t>(number(parser, "seed"));
+    o.device = parser.value(QStringLiteral("device")).toStdString();
+    o.name = parser.value(QStringLiteral("name")).toStdString();
+    o.input = parser.isSet(QStringLiteral("input")) ? parseInputShape(parser.value(QStringLiteral("input")).toStdString())
+                                                    : defaultInput(o.arch);
+    const std::string data = parser.value(QStringLiteral("data")).toStdString();
+    o.out = parser.isSet(QStringLiteral("out")) ? parser.value(QStringLiteral("out")).toStdString()
+                                                : o.arch + "_" + QFileInfo(QString::fromStdString(data)).baseName().toStdString() + ".pt";
+    setThreads(static_cast<int>(number(parser, "threads")));
+
+    auto dataset = io::openDataset(data, {o.input[0], o.input[1], o.input[2]});
+    const bool json = parser.isSet(QStringLiteral("json"));
+    std::ostream& log = json ? std::cerr : std::cout;
+    log << "training " << o.arch << " on " << dataset->description() << ", " << o.epochs << " epochs -> " << o.out << '\n';
+
+    g_interrupted = false;
+    auto previous = std::signal(SIGINT, onInterrupt);
+    TrainReport report;
+    try {
+        report = train(*dataset, o, [&](const EpochReport& e) {
+            log << "epoch " << std::setw(3) << e.epoch << "/" << o.epochs << std::fixed << std::setprecision(4) << "  loss "
+                << e.loss << std::setprecision(2) << "  train " << e.trainAccuracy * 100 << "%  test "
+                << e.testAccuracy * 100 << "%  lr " << std::setprecision(5) << e.learningRate << std::setprecision(1)
+                << "  " << e.seconds << " s" << (e.best ? "  saved" : "") << std::endl;
+        }, {}, &g_interrupted);
+    } catch (...) {
+        std::signal(SIGINT, previous);
+        throw;
+    }
+    std::signal(SIGINT, previous);
+    if (!dataset->skippedSummary().empty())
+        std::cerr << "convscope train: note: " << dataset->skippedSummary() << '\n';
+    if (report.cancelled)
+        log << (report.bestEpoch ? "interrupted: the best model so far (epoch " + std::to_string(report.bestEpoch) + ") is in " + o.out
+                                 : std::string("interrupted before the first epoch ended: nothing written"))
+            << '\n';
+    else
+        log << "best test accuracy " << std::setprecision(2) << report.bestTestAccuracy * 100 << "% (epoch "
+            << report.bestEpoch << "), written to " << o.out << ", " << std::setprecision(1) << report.seconds << " s\n";
+    if (json) {
+        nlohmann::ordered_json out;
+        out["arch"] = o.arch;
+        out["dataset"] = dataset->identity();
+        out["train_images"] = report.trainSize;
+        out["test_images"] = report.testSize;
+        out["out"] = report.bestEpoch ? nlohmann::ordered_json(o.out) : nlohmann::ordered_json(nullptr);
+        out["best_epoch"] = report.bestEpoch;
+        out["best_test_accuracy"] = report.bestTestAccuracy;
+        out["cancelled"] = report.cancelled;
+        out["seconds"] = report.seconds;
+        out["mean"] = report.mean;
+        out["std"] = report.std;
+        out["epochs"] = nlohmann::ordered_json::array();
+        for (const auto& e : report.epochs)
+            out["epochs"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.trainAccuracy},
+                                     {"test_accuracy", e.testAccuracy}, {"lr", e.learningRate}, {"seconds", e.seconds}});
+        std::cout << out.dump(2) << '\n';
+    }
+    return report.cancelled ? 130 : 0;
+}
+
+} // namespace convscope::cli

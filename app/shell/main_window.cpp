@@ -1,0 +1,481 @@
+#include "app/shell/main_window.h"
+
+#include "app/shell/frames.h"
+#include "app/shell/input_controller.h"
+#include "app/shell/job_runner.h"
+#include "app/shell/main_window_private.h"
+#include "app/shell/model_validation.h"
+#include "app/shell/tensor_image.h"
+#include "app/shell/workspace.h"
+#include "app/views/activations/tab.h"
+#include "app/views/adversarial/tab.h"
+#include "app/views/ascent/tab.h"
+#include "app/views/embedding/tab.h"
+#include "app/views/filters/tab.h"
+#include "app/views/patches/tab.h"
+#include "app/views/saliency/tab.h"
+#include "app/views/summary/tab.h"
+#include "core/model.h"
+#include "core/model_summary.h"
+#include "widgets/input_panel.h"
+#include "widgets/module_tree_model.h"
+
+#include <QActionGroup>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSortFilterProxyModel>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolButton>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace convscope {
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , d(std::make_unique<Private>())
+{
+    setWindowTitle(QStringLiteral("ConvScope"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/convscope.svg")));
+    setAcceptDrops(true);
+    resize(1280, 800);
+
+    d->workspace = new Workspace(this);
+    d->validator = new ModelValidator(this);
+    d->input = new InputController(d->workspace, this);
+    createTabs();
+    createDocks();
+    createActions();
+    createStatusBar();
+
+    connect(d->workspace, &Workspace::modelChanged, this, &MainWindow::onModelReady);
+    connect(d->workspace, &Workspace::layerChanged, this, &MainWindow::onLayerChanged);
+    connect(d->workspace, &Workspace::inputChanged, this, [this] {
+        auto frame = d->workspace->input();
+        d->inputPanel->setImage(toQImage(frame->pixels), frame->caption);
+        Q_EMIT inputChanged(frame->caption);
+    });
+    connect(d->workspace, &Workspace::forwardReady, this, [this] {
+        auto forward = d->workspace->forward();
+        d->inputPanel->setPredictions(forward->top);
+        d->forwardLabel->setText(tr("forward %1 ms").arg(forward->forwardMs, 0, 'f', 1));
+        Q_EMIT predictionsReady();
+    });
+    connect(d->workspace, &Workspace::forwardFailed, this, [this](const QString& message) {
+        statusBar()->showMessage(tr("Forward pass failed: %1").arg(message), 10000);
+    });
+    connect(d->input, &InputController::failed, this,
+            [this](const QString& spec, const QString& message) { showError(tr("Cannot open input"), spec, message); });
+    connect(d->input, &InputController::opened, this,
+            [this](const QString& description) { statusBar()->showMessage(tr("Input: %1").arg(description), 5000); });
+    connect(d->input, &InputController::navigationChanged, d->inputPanel, &InputPanel::setNavigation);
+    connect(d->input, &InputController::liveChanged, this, [this](bool available, bool playing) {
+        d->inputPanel->setLiveAvailable(available);
+        d->inputPanel->setPlaying(playing);
+    });
+    connect(d->input, &InputController::liveStats, d->inputPanel, &InputPanel::setLiveStatus);
+    connect(d->inputPanel, &InputPanel::previousRequested, this, [this] { d->input->step(-1); });
+    connect(d->inputPanel, &InputPanel::nextRequested, this, [this] { d->input->step(1); });
+    connect(d->inputPanel, &InputPanel::positionRequested, d->input, &InputController::seek);
+    connect(d->inputPanel, &InputPanel::playToggled, d->input, &InputController::play);
+}
+
+MainWindow::~MainWindow()
+{
+    // The input reader and the workers hold the model: stop them before the views go.
+    delete d->input;
+    delete d->workspace;
+}
+
+void MainWindow::createTabs()
+{
+    d->tabs = new QTabWidget(this);
+    d->tabs->setObjectName(QStringLiteral("viewTabs"));
+    d->tabs->setDocumentMode(true);
+    setCentralWidget(d->tabs);
+    d->summary = new SummaryTab(d->workspace);
+    connect(d->summary, &SummaryTab::inputSizeRequested, this, [this](int height, int width) {
+        if (!d->workspace->model())
+            return;
+        ModelMetadata size;
+        size.input = std::array<int64_t, 3>{d->workspace->model()->info().input[0], height, width};
+        reloadWith(size, d->device);
+    });
+    addViewTab(d->summary);
+    addViewTab(new FiltersTab(d->workspace));
+    addViewTab(new ActivationsTab(d->workspace));
+    addViewTab(new PatchesTab(d->workspace, d->input));
+    addViewTab(new SaliencyTab(d->workspace));
+    addViewTab(new AscentTab(d->workspace));
+    addViewTab(new AdversarialTab(d->workspace, d->input));
+    addViewTab(new EmbeddingTab(d->workspace, d->input));
+}
+
+void MainWindow::addViewTab(ViewTab* tab)
+{
+    d->views.append(tab);
+    d->tabs->addTab(tab, tab->title());
+    connect(tab, &ViewTab::message, this, [this](const QString& text) { statusBar()->showMessage(text, 5000); });
+}
+
+void MainWindow::createDocks()
+{
+    auto* dock = new QDockWidget(tr("Layers"), this);
+    dock->setObjectName(QStringLiteral("layersDock"));
+    auto* panel = new QWidget;
+    auto* layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(2, 2, 2, 2);
+    auto* search = new QLineEdit;
+    search->setObjectName(QStringLiteral("layerSearch"));
+    search->setPlaceholderText(tr("Filter layers…"));
+    search->setClearButtonEnabled(true);
+    d->tree = new ModuleTreeModel(this);
+    d->treeFilter = new QSortFilterProxyModel(this);
+    d->treeFilter->setSourceModel(d->tree);
+    d->treeFilter->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    d->treeFilter->setFilterRole(ModuleTreeModel::PathRole);
+    d->treeFilter->setRecursiveFilteringEnabled(true);
+    d->treeFilter->setSortRole(ModuleTreeModel::SortRole);
+    connect(search, &QLineEdit::textChanged, this, [this](const QString& text) {
+        d->treeFilter->setFilterFixedString(text);
+        if (!text.isEmpty())
+            d->treeView->expandAll();
+    });
+    d->treeView = new QTreeView;
+    d->treeView->setObjectName(QStringLiteral("layerView"));
+    d->treeView->setModel(d->treeFilter);
+    d->treeView->setUniformRowHeights(true);
+    d->treeView->setAlternatingRowColors(true);
+    d->treeView->header()->setStretchLastSection(false);
+    d->treeView->header()->setSectionResizeMode(QHeaderView::Interactive);
+    d->treeView->header()->setSectionResizeMode(ModuleTreeModel::Name, QHeaderView::Stretch);
+    // Fixed widths from typical contents: measuring every row of a 400-layer
+    // DenseNet would hold up the GUI thread.
+    const QFontMetrics metrics = d->treeView->fontMetrics();
+    d->treeView->header()->resizeSection(ModuleTreeModel::Op, metrics.horizontalAdvance(QStringLiteral("batch_norm")) + 12);
+    d->treeView->header()->resizeSection(ModuleTreeModel::Shape, metrics.horizontalAdvance(QStringLiteral("64×112×112")) + 12);
+    d->treeView->header()->resizeSection(ModuleTreeModel::Params, metrics.horizontalAdvance(QStringLiteral("25.6M")) + 12);
+    d->treeView->setIndentation(12);
+    connect(d->treeView->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& current) {
+                const int layer = current.data(ModuleTreeModel::LayerIndexRole).toInt();
+                if (current.isValid() && layer >= 0)
+                    d->workspace->setLayer(layer);
+            });
+    layout->addWidget(search);
+    layout->addWidget(d->treeView);
+    dock->setWidget(panel);
+    dock->setMinimumWidth(260);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    auto* inputDock = new QDockWidget(tr("Input"), this);
+    inputDock->setObjectName(QStringLiteral("inputDock"));
+    d->inputPanel = new InputPanel;
+    inputDock->setWidget(d->inputPanel);
+    inputDock->setMinimumWidth(200);
+    addDockWidget(Qt::RightDockWidgetArea, inputDock);
+    // Wide enough to read module paths and the input; narrower windows may shrink them.
+    resizeDocks({dock, inputDock}, {420, 330}, Qt::Horizontal);
+}
+
+void MainWindow::createStatusBar()
+{
+    d->modelLabel = new QLabel(tr("No model"));
+    d->modelLabel->setObjectName(QStringLiteral("statusModel"));
+    d->deviceLabel = new QLabel;
+    d->deviceLabel->setObjectName(QStringLiteral("statusDevice"));
+    d->forwardLabel = new QLabel;
+    d->forwardLabel->setObjectName(QStringLiteral("statusForward"));
+    d->progress = new QProgressBar;
+    d->progress->setObjectName(QStringLiteral("jobProgress"));
+    d->progress->setMaximumWidth(220);
+    d->progress->setTextVisible(true);
+    d->progress->hide();
+    d->cancel = new QToolButton;
+    d->cancel->setObjectName(QStringLiteral("jobCancel"));
+    d->cancel->setText(tr("Cancel"));
+    d->cancel->hide();
+    connect(d->cancel, &QToolButton::clicked, this, [this] {
+        // Cancel drops a model load still waiting (or being checked) without
+        // running its continuation: abandon it here, or the window would wait
+        // for it for ever with Cancel showing.
+        if (d->loading) {
+            ++d->loadGeneration;
+            d->loading = false;
+            if (auto model = d->workspace->model())
+                d->modelPath = QString::fromStdString(model->info().path);
+        }
+        d->workspace->jobs()->cancel();
+        d->workspace->drawing()->cancel();
+        updateJobStatus();
+        statusBar()->showMessage(tr("Cancelled"), 3000);
+    });
+    statusBar()->addPermanentWidget(d->progress);
+    statusBar()->addPermanentWidget(d->cancel);
+    statusBar()->addPermanentWidget(d->modelLabel);
+    statusBar()->addPermanentWidget(d->deviceLabel);
+    statusBar()->addPermanentWidget(d->forwardLabel);
+
+    for (JobRunner* runner : {d->workspace->jobs(), d->workspace->drawing()}) {
+        connect(runner, &JobRunner::started, this, [this](const QString& title) {
+            d->progress->setRange(0, 0); // busy until the job reports a fraction
+            d->progress->setFormat(title);
+            d->progress->show();
+            d->cancel->show();
+        });
+        connect(runner, &JobRunner::progressed, this, [this](const QString& title, double fraction, const QString& stage) {
+            d->progress->setRange(0, 1000);
+            d->progress->setValue(static_cast<int>(fraction * 1000));
+            d->progress->setFormat(stage.isEmpty() ? title + QStringLiteral(" %p%") : stage + QStringLiteral(" %p%"));
+        });
+        connect(runner, &JobRunner::finished, this, &MainWindow::updateJobStatus);
+        connect(runner, &JobRunner::becameIdle, this, &MainWindow::updateJobStatus);
+    }
+}
+
+void MainWindow::updateJobStatus()
+{
+    if (d->loading)
+        return;
+    d->progress->hide();
+    d->cancel->hide();
+}
+
+void MainWindow::openModel(const QString& path)
+{
+    d->overrides = {};
+    d->modelPath = path;
+    reloadWith({}, d->device);
+}
+
+void MainWindow::setDevice(const QString& device)
+{
+    d->device = device;
+}
+
+void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& device)
+{
+    if (d->modelPath.isEmpty())
+        return;
+    const ModelMetadata previous = d->overrides;
+    const QString previousDevice = d->device;
+    d->overrides.overrideWith(overrides);
+    d->device = device;
+    const QString path = d->modelPath;
+    const ModelMetadata metadata = d->overrides;
+    const int generation = ++d->loadGeneration;
+    d->loading = true;
+    const auto failed = [this, path, generation, previous, previousDevice](const QString& message) {
+        if (generation != d->loadGeneration)
+            return;
+        d->loading = false;
+        updateJobStatus();
+        // The previous model stays, with the settings it was loaded with.
+        if (auto model = d->workspace->model()) {
+            d->modelPath = QString::fromStdString(model->info().path);
+            d->overrides = previous;
+            d->device = previousDevice;
+        }
+        showError(tr("Cannot open model"), path, message);
+        Q_EMIT loadFailed(message);
+    };
+    if (!d->validator->enabled()) {
+        submitLoad(path, metadata, generation, failed);
+        return;
+    }
+    statusBar()->showMessage(tr("Checking %1…").arg(QFileInfo(path).fileName()));
+    d->validator->check(path, metadata, [this, path, metadata, generation, failed](bool ok, const QString& message) {
+        if (generation != d->loadGeneration)
+            return;
+        if (ok)
+            submitLoad(path, metadata, generation, failed);
+        else
+            failed(message);
+    });
+}
+
+void MainWindow::submitLoad(const QString& path, const ModelMetadata& metadata, int generation,
+                            const std::function<void(const QString&)>& failed)
+{
+    const std::string file = path.toStdString();
+    const std::string deviceName = d->device.toStdString();
+    statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
+    struct Loaded {
+        std::shared_ptr<Model> model;
+        ModelSummary summary;
+    };
+    d->workspace->jobs()->submit(
+        QStringLiteral("load"), tr("Loading %1").arg(QFileInfo(path).fileName()),
+        [this, file, deviceName, metadata, generation](JobContext&) -> JobRunner::Done {
+            LoadOptions options;
+            options.device = deviceName;
+            options.overrides = metadata;
+            auto loaded = std::make_shared<Loaded>();
+            loaded->model = Model::load(file, options);
+            loaded->summary = summarize(*loaded->model);
+            return [this, loaded, generation] {
+                if (generation != d->loadGeneration)
+                    return; // superseded by a newer load
+                d->loading = false;
+                updateJobStatus();
+                d->workspace->setModel(loaded->model, loaded->summary);
+            };
+        },
+        failed);
+}
+
+void MainWindow::onModelReady()
+{
+    auto model = d->workspace->model();
+    if (!model)
+        return;
+    const ModelInfo& info = model->info();
+    d->modelPath = QString::fromStdString(info.path);
+    addRecent(QStringLiteral("recent/models"), d->modelPath);
+    d->tree->setLayers(model->layers());
+    if (d->tree->rowCount() + 0 < 200)
+        d->treeView->expandAll();
+    setWindowTitle(QStringLiteral("%1 — ConvScope").arg(QString::fromStdString(info.name)));
+    d->settingsAction->setEnabled(true);
+    d->modelLabel->setText(QString::fromStdString(info.name));
+    const QString device = QString::fromStdString(model->device().str()).toUpper();
+    d->deviceLabel->setText(device);
+    for (QAction* action : d->deviceGroup->actions())
+        action->setChecked(device.startsWith(action->data().toString().toUpper()));
+    statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(d->modelPath).fileName()), 5000);
+
+    // The layer the last session or `render --layer` asked for, else the
+    // first convolution: the one whose filters and maps a class looks at first.
+    int layer = d->pendingLayer.isEmpty() ? -1 : model->graph().find(d->pendingLayer.toStdString());
+    d->pendingLayer.clear();
+    for (size_t i = 0; layer < 0 && i < model->layers().size(); ++i)
+        if (model->layers()[i].category == "conv")
+            layer = static_cast<int>(i);
+    d->workspace->setLayer(std::max(layer, 0));
+    Q_EMIT modelLoaded(QString::fromStdString(info.name));
+}
+
+void MainWindow::onLayerChanged(int layer)
+{
+    const QModelIndex source = d->tree->indexForLayer(layer);
+    const QModelIndex index = d->treeFilter->mapFromSource(source);
+    if (index.isValid() && index != d->treeView->currentIndex()) {
+        d->treeView->setCurrentIndex(index);
+        d->treeView->scrollTo(index);
+    }
+}
+
+void MainWindow::showError(const QString& title, const QString& path, const QString& message)
+{
+    statusBar()->showMessage(tr("Could not open %1").arg(inputDisplayName(path)), 10000);
+    // Window-modal and non-blocking: the event loop (and any running job) goes on.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("loadError"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::showNote(const QString& note)
+{
+    statusBar()->showMessage(note, 15000);
+    auto* box = new QMessageBox(QMessageBox::Information, tr("ConvScope"), note, QMessageBox::Ok, this);
+    box->setObjectName(QStringLiteral("note"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+ModelValidator* MainWindow::modelValidator() const
+{
+    return d->validator;
+}
+
+void MainWindow::openInput(const QString& spec, int position)
+{
+    addRecent(QStringLiteral("recent/inputs"), spec);
+    d->input->open(spec, position);
+}
+
+void MainWindow::showTestImage(int index)
+{
+    d->input->seek(index);
+}
+
+bool MainWindow::selectLayer(const QString& name)
+{
+    auto model = d->workspace->model();
+    if (!model) {
+        d->pendingLayer = name; // applied when the model arrives
+        return true;
+    }
+    return d->workspace->setLayer(name);
+}
+
+QString MainWindow::currentLayerName() const
+{
+    return d->workspace->layerName();
+}
+
+bool MainWindow::setCurrentTab(const QString& key)
+{
+    for (ViewTab* view : d->views)
+        if (view->key() == key) {
+            d->tabs->setCurrentWidget(view);
+            return true;
+        }
+    return false;
+}
+
+QString MainWindow::currentTabKey() const
+{
+    auto* view = qobject_cast<ViewTab*>(d->tabs->currentWidget());
+    return view ? view->key() : QString();
+}
+
+ViewTab* MainWindow::tab(const QString& key) const
+{
+    for (ViewTab* view : d->views)
+        if (view->key() == key)
+            return view;
+    return nullptr;
+}
+
+QString MainWindow::modelName() const
+{
+    auto model = d->workspace->model();
+    return model ? QString::fromStdString(model->info().name) : QString();
+}
+
+QString MainWindow::inputCaption() const
+{
+    return d->inputPanel->caption();
+}
+
+QStringList MainWindow::predictionTexts() const
+{
+    return d->inputPanel->predictionTexts();
+}
+
+Workspace* MainWindow::workspace() const
+{
+    return d->workspace;
+}
+
+InputController* MainWindow::inputController() const
+{
+    return d->input;
+}
+
+bool MainWindow::isSettled() const
+{
+    auto* view = qobject_cast<ViewTab*>(d->tabs->currentWidget());
+    return !d->loading && d->workspace->jobs()->idle() && d->workspace->drawing()->idle() &&
+           !d->workspace->forwardPending() && (!view || view->isReady());
+}
+
+} // namespace convscope

@@ -1,0 +1,355 @@
+// Menus, toolbar, files in and out, and the session kept in QSettings.
+
+#include "app/shell/atomic_save.h"
+#include "app/shell/input_controller.h"
+#include "app/shell/main_window.h"
+#include "app/shell/main_window_private.h"
+#include "app/shell/model_settings_dialog.h"
+#include "app/shell/session_state.h"
+#include "app/shell/view_tab.h"
+#include "app/shell/workspace.h"
+#include "app/views/summary/tab.h"
+#include "core/device.h"
+#include "core/model.h"
+#include "io/datasets.h"
+#include "io/video_source.h"
+#include "widgets/input_panel.h"
+
+#include <torch/version.h>
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+
+#include <climits>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QToolBar>
+
+namespace convscope {
+
+namespace {
+constexpr int kRecentCount = 8;
+
+bool isModelFileName(const QString& path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == QLatin1String("pt") || suffix == QLatin1String("pth") || suffix == QLatin1String("ptl") ||
+           suffix == QLatin1String("torchscript");
+}
+} // namespace
+
+void MainWindow::createActions()
+{
+    QStyle* s = style();
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* openModel = file->addAction(s->standardIcon(QStyle::SP_DialogOpenButton), tr("Open &Model…"));
+    openModel->setShortcut(QKeySequence::Open);
+    openModel->setToolTip(tr("Open a TorchScript model (traced or scripted)"));
+    connect(openModel, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open TorchScript model"), QString(),
+                                                          tr("TorchScript models (*.pt *.pth *.ptl *.torchscript);;All files (*)"));
+        if (!path.isEmpty())
+            this->openModel(path);
+    });
+    QAction* openImage = file->addAction(s->standardIcon(QStyle::SP_FileIcon), tr("Open &Image…"));
+    openImage->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    connect(openImage, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open image"), QString(),
+            tr("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"));
+        if (!path.isEmpty())
+            openInput(path);
+    });
+    QAction* openDataset = file->addAction(s->standardIcon(QStyle::SP_DirOpenIcon), tr("Open &Dataset…"));
+    openDataset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    openDataset->setToolTip(tr("A folder of images (class subfolders give labels), or an MNIST idx file"));
+    connect(openDataset, &QAction::triggered, this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Open dataset folder"));
+        if (!folder.isEmpty())
+            openInput(folder);
+    });
+    QAction* digits = file->addAction(tr("Open Handwritten Di&gits"));
+    digits->setToolTip(tr("The 5000 digits Debian's opencv-doc ships"));
+    connect(digits, &QAction::triggered, this, [this] { openInput(QStringLiteral("digits")); });
+    QAction* openVideo = file->addAction(s->standardIcon(QStyle::SP_MediaPlay), tr("Open &Video…"));
+    connect(openVideo, &QAction::triggered, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open video"), QString(),
+                                                          tr("Videos (*.avi *.mp4 *.mkv *.mov *.webm *.mpg *.mpeg *.m4v);;All files (*)"));
+        if (!path.isEmpty()) {
+            openInput(path);
+        }
+    });
+    QAction* camera = file->addAction(s->standardIcon(QStyle::SP_ComputerIcon), tr("&Camera"));
+    camera->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    camera->setToolTip(tr("Live input from a webcam"));
+    connect(camera, &QAction::triggered, this, [this] {
+        bool ok = false;
+        const int index = QInputDialog::getInt(this, tr("Camera"), tr("Camera number (0 is /dev/video0):"), 0, 0, 63, 1, &ok);
+        if (ok)
+            openInput(QStringLiteral("camera:%1").arg(index));
+    });
+    QAction* stream = file->addAction(tr("Open &Stream…"));
+    stream->setToolTip(tr("Live input from a network camera or a GStreamer pipeline"));
+    connect(stream, &QAction::triggered, this, [this] {
+        bool ok = false;
+        const QString spec = QInputDialog::getText(this, tr("Open stream"),
+                                                   tr("A network camera's address (rtsp://…, http://…, udp://…)\n"
+                                                      "or a GStreamer pipeline that ends in appsink (gst:… ! appsink):"),
+                                                   QLineEdit::Normal, QString(), &ok)
+                                 .trimmed();
+        if (!ok || spec.isEmpty())
+            return;
+        if (!io::isLiveSpec(spec.toStdString())) {
+            QStringList schemes;
+            for (const std::string& scheme : io::streamSchemes())
+                schemes << QString::fromStdString(scheme);
+            showError(tr("Cannot open input"), spec,
+                      tr("not a stream: start it with %1 or gst:").arg(schemes.join(QStringLiteral(", "))));
+            return;
+        }
+        openInput(spec);
+    });
+    file->addSeparator();
+    d->recentModels = file->addMenu(tr("Recent &Models"));
+    d->recentInputs = file->addMenu(tr("Recent I&nputs"));
+    file->addSeparator();
+    QAction* exportView = file->addAction(s->standardIcon(QStyle::SP_DialogSaveButton), tr("&Export View as PNG…"));
+    exportView->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(exportView, &QAction::triggered, this, &MainWindow::exportView);
+    QAction* copyCsv = file->addAction(tr("Copy Summary as &CSV"));
+    connect(copyCsv, &QAction::triggered, d->summary, &SummaryTab::copyCsv);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"));
+    quit->setShortcut(QKeySequence::Quit);
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+
+    QMenu* modelMenu = menuBar()->addMenu(tr("&Model"));
+    d->settingsAction = modelMenu->addAction(tr("Model &Settings…"));
+    d->settingsAction->setEnabled(false);
+    connect(d->settingsAction, &QAction::triggered, this, &MainWindow::editModelSettings);
+    QMenu* deviceMenu = modelMenu->addMenu(tr("&Device"));
+    d->deviceGroup = new QActionGroup(this);
+    const bool cuda = cudaAvailable();
+    for (const auto& [name, key] : {std::pair{tr("CPU"), QStringLiteral("cpu")}, std::pair{tr("CUDA GPU"), QStringLiteral("cuda")}}) {
+        QAction* action = deviceMenu->addAction(name);
+        action->setData(key);
+        action->setCheckable(true);
+        action->setEnabled(key == QLatin1String("cpu") || cuda);
+        if (key == QLatin1String("cuda") && !cuda)
+            action->setToolTip(tr("No CUDA device (or this LibTorch was built without CUDA)"));
+        d->deviceGroup->addAction(action);
+        connect(action, &QAction::triggered, this, [this, key] {
+            if (d->workspace->model())
+                reloadWith({}, key);
+            else
+                d->device = key;
+        });
+    }
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        view->addAction(dock->toggleViewAction());
+    view->addSeparator();
+    for (int i = 0; i < d->views.size(); ++i) {
+        QAction* action = view->addAction(d->views[i]->title());
+        action->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+        connect(action, &QAction::triggered, this, [this, i] { d->tabs->setCurrentIndex(i); });
+    }
+    view->addSeparator();
+    d->realtimeAction = view->addAction(tr("Play Videos in &Real Time"));
+    d->realtimeAction->setCheckable(true);
+    d->realtimeAction->setChecked(true);
+    d->realtimeAction->setToolTip(tr("Off: play as fast as the model goes, to see its throughput"));
+    connect(d->realtimeAction, &QAction::toggled, d->input, &InputController::setRealtime);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* about = help->addAction(tr("&About ConvScope"));
+    connect(about, &QAction::triggered, this, [this] {
+        QMessageBox::about(this, tr("About ConvScope"),
+                           tr("<b>ConvScope %1</b><p>See what a convolutional network does: layers, complexity, "
+                              "filters, activations and more, for any TorchScript model.</p>"
+                              "<p>LibTorch %2 · Qt %3</p>")
+                               .arg(QApplication::applicationVersion(), QString::fromLatin1(TORCH_VERSION), QString::fromLatin1(qVersion())));
+    });
+
+    QToolBar* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    for (QAction* action : {openModel, openImage, openDataset, openVideo, camera, exportView})
+        toolbar->addAction(action);
+    updateRecentMenus();
+}
+
+void MainWindow::editModelSettings()
+{
+    auto model = d->workspace->model();
+    if (!model)
+        return;
+    const ModelInfo& info = model->info();
+    ModelSettingsDialog dialog({info.input, info.mean, info.std, info.name, d->device}, this);
+    if (dialog.exec() == QDialog::Accepted)
+        reloadWith(dialog.overrides(), dialog.device());
+}
+
+void MainWindow::exportView()
+{
+    auto* view = qobject_cast<ViewTab*>(d->tabs->currentWidget());
+    if (!view)
+        return;
+    const QString suggested = QStringLiteral("%1-%2.png")
+                                  .arg(modelName().isEmpty() ? QStringLiteral("convscope") : modelName(), view->key());
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export view as PNG"), suggested, tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    const QImage image = view->exportImage();
+    if (const QString error = savePngAtomically(image, path); !error.isEmpty()) {
+        showError(tr("Cannot export"), path, tr("Could not write %1: %2").arg(path, error));
+        return;
+    }
+    statusBar()->showMessage(tr("Saved %1 (%2×%3)").arg(path).arg(image.width()).arg(image.height()), 5000);
+}
+
+void MainWindow::addRecent(const QString& key, const QString& path)
+{
+    if (!d->persistent || path.isEmpty())
+        return;
+    QSettings settings;
+    const SessionState session = readSession(settings);
+    QStringList list = key == QLatin1String("recent/models") ? session.recentModels : session.recentInputs;
+    const QString entry = QFileInfo::exists(path) ? QFileInfo(path).absoluteFilePath() : path;
+    list.removeAll(entry);
+    list.prepend(entry);
+    while (list.size() > kRecentCount)
+        list.removeLast();
+    settings.setValue(key, list);
+    updateRecentMenus();
+}
+
+void MainWindow::updateRecentMenus()
+{
+    QSettings settings;
+    for (auto [menu, key] : {std::pair{d->recentModels, QStringLiteral("recent/models")},
+                             std::pair{d->recentInputs, QStringLiteral("recent/inputs")}}) {
+        menu->clear();
+        const SessionState session = readSession(settings);
+        const QStringList list = !d->persistent                          ? QStringList()
+            : key == QLatin1String("recent/models") ? session.recentModels
+                                                    : session.recentInputs;
+        for (const QString& path : list) {
+            QAction* action = menu->addAction(inputDisplayName(path));
+            action->setToolTip(path);
+            const bool isModel = key == QLatin1String("recent/models");
+            connect(action, &QAction::triggered, this, [this, path, isModel] {
+                if (isModel)
+                    this->openModel(path);
+                else
+                    openInput(path);
+            });
+        }
+        menu->setEnabled(!list.isEmpty());
+    }
+}
+
+void MainWindow::setPersistent(bool persistent)
+{
+    d->persistent = persistent;
+    updateRecentMenus();
+}
+
+void MainWindow::saveSession() const
+{
+    if (!d->persistent)
+        return;
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("session/model"), d->modelPath);
+    settings.setValue(QStringLiteral("session/device"), d->device);
+    settings.setValue(QStringLiteral("session/input"), d->input->spec());
+    settings.setValue(QStringLiteral("session/position"), d->input->position());
+    settings.setValue(QStringLiteral("session/layer"), currentLayerName());
+    settings.setValue(QStringLiteral("session/tab"), currentTabKey());
+    settings.setValue(QStringLiteral("view/realtime"), d->realtimeAction->isChecked());
+    for (ViewTab* view : d->views)
+        view->saveSettings(QStringLiteral("tabs/") + view->key());
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    d->realtimeAction->setChecked(settings.value(QStringLiteral("view/realtime"), true).toBool());
+    for (ViewTab* view : d->views)
+        view->restoreSettings(QStringLiteral("tabs/") + view->key());
+    setCurrentTab(readSession(settings).tab);
+}
+
+bool MainWindow::restoreSession()
+{
+    restoreLayout();
+    const SessionState session = readSession(QSettings());
+    if (session.model.isEmpty() || !QFileInfo(session.model).isFile())
+        return false;
+    d->device = session.device;
+    d->pendingLayer = session.layer;
+    openModel(session.model);
+    // A camera or stream is not switched on unasked.
+    if (!session.input.isEmpty() && !io::isLiveSpec(session.input.toStdString()))
+        openInput(session.input, static_cast<int>(std::min<qint64>(session.position, INT_MAX)));
+    return true;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    d->input->play(false);
+    saveSession();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    // A model and an input may arrive together; the model goes first so the
+    // input is read in its format.
+    QString model, input;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (!url.isLocalFile())
+            continue;
+        const QString path = url.toLocalFile();
+        const std::string file = path.toStdString();
+        if (isModelFileName(path))
+            model = path;
+        else if (QFileInfo(path).isDir() || io::isImageFileName(file) || io::isVideoFileName(file) ||
+                 path.contains(QStringLiteral("idx")))
+            input = path;
+        else if (model.isEmpty())
+            model = path; // unknown: let the model reader say what it is
+    }
+    if (!model.isEmpty())
+        openModel(model);
+    if (!input.isEmpty())
+        openInput(input);
+    event->acceptProposedAction();
+}
+
+} // namespace convscope

@@ -1,0 +1,66 @@
+#pragma once
+
+// Shared between main_window.cpp (layout, loading, views) and
+// main_window_actions.cpp (menus, files, settings).
+
+#include "app/shell/main_window.h"
+#include "core/model_metadata.h"
+
+#include <QList>
+#include <QString>
+
+class QAction;
+class QActionGroup;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QSortFilterProxyModel;
+class QTabWidget;
+class QToolButton;
+class QTreeView;
+
+namespace convscope {
+
+class InputController;
+class InputPanel;
+class ModelValidator;
+class ModuleTreeModel;
+class SummaryTab;
+class ViewTab;
+class Workspace;
+
+struct MainWindow::Private {
+    Workspace* workspace = nullptr;
+    ModelValidator* validator = nullptr;
+    InputController* input = nullptr;
+    QTabWidget* tabs = nullptr;
+    QList<ViewTab*> views;
+    SummaryTab* summary = nullptr;
+
+    ModuleTreeModel* tree = nullptr;
+    QSortFilterProxyModel* treeFilter = nullptr;
+    QTreeView* treeView = nullptr;
+    InputPanel* inputPanel = nullptr;
+
+    QLabel* modelLabel = nullptr;
+    QLabel* deviceLabel = nullptr;
+    QLabel* forwardLabel = nullptr;
+    QProgressBar* progress = nullptr;
+    QToolButton* cancel = nullptr;
+
+    QAction* settingsAction = nullptr;
+    QAction* realtimeAction = nullptr;
+    QActionGroup* deviceGroup = nullptr;
+    QMenu* recentModels = nullptr;
+    QMenu* recentInputs = nullptr;
+
+    QString modelPath;          // the model shown (or being loaded)
+    bool loading = false;
+    int loadGeneration = 0;
+    QString device = QStringLiteral("auto");
+    ModelMetadata overrides;    // what the user set in Model Settings, for this file
+    QString pendingLayer;       // restored once the model is loaded
+    bool persistent = false;
+};
+
+} // namespace convscope

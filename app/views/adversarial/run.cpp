@@ -1,0 +1,109 @@
+#include "app/views/adversarial/run.h"
+
+#include "app/shell/job_runner.h"
+#include "app/shell/tensor_image.h"
+#include "app/views/saliency/run.h"
+#include "core/model.h"
+
+#include <QCoreApplication>
+
+#include <cmath>
+
+namespace convscope
+{
+
+namespace
+{
+
+QString tr(const char* text)
+{
+    return QCoreApplication::translate("convscope::AdversarialTab", text);
+}
+
+QString upper(const AttackMethod method)
+{
+    switch (method) {
+    case AttackMethod::Fgsm:
+        return QStringLiteral("FGSM");
+    case AttackMethod::Bim:
+        return QStringLiteral("BIM");
+    case AttackMethod::Pgd:
+        return QStringLiteral("PGD");
+    case AttackMethod::PgdL2:
+        return QStringLiteral("PGD-L2");
+    case AttackMethod::DeepFool:
+        return QStringLiteral("DeepFool");
+    case AttackMethod::CarliniWagner:
+        return QStringLiteral("C&W L2");
+    }
+    return {};
+}
+
+TopK topFive(const Model& model, const torch::Tensor& probabilities)
+{
+    TopK top;
+    const auto best = probabilities.topk(std::min<int64_t>(5, probabilities.size(0)));
+    const torch::Tensor values = std::get<0>(best).contiguous();
+    const torch::Tensor indices = std::get<1>(best).contiguous();
+    for (int64_t i = 0; i < values.size(0); ++i)
+        top.append({ classText(model, indices[i].item<int64_t>()), values[i].item<double>() });
+    return top;
+}
+
+} // namespace
+
+QString linfText(double eps)
+{
+    const double levels = eps * 255;
+    // Measured norms come from float32 pixels: 8/255 reads 8.0000001 levels.
+    if (std::abs(levels - std::round(levels)) < 1e-4)
+        return QStringLiteral("%1/255").arg(std::lround(levels));
+    return QStringLiteral("%1/255").arg(levels, 0, 'f', 1);
+}
+
+QString attackTitle(const AttackOptions& o)
+{
+    QString text = upper(o.method);
+    if (attackUsesEps(o.method))
+        text += attackIsL2(o.method) ? tr(", L2 ε %1").arg(o.eps, 0, 'g', 3) : tr(", L∞ ε %1").arg(linfText(o.eps));
+    if (o.method == AttackMethod::Fgsm)
+        return text;
+    if (o.method == AttackMethod::CarliniWagner)
+        return text + tr(", %1 steps × %2 c").arg(o.steps).arg(o.binarySteps);
+    return text + (attackUsesEps(o.method) ? tr(", %1 steps").arg(o.steps) : tr(", ≤ %1 steps").arg(o.steps));
+}
+
+QString predictionText(const QPair<QString, double>& top)
+{
+    return QStringLiteral("%1 (%2 %)").arg(top.first).arg(100 * top.second, 0, 'f', 1);
+}
+
+std::shared_ptr<const AdversarialRun> runAttack(
+    Model& model, const torch::Tensor& pixels, const AttackOptions& options, const JobContext& job)
+{
+    const AttackResult r = attack(model, pixels.unsqueeze(0), {}, options, job.progress, job.cancel);
+    auto run = std::make_shared<AdversarialRun>();
+    run->options = options;
+    run->clean = pixels.to(torch::kCPU, torch::kFloat).contiguous();
+    run->adversarial = r.adversarial[0].contiguous();
+    run->original = toQImage(run->clean);
+    run->adversarialImage = toQImage(run->adversarial);
+    run->difference = toQImage(perturbationImage(run->clean, run->adversarial, 1));
+    run->difference10 = toQImage(perturbationImage(run->clean, run->adversarial, 10));
+    // The attack's own logits: no forward pass more (a Stop returns sooner).
+    run->topBefore = topFive(model, torch::softmax(r.logitsBefore[0], 0));
+    run->topAfter = topFive(model, torch::softmax(r.logitsAfter[0], 0));
+    run->tracked = classText(model, options.target >= 0 ? options.target : r.labels[0]);
+    run->success = r.success[0];
+    run->linf = r.linf[0];
+    run->l2 = r.l2[0];
+    run->l0 = r.l0[0];
+    run->steps = r.steps[0];
+    for (const auto& step : r.curve)
+        run->curve.append(step[0]);
+    run->cancelled = r.cancelled;
+    run->seconds = r.seconds;
+    return run;
+}
+
+} // namespace convscope

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "app/shell/view_tab.h"
+
+#include <QVector>
+
+#include <memory>
+
+namespace convscope
+{
+
+class EmbeddingControls;
+class InputController;
+class ScatterView;
+class TileGridView;
+struct Embedding;
+
+// A layer's features over the dataset the Input dock walks, laid out in 2-D
+// by t-SNE or PCA — the same core functions and options as `convscope tsne`
+// — on the model's worker, with progress and Stop; t-SNE animates while it
+// optimizes. One dot per image, coloured by label or prediction, misclassified
+// images ringed; hover shows the image, a click makes it every view's input,
+// a box or lasso lists the images it holds. Nothing runs until asked.
+class EmbeddingTab final : public ViewTab
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EmbeddingTab)
+public:
+    EmbeddingTab(Workspace* workspace, InputController* input, QWidget* parent = nullptr);
+    ~EmbeddingTab() override;
+
+    QString key() const override { return QStringLiteral("embedding"); }
+    QString title() const override { return tr("Embedding"); }
+    QImage exportImage() override; // the plot with its legend
+    void saveSettings(const QString& group) const override;
+    void restoreSettings(const QString& group) override;
+
+    EmbeddingControls* controls() const;
+    ScatterView* view() const;
+    TileGridView* selectionGrid() const;
+
+    void run();
+    void stop();
+    bool isRunning() const;
+    // The layout shown (a t-SNE frame while one runs), or null.
+    std::shared_ptr<const Embedding> result() const;
+    qint64 framesShown() const; // t-SNE frames drawn while running
+    QString infoText() const;
+    QString selectionText() const;
+    // Makes the image of point `index` every view's input.
+    void openPoint(int index);
+    bool exportCsv(const QString& path);
+    bool exportPng(const QString& path);
+
+protected:
+    void refresh() override;
+
+private:
+    void showFrame(int generation, const std::shared_ptr<const Embedding>& frame);
+    void finish(int generation, const std::shared_ptr<const Embedding>& result);
+    void fail(int generation, const QString& message);
+    void jobGone(int generation);
+    void setRunning(bool running);
+    void clearResult(const QString& why);
+    void colourPoints(bool newPoints); // else only the colours change
+    void showSelection(const QVector<int>& points);
+    void chooseExport(bool csv);
+
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace convscope

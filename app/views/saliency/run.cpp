@@ -1,0 +1,197 @@
+#include "app/views/saliency/run.h"
+
+#include "app/shell/job_runner.h"
+#include "app/shell/tensor_image.h"
+#include "core/heatmap.h"
+#include "core/model.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+
+#include <cmath>
+
+namespace convscope {
+
+namespace {
+
+QString tr(const char* text)
+{
+    return QCoreApplication::translate("SaliencyTab", text);
+}
+
+// Per pixel, the window whose centre is nearest along one axis: the class
+// map drawn at input resolution, each window position owning the pixels
+// around its centre, so it lines up with the input.
+torch::Tensor nearestWindow(const std::vector<int64_t>& starts, int64_t window, int64_t size)
+{
+    std::vector<int64_t> index(static_cast<size_t>(size));
+    for (int64_t p = 0; p < size; ++p) {
+        double best = 1e30;
+        for (size_t i = 0; i < starts.size(); ++i) {
+            const double distance = std::abs(static_cast<double>(starts[i]) + window / 2.0 - (p + 0.5));
+            if (distance < best) {
+                best = distance;
+                index[static_cast<size_t>(p)] = static_cast<int64_t>(i);
+            }
+        }
+    }
+    return torch::tensor(index, torch::kLong);
+}
+
+QString runOcclusion(Model& model, const SaliencyRequest& request, const JobContext& job, SaliencyRun& run,
+                     int64_t& predicted, double& score)
+{
+    const OcclusionResult r = occlusion(model, run.input, request.occlusion, job.progress, job.cancel);
+    predicted = r.predicted;
+    score = r.baseScore;
+    run.heatmap = r.heatmap.to(torch::kCPU, torch::kFloat).contiguous();
+    const ClassMapPicture picture = classMapPicture(r.classes);
+    const torch::Tensor rows = nearestWindow(r.rows, r.window, run.input.size(1));
+    const torch::Tensor cols = nearestWindow(r.cols, r.window, run.input.size(2));
+    run.classImage = toQImage(picture.image.index_select(1, rows).index_select(2, cols));
+    run.classAt = r.classes.to(torch::kCPU, torch::kLong).index_select(0, rows).index_select(1, cols).contiguous();
+    for (size_t i = 0; i < picture.classes.size(); ++i) {
+        const QString name = classText(model, picture.classes[i]);
+        run.legend << (picture.counts[i] == 1 ? tr("%1 — 1 window").arg(name)
+                                              : tr("%1 — %2 windows").arg(name).arg(picture.counts[i]));
+        const auto& c = picture.colours[i];
+        run.legendColours << QColor::fromRgbF(c[0], c[1], c[2]);
+    }
+    return tr("%1 windows of %2 px, stride %3, filled with %4")
+        .arg(r.rows.size() * r.cols.size())
+        .arg(r.window)
+        .arg(r.stride)
+        .arg(baselineTitle(QString::fromStdString(baselineName(request.occlusion.baseline))));
+}
+
+QString runGradients(Model& model, const SaliencyRequest& request, const JobContext& job, SaliencyRun& run,
+                     int64_t& predicted, double& score)
+{
+    const SaliencyOptions& options = request.saliency;
+    const SaliencyResult r = saliency(model, run.input, options, job.progress, job.cancel);
+    predicted = r.predicted;
+    score = r.score;
+    run.heatmap = r.heatmap.to(torch::kCPU, torch::kFloat).contiguous();
+    if (options.method == SaliencyMethod::GuidedBackprop || options.method == SaliencyMethod::GuidedGradCam) {
+        run.guidedImage = toQImage(attributionImage(r.attribution));
+        run.guidedTitle = options.method == SaliencyMethod::GuidedBackprop ? tr("Guided gradient (gray: 0)")
+                                                                           : tr("Guided Grad-CAM (gray: 0)");
+    }
+    switch (options.method) {
+    case SaliencyMethod::SmoothGrad:
+        return tr("%1 noisy copies, noise %2 % of the range, seed %3")
+            .arg(options.samples)
+            .arg(options.noise * 100, 0, 'g', 3)
+            .arg(options.seed);
+    case SaliencyMethod::IntegratedGradients:
+        return tr("%1 steps from a %2 baseline; completeness: attributions sum to %3, score − baseline score = %4")
+            .arg(options.steps)
+            .arg(baselineTitle(QString::fromStdString(baselineName(options.baseline))))
+            .arg(r.attributionSum, 0, 'g', 4)
+            .arg(r.scoreDelta, 0, 'g', 4);
+    case SaliencyMethod::GradCam:
+    case SaliencyMethod::GuidedGradCam:
+        return tr("layer %1 (%2×%3 map)").arg(QString::fromStdString(r.layer)).arg(r.cam.size(0)).arg(r.cam.size(1));
+    default:
+        return {};
+    }
+}
+
+} // namespace
+
+const std::vector<SaliencyMethodEntry>& saliencyMethodEntries()
+{
+    static const std::vector<SaliencyMethodEntry> entries = {
+        {"occlusion", QT_TRANSLATE_NOOP("SaliencyTab", "Occlusion"),
+         QT_TRANSLATE_NOOP("SaliencyTab",
+                           "Hide one square at a time and watch the class score drop (Zeiler & Fergus 2014)")},
+        {"gradient", QT_TRANSLATE_NOOP("SaliencyTab", "Gradient"),
+         QT_TRANSLATE_NOOP("SaliencyTab",
+                           "|∂ score / ∂ pixel|, the largest over the colour channels (Simonyan et al. 2014)")},
+        {"smoothgrad", QT_TRANSLATE_NOOP("SaliencyTab", "SmoothGrad"),
+         QT_TRANSLATE_NOOP("SaliencyTab",
+                           "The gradient averaged over noisy copies of the input (Smilkov et al. 2017)")},
+        {"ig", QT_TRANSLATE_NOOP("SaliencyTab", "Integrated Gradients"),
+         QT_TRANSLATE_NOOP("SaliencyTab", "(input − baseline) × the mean gradient along the straight path between them "
+                                          "(Sundararajan et al. 2017)")},
+        {"gradcam", QT_TRANSLATE_NOOP("SaliencyTab", "Grad-CAM"),
+         QT_TRANSLATE_NOOP("SaliencyTab",
+                           "A conv layer's maps weighted by their mean gradients, summed, clipped at 0 and "
+                           "upsampled (Selvaraju et al. 2017)")},
+        {"guided", QT_TRANSLATE_NOOP("SaliencyTab", "Guided backprop"),
+         QT_TRANSLATE_NOOP(
+             "SaliencyTab",
+             "The gradient with every ReLU passing back only positive gradients (Springenberg et al. 2015)")},
+        {"guided-gradcam", QT_TRANSLATE_NOOP("SaliencyTab", "Guided Grad-CAM"),
+         QT_TRANSLATE_NOOP("SaliencyTab", "Guided backpropagation times the Grad-CAM map")},
+    };
+    return entries;
+}
+
+const SaliencyMethodEntry& saliencyMethodEntry(const QString& key)
+{
+    for (const SaliencyMethodEntry& entry : saliencyMethodEntries())
+        if (key == QLatin1String(entry.key))
+            return entry;
+    return saliencyMethodEntries().front();
+}
+
+QString saliencyMethodTitle(const QString& key)
+{
+    return tr(saliencyMethodEntry(key).title);
+}
+
+QString saliencyMethodTip(const QString& key)
+{
+    return tr(saliencyMethodEntry(key).tip);
+}
+
+QString classText(const Model& model, int64_t index)
+{
+    const auto& labels = model.info().labels;
+    const QString label = index >= 0 && index < static_cast<int64_t>(labels.size())
+                              ? QString::fromStdString(labels[static_cast<size_t>(index)])
+                              : QString();
+    return label.isEmpty() || label == QString::number(index) ? QString::number(index)
+                                                              : QStringLiteral("%1: %2").arg(index).arg(label);
+}
+
+QString baselineTitle(const QString& name)
+{
+    if (name == QLatin1String("gray"))
+        return tr("gray (0.5)");
+    if (name == QLatin1String("zero"))
+        return tr("black (0)");
+    if (name == QLatin1String("mean"))
+        return tr("dataset mean");
+    return tr("blurred input");
+}
+
+SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const SaliencyRequest& request,
+                        const JobContext& job)
+{
+    QElapsedTimer clock;
+    clock.start();
+    SaliencyRun run;
+    run.method = request.method;
+    run.input = pixels.detach().to(torch::kCPU, torch::kFloat).contiguous();
+    run.inputImage = toQImage(run.input);
+    int64_t predicted = 0;
+    double score = 0;
+    const QString details = request.isOcclusion() ? runOcclusion(model, request, job, run, predicted, score)
+                                                  : runGradients(model, request, job, run, predicted, score);
+    const int64_t target = request.isOcclusion() ? request.occlusion.target : request.saliency.target;
+    const int64_t explained = target >= 0 ? target : predicted;
+    const bool probability = request.score() == Score::Probability;
+    run.caption = tr("%1 for class %2 (%3 %4%5) · predicted: %6 · %7%8 s")
+                      .arg(saliencyMethodTitle(request.method), classText(model, explained),
+                           probability ? tr("probability") : tr("logit"),
+                           probability ? QString::number(score, 'f', 3) : QString::number(score, 'g', 4),
+                           request.isOcclusion() ? tr(" unoccluded") : QString(),
+                           explained == predicted ? tr("the same") : classText(model, predicted),
+                           details.isEmpty() ? QString() : details + QStringLiteral(" · "))
+                      .arg(clock.elapsed() / 1000.0, 0, 'f', 2);
+    return run;
+}
+
+} // namespace convscope

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "app/shell/view_tab.h"
+
+#include <QStringList>
+
+#include <memory>
+
+namespace convscope {
+
+class ImageView;
+class SaliencyControls;
+struct SaliencyRun;
+
+// Which pixels matter to a class: occlusion (Zeiler & Fergus) or one of the
+// gradient methods (gradient, SmoothGrad, Integrated Gradients, Grad-CAM,
+// guided backpropagation, guided Grad-CAM), the same core functions and
+// parameters as `convscope occlusion|saliency`. Panels side by side: the
+// input, the heatmap, the heatmap over the input, and for occlusion the class
+// predicted under each window, for the guided methods the signed guided
+// gradient. Recomputes on the model's worker whenever the model, the input or
+// a parameter changes (the newest request wins); colormap and opacity only
+// redraw.
+class SaliencyTab final : public ViewTab {
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SaliencyTab)
+public:
+    explicit SaliencyTab(Workspace* workspace, QWidget* parent = nullptr);
+    ~SaliencyTab() override;
+
+    QString key() const override { return QStringLiteral("saliency"); }
+    QString title() const override { return tr("Saliency"); }
+    // The panels with their titles, the legend and the caption, on white.
+    QImage exportImage() override;
+    void saveSettings(const QString& group) const override;
+    void restoreSettings(const QString& group) override;
+
+    SaliencyControls* controls() const;
+    // Runs again even if nothing changed (after a cancel).
+    void compute();
+    // Stops the running computation; it stays stopped until compute() or a change.
+    void cancel();
+
+    ImageView* heatmapView() const;
+    ImageView* overlayView() const;
+    ImageView* classMapView() const;
+    ImageView* guidedView() const;
+    QString captionText() const; // the result shown, in words
+    QString infoText() const;    // what is going on, or what went wrong
+    QStringList legendTexts() const;
+    qint64 resultsShown() const;
+
+protected:
+    void refresh() override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    void redraw();
+    void show(const std::shared_ptr<const SaliencyRun>& result);
+    void showFailure(const QString& text);
+    void jobGone(int generation);
+    void fitPanels();
+    void hoverHeatmap(QPoint pixel);
+    void hoverClassMap(QPoint pixel);
+
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace convscope
