@@ -39,7 +39,7 @@ void addModelOptions(CommandLine& line)
 
 int threadCount(const std::string& text)
 {
-    // The same bound and words as the full CLI (app/cli_options.cpp).
+    // The same bound and words as the full CLI (app/cli/options.cpp).
     constexpr int maxThreads = 1024;
     size_t used = 0;
     int threads = -1;
@@ -70,7 +70,7 @@ LoadOptions loadOptions(const CommandLine& line)
     return options;
 }
 
-// As app/defaults.cpp: $CONVSCOPE_DEFAULT_MODEL, an installed copy beside
+// As app/shell/defaults.cpp: $CONVSCOPE_DEFAULT_MODEL, an installed copy beside
 // the binary, then the source tree this was built from.
 std::string defaultModelPath()
 {

@@ -1,6 +1,6 @@
 #pragma once
 
-// How both CLIs (app/cli.cpp and cli_core/) end a command: one line on
+// How both CLIs (app/cli/ and cli_core/) end a command: one line on
 // stderr and exit code 1 for every failure, so that they fail alike.
 
 #include <functional>

@@ -1,7 +1,7 @@
 #pragma once
 
 // What `layers` and `summary` print, as text and as JSON: one implementation
-// for the full CLI (app/cli.cpp) and the Qt-free one (cli_core/), so that the
+// for the full CLI (app/cli/summary.cpp) and the Qt-free one (cli_core/), so that the
 // two cannot drift apart.
 
 #include <cstddef>

@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <torch/nn/functional/upsampling.h>
+
 #include <cmath>
 
 namespace convscope {
@@ -76,6 +78,20 @@ torch::Tensor channelGrid(const torch::Tensor& activation, int64_t padding, int6
     if (maps.dim() != 3)
         throw Error("cannot draw a " + std::to_string(maps.dim()) + "-D activation as channel maps");
     return tileGrid(normalizeMaps(maps).unsqueeze(1), 0, padding, minTile)[0];
+}
+
+torch::Tensor fitPatch(const torch::Tensor& patch, int64_t side)
+{
+    const int64_t longest = std::max(patch.size(1), patch.size(2));
+    if (longest <= side)
+        return patch;
+    const double scale = static_cast<double>(side) / static_cast<double>(longest);
+    std::vector<int64_t> size{std::max<int64_t>(1, std::llround(patch.size(1) * scale)),
+                              std::max<int64_t>(1, std::llround(patch.size(2) * scale))};
+    return torch::nn::functional::interpolate(
+               patch.unsqueeze(0),
+               torch::nn::functional::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false))[0]
+        .clamp(0, 1);
 }
 
 } // namespace convscope

@@ -23,4 +23,8 @@ torch::Tensor tileGrid(const torch::Tensor& tiles, int64_t columns = 0, int64_t 
 // Scales each [H, W] map of a [C, H, W] tensor to [0, 1] on its own.
 torch::Tensor normalizeMaps(const torch::Tensor& maps);
 
+// [C, h, w] resized (bilinear, clamped to [0, 1]) so its longer side is at
+// most `side`; never enlarged, since grids zoom with square pixels instead.
+torch::Tensor fitPatch(const torch::Tensor& patch, int64_t side);
+
 } // namespace convscope

@@ -7,6 +7,7 @@
 
 #include <torch/script.h>
 
+#include "app/shell/number_text.h"
 #include "core/progress.h"
 
 #include <chrono>
@@ -56,8 +57,6 @@ std::string cacheOption(const QCommandLineParser& parser, const char* kind);
 int64_t indexOption(const QCommandLineParser& parser, const QString& name, int64_t count);
 // A whole number >= min; Error naming the option otherwise.
 int64_t wholeOption(const QCommandLineParser& parser, const QString& name, int64_t min);
-// A number, or a fraction such as 8/255; Error naming option `name` otherwise.
-double numberText(const QString& text, const QString& name);
 // numberText of the option's value, >= min.
 double numberOption(const QCommandLineParser& parser, const QString& name,
                     double min = -std::numeric_limits<double>::infinity());
@@ -73,6 +72,9 @@ struct Input {
 // args[1] if given, else test image --index of --data.
 Input readInput(const QCommandLineParser& parser, const QStringList& args, const Model& model);
 
+int layersCommand(QCommandLineParser& parser, const QStringList& arguments);
+int summaryCommand(QCommandLineParser& parser, const QStringList& arguments);
+int activationsCommand(QCommandLineParser& parser, const QStringList& arguments);
 int trainCommand(QCommandLineParser& parser, const QStringList& arguments);
 int filtersCommand(QCommandLineParser& parser, const QStringList& arguments);
 // Needs a QApplication: main() makes one (offscreen) for `render`.
@@ -82,5 +84,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
 int ascentCommand(QCommandLineParser& parser, const QStringList& arguments);
 int attackCommand(QCommandLineParser& parser, const QStringList& arguments);
 int tsneCommand(QCommandLineParser& parser, const QStringList& arguments);
+int topkCommand(QCommandLineParser& parser, const QStringList& arguments);
+int topkMergeCommand(QCommandLineParser& parser, const QStringList& arguments);
 
 } // namespace convscope::cli

@@ -33,7 +33,7 @@ QImage fitted(const QImage& image, int side)
 
 } // namespace
 
-QImage SaliencyPicture::render(int side) const
+QImage SlidePicture::render(int side) const
 {
     const int columns = std::max<int>(1, static_cast<int>(panels.size()));
     const int width = 2 * kMargin + columns * side + (columns - 1) * kGap;

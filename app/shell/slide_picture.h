@@ -11,7 +11,7 @@ namespace convscope {
 // The Saliency tab as one clean picture for slides: a heading, the panels
 // side by side with their titles (a legend of coloured classes under a
 // panel that has one), and the caption, on white.
-struct SaliencyPicture {
+struct SlidePicture {
     struct Panel {
         QString title;
         QImage image;

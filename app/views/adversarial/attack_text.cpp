@@ -1,6 +1,6 @@
 #include "app/views/adversarial/attack_text.h"
 
-#include "app/cli/common.h"
+#include "app/shell/number_text.h"
 #include "core/error.h"
 
 #include <QStringList>
@@ -16,7 +16,7 @@ std::vector<double> epsList(const QString& text)
 {
     std::vector<double> values;
     for (const QString& part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        const double v = cli::numberText(part.trimmed(), QStringLiteral("eps"));
+        const double v = numberText(part.trimmed(), QStringLiteral("eps"));
         if (v < 0)
             throw Error("--eps must be 0 or more, not '" + part.toStdString() + "'");
         values.push_back(v);

@@ -1,9 +1,9 @@
 #include "app/views/adversarial/controls.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/form_widgets.h"
 #include "app/views/adversarial/attack_text.h"
 #include "app/views/adversarial/run.h"
-#include "app/views/saliency/run.h"
 #include "core/attack.h"
 #include "core/model.h"
 #include "widgets/class_combo.h"

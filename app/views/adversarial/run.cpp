@@ -1,8 +1,8 @@
 #include "app/views/adversarial/run.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/tensor_image.h"
-#include "app/views/saliency/run.h"
 #include "core/model.h"
 
 #include <QCoreApplication>

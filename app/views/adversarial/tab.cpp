@@ -400,7 +400,7 @@ QImage AdversarialTab::exportImage()
 {
     if (!d->result)
         return ViewTab::exportImage();
-    SaliencyPicture picture;
+    SlidePicture picture;
     for (const AdversarialPictures::Picture& p : d->pictures->pictures())
         picture.panels.append({ p.title + QLatin1Char('\n') + p.caption, p.image, {}, {} });
     if (auto model = workspace()->model())

@@ -1,8 +1,8 @@
 #include "app/views/ascent/controls.h"
 
+#include "app/shell/class_text.h"
 #include "app/views/ascent/knobs.h"
 #include "app/views/ascent/request.h"
-#include "app/views/saliency/run.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "widgets/class_combo.h"

@@ -479,7 +479,7 @@ QImage AscentTab::exportImage()
     if (!d->shown)
         return ViewTab::exportImage();
     const AscentShown& shown = *d->shown;
-    SaliencyPicture picture;
+    SlidePicture picture;
     if (shown.request.wholeLayer)
         picture.panels.append({shown.request.what, d->grid->renderAll(), {}, {}});
     else

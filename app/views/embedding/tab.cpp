@@ -1,6 +1,7 @@
 #include "app/shell/atomic_save.h"
 #include "app/views/embedding/tab.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/defaults.h"
 #include "app/shell/form_widgets.h"
 #include "app/shell/gui_post.h"
@@ -10,7 +11,6 @@
 #include "app/shell/workspace.h"
 #include "app/views/embedding/controls.h"
 #include "app/views/embedding/run.h"
-#include "app/views/saliency/run.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"

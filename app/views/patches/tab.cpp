@@ -16,7 +16,6 @@
 #include "widgets/image_view.h"
 #include "widgets/tile_grid_view.h"
 
-#include <torch/nn/functional/upsampling.h>
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -37,22 +36,6 @@ namespace {
 // patches of a 200-pixel field would not fit in memory as images.
 constexpr int64_t kOverviewPatch = 40;
 constexpr int64_t kDetailPatch = 160;
-
-// [C, h, w] resized so its longer side is at most `side` (never enlarged;
-// the grid zooms with square pixels instead).
-torch::Tensor fitPatch(const torch::Tensor& patch, int64_t side)
-{
-    const int64_t longest = std::max(patch.size(1), patch.size(2));
-    if (longest <= side)
-        return patch;
-    const double scale = static_cast<double>(side) / static_cast<double>(longest);
-    std::vector<int64_t> size{std::max<int64_t>(1, std::llround(patch.size(1) * scale)),
-                              std::max<int64_t>(1, std::llround(patch.size(2) * scale))};
-    return torch::nn::functional::interpolate(
-               patch.unsqueeze(0),
-               torch::nn::functional::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false))[0]
-        .clamp(0, 1);
-}
 
 // Decoded dataset images, each read once while patches are cut.
 class ImageCache {

@@ -1,5 +1,6 @@
 #include "app/views/saliency/controls.h"
 
+#include "app/shell/class_text.h"
 #include "app/views/saliency/run.h"
 #include "core/colormap.h"
 #include "core/model.h"

@@ -1,5 +1,6 @@
 #include "app/views/saliency/run.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/tensor_image.h"
 #include "core/heatmap.h"
@@ -144,16 +145,6 @@ QString saliencyMethodTitle(const QString& key)
 QString saliencyMethodTip(const QString& key)
 {
     return tr(saliencyMethodEntry(key).tip);
-}
-
-QString classText(const Model& model, int64_t index)
-{
-    const auto& labels = model.info().labels;
-    const QString label = index >= 0 && index < static_cast<int64_t>(labels.size())
-                              ? QString::fromStdString(labels[static_cast<size_t>(index)])
-                              : QString();
-    return label.isEmpty() || label == QString::number(index) ? QString::number(index)
-                                                              : QStringLiteral("%1: %2").arg(index).arg(label);
 }
 
 QString baselineTitle(const QString& name)

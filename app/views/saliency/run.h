@@ -58,8 +58,6 @@ struct SaliencyRun {
 SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const SaliencyRequest& request,
                         const JobContext& job);
 
-// "281: tabby", or "3" where the label is only the number.
-QString classText(const Model& model, int64_t index);
 // "gray (0.5)", "black (0)", "dataset mean", "blurred input" for baselineNames().
 QString baselineTitle(const QString& name);
 

@@ -1,5 +1,6 @@
 #include "app/views/saliency/tab.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/frames.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/slide_picture.h"
@@ -461,7 +462,7 @@ QImage SaliencyTab::exportImage()
 {
     if (!d->result)
         return ViewTab::exportImage();
-    SaliencyPicture picture;
+    SlidePicture picture;
     for (Panel* panel : d->panels()) {
         if (panel->box->isHidden() || panel->view->image().isNull())
             continue;

@@ -1,0 +1,142 @@
+#include "app/cli/common.h"
+
+#include "app/cli/options.h"
+#include "app/shell/defaults.h"
+#include "core/dataset.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/model_report.h"
+#include "io/datasets.h"
+#include "io/image_io.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+
+namespace convscope {
+
+std::string cli::pad(const std::string& s, size_t width)
+{
+    return padRight(s, width);
+}
+
+QString cli::modelArgument(const QStringList& args)
+{
+    return args.isEmpty() ? defaultModelPath() : args[0];
+}
+
+std::unique_ptr<Model> cli::loadFromArguments(QCommandLineParser& parser, const QString& path)
+{
+    LoadOptions options = modelOptions(parser);
+    auto model = Model::load(path.toStdString(), options);
+    for (const auto& note : model->info().notes)
+        std::cerr << "convscope: note: " << note << '\n';
+    return model;
+}
+
+void cli::addInputOptions(QCommandLineParser& parser)
+{
+    parser.addOptions({
+        {QStringLiteral("data"), QStringLiteral("Without IMAGE: take the input from this dataset's test split (default: digits)."),
+         QStringLiteral("DATASET"), defaultDatasetSpec()},
+        {QStringLiteral("index"), QStringLiteral("Which test image of --data (default 0)."), QStringLiteral("N"), QStringLiteral("0")},
+    });
+}
+
+QStringList cli::withDefaultModel(QStringList args)
+{
+    if (args.size() == 1 && io::isImageFileName(args[0].toStdString()))
+        args.prepend(defaultModelPath());
+    return args;
+}
+
+cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& args, const Model& model)
+{
+    const auto& in = model.info().input;
+    Input input;
+    if (args.size() == 2) {
+        input.source = args[1].toStdString();
+        input.pixels = io::readImage(input.source, in[0], in[1], in[2]);
+        return input;
+    }
+    // No image: a test image of the dataset, in the model's format.
+    auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
+    const Split split = splitDataset(*dataset);
+    const int64_t index = indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(split.test.size()));
+    const int64_t item = split.test[static_cast<size_t>(index)];
+    input.pixels = dataset->image(item).unsqueeze(0);
+    input.source = dataset->itemName(item);
+    return input;
+}
+
+bool cli::looksLikeModel(const QString& path)
+{
+    return path.endsWith(QLatin1String(".pt")) || path.endsWith(QLatin1String(".pth"))
+        || path.endsWith(QLatin1String(".ptl"));
+}
+
+std::string cli::defaultCacheDir(const char* kind)
+{
+    return cacheDir(QString::fromLatin1(kind)).toStdString();
+}
+
+ProgressFn cli::stderrProgress(const std::string& command, bool percent)
+{
+    auto last = std::make_shared<std::optional<std::chrono::steady_clock::time_point>>();
+    return [command, percent, last](double fraction, const std::string& stage) {
+        if (fraction == kNote) {
+            std::cerr << "convscope " << command << ": note: " << stage << '\n';
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (*last && std::chrono::duration<double>(now - **last).count() < 1)
+            return;
+        std::cerr << "convscope " << command << ": " << stage;
+        if (percent)
+            std::cerr << " (" << std::lround(100 * fraction) << " %)";
+        std::cerr << '\n';
+        *last = now;
+    };
+}
+
+ProgressFn cli::stderrNotes(const std::string& command)
+{
+    const ProgressFn print = stderrProgress(command);
+    return [print](double fraction, const std::string& stage) {
+        if (fraction == kNote)
+            print(fraction, stage);
+    };
+}
+
+std::string cli::labelName(const Model& model, int64_t index)
+{
+    const auto& labels = model.info().labels;
+    return index >= 0 && index < static_cast<int64_t>(labels.size()) ? labels[static_cast<size_t>(index)]
+                                                                      : std::to_string(index);
+}
+
+QStringList cli::modelAndDataset(QStringList args)
+{
+    if (args.size() == 1 && looksLikeModel(args[0]))
+        args.append(defaultDatasetSpec());
+    if (args.size() == 1)
+        args.prepend(defaultModelPath());
+    if (args.isEmpty())
+        args = {defaultModelPath(), defaultDatasetSpec()};
+    return args;
+}
+
+std::string cli::cacheOption(const QCommandLineParser& parser, const char* kind)
+{
+    if (parser.isSet(QStringLiteral("cache")) && parser.isSet(QStringLiteral("no-cache")))
+        throw Error("give either --cache DIR or --no-cache");
+    if (parser.isSet(QStringLiteral("no-cache")))
+        return {};
+    return parser.isSet(QStringLiteral("cache")) ? parser.value(QStringLiteral("cache")).toStdString()
+                                                 : defaultCacheDir(kind);
+}
+
+} // namespace convscope
