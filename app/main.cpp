@@ -8,6 +8,7 @@
 #include <QApplication>
 #include <QCoreApplication>
 #include <QDir>
+#include <QScreen>
 #include <QSettings>
 
 #include <sys/stat.h>
@@ -82,6 +83,8 @@ int main(int argc, char** argv)
         window.openModel(convscope::defaultModelPath());
         window.openInput(convscope::defaultDatasetSpec());
     }
+    if (QScreen* screen = QGuiApplication::primaryScreen())
+        window.fitToScreen(screen->availableGeometry());
     window.show();
     if (!settingsNote.isEmpty())
         window.showNote(settingsNote);

@@ -112,6 +112,11 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 
     MainWindow window;
     window.setPersistent(false);
+    // As a screen of that size shows it (docks stacked below 1600 wide), at
+    // exactly that size: offscreen, a maximized window would take the
+    // platform's own 800x600 screen.
+    window.fitToScreen(QRect(QPoint(0, 0), size));
+    window.setWindowState(Qt::WindowNoState);
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))

@@ -6,7 +6,8 @@
 
 #include <cstdint>
 
-namespace convscope {
+namespace convscope
+{
 
 class Model;
 

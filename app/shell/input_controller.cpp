@@ -158,6 +158,8 @@ private:
 struct InputController::Private {
     Workspace* workspace = nullptr;
     QString spec;
+    QString openedSpec; // the last spec that opened
+    int openedPosition = 0;
     Kind kind = None;
     int position = 0;
     std::shared_ptr<convscope::Dataset> dataset;
@@ -219,6 +221,16 @@ QString InputController::spec() const
     return d->spec;
 }
 
+QString InputController::openedSpec() const
+{
+    return d->openedSpec;
+}
+
+int InputController::openedPosition() const
+{
+    return d->openedSpec == d->spec ? d->position : d->openedPosition;
+}
+
 InputController::Kind InputController::kind() const
 {
     return d->kind;
@@ -271,6 +283,8 @@ qint64 InputController::framesDropped() const
 void InputController::open(const QString& spec, int position)
 {
     stopReader();
+    if (d->openedSpec == d->spec)
+        d->openedPosition = d->position;
     d->spec = spec;
     d->position = std::max(0, position);
     d->kind = io::isLiveSpec(spec.toStdString()) ? Live
@@ -324,6 +338,7 @@ void InputController::reopen()
                 d->dataset = opened->dataset;
                 d->items = opened->items;
                 d->position = std::clamp<int>(d->position, 0, static_cast<int>(d->items.size()) - 1);
+                d->openedSpec = d->spec;
                 Q_EMIT self->opened(QString::fromStdString(d->dataset->description()));
                 self->readItem(d->position);
                 if (wasPlaying)

@@ -35,6 +35,10 @@ public:
     // io::openDataset() reads. `position` is where to start walking.
     void open(const QString& spec, int position = 0);
     QString spec() const;
+    // The last input that opened (what a session saves), with its position;
+    // empty until one has. A spec that failed to open never becomes it.
+    QString openedSpec() const;
+    int openedPosition() const;
     Kind kind() const;
     int count() const;
     int position() const;

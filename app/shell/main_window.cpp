@@ -1,5 +1,6 @@
 #include "app/shell/main_window.h"
 
+#include "app/shell/defaults.h"
 #include "app/shell/frames.h"
 #include "app/shell/input_controller.h"
 #include "app/shell/job_runner.h"
@@ -72,8 +73,11 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(d->input, &InputController::failed, this,
             [this](const QString& spec, const QString& message) { showError(tr("Cannot open input"), spec, message); });
-    connect(d->input, &InputController::opened, this,
-            [this](const QString& description) { statusBar()->showMessage(tr("Input: %1").arg(description), 5000); });
+    connect(d->input, &InputController::opened, this, [this](const QString& description) {
+        // Why another model opened matters more than which input did.
+        if (d->stickyMessage.isEmpty() || statusBar()->currentMessage() != d->stickyMessage)
+            statusBar()->showMessage(tr("Input: %1").arg(description), 5000);
+    });
     connect(d->input, &InputController::navigationChanged, d->inputPanel, &InputPanel::setNavigation);
     connect(d->input, &InputController::liveChanged, this, [this](bool available, bool playing) {
         d->inputPanel->setLiveAvailable(available);
@@ -180,8 +184,51 @@ void MainWindow::createDocks()
     inputDock->setWidget(d->inputPanel);
     inputDock->setMinimumWidth(200);
     addDockWidget(Qt::RightDockWidgetArea, inputDock);
+    d->layersDock = dock;
+    d->inputDock = inputDock;
+    placeDocks();
+}
+
+void MainWindow::placeDocks()
+{
+    if (d->stackedDocks) {
+        // One column on the left: the centre keeps ~900 of 1280 pixels.
+        splitDockWidget(d->layersDock, d->inputDock, Qt::Vertical);
+        resizeDocks({d->layersDock}, {360}, Qt::Horizontal);
+        resizeDocks({d->layersDock, d->inputDock}, {1, 1}, Qt::Vertical);
+        return;
+    }
     // Wide enough to read module paths and the input; narrower windows may shrink them.
-    resizeDocks({dock, inputDock}, {420, 330}, Qt::Horizontal);
+    resizeDocks({d->layersDock, d->inputDock}, {420, 330}, Qt::Horizontal);
+}
+
+void MainWindow::resetLayout()
+{
+    d->stackedDocks = width() < kWideScreen;
+    for (QDockWidget* dock : {d->layersDock, d->inputDock}) {
+        dock->setFloating(false);
+        dock->show();
+    }
+    addDockWidget(Qt::LeftDockWidgetArea, d->layersDock);
+    addDockWidget(d->stackedDocks ? Qt::LeftDockWidgetArea : Qt::RightDockWidgetArea, d->inputDock);
+    placeDocks();
+}
+
+void MainWindow::fitToScreen(const QRect& available)
+{
+    if (d->layoutRestored && available.contains(geometry()))
+        return;
+    const QSize smallest(1280, 800);
+    if (available.width() < smallest.width() || available.height() < smallest.height()) {
+        setGeometry(available);
+        setWindowState(windowState() | Qt::WindowMaximized);
+    } else {
+        // Wide enough for both docks beside the widest tab, where the screen allows.
+        resize(QSize(kWideScreen, 960).boundedTo(available.size()));
+        move(available.center() - rect().center());
+    }
+    if (!d->layoutRestored)
+        resetLayout();
 }
 
 void MainWindow::createStatusBar()
@@ -283,6 +330,8 @@ void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& devic
             d->device = previousDevice;
         }
         showError(tr("Cannot open model"), path, message);
+        if (!d->workspace->model() && path == d->restoredModel)
+            fallBackToShippedModel(path, tr("it did not open"));
         Q_EMIT loadFailed(message);
     };
     if (!d->validator->enabled()) {
@@ -336,6 +385,7 @@ void MainWindow::onModelReady()
     if (!model)
         return;
     const ModelInfo& info = model->info();
+    d->restoredModel.clear();
     d->modelPath = QString::fromStdString(info.path);
     addRecent(QStringLiteral("recent/models"), d->modelPath);
     d->tree->setLayers(model->layers());
@@ -348,7 +398,14 @@ void MainWindow::onModelReady()
     d->deviceLabel->setText(device);
     for (QAction* action : d->deviceGroup->actions())
         action->setChecked(device.startsWith(action->data().toString().toUpper()));
-    statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(d->modelPath).fileName()), 5000);
+    if (d->fallbackNote.isEmpty() || d->modelPath != defaultModelPath()) {
+        statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(d->modelPath).fileName()), 5000);
+        d->stickyMessage.clear();
+    } else {
+        statusBar()->showMessage(d->fallbackNote, 30000);
+        d->stickyMessage = d->fallbackNote;
+    }
+    d->fallbackNote.clear();
 
     // The layer the last session or `render --layer` asked for, else the
     // first convolution: the one whose filters and maps a class looks at first.
@@ -379,6 +436,21 @@ void MainWindow::showError(const QString& title, const QString& path, const QStr
     box->setObjectName(QStringLiteral("loadError"));
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
+}
+
+void MainWindow::fallBackToShippedModel(const QString& path, const QString& why)
+{
+    d->restoredModel.clear();
+    const QString shipped = defaultModelPath();
+    const QString name = QFileInfo(path).fileName();
+    if (QFileInfo(path).absoluteFilePath() == QFileInfo(shipped).absoluteFilePath() || !QFileInfo(shipped).isFile()) {
+        statusBar()->showMessage(tr("Could not reopen the last session's model %1 (%2)").arg(name, why), 30000);
+        return;
+    }
+    d->fallbackNote = tr("Could not reopen the last session's model %1 (%2): opened %3 instead")
+                          .arg(name, why, QFileInfo(shipped).fileName());
+    statusBar()->showMessage(d->fallbackNote, 30000);
+    openModel(shipped);
 }
 
 void MainWindow::showNote(const QString& note)

@@ -62,8 +62,19 @@ public:
     void setPersistent(bool persistent);
     // Window layout, the last tab and each view's settings from last time.
     void restoreLayout();
+    // View → Reset Layout: the docks back in place at their first widths; in a
+    // window narrower than kWideScreen, the Input dock under the Layers dock,
+    // so that the eight tabs and the Summary table keep the width they need.
+    void resetLayout();
+    // Before the first show: a window that fits `available` (the screen less
+    // its panels). Below 1280x800 (a 1280x720 projector) it opens maximized,
+    // else up to kWideScreen x 960; a restored size that does not fit gives way.
+    // A first start then lays out the docks as resetLayout() does.
+    void fitToScreen(const QRect& available);
+    static constexpr int kWideScreen = 1600;
     // restoreLayout(), then the last session's model, input and layer; false
-    // if there was none (or its model file is gone).
+    // if there was none. A model that is gone or fails to open gives way to
+    // the shipped one (defaultModelPath()), and the status bar says so.
     bool restoreSession();
     void saveSession() const;
     // A note for the user that is not an error (a damaged settings file set
@@ -90,9 +101,11 @@ private:
     void createDocks();
     void createActions();
     void createStatusBar();
+    void placeDocks();
     void onModelReady();
     void onLayerChanged(int layer);
     void showError(const QString& title, const QString& path, const QString& message);
+    void fallBackToShippedModel(const QString& path, const QString& why);
     void submitLoad(const QString& path, const ModelMetadata& metadata, int generation,
                     const std::function<void(const QString&)>& failed);
     void editModelSettings();

@@ -163,6 +163,10 @@ void MainWindow::createActions()
     QMenu* view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         view->addAction(dock->toggleViewAction());
+    QAction* resetLayout = view->addAction(tr("Reset &Layout"));
+    resetLayout->setObjectName(QStringLiteral("resetLayout"));
+    resetLayout->setToolTip(tr("Both docks back in place at their first widths"));
+    connect(resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     view->addSeparator();
     for (int i = 0; i < d->views.size(); ++i) {
         QAction* action = view->addAction(d->views[i]->title());
@@ -277,10 +281,16 @@ void MainWindow::saveSession() const
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
-    settings.setValue(QStringLiteral("session/model"), d->modelPath);
-    settings.setValue(QStringLiteral("session/device"), d->device);
-    settings.setValue(QStringLiteral("session/input"), d->input->spec());
-    settings.setValue(QStringLiteral("session/position"), d->input->position());
+    // Only what opened: a file that failed to open would greet every later
+    // start with the same error, no model and no input.
+    if (auto model = d->workspace->model()) {
+        settings.setValue(QStringLiteral("session/model"), QString::fromStdString(model->info().path));
+        settings.setValue(QStringLiteral("session/device"), d->device);
+    }
+    if (!d->input->openedSpec().isEmpty()) {
+        settings.setValue(QStringLiteral("session/input"), d->input->openedSpec());
+        settings.setValue(QStringLiteral("session/position"), d->input->openedPosition());
+    }
     settings.setValue(QStringLiteral("session/layer"), currentLayerName());
     settings.setValue(QStringLiteral("session/tab"), currentTabKey());
     settings.setValue(QStringLiteral("view/realtime"), d->realtimeAction->isChecked());
@@ -291,8 +301,8 @@ void MainWindow::saveSession() const
 void MainWindow::restoreLayout()
 {
     QSettings settings;
-    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    const bool geometry = restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    d->layoutRestored = restoreState(settings.value(QStringLiteral("window/state")).toByteArray()) && geometry;
     d->realtimeAction->setChecked(settings.value(QStringLiteral("view/realtime"), true).toBool());
     for (ViewTab* view : d->views)
         view->restoreSettings(QStringLiteral("tabs/") + view->key());
@@ -303,11 +313,16 @@ bool MainWindow::restoreSession()
 {
     restoreLayout();
     const SessionState session = readSession(QSettings());
-    if (session.model.isEmpty() || !QFileInfo(session.model).isFile())
+    if (session.model.isEmpty())
         return false;
     d->device = session.device;
     d->pendingLayer = session.layer;
-    openModel(session.model);
+    if (QFileInfo(session.model).isFile()) {
+        d->restoredModel = session.model;
+        openModel(session.model);
+    } else {
+        fallBackToShippedModel(session.model, tr("it is no longer there"));
+    }
     // A camera or stream is not switched on unasked.
     if (!session.input.isEmpty() && !io::isLiveSpec(session.input.toStdString()))
         openInput(session.input, static_cast<int>(std::min<qint64>(session.position, INT_MAX)));

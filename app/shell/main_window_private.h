@@ -10,6 +10,7 @@
 #include <QString>
 
 class QAction;
+class QDockWidget;
 class QActionGroup;
 class QLabel;
 class QMenu;
@@ -41,6 +42,8 @@ struct MainWindow::Private {
     QSortFilterProxyModel* treeFilter = nullptr;
     QTreeView* treeView = nullptr;
     InputPanel* inputPanel = nullptr;
+    QDockWidget* layersDock = nullptr;
+    QDockWidget* inputDock = nullptr;
 
     QLabel* modelLabel = nullptr;
     QLabel* deviceLabel = nullptr;
@@ -60,7 +63,12 @@ struct MainWindow::Private {
     QString device = QStringLiteral("auto");
     ModelMetadata overrides;    // what the user set in Model Settings, for this file
     QString pendingLayer;       // restored once the model is loaded
+    QString restoredModel;      // the last session's model, while it is being reopened
+    QString fallbackNote;       // why the shipped model opened instead; shown once it has
+    QString stickyMessage;      // a status message that the input's "opened" must not replace
     bool persistent = false;
+    bool layoutRestored = false; // restoreLayout() found a saved window state
+    bool stackedDocks = false;   // both docks on the left (narrow screens)
 };
 
 } // namespace convscope

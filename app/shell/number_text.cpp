@@ -6,7 +6,8 @@
 
 #include <cmath>
 
-namespace convscope {
+namespace convscope
+{
 
 double numberText(const QString& text, const QString& name)
 {
@@ -20,7 +21,8 @@ double numberText(const QString& text, const QString& name)
         value = ok ? top / bottom : 0;
     }
     if (!ok || !std::isfinite(value))
-        throw Error("--" + name.toStdString() + " wants a number such as 0.03 or 8/255, not '" + text.toStdString() + "'");
+        throw Error(
+            "--" + name.toStdString() + " wants a number such as 0.03 or 8/255, not '" + text.toStdString() + "'");
     return value;
 }
 

@@ -4,7 +4,8 @@
 
 #include <QString>
 
-namespace convscope {
+namespace convscope
+{
 
 // A number, or a fraction such as 8/255; Error naming option `name` otherwise.
 double numberText(const QString& text, const QString& name);

@@ -13,6 +13,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
@@ -85,6 +86,9 @@ SummaryTab::SummaryTab(Workspace* workspace, QWidget* parent)
     d->view->verticalHeader()->setDefaultSectionSize(d->view->fontMetrics().height() + 6);
     d->view->setAlternatingRowColors(true);
     d->view->horizontalHeader()->setResizeContentsPrecision(100); // measure 100 rows, not all of DenseNet
+    // What a class asks first (parameters, multiply-adds, receptive field) before
+    // kernel, stride and padding, which the receptive field already sums up.
+    d->view->horizontalHeader()->moveSection(SummaryTableModel::Field, SummaryTableModel::Flops + 1);
     d->view->setSelectionBehavior(QAbstractItemView::SelectRows);
     d->view->setSelectionMode(QAbstractItemView::SingleSelection);
     connect(d->view, &QTableView::clicked, this, [this](const QModelIndex& index) {
@@ -100,9 +104,11 @@ SummaryTab::SummaryTab(Workspace* workspace, QWidget* parent)
     d->splitter->setObjectName(QStringLiteral("summarySplitter"));
     d->splitter->addWidget(d->view);
     d->splitter->addWidget(d->charts);
-    d->splitter->setStretchFactor(0, 1);
+    // The table as wide as its columns up to the receptive field (fitTable()),
+    // the charts the rest: they need width for their layer names.
+    d->splitter->setStretchFactor(0, 0);
     d->splitter->setStretchFactor(1, 1);
-    d->splitter->setSizes({500, 500}); // the charts need width for their layer names
+    d->splitter->setSizes({500, 500});
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(d->header);
@@ -133,6 +139,7 @@ void SummaryTab::refresh()
         const ModelSummary& s = workspace()->summary();
         d->table->setSummary(s);
         d->view->resizeColumnsToContents();
+        fitTable();
         // The charts in the next turn of the event loop: two short waits
         // rather than one long one on the GUI thread.
         setBusy(true);
@@ -158,6 +165,17 @@ void SummaryTab::refresh()
             w->setEnabled(true);
     }
     selectRow(workspace()->layerName());
+}
+
+void SummaryTab::fitTable()
+{
+    const QHeaderView* header = d->view->horizontalHeader();
+    int needed = 2 * d->view->frameWidth() + d->view->verticalScrollBar()->sizeHint().width();
+    for (int visual = 0; visual <= header->visualIndex(SummaryTableModel::Field); ++visual)
+        needed += header->sectionSize(header->logicalIndex(visual));
+    const int total = d->splitter->width() - d->splitter->handleWidth();
+    if (total > needed)
+        d->splitter->setSizes({needed, total - needed});
 }
 
 void SummaryTab::selectRow(const QString& layer)

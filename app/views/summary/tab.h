@@ -30,6 +30,8 @@ protected:
 
 private:
     void selectRow(const QString& layer);
+    // The splitter gives the table the width of its columns up to the receptive field.
+    void fitTable();
 
     struct Private;
     std::unique_ptr<Private> d;
