@@ -5,19 +5,29 @@
 #include "app/shell/main_window.h"
 #include "app/shell/view_tab.h"
 #include "app/shell/workspace.h"
+#include "app/views/adversarial/charts.h"
+#include "app/views/adversarial/controls.h"
+#include "app/views/adversarial/pictures.h"
+#include "app/views/adversarial/tab.h"
 #include "core/device.h"
 #include "gui_test_support.h"
 #include "widgets/summary_table_model.h"
+#include "widgets/top_k_chart.h"
 
 #include <QAction>
+#include <QChartView>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
+#include <QGraphicsScene>
+#include <QGraphicsTextItem>
 #include <QHeaderView>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScreen>
+#include <QScrollArea>
 #include <QScrollBar>
+#include <QSet>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -76,6 +86,19 @@ bool openOnProjector(MainWindow& window)
     return QTest::qWaitFor([&] { return window.isSettled() && window.workspace()->input(); }, 60000);
 }
 
+// The text QtCharts draws in `widget`'s charts (axis labels and titles,
+// chart titles), read from their scenes: what the eye sees, elided or not.
+QStringList drawnTexts(QWidget* widget)
+{
+    QStringList texts;
+    for (auto* view : widget->findChildren<QChartView*>())
+        for (QGraphicsItem* item : view->scene()->items())
+            if (item->isVisible())
+                if (auto* text = dynamic_cast<QGraphicsTextItem*>(item); text && !text->toPlainText().isEmpty())
+                    texts << text->toPlainText();
+    return texts;
+}
+
 } // namespace
 
 class TestClassroom : public QObject
@@ -87,6 +110,7 @@ private Q_SLOTS:
     void failedRestoreFallsBackToTheShippedModel();
     void docksKeepTheirWidthThroughEveryTab();
     void firstStartFitsTheProjector();
+    void adversarialLabelsReadAtProjectorSize();
 
 private:
     QTemporaryDir m_settings;
@@ -292,6 +316,75 @@ void TestClassroom::firstStartFitsTheProjector()
                                .arg(table->viewport()->width())));
         }
         QCOMPARE(table->horizontalScrollBar()->value(), 0);
+    }
+}
+
+// Every class label of both top-5 charts and every tick of the robustness
+// curve read "…" in a squeezed Adversarial tab. What QtCharts draws is read
+// back from the charts' scenes.
+void TestClassroom::adversarialLabelsReadAtProjectorSize()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QVERIFY(window.setCurrentTab(QStringLiteral("adversarial")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    auto* tab = qobject_cast<AdversarialTab*>(window.tab(QStringLiteral("adversarial")));
+    QVERIFY(tab);
+    tab->run();
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    tab->controls()->setSamples(40);
+    tab->runCurve();
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 120000);
+    window.grab(); // painted, as a user sees it
+    QTest::qWait(100);
+    // Nothing of the tab hides behind a horizontal scroll bar.
+    for (auto* area : tab->findChildren<QScrollArea*>())
+        QVERIFY(!area->horizontalScrollBar()->isVisible());
+    const QStringList before = drawnTexts(tab->pictures()->before());
+    const QStringList after = drawnTexts(tab->pictures()->after());
+    const QStringList curve = drawnTexts(tab->robustnessChart());
+    qInfo() << "before" << before << "after" << after << "curve" << curve;
+    for (const QStringList& texts : { before, after, curve })
+        for (const QString& text : texts)
+            QVERIFY2(!text.contains(QChar(0x2026)), qPrintable(text));
+    // The five classes of each chart, whole (the percent axis has a 0 too).
+    for (const QStringList& texts : { before, after }) {
+        QSet<QString> digits;
+        for (const QString& text : texts)
+            if (text.size() == 1 && text[0].isDigit())
+                digits.insert(text);
+        QVERIFY2(digits.size() >= 5, qPrintable(texts.join(QLatin1Char(' '))));
+    }
+    QVERIFY(curve.contains(QStringLiteral("ε (L∞, in 1/255)")));
+
+    // ImageNet's names in a chart as wide: long ones elided in the middle, short ones whole.
+    TopKChart chart;
+    chart.resize(tab->pictures()->before()->size());
+    chart.show();
+    const QStringList names = { QStringLiteral("American Staffordshire terrier"), QStringLiteral("tabby, tabby cat"),
+        QStringLiteral("ox"), QStringLiteral("Greater Swiss Mountain dog"), QStringLiteral("crane") };
+    QVector<QPair<QString, double>> top;
+    for (int i = 0; i < names.size(); ++i)
+        top.append({ names[i], 0.5 / (i + 1) });
+    chart.setPredictions(top);
+    QTest::qWait(50);
+    const QStringList drawn = drawnTexts(&chart);
+    qInfo() << drawn;
+    for (const QString& name : names) {
+        bool found = false;
+        for (const QString& text : drawn) {
+            const QString clean = QString(text).remove(QChar(0x200B));
+            if (clean == name)
+                found = true;
+            else if (name.size() > 12 && clean.contains(QChar(0x2026))) {
+                const QStringList parts = clean.split(QChar(0x2026));
+                found = found
+                    || (parts.size() == 2 && parts[0].size() >= 6 && parts[1].size() >= 6 && name.startsWith(parts[0])
+                        && name.endsWith(parts[1]));
+            }
+        }
+        QVERIFY2(found, qPrintable(name + QStringLiteral(" is not drawn, nor elided in the middle")));
     }
 }
 

@@ -559,7 +559,8 @@ void TestWidgets::topKChartOrderAndTexts()
     QVERIFY(view);
     const QStringList categories = categoryAxis(view)->categories();
     QCOMPARE(categories.size(), 4);
-    QVERIFY(categories.last().startsWith(QStringLiteral("German shepherd")));
+    // Elided in the middle: both ends of a long ImageNet name read.
+    QCOMPARE(categories.last(), QStringLiteral("German sheph\u2026g, alsatian"));
     QVERIFY(categories.last().size() <= 24);
     QCOMPARE(categories.at(2), QStringLiteral("tiger cat"));
     QBarSet* set = barSet(view);

@@ -68,6 +68,10 @@ TopKChart::TopKChart(QWidget* parent)
     d->classes->setLabelsFont(small);
     d->classes->setLabelsColor(palette().color(QPalette::WindowText));
     d->classes->setGridLineVisible(false);
+    // QtCharts allows each category label a fifth of a short chart's height less
+    // padding, and drew "..." for every single digit; the labels are ours to
+    // keep short (kMaxLabel), so they are drawn whole.
+    d->classes->setTruncateLabels(false);
     d->chart->addAxis(d->classes, Qt::AlignLeft);
     d->series->attachAxis(d->classes);
 
@@ -77,6 +81,7 @@ TopKChart::TopKChart(QWidget* parent)
     percent->setLabelFormat(QStringLiteral("%d"));
     percent->setLabelsFont(small);
     percent->setLabelsColor(palette().color(QPalette::WindowText));
+    percent->setTruncateLabels(false);
     d->chart->addAxis(percent, Qt::AlignBottom);
     d->series->attachAxis(percent);
 
@@ -113,8 +118,9 @@ void TopKChart::setPredictions(const QVector<QPair<QString, double>>& top)
     values.reserve(n);
     for (int i = n - 1; i >= 0; --i) {
         QString label = top[i].first;
+        // In the middle, so that both "American Staff…shire terrier" ends read.
         if (label.size() > kMaxLabel)
-            label = label.left(kMaxLabel - 1) + QChar(0x2026);
+            label = label.left(kMaxLabel / 2) + QChar(0x2026) + label.right(kMaxLabel / 2 - 1);
         // The axis needs distinct categories; ImageNet has duplicate names
         // ("crane", "maillot") and eliding makes more.
         while (categories.contains(label))

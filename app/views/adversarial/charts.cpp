@@ -17,7 +17,8 @@ namespace convscope
 namespace
 {
 
-QChartView* chartView(QChart* chart, const QString& objectName, QWidget* parent)
+// `minimumHeight`: a chart shorter than it its axes' titles need draws them as "...".
+QChartView* chartView(QChart* chart, const QString& objectName, QWidget* parent, int minimumHeight)
 {
     chart->setMargins(QMargins(2, 2, 2, 2));
     chart->setBackgroundRoundness(0);
@@ -25,7 +26,7 @@ QChartView* chartView(QChart* chart, const QString& objectName, QWidget* parent)
     auto* view = new QChartView(chart);
     view->setObjectName(objectName);
     view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumSize(200, 150);
+    view->setMinimumSize(200, minimumHeight);
     auto* layout = new QVBoxLayout(parent);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(view);
@@ -41,6 +42,10 @@ QValueAxis* axis(const QString& title, const QString& format)
     small.setPointSizeF(small.pointSizeF() * 0.85);
     a->setTitleFont(small);
     a->setLabelsFont(small);
+    // QtCharts gives each tick label the height of a tick's share of the axis
+    // less padding, and draws "..." for numbers that are only a little taller:
+    // every tick of a short chart. Numbers are short; draw them whole.
+    a->setTruncateLabels(false);
     return a;
 }
 
@@ -72,7 +77,7 @@ TravelChart::TravelChart(QWidget* parent)
     d->chart->addSeries(d->line);
     d->line->attachAxis(d->x);
     d->line->attachAxis(d->y);
-    d->view = chartView(d->chart, QStringLiteral("travelChartView"), this);
+    d->view = chartView(d->chart, QStringLiteral("travelChartView"), this, 150);
     clear();
 }
 
@@ -130,7 +135,8 @@ RobustnessChart::RobustnessChart(QWidget* parent)
     d->x->setTickCount(5); // 0, 4, 8, 12, 16 (/255); 0, 1, 2, 3, 4 (L2)
     d->chart->addAxis(d->x, Qt::AlignBottom);
     d->chart->addAxis(d->y, Qt::AlignLeft);
-    d->view = chartView(d->chart, QStringLiteral("robustnessChartView"), this);
+    // Title, legend and both axis titles: 150 pixels left its titles "...".
+    d->view = chartView(d->chart, QStringLiteral("robustnessChartView"), this, 230);
     clear();
 }
 
