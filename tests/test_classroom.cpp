@@ -1,7 +1,9 @@
 // What a teacher preparing a lecture ran into at 1280×720 (a projector), each
 // item of that walkthrough as a test of the real window.
 
+#include "app/shell/dataset_dialog.h"
 #include "app/shell/defaults.h"
+#include "app/shell/frames.h"
 #include "app/shell/main_window.h"
 #include "app/shell/view_tab.h"
 #include "app/shell/workspace.h"
@@ -15,14 +17,18 @@
 #include "widgets/top_k_chart.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QChartView>
 #include <QDockWidget>
+#include <QDataStream>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QGraphicsScene>
 #include <QGraphicsTextItem>
 #include <QHeaderView>
 #include <QMessageBox>
+#include <QProcess>
 #include <QPushButton>
 #include <QScreen>
 #include <QScrollArea>
@@ -35,6 +41,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QToolButton>
 #include <QtTest>
 
@@ -111,6 +118,7 @@ private Q_SLOTS:
     void docksKeepTheirWidthThroughEveryTab();
     void firstStartFitsTheProjector();
     void adversarialLabelsReadAtProjectorSize();
+    void openDatasetTakesFilesAndFolders();
 
 private:
     QTemporaryDir m_settings;
@@ -385,6 +393,80 @@ void TestClassroom::adversarialLabelsReadAtProjectorSize()
             }
         }
         QVERIFY2(found, qPrintable(name + QStringLiteral(" is not drawn, nor elided in the middle")));
+    }
+}
+
+// File → Open Dataset took folders only: Fashion-MNIST's idx.gz files could be
+// reached only by typing their path into Open Image.
+void TestClassroom::openDatasetTakesFilesAndFolders()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QTemporaryDir dir;
+    // 12 handmade 28x28 images in MNIST's idx format (big-endian header), class i % 3.
+    QByteArray images, labels;
+    QDataStream imageStream(&images, QIODevice::WriteOnly), labelStream(&labels, QIODevice::WriteOnly);
+    imageStream << quint32(0x803) << quint32(12) << quint32(28) << quint32(28);
+    labelStream << quint32(0x801) << quint32(12);
+    for (int i = 0; i < 12; ++i) {
+        for (int p = 0; p < 28 * 28; ++p)
+            imageStream << quint8((p * (i + 1)) % 256);
+        labelStream << quint8(i % 3);
+    }
+    const QString raw = dir.filePath(QStringLiteral("tiny-images-idx3-ubyte"));
+    for (const auto& [name, bytes] : {std::pair{raw, images},
+                                      std::pair{dir.filePath(QStringLiteral("tiny-labels-idx1-ubyte")), labels}}) {
+        QFile file(name);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(bytes);
+    }
+    QDir(dir.path()).mkpath(QStringLiteral("gz"));
+    for (const QString& name : {QStringLiteral("tiny-images-idx3-ubyte"), QStringLiteral("tiny-labels-idx1-ubyte")}) {
+        QProcess gzip;
+        gzip.setStandardOutputFile(dir.filePath(QStringLiteral("gz/") + name + QStringLiteral(".gz")));
+        gzip.start(QStringLiteral("gzip"), {QStringLiteral("-c"), dir.filePath(name)});
+        QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
+    }
+    const QString folder = dir.filePath(QStringLiteral("shapes"));
+    for (const QString& label : {QStringLiteral("dark"), QStringLiteral("light")}) {
+        QVERIFY(QDir(folder).mkpath(label));
+        QImage image(32, 32, QImage::Format_Grayscale8);
+        image.fill(label == QLatin1String("dark") ? 20 : 230);
+        QVERIFY(image.save(folder + QLatin1Char('/') + label + QStringLiteral("/1.png")));
+    }
+
+    QAction* open = nullptr;
+    for (auto* action : window.findChildren<QAction*>())
+        if (action->text() == QStringLiteral("Open &Dataset…"))
+            open = action;
+    QVERIFY(open);
+    struct Case {
+        QString path;
+        bool folder;
+    };
+    for (const Case& c : {Case{raw, false}, Case{dir.filePath(QStringLiteral("gz/tiny-images-idx3-ubyte.gz")), false},
+                          Case{folder, true}}) {
+        bool answered = false;
+        QTimer::singleShot(0, &window, [&] {
+            auto* dialog = qobject_cast<DatasetDialog*>(QApplication::activeModalWidget());
+            if (!dialog)
+                return;
+            if (c.folder) {
+                dialog->setDirectory(c.path);
+                dialog->folderButton()->click();
+            } else {
+                dialog->setDirectory(QFileInfo(c.path).path());
+                dialog->selectFile(QFileInfo(c.path).fileName());
+                static_cast<QDialog*>(dialog)->accept(); // as the Open button does
+            }
+            answered = true;
+        });
+        QSignalSpy changed(&window, &MainWindow::inputChanged);
+        open->trigger(); // runs the dialog until the timer above answers it
+        QVERIFY2(answered, qPrintable(c.path));
+        QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->input() && window.workspace()->input()->source == c.path, 30000);
+        qInfo() << window.inputCaption();
     }
 }
 

@@ -1,6 +1,7 @@
 // Menus, toolbar, files in and out, and the session kept in QSettings.
 
 #include "app/shell/atomic_save.h"
+#include "app/shell/dataset_dialog.h"
 #include "app/shell/input_controller.h"
 #include "app/shell/main_window.h"
 #include "app/shell/main_window_private.h"
@@ -76,11 +77,12 @@ void MainWindow::createActions()
     });
     QAction* openDataset = file->addAction(s->standardIcon(QStyle::SP_DirOpenIcon), tr("Open &Dataset…"));
     openDataset->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
-    openDataset->setToolTip(tr("A folder of images (class subfolders give labels), or an MNIST idx file"));
+    openDataset->setToolTip(
+        tr("A folder of images (class subfolders give labels), an MNIST or Fashion-MNIST idx file, or a video"));
     connect(openDataset, &QAction::triggered, this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(this, tr("Open dataset folder"));
-        if (!folder.isEmpty())
-            openInput(folder);
+        const QString path = DatasetDialog::choose(this);
+        if (!path.isEmpty())
+            openInput(path);
     });
     QAction* digits = file->addAction(tr("Open Handwritten Di&gits"));
     digits->setToolTip(tr("The 5000 digits Debian's opencv-doc ships"));
