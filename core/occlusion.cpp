@@ -31,16 +31,22 @@ struct Window {
 
 } // namespace
 
+OcclusionResult occlusionGrid(const OcclusionOptions& options, int64_t height, int64_t width)
+{
+    OcclusionResult grid;
+    grid.window = options.window > 0 ? options.window : std::max<int64_t>(1, std::min(height, width) / 8);
+    grid.stride = options.stride > 0 ? options.stride : std::max<int64_t>(1, grid.window / 2);
+    grid.rows = windowStarts(height, grid.window, grid.stride);
+    grid.cols = windowStarts(width, grid.window, grid.stride);
+    return grid;
+}
+
 OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const OcclusionOptions& options,
                           const ProgressFn& progress, const CancelFlag* cancel)
 {
     const torch::Tensor image = oneImage(pixels, "occlusion");
     const int64_t height = image.size(1), width = image.size(2);
-    OcclusionResult result;
-    result.window = options.window > 0 ? options.window : std::max<int64_t>(1, std::min(height, width) / 8);
-    result.stride = options.stride > 0 ? options.stride : std::max<int64_t>(1, result.window / 2);
-    result.rows = windowStarts(height, result.window, result.stride);
-    result.cols = windowStarts(width, result.window, result.stride);
+    OcclusionResult result = occlusionGrid(options, height, width);
     std::vector<Window> windows;
     for (int64_t r : result.rows)
         for (int64_t c : result.cols)

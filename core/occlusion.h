@@ -51,6 +51,11 @@ std::vector<int64_t> windowStarts(int64_t size, int64_t window, int64_t stride);
 // batches (core/batches: chunks of tens of milliseconds when there is a
 // cancel flag, halved when memory runs out); reports progress per chunk and
 // stops with Cancelled when asked.
+// The windows occlusion() would slide over a `height` x `width` input: only
+// window, stride, rows and cols are set (the defaults resolved). Throws Error
+// as occlusion() does for a window that does not fit.
+OcclusionResult occlusionGrid(const OcclusionOptions& options, int64_t height, int64_t width);
+
 OcclusionResult occlusion(Model& model, const torch::Tensor& pixels, const OcclusionOptions& options,
                           const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

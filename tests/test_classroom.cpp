@@ -4,6 +4,7 @@
 #include "app/shell/dataset_dialog.h"
 #include "app/shell/defaults.h"
 #include "app/shell/frames.h"
+#include "app/shell/job_runner.h"
 #include "app/shell/main_window.h"
 #include "app/shell/view_tab.h"
 #include "app/shell/workspace.h"
@@ -11,17 +12,20 @@
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/tab.h"
+#include "app/views/saliency/controls.h"
+#include "app/views/saliency/tab.h"
 #include "core/device.h"
 #include "gui_test_support.h"
+#include "widgets/image_view.h"
 #include "widgets/summary_table_model.h"
 #include "widgets/top_k_chart.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QChartView>
-#include <QDockWidget>
 #include <QDataStream>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
 #include <QGraphicsScene>
@@ -119,6 +123,7 @@ private Q_SLOTS:
     void firstStartFitsTheProjector();
     void adversarialLabelsReadAtProjectorSize();
     void openDatasetTakesFilesAndFolders();
+    void slowOcclusionWaitsForCompute();
 
 private:
     QTemporaryDir m_settings;
@@ -415,21 +420,21 @@ void TestClassroom::openDatasetTakesFilesAndFolders()
         labelStream << quint8(i % 3);
     }
     const QString raw = dir.filePath(QStringLiteral("tiny-images-idx3-ubyte"));
-    for (const auto& [name, bytes] : {std::pair{raw, images},
-                                      std::pair{dir.filePath(QStringLiteral("tiny-labels-idx1-ubyte")), labels}}) {
+    for (const auto& [name, bytes] :
+        { std::pair { raw, images }, std::pair { dir.filePath(QStringLiteral("tiny-labels-idx1-ubyte")), labels } }) {
         QFile file(name);
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(bytes);
     }
     QDir(dir.path()).mkpath(QStringLiteral("gz"));
-    for (const QString& name : {QStringLiteral("tiny-images-idx3-ubyte"), QStringLiteral("tiny-labels-idx1-ubyte")}) {
+    for (const QString& name : { QStringLiteral("tiny-images-idx3-ubyte"), QStringLiteral("tiny-labels-idx1-ubyte") }) {
         QProcess gzip;
         gzip.setStandardOutputFile(dir.filePath(QStringLiteral("gz/") + name + QStringLiteral(".gz")));
-        gzip.start(QStringLiteral("gzip"), {QStringLiteral("-c"), dir.filePath(name)});
+        gzip.start(QStringLiteral("gzip"), { QStringLiteral("-c"), dir.filePath(name) });
         QVERIFY(gzip.waitForFinished() && gzip.exitCode() == 0);
     }
     const QString folder = dir.filePath(QStringLiteral("shapes"));
-    for (const QString& label : {QStringLiteral("dark"), QStringLiteral("light")}) {
+    for (const QString& label : { QStringLiteral("dark"), QStringLiteral("light") }) {
         QVERIFY(QDir(folder).mkpath(label));
         QImage image(32, 32, QImage::Format_Grayscale8);
         image.fill(label == QLatin1String("dark") ? 20 : 230);
@@ -445,8 +450,8 @@ void TestClassroom::openDatasetTakesFilesAndFolders()
         QString path;
         bool folder;
     };
-    for (const Case& c : {Case{raw, false}, Case{dir.filePath(QStringLiteral("gz/tiny-images-idx3-ubyte.gz")), false},
-                          Case{folder, true}}) {
+    for (const Case& c : { Case { raw, false },
+             Case { dir.filePath(QStringLiteral("gz/tiny-images-idx3-ubyte.gz")), false }, Case { folder, true } }) {
         bool answered = false;
         QTimer::singleShot(0, &window, [&] {
             auto* dialog = qobject_cast<DatasetDialog*>(QApplication::activeModalWidget());
@@ -468,6 +473,42 @@ void TestClassroom::openDatasetTakesFilesAndFolders()
         QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->input() && window.workspace()->input()->source == c.path, 30000);
         qInfo() << window.inputCaption();
     }
+}
+
+// Opening the Saliency tab started an 8-minute occlusion on ConvNeXt-tiny,
+// with blank panels and only Stop to end it. Here ResNet-18 (the fixture's
+// 112x112 input) with 8-pixel windows, stride 4: (112 - 8) / 4 + 1 = 27 a
+// side, 729 forward passes, about a minute on two cores.
+void TestClassroom::slowOcclusionWaitsForCompute()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openModel(QStringLiteral(CONVSCOPE_FIXTURE_DIR "/resnet18_traced.pt"));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    auto* tab = qobject_cast<SaliencyTab*>(window.tab(QStringLiteral("saliency")));
+    QVERIFY(tab);
+    tab->controls()->setMethod(QStringLiteral("occlusion"));
+    tab->controls()->setOcclusionWindow(8, 4);
+    QVERIFY(window.setCurrentTab(QStringLiteral("saliency")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    QVERIFY2(tab->infoText().startsWith(QStringLiteral("Occlusion: 729 windows of 8 px, a forward pass each; at ")),
+        qPrintable(tab->infoText()));
+    QVERIFY(tab->infoText().contains(QStringLiteral("Press Compute to run it")));
+    QVERIFY(window.workspace()->jobs()->idle());
+    QVERIFY(tab->heatmapView()->image().isNull());
+
+    // Compute starts it (and Stop ends it); a gradient method starts unasked.
+    tab->compute();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.workspace()->jobs()->idle(), 10000);
+    QVERIFY(!window.isSettled());
+    tab->cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 30000);
+    tab->controls()->setMethod(QStringLiteral("gradcam"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && !tab->heatmapView()->image().isNull(), 60000);
+    QVERIFY(tab->captionText().startsWith(QStringLiteral("Grad-CAM")));
 }
 
 QTEST_MAIN(TestClassroom)

@@ -893,6 +893,9 @@ void TestMainWindow::saliencyReportsFailuresAndCancels()
     waitSettled(window);
     tab->controls()->setOcclusionWindow(4, 1);
     tab->controls()->setMethod(QStringLiteral("occlusion"));
+    // Estimated at minutes, it waits for Compute (test_classroom): pressed.
+    QTRY_VERIFY_WITH_TIMEOUT(tab->infoText().contains(QStringLiteral("Press Compute")), 30000);
+    tab->compute();
     QVERIFY(!window.isSettled());
     QTest::qWait(300);
     QVERIFY(!window.isSettled());

@@ -3,7 +3,8 @@
 #include <QGridLayout>
 #include <QPushButton>
 
-namespace convscope {
+namespace convscope
+{
 
 DatasetDialog::DatasetDialog(QWidget* parent)
     : QFileDialog(parent, tr("Open dataset"))
@@ -12,9 +13,9 @@ DatasetDialog::DatasetDialog(QWidget* parent)
     // Qt's own widgets: a platform dialog has no room for the folder button.
     setOption(QFileDialog::DontUseNativeDialog);
     setFileMode(QFileDialog::ExistingFile);
-    setNameFilters({tr("Datasets: idx files, raw or .gz, and videos (*-ubyte *-ubyte.gz *.idx *.idx.gz *.avi *.mp4 "
-                       "*.mkv *.mov *.webm *.mpg *.mpeg *.m4v)"),
-                    tr("All files (*)")});
+    setNameFilters({ tr("Datasets: idx files, raw or .gz, and videos (*-ubyte *-ubyte.gz *.idx *.idx.gz *.avi *.mp4 "
+                        "*.mkv *.mov *.webm *.mpg *.mpeg *.m4v)"),
+        tr("All files (*)") });
     m_folder = new QPushButton(tr("Open This &Folder"));
     m_folder->setObjectName(QStringLiteral("openFolder"));
     m_folder->setToolTip(tr("A folder of images, or of class subfolders of images (their names label them)"));

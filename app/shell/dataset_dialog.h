@@ -4,14 +4,16 @@
 
 class QPushButton;
 
-namespace convscope {
+namespace convscope
+{
 
 // File → Open Dataset: one dialog for every dataset openDataset() reads. A
 // file (an MNIST or Fashion-MNIST idx file, raw or .gz, or a video) is
 // chosen as in any file dialog; "Open This Folder" takes the folder shown
 // (images, or class subfolders of images). Qt's own dialogs choose a file or
 // a folder, never either.
-class DatasetDialog final : public QFileDialog {
+class DatasetDialog final : public QFileDialog
+{
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(DatasetDialog)
 public:

@@ -21,11 +21,17 @@
 #include <QSettings>
 #include <QVBoxLayout>
 
+#include <cmath>
+#include <utility>
+
 namespace convscope {
 
 namespace {
 
 const QString kChannel = QStringLiteral("saliency");
+// An occlusion estimated to take longer waits for Compute (a ConvNeXt-tiny
+// started an 8-minute one as the tab opened).
+constexpr double kAutoStartSeconds = 3;
 
 // Calls back on the GUI thread once the job holding it is gone: JobRunner
 // drops a cancelled job's continuation silently, and the tab must stop waiting.
@@ -86,6 +92,8 @@ struct SaliencyTab::Private {
 
     std::shared_ptr<const SaliencyRun> result;
     QString shownKey, cancelledKey, runningKey, runningRequest;
+    bool computeAsked = false; // Compute was pressed: run even a long occlusion
+    bool awaitingForward = false; // the occlusion waits for a forward pass's time
     bool running = false;
     int generation = 0;
     qint64 shown = 0;
@@ -153,6 +161,16 @@ SaliencyTab::SaliencyTab(Workspace* workspace, QWidget* parent)
         connect(panel->view, &ImageView::pixelHovered, this, &SaliencyTab::hoverHeatmap);
     connect(d->classMap.view, &ImageView::pixelHovered, this, &SaliencyTab::hoverClassMap);
     connect(workspace, &Workspace::inputChanged, this, &SaliencyTab::invalidate);
+    // An occlusion waiting for a forward pass's time goes on once there is one (or none will come).
+    const auto resume = [this] {
+        if (std::exchange(d->awaitingForward, false)) {
+            setBusy(false);
+            invalidate();
+        }
+    };
+    connect(workspace, &Workspace::forwardReady, this, resume);
+    connect(workspace, &Workspace::forwardFailed, this, resume);
+    connect(workspace, &Workspace::modelChanged, this, resume);
     connect(workspace, &Workspace::modelChanged, this, [this] {
         if (d->running) {
             // The old model's answer is of no use any more.
@@ -177,6 +195,7 @@ SaliencyControls* SaliencyTab::controls() const
 
 void SaliencyTab::compute()
 {
+    d->computeAsked = true;
     d->shownKey.clear();
     d->cancelledKey.clear();
     d->runningKey.clear(); // a request equal to the running one starts afresh too
@@ -253,11 +272,45 @@ void SaliencyTab::refresh()
         d->info->setText(tr("Cancelled. Press Compute to run it again."));
         return;
     }
+    const SaliencyRequest options = d->controls->request();
+    // Occlusion is a forward pass per window: on a slow model minutes that
+    // only Stop would end. Estimated first; started unasked only when short.
+    if (options.isOcclusion() && !d->computeAsked && !(d->running && request == d->runningRequest)) {
+        const auto forward = workspace()->forward();
+        const double forwardMs = forward ? forward->forwardMs : model->lastForwardMs();
+        if (forwardMs <= 0) {
+            // Not measured yet: the workspace's first pass on this model tells
+            // (busy till then, so that `render` and tests wait for the map).
+            if (!std::exchange(d->awaitingForward, true))
+                setBusy(true);
+            d->info->setText(tr("Timing a forward pass before the occlusion…"));
+            return;
+        }
+        try {
+            const OcclusionResult grid = occlusionGrid(options.occlusion, in[1], in[2]);
+            const auto windows = static_cast<int64_t>(grid.rows.size() * grid.cols.size());
+            const double seconds = static_cast<double>(windows) * forwardMs / 1000;
+            if (seconds > kAutoStartSeconds) {
+                if (d->running)
+                    cancel();
+                showFailure(tr("Occlusion: %1 windows of %2 px, a forward pass each; at %3 ms a pass, about %4 s. "
+                               "Press Compute to run it, or pick a gradient method (a pass or two).")
+                                .arg(windows)
+                                .arg(grid.window)
+                                .arg(forwardMs, 0, 'f', 1)
+                                .arg(std::ceil(seconds)));
+                d->input.view->setImage(toQImage(frame->pixels));
+                return;
+            }
+        } catch (const std::exception&) {
+            // A window that does not fit: the job says so as it always has.
+        }
+    }
+    d->computeAsked = false;
     // A new question stops the old answer; a new frame of the same question lets it finish (live video).
     if (d->running && request != d->runningRequest)
         cancel();
 
-    const SaliencyRequest options = d->controls->request();
     const int generation = ++d->generation;
     d->running = true;
     d->runningKey = key;
