@@ -71,14 +71,25 @@ Split splitDataset(const Dataset& dataset, double testFraction, uint64_t seed)
     for (int64_t i = 0; i < dataset.size(); ++i)
         groups[dataset.label(i)].push_back(i);
     Split split;
+    std::vector<std::vector<int64_t>> tests; // per class, each in its own ascending order
     for (auto& [label, indices] : groups) {
         seededShuffle(indices, seed + static_cast<uint64_t>(label + 1) * 0x9E3779B97F4A7C15ull);
         const auto test = static_cast<size_t>(std::llround(static_cast<double>(indices.size()) * testFraction));
-        split.test.insert(split.test.end(), indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(test));
+        tests.emplace_back(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(test));
+        std::sort(tests.back().begin(), tests.back().end());
         split.train.insert(split.train.end(), indices.begin() + static_cast<std::ptrdiff_t>(test), indices.end());
     }
     std::sort(split.train.begin(), split.train.end());
-    std::sort(split.test.begin(), split.test.end());
+    // Class by class in turn (0, 1, 2, …, 0, 1, …): walking the test split
+    // shows every class at once, not a hundred zeros first.
+    for (size_t round = 0, added = 1; added > 0; ++round) {
+        added = 0;
+        for (const auto& test : tests)
+            if (round < test.size()) {
+                split.test.push_back(test[round]);
+                ++added;
+            }
+    }
     return split;
 }
 

@@ -61,7 +61,10 @@ private:
 torch::Tensor loadBatch(Dataset& dataset, const std::vector<int64_t>& indices, std::vector<int64_t>* loaded = nullptr);
 
 // A fixed, seeded split: the same indices on every machine. Labeled datasets
-// are split per class (stratified), each class's test share rounded.
+// are split per class (stratified), each class's test share rounded. `train`
+// is ascending; `test` takes the classes in turn (the first test image of
+// each class in label order, then the second of each, …), so that walking it
+// cycles through the classes: the GUI's ◀ ▶ and the CLI's --index.
 struct Split {
     std::vector<int64_t> train, test;
 };

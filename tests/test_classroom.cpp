@@ -124,6 +124,7 @@ private Q_SLOTS:
     void adversarialLabelsReadAtProjectorSize();
     void openDatasetTakesFilesAndFolders();
     void slowOcclusionWaitsForCompute();
+    void testSplitCyclesThroughTheClasses();
 
 private:
     QTemporaryDir m_settings;
@@ -509,6 +510,23 @@ void TestClassroom::slowOcclusionWaitsForCompute()
     tab->controls()->setMethod(QStringLiteral("gradcam"));
     QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && !tab->heatmapView()->image().isNull(), 60000);
     QVERIFY(tab->captionText().startsWith(QStringLiteral("Grad-CAM")));
+}
+
+// ◀ ▶ through the digits showed 100 zeros first: the split kept dataset order.
+void TestClassroom::testSplitCyclesThroughTheClasses()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QCOMPARE(
+        window.inputCaption(), QStringLiteral("handwritten digits sheet — test image 1 of 1000 (digit #3), label 0"));
+    for (int i = 1; i <= 12; ++i) {
+        window.showTestImage(i);
+        const QString expected = QStringLiteral("test image %1 of 1000").arg(i + 1);
+        QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().contains(expected), 30000);
+        QVERIFY2(window.inputCaption().endsWith(QStringLiteral(", label %1").arg(i % 10)),
+            qPrintable(window.inputCaption()));
+    }
 }
 
 QTEST_MAIN(TestClassroom)

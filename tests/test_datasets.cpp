@@ -225,6 +225,10 @@ TEST(Split, StratifiedFixedAndDisjoint)
     for (int64_t i : a.test)
         ++perClass[static_cast<size_t>(digits->label(i))];
     EXPECT_EQ(perClass, std::vector<int>(10, 100));
+    // Consecutive test images cycle through the classes: 0, 1, …, 9, 0, 1, …
+    for (size_t i = 0; i < a.test.size(); ++i)
+        ASSERT_EQ(digits->label(a.test[i]), static_cast<int64_t>(i % 10)) << "test image " << i;
+    EXPECT_EQ(a.test[0], 3); // the first zero of the split, as the GUI and `--index 0` show it
     std::set<int64_t> all(a.train.begin(), a.train.end());
     all.insert(a.test.begin(), a.test.end());
     EXPECT_EQ(all.size(), 5000u);
