@@ -1,5 +1,9 @@
 #include "core/class_colours.h"
 
+#include <algorithm>
+#include <map>
+#include <utility>
+
 namespace convscope
 {
 
@@ -25,6 +29,28 @@ std::array<float, 3> classColour(int64_t index)
     if (index >= 10 && index < 20)
         return tab20()[static_cast<size_t>(2 * (index - 10) + 1)];
     return { 0.5f, 0.5f, 0.5f };
+}
+
+std::vector<int64_t> colourClasses(const std::vector<int64_t>& classes)
+{
+    if (std::all_of(classes.begin(), classes.end(), [](int64_t c) { return c >= -1 && c < 20; }))
+        return classes;
+    std::map<int64_t, int64_t> counts;
+    for (int64_t c : classes)
+        if (c >= 0)
+            ++counts[c];
+    std::vector<std::pair<int64_t, int64_t>> ranked(counts.begin(), counts.end()); // class, count
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::map<int64_t, int64_t> slot;
+    for (size_t i = 0; i < ranked.size() && i < 20; ++i)
+        slot[ranked[i].first] = static_cast<int64_t>(i);
+    std::vector<int64_t> colours;
+    colours.reserve(classes.size());
+    for (int64_t c : classes) {
+        const auto it = slot.find(c);
+        colours.push_back(it == slot.end() ? -1 : it->second);
+    }
+    return colours;
 }
 
 } // namespace convscope

@@ -181,15 +181,17 @@ QStringList temporaries(const QString& dir)
     return found;
 }
 
-// threeStops() of the Saliency tab's `method`: choosing it starts the
-// first run, Compute the others.
+// threeStops() of the Saliency tab's `method`: choosing a gradient method
+// starts the first run, Compute the others; an occlusion estimated at
+// minutes waits for Compute from the first (test_classroom).
 QList<qint64> saliencyStops(MainWindow& window, SaliencyTab* tab, const QString& method)
 {
+    const bool waitsForCompute = method == QLatin1String("occlusion");
     return threeStops(window,
         [&](int i) {
             if (i == 0)
                 tab->controls()->setMethod(method);
-            else
+            if (i > 0 || waitsForCompute)
                 tab->compute();
         },
         [&] { click(window, "saliencyStop"); });

@@ -4,6 +4,7 @@
 // sums; and whole runs for what t-SNE promises (KL falls, separated clusters
 // stay together, same input same map, preview and cancel).
 
+#include "core/class_colours.h"
 #include "core/error.h"
 #include "core/tsne.h"
 #include "tests/tiny_models.h"
@@ -368,4 +369,22 @@ TEST(Tsne, RejectsBadInputAndClampsPerplexity)
     EXPECT_EQ(errorOf([&] { tsne(torch::randn({20, 3}), o); }), "t-SNE perplexity must be at least 1, got 0.500000");
     o.perplexity = 30;
     EXPECT_DOUBLE_EQ(tsne(torch::randn({20, 3}), o).perplexity, 19.0 / 3);
+}
+
+// Classes past 19 (ImageNet's 281, 600) had no colour of their own: every point gray.
+TEST(ClassColours, ManyOrLargeClassesTakeTheColoursByFrequency)
+{
+    // The digits keep their own colours, and unlabeled stays gray.
+    const std::vector<int64_t> digits = {3, 0, 9, -1, 3};
+    EXPECT_EQ(colourClasses(digits), digits);
+    // 600 twice, 281 twice, 7 once: by count, the tie to the lower class.
+    EXPECT_EQ(colourClasses({600, 281, 7, 600, 281}), (std::vector<int64_t>{1, 0, 2, 1, 0}));
+    // 25 classes: the 20 most frequent are coloured, the 5 rarest gray.
+    std::vector<int64_t> many;
+    for (int64_t c = 0; c < 25; ++c)
+        for (int64_t k = 0; k <= (c < 20 ? 1 : 0); ++k)
+            many.push_back(c); // classes 0-19 twice, 20-24 once
+    const std::vector<int64_t> colours = colourClasses(many);
+    for (size_t i = 0; i < many.size(); ++i)
+        EXPECT_EQ(colours[i], many[i] < 20 ? many[i] : -1) << "class " << many[i];
 }

@@ -5,6 +5,7 @@
 #include "app/cli/options.h"
 #include "app/shell/defaults.h"
 #include "app/views/embedding/run.h"
+#include "core/class_colours.h"
 #include "core/error.h"
 #include "core/features.h"
 #include "core/model.h"
@@ -146,7 +147,7 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
         ScatterStyle style;
         style.width = style.height = side;
         style.radius = n > 20000 ? 1.0 : n > 2000 ? 1.8 : 3.0;
-        io::writeImage(path, scatterPicture(embedding, dataset->labeled() ? set.labels : set.predictions, style));
+        io::writeImage(path, scatterPicture(embedding, colourClasses(dataset->labeled() ? set.labels : set.predictions), style));
         std::cerr << "convscope: wrote " << path << " (coloured by " << (dataset->labeled() ? "label" : "prediction")
                   << ")\n";
     }

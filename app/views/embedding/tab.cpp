@@ -11,6 +11,7 @@
 #include "app/shell/workspace.h"
 #include "app/views/embedding/controls.h"
 #include "app/views/embedding/run.h"
+#include "core/class_colours.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -356,12 +357,15 @@ void EmbeddingTab::colourPoints(bool newPoints)
     const bool byPrediction = d->controls->colourByPrediction() || !rows.labeled;
     d->controls->setLabeled(rows.labeled);
     const std::vector<int64_t>& source = byPrediction ? rows.predictions : rows.labels;
+    const std::vector<int64_t> colours = colourClasses(source);
+    std::map<int64_t, int> colourOf; // class -> its colour
     QVector<int> classes(static_cast<int>(source.size()));
     QVector<bool> marked(static_cast<int>(source.size()));
     std::map<int64_t, int> counts;
     int misclassified = 0;
     for (size_t i = 0; i < source.size(); ++i) {
-        classes[static_cast<int>(i)] = static_cast<int>(source[i]);
+        classes[static_cast<int>(i)] = static_cast<int>(colours[i]);
+        colourOf[source[i]] = static_cast<int>(colours[i]);
         marked[static_cast<int>(i)] = rows.misclassified(i);
         misclassified += rows.misclassified(i);
         ++counts[source[i]];
@@ -369,7 +373,7 @@ void EmbeddingTab::colourPoints(bool newPoints)
     auto model = workspace()->model();
     QVector<ScatterView::LegendEntry> legend;
     for (const auto& [c, count] : counts)
-        legend.append({ static_cast<int>(c), model ? classText(*model, c) : QString::number(c), count });
+        legend.append({ colourOf[c], model ? classText(*model, c) : QString::number(c), count });
     if (newPoints)
         d->view->setPoints(d->result->points, classes, marked);
     else

@@ -158,6 +158,40 @@ QString baselineTitle(const QString& name)
     return tr("blurred input");
 }
 
+namespace {
+
+// Occlusion is a forward pass per window: minutes on a slow model (ConvNeXt-tiny
+// started an 8-minute one as the tab opened). Times a batch of a few windows,
+// as occlusion() batches them; empty if the whole would take at most
+// autoStartSeconds, else what it would take.
+QString occlusionEstimate(Model& model, const torch::Tensor& input, const SaliencyRequest& request)
+{
+    const OcclusionResult grid = occlusionGrid(request.occlusion, input.size(1), input.size(2));
+    const auto windows = static_cast<int64_t>(grid.rows.size() * grid.cols.size());
+    const int64_t probe = std::min<int64_t>(8, windows);
+    torch::NoGradGuard noGrad;
+    const torch::Tensor batch = model.prepare(input.unsqueeze(0)).expand({probe, -1, -1, -1}).contiguous();
+    double ms = 0;
+    for (int pass = 0; pass < 2; ++pass) { // the first pass may pay for warming up
+        QElapsedTimer clock;
+        clock.start();
+        model.logits(batch);
+        ms = clock.nsecsElapsed() / 1e6;
+    }
+    const double seconds = static_cast<double>(windows) * ms / static_cast<double>(probe) / 1000;
+    if (seconds <= request.autoStartSeconds)
+        return {};
+    return tr("Occlusion: %1 windows of %2 px, a forward pass each; at %3 ms a window (%4 timed), about %5 s. "
+              "Press Compute to run it, or pick a gradient method (a pass or two).")
+        .arg(windows)
+        .arg(grid.window)
+        .arg(ms / static_cast<double>(probe), 0, 'f', 1)
+        .arg(probe)
+        .arg(std::ceil(seconds));
+}
+
+} // namespace
+
 SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const SaliencyRequest& request,
                         const JobContext& job)
 {
@@ -167,6 +201,11 @@ SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const Salienc
     run.method = request.method;
     run.input = pixels.detach().to(torch::kCPU, torch::kFloat).contiguous();
     run.inputImage = toQImage(run.input);
+    if (request.isOcclusion() && request.autoStartSeconds > 0) {
+        run.estimate = occlusionEstimate(model, run.input, request);
+        if (!run.estimate.isEmpty())
+            return run;
+    }
     int64_t predicted = 0;
     double score = 0;
     const QString details = request.isOcclusion() ? runOcclusion(model, request, job, run, predicted, score)

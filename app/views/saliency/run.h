@@ -37,6 +37,9 @@ struct SaliencyRequest {
     QString method; // a SaliencyMethodEntry key
     OcclusionOptions occlusion;
     SaliencyOptions saliency; // its method follows `method` unless occlusion
+    // Occlusion only: above 0, first time a few windows' forward pass and run
+    // the whole only if it is estimated to take at most this long.
+    double autoStartSeconds = 0;
     bool isOcclusion() const { return method == QLatin1String("occlusion"); }
     Score score() const { return isOcclusion() ? occlusion.score : saliency.score; }
 };
@@ -53,6 +56,9 @@ struct SaliencyRun {
     QStringList legend; // occlusion: "281: tabby — 12 windows", most windows first
     QVector<QColor> legendColours;
     QString caption; // method, target and score, prediction, parameters, time
+    // Set (and nothing else drawn) when an occlusion was estimated to take
+    // longer than autoStartSeconds: what it would take, in words.
+    QString estimate;
 };
 
 SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const SaliencyRequest& request,

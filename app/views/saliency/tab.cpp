@@ -21,8 +21,6 @@
 #include <QSettings>
 #include <QVBoxLayout>
 
-#include <cmath>
-#include <utility>
 
 namespace convscope {
 
@@ -93,7 +91,6 @@ struct SaliencyTab::Private {
     std::shared_ptr<const SaliencyRun> result;
     QString shownKey, cancelledKey, runningKey, runningRequest;
     bool computeAsked = false; // Compute was pressed: run even a long occlusion
-    bool awaitingForward = false; // the occlusion waits for a forward pass's time
     bool running = false;
     int generation = 0;
     qint64 shown = 0;
@@ -161,16 +158,6 @@ SaliencyTab::SaliencyTab(Workspace* workspace, QWidget* parent)
         connect(panel->view, &ImageView::pixelHovered, this, &SaliencyTab::hoverHeatmap);
     connect(d->classMap.view, &ImageView::pixelHovered, this, &SaliencyTab::hoverClassMap);
     connect(workspace, &Workspace::inputChanged, this, &SaliencyTab::invalidate);
-    // An occlusion waiting for a forward pass's time goes on once there is one (or none will come).
-    const auto resume = [this] {
-        if (std::exchange(d->awaitingForward, false)) {
-            setBusy(false);
-            invalidate();
-        }
-    };
-    connect(workspace, &Workspace::forwardReady, this, resume);
-    connect(workspace, &Workspace::forwardFailed, this, resume);
-    connect(workspace, &Workspace::modelChanged, this, resume);
     connect(workspace, &Workspace::modelChanged, this, [this] {
         if (d->running) {
             // The old model's answer is of no use any more.
@@ -272,40 +259,9 @@ void SaliencyTab::refresh()
         d->info->setText(tr("Cancelled. Press Compute to run it again."));
         return;
     }
-    const SaliencyRequest options = d->controls->request();
-    // Occlusion is a forward pass per window: on a slow model minutes that
-    // only Stop would end. Estimated first; started unasked only when short.
-    if (options.isOcclusion() && !d->computeAsked && !(d->running && request == d->runningRequest)) {
-        const auto forward = workspace()->forward();
-        const double forwardMs = forward ? forward->forwardMs : model->lastForwardMs();
-        if (forwardMs <= 0) {
-            // Not measured yet: the workspace's first pass on this model tells
-            // (busy till then, so that `render` and tests wait for the map).
-            if (!std::exchange(d->awaitingForward, true))
-                setBusy(true);
-            d->info->setText(tr("Timing a forward pass before the occlusion…"));
-            return;
-        }
-        try {
-            const OcclusionResult grid = occlusionGrid(options.occlusion, in[1], in[2]);
-            const auto windows = static_cast<int64_t>(grid.rows.size() * grid.cols.size());
-            const double seconds = static_cast<double>(windows) * forwardMs / 1000;
-            if (seconds > kAutoStartSeconds) {
-                if (d->running)
-                    cancel();
-                showFailure(tr("Occlusion: %1 windows of %2 px, a forward pass each; at %3 ms a pass, about %4 s. "
-                               "Press Compute to run it, or pick a gradient method (a pass or two).")
-                                .arg(windows)
-                                .arg(grid.window)
-                                .arg(forwardMs, 0, 'f', 1)
-                                .arg(std::ceil(seconds)));
-                d->input.view->setImage(toQImage(frame->pixels));
-                return;
-            }
-        } catch (const std::exception&) {
-            // A window that does not fit: the job says so as it always has.
-        }
-    }
+    SaliencyRequest options = d->controls->request();
+    // Unasked, an occlusion first times a few windows and runs only if short (run.h).
+    options.autoStartSeconds = d->computeAsked ? 0 : kAutoStartSeconds;
     d->computeAsked = false;
     // A new question stops the old answer; a new frame of the same question lets it finish (live video).
     if (d->running && request != d->runningRequest)
@@ -334,15 +290,21 @@ void SaliencyTab::refresh()
                 if (generation != self->d->generation) {
                     // An older frame of the question still being asked (live video): show it
                     // while the newest one runs, or frames faster than the map would starve it.
-                    if (self->d->running && request == self->d->runningRequest)
+                    if (self->d->running && request == self->d->runningRequest && result->estimate.isEmpty())
                         self->show(result);
                     return;
                 }
                 self->d->running = false;
                 self->d->shownKey = key;
                 self->d->controls->setRunning(false);
-                self->d->info->clear();
-                self->show(result);
+                if (!result->estimate.isEmpty()) {
+                    // Too long to start unasked: what it would take, and Compute.
+                    self->showFailure(result->estimate);
+                    self->d->input.view->setImage(result->inputImage);
+                } else {
+                    self->d->info->clear();
+                    self->show(result);
+                }
                 self->setBusy(false);
             };
         },
