@@ -12,6 +12,7 @@
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/tab.h"
+#include "app/views/patches/tab.h"
 #include "app/views/saliency/controls.h"
 #include "app/views/saliency/tab.h"
 #include "core/device.h"
@@ -33,6 +34,7 @@
 #include <QHeaderView>
 #include <QMessageBox>
 #include <QProcess>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
 #include <QScrollArea>
@@ -45,9 +47,13 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTimer>
 #include <QToolButton>
 #include <QtTest>
+
+#include <atomic>
+#include <memory>
 
 using namespace convscope;
 
@@ -125,6 +131,8 @@ private Q_SLOTS:
     void openDatasetTakesFilesAndFolders();
     void slowOcclusionWaitsForCompute();
     void testSplitCyclesThroughTheClasses();
+    void oneImageIsNoDatasetAndCaptionsAreCurrent();
+    void progressTextFitsTheStatusBar();
 
 private:
     QTemporaryDir m_settings;
@@ -527,6 +535,85 @@ void TestClassroom::testSplitCyclesThroughTheClasses()
         QVERIFY2(window.inputCaption().endsWith(QStringLiteral(", label %1").arg(i % 10)),
             qPrintable(window.inputCaption()));
     }
+}
+
+// "top 9 of 1 images" and "Robustness of 1 samples" for a single image: say
+// what is missing. And an old Grad-CAM caption stayed under "Computing Occlusion…".
+void TestClassroom::oneImageIsNoDatasetAndCaptionsAreCurrent()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+
+    auto* saliency = qobject_cast<SaliencyTab*>(window.tab(QStringLiteral("saliency")));
+    QVERIFY(saliency);
+    saliency->controls()->setMethod(QStringLiteral("gradcam"));
+    QVERIFY(window.setCurrentTab(QStringLiteral("saliency")));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        window.isSettled() && saliency->captionText().startsWith(QStringLiteral("Grad-CAM")), 60000);
+    saliency->controls()->setMethod(QStringLiteral("occlusion"));
+    // Asked and not yet answered, the caption is no longer Grad-CAM's.
+    QTRY_VERIFY_WITH_TIMEOUT(!saliency->captionText().startsWith(QStringLiteral("Grad-CAM")), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    QVERIFY2(
+        saliency->captionText().startsWith(QStringLiteral("Occlusion for class")), qPrintable(saliency->captionText()));
+
+    QTemporaryDir dir;
+    const QString image = dir.filePath(QStringLiteral("seven.png"));
+    QImage seven(28, 28, QImage::Format_Grayscale8);
+    seven.fill(0);
+    for (int x = 6; x < 22; ++x)
+        seven.setPixel(x, 6, 0xffffffff);
+    for (int y = 6; y < 22; ++y)
+        seven.setPixel(21 - (y - 6) / 2, y, 0xffffffff);
+    QVERIFY(seven.save(image));
+    window.openInput(image);
+    QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->input() && window.workspace()->input()->source == image, 30000);
+
+    QVERIFY(window.setCurrentTab(QStringLiteral("patches")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    auto* patches = qobject_cast<PatchesTab*>(window.tab(QStringLiteral("patches")));
+    QVERIFY(patches);
+    QVERIFY2(patches->infoText().startsWith(QStringLiteral("Open a dataset in the Input dock")),
+        qPrintable(patches->infoText()));
+
+    QVERIFY(window.setCurrentTab(QStringLiteral("adversarial")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    auto* adversarial = qobject_cast<AdversarialTab*>(window.tab(QStringLiteral("adversarial")));
+    QVERIFY(adversarial);
+    adversarial->runCurve();
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    QVERIFY2(adversarial->curveText().startsWith(QStringLiteral("Open a dataset in the Input dock")),
+        qPrintable(adversarial->curveText()));
+}
+
+// The status bar's progress text wrapped and was cut in two.
+void TestClassroom::progressTextFitsTheStatusBar()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    auto* bar = window.findChild<QProgressBar*>(QStringLiteral("jobProgress"));
+    QVERIFY(bar);
+    const QString title
+        = QStringLiteral("Saliency: SmoothGrad of convnext_tiny_imagenet_finetuned_on_flowers, 25 noisy copies");
+    std::atomic<bool> release { false };
+    // Whatever fails below, the job ends (the window waits for it when it goes).
+    const std::shared_ptr<void> releaser(nullptr, [&release](void*) { release = true; });
+    window.workspace()->jobs()->submit(QStringLiteral("test"), title, [&release](JobContext& job) -> JobRunner::Done {
+        QThread::msleep(60); // reports closer than 50 ms to the last are dropped
+        job.progress(0.5, "reading the 2000 images of a dataset with a rather long name");
+        while (!release)
+            QThread::msleep(5);
+        return [] {};
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(bar->isVisible() && bar->maximum() > 0, 10000);
+    const QString shown = bar->text();
+    release = true;
+    QVERIFY2(shown.contains(QChar(0x2026)) && shown.endsWith(QStringLiteral(" 50%")), qPrintable(shown));
+    QVERIFY2(bar->fontMetrics().horizontalAdvance(shown) <= bar->width(), qPrintable(shown));
+    QCOMPARE(bar->toolTip(), QStringLiteral("reading the 2000 images of a dataset with a rather long name"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 10000);
 }
 
 QTEST_MAIN(TestClassroom)

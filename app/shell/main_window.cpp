@@ -241,7 +241,7 @@ void MainWindow::createStatusBar()
     d->forwardLabel->setObjectName(QStringLiteral("statusForward"));
     d->progress = new QProgressBar;
     d->progress->setObjectName(QStringLiteral("jobProgress"));
-    d->progress->setMaximumWidth(220);
+    d->progress->setFixedWidth(220); // setProgressText() elides to it
     d->progress->setTextVisible(true);
     d->progress->hide();
     d->cancel = new QToolButton;
@@ -272,18 +272,27 @@ void MainWindow::createStatusBar()
     for (JobRunner* runner : {d->workspace->jobs(), d->workspace->drawing()}) {
         connect(runner, &JobRunner::started, this, [this](const QString& title) {
             d->progress->setRange(0, 0); // busy until the job reports a fraction
-            d->progress->setFormat(title);
+            setProgressText(title, false);
             d->progress->show();
             d->cancel->show();
         });
         connect(runner, &JobRunner::progressed, this, [this](const QString& title, double fraction, const QString& stage) {
             d->progress->setRange(0, 1000);
             d->progress->setValue(static_cast<int>(fraction * 1000));
-            d->progress->setFormat(stage.isEmpty() ? title + QStringLiteral(" %p%") : stage + QStringLiteral(" %p%"));
+            setProgressText(stage.isEmpty() ? title : stage, true);
         });
         connect(runner, &JobRunner::finished, this, &MainWindow::updateJobStatus);
         connect(runner, &JobRunner::becameIdle, this, &MainWindow::updateJobStatus);
     }
+}
+
+void MainWindow::setProgressText(const QString& text, bool percent)
+{
+    // One line in the bar's width: a long stage wrapped and was cut in two.
+    const QString suffix = percent ? QStringLiteral(" %p%") : QString();
+    const int room = d->progress->maximumWidth() - d->progress->fontMetrics().horizontalAdvance(QStringLiteral(" 100%")) - 12;
+    d->progress->setFormat(d->progress->fontMetrics().elidedText(text, Qt::ElideMiddle, std::max(room, 40)) + suffix);
+    d->progress->setToolTip(text);
 }
 
 void MainWindow::updateJobStatus()

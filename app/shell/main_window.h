@@ -113,6 +113,7 @@ private:
     void addRecent(const QString& key, const QString& path);
     void updateRecentMenus();
     void updateJobStatus();
+    void setProgressText(const QString& text, bool percent);
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -267,6 +267,10 @@ void SaliencyTab::refresh()
     if (d->running && request != d->runningRequest)
         cancel();
 
+    // A new question's caption comes with its map: the old one ("Grad-CAM for …")
+    // under "Computing Occlusion…" read as the answer.
+    if (!d->shownKey.startsWith(request + QLatin1Char('/')))
+        d->caption->clear();
     const int generation = ++d->generation;
     d->running = true;
     d->runningKey = key;
