@@ -78,6 +78,17 @@ QString notAModel(const QTemporaryDir& dir)
     return path;
 }
 
+// The window, shown, reopens the last session: true once the shipped LeNet-5 is loaded.
+bool restoresTheShippedModel(MainWindow& window)
+{
+    window.resize(1280, 720);
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    if (!window.restoreSession() || !QTest::qWaitFor([&] { return loaded.count() == 1; }, 60000))
+        return false;
+    return loaded.first().first().toString().startsWith(QStringLiteral("lenet5"));
+}
+
 // Closes the load-error box the window opened, if any.
 void dismissErrors(MainWindow& window)
 {
@@ -187,12 +198,7 @@ void TestClassroom::badModelDoesNotPoisonTheNextStart()
     QCOMPARE(QSettings().value(QStringLiteral("session/input")).toString(), goodInput);
 
     MainWindow window;
-    window.resize(1280, 720);
-    window.show();
-    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
-    QVERIFY(window.restoreSession());
-    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
-    QVERIFY(loaded.first().first().toString().startsWith(QStringLiteral("lenet5")));
+    QVERIFY(restoresTheShippedModel(window));
     QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->input() != nullptr, 60000);
 }
 
@@ -218,12 +224,7 @@ void TestClassroom::failedRestoreFallsBackToTheShippedModel()
         QSettings().setValue(QStringLiteral("session/input"), defaultDatasetSpec());
         MainWindow window;
         window.setPersistent(true);
-        window.resize(1280, 720);
-        window.show();
-        QSignalSpy loaded(&window, &MainWindow::modelLoaded);
-        QVERIFY(window.restoreSession());
-        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
-        QVERIFY(loaded.first().first().toString().startsWith(QStringLiteral("lenet5")));
+        QVERIFY(restoresTheShippedModel(window));
         const QString expected
             = QStringLiteral("Could not reopen the last session's model %1 (%2): opened %3 instead")
                   .arg(QFileInfo(c.model).fileName(), c.why, QFileInfo(defaultModelPath()).fileName());
