@@ -353,7 +353,9 @@ void InputController::reopen()
 
 std::shared_ptr<convscope::Dataset> InputController::dataset() const
 {
-    return d->kind == Live ? nullptr : d->dataset;
+    // One image is a dataset of one to the reader, but nothing to scan, attack
+    // or embed ("top 9 of 1 images", "Robustness of 1 samples").
+    return d->kind == Live || d->kind == Image ? nullptr : d->dataset;
 }
 
 void InputController::showItem(int64_t item)

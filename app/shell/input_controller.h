@@ -43,7 +43,7 @@ public:
     int count() const;
     int position() const;
     // The dataset (or video's frames) being walked, in the model's format;
-    // null for a live source, or before a model has arrived.
+    // null for a live source or a single image, or before a model has arrived.
     std::shared_ptr<convscope::Dataset> dataset() const;
     // Shows dataset item `item` (any item, not only the walked test split).
     void showItem(int64_t item);

@@ -125,8 +125,7 @@ void RobustnessPanel::run(const AttackOptions& options, int samples, const QStri
         return;
     }
     auto dataset = d->input->dataset();
-    // One image is a dataset of one to the reader, but no sample to attack ("Robustness of 1 samples").
-    if (!dataset || d->input->kind() == InputController::Image) {
+    if (!dataset) {
         d->info->setText(tr("Open a dataset in the Input dock (File ▸ Open Dataset…, or Open Handwritten "
                             "Digits): the curve attacks a sample of it."));
         return;

@@ -233,8 +233,7 @@ void PatchesTab::refresh()
         return;
     }
     const LayerInfo& info = model->layers()[static_cast<size_t>(layer)];
-    // One image is a dataset of one to the reader, but nothing to search ("top 9 of 1 images").
-    if (!dataset || d->input->kind() == InputController::Image) {
+    if (!dataset) {
         d->scan.reset();
         d->shownKey.clear();
         d->channels->clear();
