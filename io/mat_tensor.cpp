@@ -7,8 +7,33 @@
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <utility>
 
 namespace convscope::io::detail {
+
+namespace {
+
+bool isJpeg(const std::string& path)
+{
+    std::ifstream file(path, std::ios::binary);
+    char magic[3] = {};
+    return file.read(magic, 3) && magic[0] == '\xFF' && magic[1] == '\xD8' && magic[2] == '\xFF';
+}
+
+// The IMREAD_REDUCED_* flag that decodes a JPEG of `size` within the limit
+// (libjpeg scales while decoding, so the full size is never allocated); 0 if
+// even 1/8 would not do. JPEG sides stop at 65535, so 1/8 always does.
+int reducedJpegFlag(const ImageSize& size)
+{
+    for (const auto [factor, flag] : { std::pair { 2, cv::IMREAD_REDUCED_COLOR_2 },
+             std::pair { 4, cv::IMREAD_REDUCED_COLOR_4 }, std::pair { 8, cv::IMREAD_REDUCED_COLOR_8 } })
+        if (!tooLargeToDecode({ (size.width + factor - 1) / factor, (size.height + factor - 1) / factor }))
+            return flag;
+    return 0;
+}
+
+} // namespace
 
 cv::Mat decodeFile(const std::string& path)
 {
@@ -17,13 +42,20 @@ cv::Mat decodeFile(const std::string& path)
         throw Error("image not found: " + path);
     if (std::filesystem::is_directory(path, ec))
         throw Error(path + " is a folder, not an image");
-    if (const auto size = imageFileSize(path); size && tooLargeToDecode(*size))
-        throw Error("image " + path + " is " + std::to_string(size->width) + "×" + std::to_string(size->height) +
+    int flags = cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR;
+    if (const auto size = imageFileSize(path); size && tooLargeToDecode(*size)) {
+        // Every input is resized to the model's size anyway: a big camera
+        // JPEG is decoded at 1/2, 1/4 or 1/8 scale rather than refused.
+        const int reduced = isJpeg(path) ? reducedJpegFlag(*size) : 0;
+        if (reduced == 0)
+            throw Error("image " + path + " is " + std::to_string(size->width) + "×" + std::to_string(size->height) +
                     " pixels: larger than the " + std::to_string(kMaxImagePixels >> 20) +
                     " Mpx ConvScope decodes (8192×8192); scale it down first");
+        flags = reduced;
+    }
     cv::Mat image;
     try {
-        image = cv::imread(path, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH | cv::IMREAD_ANYCOLOR);
+        image = cv::imread(path, flags);
     } catch (const cv::Exception& e) {
         throw Error("cannot decode image " + path + ": " + e.err);
     }

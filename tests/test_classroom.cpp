@@ -12,6 +12,7 @@
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/tab.h"
+#include "app/views/filters/tab.h"
 #include "app/views/patches/tab.h"
 #include "app/views/saliency/controls.h"
 #include "app/views/saliency/tab.h"
@@ -19,6 +20,7 @@
 #include "gui_test_support.h"
 #include "widgets/image_view.h"
 #include "widgets/summary_table_model.h"
+#include "widgets/tile_grid_view.h"
 #include "widgets/top_k_chart.h"
 
 #include <QAction>
@@ -144,6 +146,8 @@ private Q_SLOTS:
     void testSplitCyclesThroughTheClasses();
     void oneImageIsNoDatasetAndCaptionsAreCurrent();
     void progressTextFitsTheStatusBar();
+    void filtersFitShowsEveryFilter();
+    void emptyChartsShowNoNumbers();
 
 private:
     QTemporaryDir m_settings;
@@ -615,6 +619,68 @@ void TestClassroom::progressTextFitsTheStatusBar()
     QVERIFY2(bar->fontMetrics().horizontalAdvance(shown) <= bar->width(), qPrintable(shown));
     QCOMPARE(bar->toolTip(), QStringLiteral("reading the 2000 images of a dataset with a rather long name"));
     QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 10000);
+}
+
+// Filters' Fit did not fit: conv1 showed 3 of its 6 filters, conv2 10 of 16 rows.
+void TestClassroom::filtersFitShowsEveryFilter()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    auto* filters = qobject_cast<FiltersTab*>(window.tab(QStringLiteral("filters")));
+    QVERIFY(filters);
+    TileGridView* grid = filters->grid();
+    const auto everyTileShown = [grid] {
+        for (int i = 0; i < grid->tileCount(); ++i)
+            if (!grid->viewport()->rect().contains(grid->tileRect(i)))
+                return false;
+        return grid->tileCount() > 0;
+    };
+    // Chosen while the tab is hidden, as a teacher picks layers in the dock.
+    QVERIFY(window.selectLayer(QStringLiteral("conv1")));
+    QVERIFY(window.setCurrentTab(QStringLiteral("filters")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && filters->infoText().contains(QStringLiteral("conv1")), 30000);
+    QCOMPARE(grid->tileCount(), 6);
+    QTRY_VERIFY_WITH_TIMEOUT(everyTileShown(), 5000);
+
+    QVERIFY(window.selectLayer(QStringLiteral("conv2")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && filters->infoText().contains(QStringLiteral("conv2")), 30000);
+    QCOMPARE(grid->tileCount(), 16 * 6);
+    QTRY_VERIFY_WITH_TIMEOUT(everyTileShown(), 5000);
+    QVERIFY2(grid->zoom() >= 3, "a 5x5 kernel stays readable: 15 px or more");
+
+    grid->setZoom(12); // the user's zoom, then Fit
+    QVERIFY(!everyTileShown());
+    QToolButton* fit = nullptr;
+    for (auto* button : filters->findChildren<QToolButton*>())
+        if (button->text() == QStringLiteral("Fit"))
+            fit = button;
+    QVERIFY(fit);
+    fit->click();
+    QVERIFY(everyTileShown());
+}
+
+// With no model the Summary charts' axes read "1, 1, 0": an empty chart
+// shows no numbers, in any tab.
+void TestClassroom::emptyChartsShowNoNumbers()
+{
+    QSettings().clear();
+    MainWindow window;
+    window.fitToScreen(window.screen()->availableGeometry());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QStringList numbers;
+    for (const QString& key : kTabs) {
+        QVERIFY(window.setCurrentTab(key));
+        QTest::qWait(50);
+        for (const QString& text : drawnTexts(window.tab(key))) {
+            bool number = false;
+            text.toDouble(&number);
+            if (number)
+                numbers << key + QStringLiteral(": ") + text;
+        }
+    }
+    QVERIFY2(numbers.isEmpty(), qPrintable(numbers.join(QStringLiteral(", "))));
 }
 
 QTEST_MAIN(TestClassroom)

@@ -363,3 +363,22 @@ TEST(ImageHeader, SizesOfEveryFormatAndTheLimit)
     EXPECT_TRUE(io::tooLargeToDecode({1, io::kMaxImagePixels + 1}));
     EXPECT_FALSE(io::tooLargeToDecode({8192, 8192}));
 }
+
+// A JPEG over the limit is decoded at a reduced scale (every input is resized
+// anyway): a 9000×8000 photo, dark left of x = 4500 and bright right of it,
+// still reads as those two halves at 28×28.
+TEST(ImageHeader, BigJpegIsDecodedReduced)
+{
+    TempDir dir;
+    const std::string photo = dir.file("photo.jpg");
+    cv::Mat image(8000, 9000, CV_8UC1, cv::Scalar(20));
+    image.colRange(4500, 9000).setTo(235);
+    ASSERT_TRUE(cv::imwrite(photo, image));
+    image.release();
+    const torch::Tensor read = io::readImage(photo, 1, 28, 28);
+    ASSERT_EQ(read.sizes(), (std::vector<int64_t>{1, 1, 28, 28}));
+    EXPECT_NEAR(read.index({0, 0, torch::indexing::Slice(), torch::indexing::Slice(0, 13)}).mean().item<double>(),
+                20 / 255.0, 2 / 255.0);
+    EXPECT_NEAR(read.index({0, 0, torch::indexing::Slice(), torch::indexing::Slice(15, 28)}).mean().item<double>(),
+                235 / 255.0, 2 / 255.0);
+}

@@ -34,6 +34,7 @@ private Q_SLOTS:
     void tileGridStaysCrisp();
     void tileGridZoomsWithCtrlWheel();
     void tileGridFitZoom();
+    void tileGridFitShowsEveryTile();
     void tileGridPaintsManyTilesQuickly();
     void imageViewMapsPixels();
     void countStrings();
@@ -358,6 +359,60 @@ void TestWidgets::tileGridFitZoom()
     QCOMPARE(view.zoom(), 0.25);
 }
 
+// Every tile inside the viewport, none under a scroll bar.
+bool allTilesShown(const TileGridView& view)
+{
+    for (int i = 0; i < view.tileCount(); ++i)
+        if (!view.viewport()->rect().contains(view.tileRect(i)))
+            return false;
+    return view.horizontalScrollBar()->maximum() == 0 && view.verticalScrollBar()->maximum() == 0;
+}
+
+// Filters' Fit showed 3 of LeNet conv1's 6 filters (a row each) and 10 of
+// conv2's 16 rows: it ignored the columns asked for and the hidden tab's size.
+void TestWidgets::tileGridFitShowsEveryTile()
+{
+    TileGridView view;
+    view.setTiles(grayTiles(6, 5), 1); // conv1: 6 filters of 1x5x5, a row each
+    view.fitToViewport(24, 96); // before it is shown, as a hidden tab does
+    QVERIFY(showAt(view, { 500, 300 }));
+    QVERIFY(view.isFitted());
+    QVERIFY(allTilesShown(view));
+    // 6 rows of 5z px, 6 px apart, 6 px margins: 30z + 42 px in ~298 px (the
+    // frame takes the rest), so 8, the largest whole zoom that fits.
+    QCOMPARE(view.zoom(), std::floor((view.maximumViewportSize().height() - 42) / 30.0));
+    QCOMPARE(view.zoom(), 8.0);
+
+    view.setTiles(grayTiles(96, 5), 6); // conv2: 16 filters x 6 input channels
+    QCOMPARE(view.zoom(), 5.0); // the fit holds for new tiles, down to minSide (24 px)
+    QVERIFY(!allTilesShown(view)); // and scrolls below it
+    view.setZoom(1); // the user's zoom ends it
+    QVERIFY(!view.isFitted());
+    view.setZoom(20);
+    QVERIFY(!allTilesShown(view));
+    view.fitToViewport(0); // the Fit button: whatever it takes
+    QVERIFY(allTilesShown(view));
+    QCOMPARE(view.zoom(), 2.0); // 16 rows of 3 x 5 = 15 px and 6 px gaps need 336 px
+    view.resize(500, 600);
+    QTRY_VERIFY(view.zoom() > 2.0); // follows the viewport while fitted
+    QVERIFY(allTilesShown(view));
+
+    view.setTiles(grayTiles(3, 400)); // bigger than maxSide: shrinks by fractions
+    view.fitToViewport(24, 160);
+    QVERIFY(view.zoom() <= 160.0 / 400);
+    QVERIFY(allTilesShown(view));
+
+    // The Patches tab's scores read "#55 …": a caption wider than its patch
+    // widens the cell instead.
+    QVector<Tile> patches = grayTiles(9, 20);
+    patches[4].caption = QStringLiteral("#55  0.123 ✂");
+    view.setCaptionsVisible(true);
+    view.setTiles(patches);
+    view.setZoom(1);
+    QVERIFY(view.tileRect(1).left() - view.tileRect(0).left()
+        >= view.fontMetrics().horizontalAdvance(patches[4].caption));
+}
+
 void TestWidgets::tileGridPaintsManyTilesQuickly()
 {
     TileGridView view;
@@ -642,8 +697,13 @@ void TestWidgets::summaryChartsBars()
     QCOMPARE(categoryAxis(views[0])->categories(), QStringList({ "a" }));
     QVERIFY(xAxis(views[0])->labelsVisible());
 
+    QVERIFY(views[0]->chart()->axes(Qt::Vertical).value(0)->labelsVisible());
     charts.clear();
     QCOMPARE(charts.barCount(SummaryCharts::Memory), 0);
+    // With no model the value axes read "1, 1, 0" (0..1 in whole numbers):
+    // no numbers at all until there is something to count.
+    for (QChartView* view : views)
+        QVERIFY(!view->chart()->axes(Qt::Vertical).value(0)->labelsVisible());
 }
 
 void TestWidgets::summaryChartsAreQuickForBigModels()

@@ -225,6 +225,9 @@ void SummaryCharts::setSummary(const ModelSummary& summary)
         }
         c.values->setRange(0, max > 0 ? max / scale : 1);
         c.values->applyNiceNumbers();
+        // An empty chart read "1, 1, 0" (0..1 in whole numbers): no numbers
+        // until there is something to count.
+        c.values->setLabelsVisible(!c.raw.isEmpty());
         // "0.5M" needs a decimal, "50K" does not.
         const int decimals = c.values->max() < 10 && scale != 1 ? 1 : 0;
         c.values->setLabelFormat(QStringLiteral("%.%1f").arg(decimals) + suffix);

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 namespace convscope {
 
@@ -73,6 +75,7 @@ struct TileGridView::Private {
     QVector<Tile> tiles;
     QVector<QImage> display; // tiles[i].image in a format cheap to draw
     QSize largest; // of all tile images
+    int widestCaption = 0; // display pixels
     int requestedColumns = 0;
     double zoom = 1;
     bool captions = false;
@@ -80,21 +83,28 @@ struct TileGridView::Private {
     int hovered = -1;
     QPoint hoveredPixel { -1, -1 };
     GridLayout layout;
+    // Set by fitToViewport() and kept until the user zooms: the fit follows
+    // the viewport, which may not have its size yet (a hidden tab).
+    std::optional<std::pair<int, int>> fit;
 
     explicit Private(TileGridView* view)
         : q(view)
     {
     }
 
-    GridLayout layoutFor(int columns) const
+    GridLayout layoutFor(int columns) const { return layoutFor(columns, zoom, q->viewport()->width()); }
+
+    GridLayout layoutFor(int columns, double zoomed, int width) const
     {
         GridLayout l;
-        l.cellWidth = std::max(1, static_cast<int>(std::lround(largest.width() * zoom)));
-        l.cellHeight = std::max(1, static_cast<int>(std::lround(largest.height() * zoom)));
+        l.cellWidth = std::max(1, static_cast<int>(std::lround(largest.width() * zoomed)));
+        if (captions) // a score under a small patch is read whole, not "#55 …"
+            l.cellWidth = std::max(l.cellWidth, widestCaption);
+        l.cellHeight = std::max(1, static_cast<int>(std::lround(largest.height() * zoomed)));
         l.captionHeight = captions ? q->fontMetrics().height() + 2 : 0;
         const int n = static_cast<int>(tiles.size());
         if (columns <= 0) {
-            const int available = q->viewport()->width() - 2 * kMargin + kSpacing;
+            const int available = width - 2 * kMargin + kSpacing;
             columns = std::max(1, available / l.strideX());
         }
         l.columns = std::max(1, std::min(columns, n));
@@ -214,11 +224,14 @@ void TileGridView::setTiles(QVector<Tile> tiles, int columns)
     d->display.clear();
     d->display.reserve(d->tiles.size());
     d->largest = {};
+    d->widestCaption = 0;
     for (const Tile& tile : d->tiles) {
         d->display.append(displayImage(tile.image));
         d->largest = d->largest.expandedTo(tile.image.size());
+        d->widestCaption = std::max(d->widestCaption, fontMetrics().horizontalAdvance(tile.caption));
     }
     d->requestedColumns = std::max(0, columns);
+    applyFit(); // new tiles, maybe of another size or count
     if (d->selected >= d->tiles.size())
         d->selected = -1;
     d->hovered = -1;
@@ -248,6 +261,12 @@ int TileGridView::columns() const
 
 void TileGridView::setZoom(double zoom)
 {
+    d->fit.reset(); // the user's zoom from now on
+    applyZoom(zoom);
+}
+
+void TileGridView::applyZoom(double zoom)
+{
     zoom = std::clamp(zoom, kMinZoom, kMaxZoom);
     if (zoom == d->zoom)
         return;
@@ -275,27 +294,36 @@ void TileGridView::fitZoom(int target)
 
 void TileGridView::fitToViewport(int minSide, int maxSide)
 {
+    d->fit = std::make_pair(minSide, maxSide);
+    applyFit();
+}
+
+bool TileGridView::isFitted() const
+{
+    return d->fit.has_value();
+}
+
+void TileGridView::applyFit()
+{
     const int side = std::max(d->largest.width(), d->largest.height());
-    const int n = static_cast<int>(d->tiles.size());
-    if (side <= 0 || n == 0)
+    if (!d->fit || side <= 0)
         return;
-    // The largest whole zoom at which every tile fits without scrolling,
-    // within [minSide, maxSide] display pixels per tile.
-    if (side > maxSide) { // big tiles (input-sized maps) shrink instead
-        setZoom(static_cast<double>(maxSide) / side);
-        return;
-    }
-    const QSize area = viewport()->size() - QSize(2 * kMargin - kSpacing, 2 * kMargin - kSpacing);
-    const int lowest = std::max(1, (minSide + side - 1) / side);
-    int zoom = std::max(lowest, maxSide / side);
-    for (; zoom > lowest; --zoom) {
-        const int stride = side * zoom + kSpacing;
-        const int columns = std::max(1, area.width() / stride);
-        const int rows = (n + columns - 1) / columns;
-        if (rows * (stride + (d->captions ? fontMetrics().height() + 2 : 0)) <= area.height())
-            break;
-    }
-    setZoom(zoom);
+    const auto [minSide, maxSide] = *d->fit;
+    // The whole viewport, as if no scroll bar took a part of it: a grid that
+    // fits needs none.
+    const QSize area = maximumViewportSize();
+    const auto fits = [&](double zoom) {
+        const QSize content = d->layoutFor(d->requestedColumns, zoom, area.width()).contentSize();
+        return content.width() <= area.width() && content.height() <= area.height();
+    };
+    // Whole zooms from the largest allowed down to 1 keep pixels square;
+    // tiles bigger than maxSide (input-sized maps) shrink by fractions.
+    double zoom = side > maxSide ? static_cast<double>(maxSide) / side : std::max(1, maxSide / side);
+    const double wanted = static_cast<double>(minSide) / side;
+    const double lowest = side > maxSide ? std::max(kMinZoom, wanted) : std::max(1.0, std::ceil(wanted));
+    while (zoom > lowest && !fits(zoom))
+        zoom = zoom > 1 ? zoom - 1 : zoom / 1.25;
+    applyZoom(std::max(zoom, lowest));
 }
 
 void TileGridView::setCaptionsVisible(bool visible)
@@ -362,6 +390,7 @@ void TileGridView::resizeEvent(QResizeEvent* event)
 {
     QAbstractScrollArea::resizeEvent(event);
     d->relayout();
+    applyFit();
 }
 
 void TileGridView::mouseMoveEvent(QMouseEvent* event)
@@ -471,7 +500,8 @@ QWidget* createZoomBar(TileGridView* grid, QWidget* parent)
     layout->addWidget(fit);
     QObject::connect(out, &QToolButton::clicked, grid, &TileGridView::zoomOut);
     QObject::connect(in, &QToolButton::clicked, grid, &TileGridView::zoomIn);
-    QObject::connect(fit, &QToolButton::clicked, grid, [grid] { grid->fitToViewport(); });
+    // The button fits whatever it takes (down to one display pixel per weight).
+    QObject::connect(fit, &QToolButton::clicked, grid, [grid] { grid->fitToViewport(0); });
     auto show = [label](double zoom) { label->setText(QStringLiteral("×%1").arg(zoom, 0, 'g', 3)); };
     QObject::connect(grid, &TileGridView::zoomChanged, label, show);
     show(grid->zoom());

@@ -40,7 +40,9 @@ public:
     void fitZoom(int target = 64);
     // The largest whole zoom that shows every tile without scrolling, keeping
     // tiles between minSide and maxSide display pixels (scrolls below minSide).
+    // The fit follows later resizes and tiles until setZoom() (the user's).
     void fitToViewport(int minSide = 24, int maxSide = 160);
+    bool isFitted() const;
     void setCaptionsVisible(bool visible);
     // One zoom step in or out (whole numbers from 1 up), as Ctrl+wheel does.
     void zoomIn();
@@ -73,6 +75,8 @@ protected:
     void wheelEvent(QWheelEvent* event) override;
 
 private:
+    void applyZoom(double zoom);
+    void applyFit();
     bool viewportEvent(QEvent* event) override;
 
     struct Private;

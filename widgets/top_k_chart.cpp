@@ -8,6 +8,7 @@
 #include <QGraphicsLayout>
 #include <QHorizontalBarSeries>
 #include <QToolTip>
+#include <QValueAxis>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -31,6 +32,7 @@ struct TopKChart::Private {
     QHorizontalBarSeries* series = nullptr;
     QBarSet* set = nullptr;
     QBarCategoryAxis* classes = nullptr;
+    QValueAxis* percent = nullptr;
     QStringList categories; // as shown, bottom to top
 };
 
@@ -75,7 +77,7 @@ TopKChart::TopKChart(QWidget* parent)
     d->chart->addAxis(d->classes, Qt::AlignLeft);
     d->series->attachAxis(d->classes);
 
-    auto* percent = new QValueAxis;
+    auto* percent = d->percent = new QValueAxis;
     percent->setRange(0, 100);
     percent->setTickCount(5);
     percent->setLabelFormat(QStringLiteral("%d"));
@@ -89,6 +91,7 @@ TopKChart::TopKChart(QWidget* parent)
     d->view->setRenderHint(QPainter::Antialiasing);
     d->view->setFrameShape(QFrame::NoFrame);
     d->view->setMinimumHeight(120);
+    percent->setLabelsVisible(false); // no predictions yet
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(d->view);
@@ -142,6 +145,7 @@ void TopKChart::setPredictions(const QVector<QPair<QString, double>>& top)
         d->categories = categories;
         d->classes->setCategories(categories);
     }
+    d->percent->setLabelsVisible(n > 0); // an empty chart shows no numbers
 }
 
 void TopKChart::clear()

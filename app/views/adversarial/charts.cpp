@@ -92,6 +92,8 @@ void TravelChart::setCurve(const QVector<double>& probabilities, const QString& 
     const int steps = std::max(1, static_cast<int>(probabilities.size()) - 1);
     d->x->setRange(0, steps);
     d->x->setTickCount(std::min(steps, 10) + 1);
+    d->x->setLabelsVisible(true);
+    d->y->setLabelsVisible(true);
     d->chart->setTitle(tr("P(%1) per step").arg(what));
 }
 
@@ -100,6 +102,9 @@ void TravelChart::clear()
     d->line->clear();
     d->x->setRange(0, 1);
     d->x->setTickCount(2);
+    // Numbers on an empty chart would read as a result.
+    d->x->setLabelsVisible(false);
+    d->y->setLabelsVisible(false);
     d->chart->setTitle(tr("Watch it travel: run an attack"));
 }
 
@@ -172,6 +177,9 @@ void RobustnessChart::clear()
     d->chart->setTitle(tr("Robustness: accuracy against ε"));
     d->x->setTitleText(tr("ε"));
     d->x->setRange(0, 1);
+    // Numbers on an empty chart would read as a result.
+    d->x->setLabelsVisible(false);
+    d->y->setLabelsVisible(false);
 }
 
 int RobustnessChart::seriesCount() const
@@ -207,6 +215,8 @@ void RobustnessChart::fitAxes()
         for (const QPointF& p : curve.points)
             hi = std::max(hi, d->l2 ? p.x() : p.x() * 255);
     d->x->setRange(0, hi > 0 ? hi : 1);
+    d->x->setLabelsVisible(!d->curves.isEmpty());
+    d->y->setLabelsVisible(!d->curves.isEmpty());
     d->x->setTitleText(d->l2 ? tr("ε (L2)") : tr("ε (L∞, in 1/255)"));
     d->chart->setTitle(tr("Robustness of %1 samples").arg(d->curves.isEmpty() ? 0 : d->curves.last().samples));
 }

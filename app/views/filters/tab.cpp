@@ -231,7 +231,7 @@ void FiltersTab::show(const std::shared_ptr<const FilterView>& view, const QStri
     const QString fitKey = QStringLiteral("%1/%2").arg(QString::fromStdString(view->set.layer)).arg(view->mode);
     if (fitKey != d->fittedKey) { // once per layer and mode; then the zoom is the user's
         d->fittedKey = fitKey;
-        d->grid->fitToViewport(24, 96);
+        d->grid->fitToViewport(8, 96); // every filter of a layer at 1280x720
     }
     d->filter->setMaximum(static_cast<int>(w.size(0)) - 1);
     const QString shape = QStringLiteral("%1×%2×%3").arg(in).arg(w.size(2)).arg(w.size(3));
