@@ -26,6 +26,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QChartView>
+#include <QComboBox>
 #include <QDataStream>
 #include <QDir>
 #include <QDockWidget>
@@ -144,6 +145,7 @@ private Q_SLOTS:
     void openDatasetTakesFilesAndFolders();
     void slowOcclusionWaitsForCompute();
     void testSplitCyclesThroughTheClasses();
+    void dockSaysItWalksTheTestSplitOrAll();
     void oneImageIsNoDatasetAndCaptionsAreCurrent();
     void progressTextFitsTheStatusBar();
     void filtersFitShowsEveryFilter();
@@ -540,6 +542,46 @@ void TestClassroom::testSplitCyclesThroughTheClasses()
         QVERIFY2(window.inputCaption().endsWith(QStringLiteral(", label %1").arg(i % 10)),
             qPrintable(window.inputCaption()));
     }
+}
+
+// 18 of a folder's 91 images, 2,000 of Fashion-MNIST's 10,000: the dock
+// says it walks the test split, and walks every image when asked.
+void TestClassroom::dockSaysItWalksTheTestSplitOrAll()
+{
+    QSettings().clear();
+    {
+        MainWindow window;
+        window.setPersistent(true);
+        QVERIFY(openOnProjector(window));
+        auto* scope = window.findChild<QComboBox*>(QStringLiteral("inputScope"));
+        QVERIFY(scope);
+        QVERIFY(scope->isVisible());
+        QCOMPARE(scope->currentText(), QStringLiteral("Walk the test split: 1,000 of 5,000 images"));
+        QVERIFY(scope->width() <= scope->parentWidget()->width()); // read whole in the dock
+        QVERIFY(scope->fontMetrics().horizontalAdvance(scope->currentText()) < scope->width());
+
+        // The first test image is digit #3: walking all, it is image 4 of 5000.
+        scope->setCurrentIndex(1);
+        Q_EMIT scope->activated(1);
+        QTRY_COMPARE_WITH_TIMEOUT(window.inputCaption(),
+            QStringLiteral("handwritten digits sheet — image 4 of 5000 (digit #3, test split), label 0"), 30000);
+        window.showTestImage(0); // the dock's position, whatever it walks
+        QTRY_COMPARE_WITH_TIMEOUT(window.inputCaption(),
+            QStringLiteral("handwritten digits sheet — image 1 of 5000 (digit #0, training split), label 0"), 30000);
+        window.showTestImage(4);
+        QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().contains(QStringLiteral("image 5 of 5000 (digit #4, ")), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+        window.close(); // saves the session, the walk with it
+    }
+    MainWindow window;
+    QVERIFY(restoresTheShippedModel(window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().contains(QStringLiteral("image 5 of 5000 (digit #4, ")), 60000);
+    auto* scope = window.findChild<QComboBox*>(QStringLiteral("inputScope"));
+    QCOMPARE(scope->currentIndex(), 1);
+    scope->setCurrentIndex(0);
+    Q_EMIT scope->activated(0);
+    QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().contains(QStringLiteral("— test image ")), 30000);
+    QVERIFY(window.inputCaption().contains(QStringLiteral(" of 1000 (")));
 }
 
 // "top 9 of 1 images" and "Robustness of 1 samples" for a single image: say

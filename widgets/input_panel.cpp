@@ -3,8 +3,10 @@
 #include "widgets/image_view.h"
 #include "widgets/top_k_chart.h"
 
+#include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -53,6 +55,18 @@ InputPanel::InputPanel(QWidget* parent)
     m_navigation = new QWidget;
     m_navigation->setLayout(navigation);
 
+    // ◀ ▶ through 2,000 of Fashion-MNIST's 10,000 test images looked like a
+    // bug until the dock said which images it walks.
+    m_scope = new QComboBox;
+    m_scope->setObjectName(QStringLiteral("inputScope"));
+    m_scope->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_scope->setMinimumContentsLength(12);
+    m_scope->setToolTip(tr("The test split holds the images a model trained here never saw "
+                           "(a fixed, seeded fifth; the same in the CLI's --index). "
+                           "Walk all images to see the training images too."));
+    m_scope->addItems({ QString(), QString() });
+    connect(m_scope, &QComboBox::activated, this, [this](int index) { Q_EMIT walkAllRequested(index == 1); });
+
     m_play = new QPushButton(tr("Play"));
     m_play->setObjectName(QStringLiteral("playInput"));
     m_play->setCheckable(true);
@@ -74,10 +88,12 @@ InputPanel::InputPanel(QWidget* parent)
     layout->addWidget(m_image, 1);
     layout->addWidget(m_caption);
     layout->addWidget(m_navigation);
+    layout->addWidget(m_scope);
     layout->addLayout(live);
     layout->addWidget(new QLabel(tr("Top predictions:")));
     layout->addWidget(m_chart);
     setNavigation(0, 0);
+    setScope(0, 0, false);
     setLiveAvailable(false);
 }
 
@@ -102,6 +118,21 @@ void InputPanel::setNavigation(int count, int position)
     m_position->setRange(1, std::max(1, count));
     m_position->setValue(position + 1);
     m_position->setSuffix(tr(" / %1").arg(count));
+}
+
+void InputPanel::setScope(int testCount, int total, bool all)
+{
+    m_scope->setVisible(testCount > 0 && testCount < total);
+    const QLocale locale;
+    m_scope->setItemText(0, tr("Walk the test split: %1 of %2 images").arg(locale.toString(testCount), locale.toString(total)));
+    m_scope->setItemText(1, tr("Walk all %1 images (training too)").arg(locale.toString(total)));
+    const QSignalBlocker blocker(m_scope);
+    m_scope->setCurrentIndex(all ? 1 : 0);
+}
+
+bool InputPanel::walksAll() const
+{
+    return m_scope->currentIndex() == 1;
 }
 
 void InputPanel::setLiveAvailable(bool available)

@@ -5,6 +5,7 @@
 #include <QVector>
 #include <QWidget>
 
+class QComboBox;
 class QLabel;
 class QPushButton;
 class QSlider;
@@ -29,6 +30,10 @@ public:
     void setPredictions(const QVector<QPair<QString, double>>& top); // label, probability
     // Items to walk (0 hides the navigation); the position shown.
     void setNavigation(int count, int position);
+    // A split dataset: its test split's size and all its images, and which
+    // the navigation walks (testCount 0 hides the choice).
+    void setScope(int testCount, int total, bool all);
+    bool walksAll() const;
     // Whether play/pause applies (video, camera) and which it shows.
     void setLiveAvailable(bool available);
     void setPlaying(bool playing);
@@ -43,6 +48,7 @@ Q_SIGNALS:
     void previousRequested();
     void nextRequested();
     void positionRequested(int position);
+    void walkAllRequested(bool all);
     void playToggled(bool play);
 
 private:
@@ -56,6 +62,7 @@ private:
     QPushButton* m_play;
     QLabel* m_live;
     QWidget* m_navigation;
+    QComboBox* m_scope;
 };
 
 } // namespace convscope

@@ -13,10 +13,12 @@
 #include <QFileInfo>
 #include <QPointer>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 namespace convscope {
@@ -164,6 +166,8 @@ struct InputController::Private {
     int position = 0;
     std::shared_ptr<convscope::Dataset> dataset;
     std::vector<int64_t> items; // what previous/next walk: the test split, or every item
+    std::vector<int64_t> testSplit; // a dataset's test split (empty if too small to split)
+    bool walkAll = false; // walk every item of a split dataset, not only its test split
     std::array<int64_t, 3> format{};
     int openGeneration = 0;
 
@@ -293,7 +297,9 @@ void InputController::open(const QString& spec, int position)
                                                         : Dataset;
     d->dataset.reset();
     d->items.clear();
+    d->testSplit.clear();
     Q_EMIT navigationChanged(0, 0);
+    Q_EMIT scopeChanged(0, 0, d->walkAll);
     Q_EMIT liveChanged(d->kind == Video || d->kind == Live, false);
     reopen();
 }
@@ -317,7 +323,7 @@ void InputController::reopen()
     QPointer<InputController> self(this);
     struct Opened {
         std::shared_ptr<convscope::Dataset> dataset;
-        std::vector<int64_t> items;
+        std::vector<int64_t> testSplit;
     };
     d->workspace->drawing()->submit(
         QStringLiteral("open-input"), tr("Opening %1").arg(inputDisplayName(d->spec)),
@@ -327,16 +333,14 @@ void InputController::reopen()
             // Datasets walk their fixed test split, the images a model was not trained on;
             // videos, single images and sets too small to split walk every item.
             if (kind == Dataset)
-                opened->items = splitDataset(*opened->dataset).test;
-            if (opened->items.empty())
-                for (int64_t i = 0; i < opened->dataset->size(); ++i)
-                    opened->items.push_back(i);
+                opened->testSplit = splitDataset(*opened->dataset).test;
             return [self, opened, generation, wasPlaying] {
                 if (!self || generation != self->d->openGeneration)
                     return;
                 auto* d = self->d.get();
                 d->dataset = opened->dataset;
-                d->items = opened->items;
+                d->testSplit = opened->testSplit;
+                self->chooseItems();
                 d->position = std::clamp<int>(d->position, 0, static_cast<int>(d->items.size()) - 1);
                 d->openedSpec = d->spec;
                 Q_EMIT self->opened(QString::fromStdString(d->dataset->description()));
@@ -349,6 +353,41 @@ void InputController::reopen()
             if (self && generation == self->d->openGeneration)
                 Q_EMIT self->failed(self->d->spec, message);
         });
+}
+
+void InputController::chooseItems()
+{
+    d->items.clear();
+    if (!d->walkAll && !d->testSplit.empty()) {
+        d->items = d->testSplit;
+    } else if (d->dataset) {
+        d->items.resize(static_cast<size_t>(d->dataset->size()));
+        std::iota(d->items.begin(), d->items.end(), 0);
+    }
+    const int64_t total = d->dataset ? d->dataset->size() : 0;
+    Q_EMIT scopeChanged(static_cast<int>(d->testSplit.size()), static_cast<int>(total), d->walkAll);
+}
+
+void InputController::setWalkAll(bool all)
+{
+    if (all == d->walkAll)
+        return;
+    d->walkAll = all;
+    if (!d->dataset || d->testSplit.empty()) {
+        Q_EMIT scopeChanged(static_cast<int>(d->testSplit.size()),
+            static_cast<int>(d->dataset ? d->dataset->size() : 0), all);
+        return;
+    }
+    // Stay on the image shown when it is in the new walk; else start it.
+    const int64_t shown = d->items.empty() ? -1 : d->items[static_cast<size_t>(d->position)];
+    chooseItems();
+    const auto it = std::find(d->items.begin(), d->items.end(), shown);
+    readItem(it == d->items.end() ? 0 : static_cast<int>(it - d->items.begin()));
+}
+
+bool InputController::walksAll() const
+{
+    return d->walkAll;
 }
 
 std::shared_ptr<convscope::Dataset> InputController::dataset() const
@@ -410,11 +449,18 @@ void InputController::readItem(int position)
     const int count = static_cast<int>(d->items.size());
     const QString spec = d->spec;
     const Kind kind = d->kind;
+    // Walking every image, say which split this one is in; a set too small
+    // to split has images, not test images.
+    const QString noun = d->testSplit.empty() ? tr("image") : tr("test image");
+    QString split;
+    if (d->walkAll && !d->testSplit.empty())
+        split = std::find(d->testSplit.begin(), d->testSplit.end(), item) != d->testSplit.end() ? tr("test split")
+                                                                                               : tr("training split");
     QPointer<InputController> self(this);
     // Newest wins: a dragged slider reads only where it stops.
     d->workspace->drawing()->submit(
         QStringLiteral("read-input"), QString(),
-        [self, dataset, item, position, count, spec, kind](JobContext&) -> JobRunner::Done {
+        [self, dataset, item, position, count, spec, kind, noun, split](JobContext&) -> JobRunner::Done {
             auto frame = std::make_shared<InputFrame>();
             frame->pixels = dataset->image(item);
             frame->source = spec;
@@ -426,9 +472,18 @@ void InputController::readItem(int position)
                 frame->caption = QFileInfo(spec).fileName();
             else if (kind == Video)
                 frame->caption = tr("%1 — frame %2 of %3").arg(name).arg(position + 1).arg(count);
-            else
-                frame->caption = tr("%1 — test image %2 of %3 (%4)%5")
+            else if (!split.isEmpty())
+                frame->caption = tr("%1 — image %2 of %3 (%4, %5)%6")
                                      .arg(name)
+                                     .arg(position + 1)
+                                     .arg(count)
+                                     .arg(itemName, split)
+                                     .arg(label >= 0 ? tr(", label %1").arg(QString::fromStdString(
+                                                           dataset->classes()[static_cast<size_t>(label)]))
+                                                     : QString());
+            else
+                frame->caption = tr("%1 — %2 %3 of %4 (%5)%6")
+                                     .arg(name, noun)
                                      .arg(position + 1)
                                      .arg(count)
                                      .arg(itemName)

@@ -47,6 +47,10 @@ public:
     std::shared_ptr<convscope::Dataset> dataset() const;
     // Shows dataset item `item` (any item, not only the walked test split).
     void showItem(int64_t item);
+    // A split dataset walks its test split (the images a model trained here
+    // never saw) unless told to walk every image. Kept across inputs.
+    void setWalkAll(bool all);
+    bool walksAll() const;
 
     void step(int delta);
     void seek(int position);
@@ -65,11 +69,14 @@ Q_SIGNALS:
     void opened(const QString& description);
     void failed(const QString& spec, const QString& message);
     void navigationChanged(int count, int position);
+    // A dataset's test split and all its images (testCount 0: not split), and which is walked.
+    void scopeChanged(int testCount, int total, bool all);
     void liveChanged(bool available, bool playing);
     void liveStats(const QString& text);
 
 private:
     void reopen();
+    void chooseItems();
     void readItem(int position);
     void takeFrame();
     void stopReader();

@@ -79,6 +79,8 @@ MainWindow::MainWindow(QWidget* parent)
             statusBar()->showMessage(tr("Input: %1").arg(description), 5000);
     });
     connect(d->input, &InputController::navigationChanged, d->inputPanel, &InputPanel::setNavigation);
+    connect(d->input, &InputController::scopeChanged, d->inputPanel, &InputPanel::setScope);
+    connect(d->inputPanel, &InputPanel::walkAllRequested, d->input, &InputController::setWalkAll);
     connect(d->input, &InputController::liveChanged, this, [this](bool available, bool playing) {
         d->inputPanel->setLiveAvailable(available);
         d->inputPanel->setPlaying(playing);

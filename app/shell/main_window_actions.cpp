@@ -292,6 +292,7 @@ void MainWindow::saveSession() const
     if (!d->input->openedSpec().isEmpty()) {
         settings.setValue(QStringLiteral("session/input"), d->input->openedSpec());
         settings.setValue(QStringLiteral("session/position"), d->input->openedPosition());
+        settings.setValue(QStringLiteral("session/walkAll"), d->input->walksAll());
     }
     settings.setValue(QStringLiteral("session/layer"), currentLayerName());
     settings.setValue(QStringLiteral("session/tab"), currentTabKey());
@@ -326,6 +327,7 @@ bool MainWindow::restoreSession()
         fallBackToShippedModel(session.model, tr("it is no longer there"));
     }
     // A camera or stream is not switched on unasked.
+    d->input->setWalkAll(session.walkAll);
     if (!session.input.isEmpty() && !io::isLiveSpec(session.input.toStdString()))
         openInput(session.input, static_cast<int>(std::min<qint64>(session.position, INT_MAX)));
     return true;

@@ -56,6 +56,7 @@ SessionState readSession(const QSettings& settings)
     bool ok = false;
     const qint64 position = settings.value(QStringLiteral("session/position")).toLongLong(&ok);
     s.position = ok && position >= 0 ? position : 0;
+    s.walkAll = settings.value(QStringLiteral("session/walkAll")).toString() == QLatin1String("true");
     s.layer = stringValue(settings, QStringLiteral("session/layer"));
     s.tab = stringValue(settings, QStringLiteral("session/tab"));
     s.recentModels = pathList(settings, QStringLiteral("recent/models"));

@@ -16,6 +16,7 @@ struct SessionState {
     QString device = QStringLiteral("auto");
     QString input;
     qint64 position = 0;
+    bool walkAll = false; // the position counts all images, not the test split
     QString layer;
     QString tab;
     QStringList recentModels;
