@@ -860,6 +860,15 @@ void TestWidgets::scatterViewMapsAndHits()
     view.resize(250, 500);
     QVERIFY(view.toWidget({ 10, 5 }).y() > view.legendRect().bottom());
     QCOMPARE(view.toWidget({ 0, 0 }).x(), 12.0);
+
+    // The ring's line, set after the fit, widened the legend over the points
+    // (the Embedding tab sets it last).
+    view.resize(600, 200);
+    view.setMarkLegend(QStringLiteral("label ≠ prediction (6 of 1000 images)"));
+    view.setMarksVisible(true);
+    QVERIFY(view.legendRect().width() > legend.width());
+    for (const QPointF& p : kCorners)
+        QVERIFY(!view.legendRect().adjusted(-3, -3, 3, 3).contains(view.toWidget(p).toPoint()));
 }
 
 void TestWidgets::scatterViewMouse()

@@ -170,8 +170,16 @@ void ScatterView::setLegend(const QVector<LegendEntry>& entries, const QString& 
 {
     d->legend.entries = entries;
     d->legend.title = title;
+    legendChanged();
+}
+
+void ScatterView::legendChanged()
+{
+    // The legend's size changes the room the points get: a ring's line
+    // ("label ≠ prediction (6)") added after the fit widened the legend over
+    // a cluster.
     if (d->fitted)
-        resetView(); // the legend's width changes the room the points get
+        resetView();
     update();
 }
 
@@ -179,7 +187,7 @@ void ScatterView::clear()
 {
     setPoints({}, {}, {});
     d->legend.entries.clear();
-    update();
+    legendChanged();
 }
 
 int ScatterView::pointCount() const
@@ -197,6 +205,7 @@ void ScatterView::setMarksVisible(bool visible)
     d->marksVisible = visible;
     d->legend.showMark = visible;
     viewChanged();
+    legendChanged();
 }
 
 bool ScatterView::marksVisible() const
@@ -207,7 +216,7 @@ bool ScatterView::marksVisible() const
 void ScatterView::setMarkLegend(const QString& text)
 {
     d->legend.markText = text;
-    update();
+    legendChanged();
 }
 
 void ScatterView::setCardFunction(CardFunction card)

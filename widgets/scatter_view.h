@@ -111,6 +111,7 @@ protected:
 
 private:
     void setHovered(int index);
+    void legendChanged();
     void pointsChanged();
     void viewChanged();
 
