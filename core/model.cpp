@@ -2,6 +2,7 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/imagenet_classes.h"
 #include "core/zip_directory.h"
 
 #include <torch/version.h>
@@ -297,7 +298,14 @@ void Model::checkForward()
         throw Error("forward() fails on a " + shapeText({1, in[0], in[1], in[2]}) + " input: " + torchMessage(e));
     }
     m_info.outputs = out.size(1);
-    if (m_info.labels.empty()) {
+    if (m_info.labels.empty() && m_info.outputs == static_cast<int64_t>(imagenetClassNames().size())) {
+        // A 1000-way head is ImageNet's far more often than not (torchvision,
+        // timm): names read better than "class 281", and the note says how to
+        // correct it.
+        m_info.labels = imagenetClassNames();
+        m_info.notes.push_back("no labels: a 1000-output head, so ImageNet's class names are assumed "
+                               "(state \"labels\" in the metadata if it was trained on other classes)");
+    } else if (m_info.labels.empty()) {
         for (int64_t i = 0; i < m_info.outputs; ++i)
             m_info.labels.push_back(std::to_string(i));
         m_info.notes.push_back("no labels: classes are numbered 0.." + std::to_string(m_info.outputs - 1));

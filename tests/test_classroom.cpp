@@ -17,8 +17,10 @@
 #include "app/views/saliency/controls.h"
 #include "app/views/saliency/tab.h"
 #include "core/device.h"
+#include "core/model.h"
 #include "gui_test_support.h"
 #include "widgets/image_view.h"
+#include "widgets/input_panel.h"
 #include "widgets/summary_table_model.h"
 #include "widgets/tile_grid_view.h"
 #include "widgets/top_k_chart.h"
@@ -150,6 +152,7 @@ private Q_SLOTS:
     void progressTextFitsTheStatusBar();
     void filtersFitShowsEveryFilter();
     void emptyChartsShowNoNumbers();
+    void aDatasetLendsItsClassNames();
 
 private:
     QTemporaryDir m_settings;
@@ -723,6 +726,54 @@ void TestClassroom::emptyChartsShowNoNumbers()
         }
     }
     QVERIFY2(numbers.isEmpty(), qPrintable(numbers.join(QStringLiteral(", "))));
+}
+
+// A model with only numbers for classes, and a dataset whose folders name
+// them: the names are lent, and the status bar says whose they are.
+void TestClassroom::aDatasetLendsItsClassNames()
+{
+    QSettings().clear();
+    QTemporaryDir dir;
+    const QStringList names = { QStringLiteral("zero"), QStringLiteral("one"), QStringLiteral("two"),
+        QStringLiteral("three"), QStringLiteral("four"), QStringLiteral("five"), QStringLiteral("six"),
+        QStringLiteral("seven"), QStringLiteral("eight"), QStringLiteral("nine") };
+    for (int c = 0; c < names.size(); ++c) {
+        QVERIFY(QDir(dir.path()).mkpath(names[c]));
+        for (int i = 0; i < 2; ++i) {
+            QImage image(28, 28, QImage::Format_Grayscale8);
+            image.fill(0);
+            for (int y = 6; y < 22; ++y)
+                image.setPixel(10 + c + i, y, 0xffffffff);
+            QVERIFY(image.save(dir.filePath(QStringLiteral("%1/%2.png").arg(names[c]).arg(i))));
+        }
+    }
+    MainWindow window;
+    QVERIFY(openOnProjector(window)); // the shipped LeNet-5: labels "0".."9"
+    QCOMPARE(QString::fromStdString(window.workspace()->model()->info().labels[3]), QStringLiteral("3"));
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    window.openInput(dir.path());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 60000);
+    // In the dataset's class order: folders sorted by name, as torchvision's ImageFolder.
+    QStringList sorted = names;
+    sorted.sort();
+    QStringList labels;
+    for (const std::string& label : window.workspace()->model()->info().labels)
+        labels << QString::fromStdString(label);
+    QCOMPARE(labels, sorted);
+    QVERIFY2(window.statusBar()->currentMessage().endsWith(
+                 QStringLiteral("class names from %1 (the model's own are numbers)").arg(QFileInfo(dir.path()).fileName())),
+        qPrintable(window.statusBar()->currentMessage()));
+    auto* panel = window.findChild<InputPanel*>();
+    QVERIFY(panel);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->predictionTexts().isEmpty(), 30000);
+    for (const QString& text : panel->predictionTexts())
+        QVERIFY2(names.contains(text.section(QStringLiteral("  "), 0, 0)), qPrintable(text));
+
+    // Lent once: the digits (named "0".."9" themselves) take nothing back.
+    window.openInput(defaultDatasetSpec());
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && window.inputCaption().contains(QStringLiteral("digits")), 60000);
+    QCOMPARE(loaded.count(), 1);
 }
 
 QTEST_MAIN(TestClassroom)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 from matplotlib import colormaps
 from PIL import Image
+from torchvision.models import ResNet18_Weights
 from torchvision.utils import make_grid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -158,9 +159,11 @@ class Activations(unittest.TestCase):
         probs = torch.softmax(logits[0], 0)
         top = probs.topk(5)
         self.assertEqual([t["index"] for t in doc["top"]], top.indices.tolist())
+        # No labels on a 1000-output head: ImageNet's, as torchvision's weights name them.
+        categories = ResNet18_Weights.DEFAULT.meta["categories"]
         for t, p in zip(doc["top"], top.values.tolist()):
             self.assertAlmostEqual(t["prob"], p, delta=1e-5)
-            self.assertEqual(t["label"], str(t["index"]))
+            self.assertEqual(t["label"], categories[t["index"]])
         conv = got["conv"][0].flatten(1)
         layer = doc["layers"][0]
         self.assertEqual(layer["shape"], [64, 28, 28])
@@ -172,6 +175,25 @@ class Activations(unittest.TestCase):
         self.assertEqual(fc["shape"], [1000])
         for ours, ref in zip(fc["channel_mean"][:50], logits[0][:50].tolist()):
             self.assertAlmostEqual(ours, ref, delta=1e-4)
+
+
+    def test_a_dataset_lends_its_class_names(self):
+        """The shipped LeNet-5's classes are "0".."9"; a folder whose class
+        folders name them lends the names, in ImageFolder's (sorted) order."""
+        names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+        with tempfile.TemporaryDirectory() as tmp:
+            for c, name in enumerate(names):
+                os.makedirs(os.path.join(tmp, name))
+                image = torch.zeros(28, 28, 3, dtype=torch.uint8)
+                image[6:22, 10 + c] = 255
+                write_png(os.path.join(tmp, name, "a.png"), image)
+            code, out, err = run("activations", "--data", tmp, "--index", "3", "--layer", "fc3", "--json")
+            self.assertEqual(code, 0, err)
+        self.assertIn(f"convscope: note: class names from {os.path.basename(tmp)} (the model's own are numbers)", err)
+        doc = json.loads(out)
+        self.assertEqual(doc["image"], os.path.join(tmp, "nine", "a.png"))  # a set of 10 is walked whole
+        for t in doc["top"]:
+            self.assertEqual(t["label"], sorted(names)[t["index"]])
 
 
 class ActivationPictures(unittest.TestCase):

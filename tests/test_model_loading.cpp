@@ -161,6 +161,13 @@ TEST(ModelLoading, InputSizeIsInferredForTorchvisionModels)
     EXPECT_EQ(model->info().input, (std::array<int64_t, 3>{3, 224, 224}));
     EXPECT_EQ(model->info().outputs, 1000);
     EXPECT_THAT(model->info().notes[0], StartsWith("input 3x224x224 inferred"));
+    // No labels on a 1000-output head: ImageNet's, as torchvision names them
+    // (ConvNeXt said "classes are numbered 0..999").
+    ASSERT_EQ(model->info().labels.size(), 1000u);
+    EXPECT_EQ(model->info().labels[0], "tench");
+    EXPECT_EQ(model->info().labels[281], "tabby");
+    EXPECT_EQ(model->info().labels[999], "toilet tissue");
+    EXPECT_THAT(model->info().notes.back(), StartsWith("no labels: a 1000-output head, so ImageNet's class names"));
 }
 
 TEST(ModelLoading, InputSizeThatCannotBeInferredIsAnError)

@@ -96,7 +96,7 @@ int activationsCommand(QCommandLineParser& parser, const QStringList& arguments)
     std::vector<int> layers;
     for (const auto& name : names)
         layers.push_back(model->layerIndex(name.toStdString()));
-    const cli::Input input = cli::readInput(parser, args, *model);
+    const cli::Input input = cli::readInput(parser, args, model);
     const torch::Tensor& pixels = input.pixels;
     const std::string& source = input.source;
     Model::Capture capture;

@@ -83,7 +83,8 @@ Json sampleJson(const Model& model, const AttackResult& r, size_t i)
     return s;
 }
 
-int attackImage(const QCommandLineParser& parser, const QStringList& args, Model& model, AttackOptions o)
+int attackImage(const QCommandLineParser& parser, const QStringList& args, std::unique_ptr<Model>& loaded,
+                AttackOptions o)
 {
     if (parser.isSet(QStringLiteral("eps")) && !attackUsesEps(o.method))
         throw Error(attackMethodName(o.method) + " finds the smallest perturbation itself: --eps is for fgsm, bim, pgd "
@@ -96,7 +97,8 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, Model
     }
     if (parser.isSet(QStringLiteral("samples")) || parser.isSet(QStringLiteral("csv")))
         throw Error("--samples and --csv are for a dataset, not an image");
-    const Input input = readInput(parser, args, model);
+    const Input input = readInput(parser, args, loaded);
+    Model& model = *loaded; // after readInput, which may lend it a dataset's class names
     std::vector<int64_t> labels;
     if (parser.isSet(QStringLiteral("label")))
         labels = {indexOption(parser, QStringLiteral("label"), model.info().outputs)};
@@ -303,7 +305,7 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
         o.target = indexOption(parser, QStringLiteral("target"), model->info().outputs);
     if (args.size() == 2 && !io::isImageFileName(args[1].toStdString()))
         return attackDataset(parser, args[1], *model, o);
-    return attackImage(parser, args, *model, o);
+    return attackImage(parser, args, model, o);
 }
 
 } // namespace convscope::cli

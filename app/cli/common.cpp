@@ -4,6 +4,7 @@
 #include "app/shell/defaults.h"
 #include "core/dataset.h"
 #include "core/error.h"
+#include "core/lent_class_names.h"
 #include "core/model.h"
 #include "core/model_report.h"
 #include "io/datasets.h"
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <numeric>
 
 namespace convscope {
 
@@ -37,6 +39,17 @@ std::unique_ptr<Model> cli::loadFromArguments(QCommandLineParser& parser, const 
     return model;
 }
 
+void cli::lendClassNames(const QCommandLineParser& parser, std::unique_ptr<Model>& model, const Dataset& dataset)
+{
+    std::vector<std::string> names = lentClassNames(model->info(), dataset);
+    if (names.empty())
+        return;
+    LoadOptions options = modelOptions(parser);
+    options.overrides.labels = std::move(names);
+    model = Model::load(model->info().path, options);
+    std::cerr << "convscope: note: " << lentClassNamesNote(dataset) << '\n';
+}
+
 void cli::addInputOptions(QCommandLineParser& parser)
 {
     parser.addOptions({
@@ -53,9 +66,9 @@ QStringList cli::withDefaultModel(QStringList args)
     return args;
 }
 
-cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& args, const Model& model)
+cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& args, std::unique_ptr<Model>& model)
 {
-    const auto& in = model.info().input;
+    const auto in = model->info().input;
     Input input;
     if (args.size() == 2) {
         input.source = args[1].toStdString();
@@ -64,9 +77,15 @@ cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& a
     }
     // No image: a test image of the dataset, in the model's format.
     auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
-    const Split split = splitDataset(*dataset);
-    const int64_t index = indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(split.test.size()));
-    const int64_t item = split.test[static_cast<size_t>(index)];
+    lendClassNames(parser, model, *dataset);
+    // Its test split, as the GUI walks it; a set too small to split, whole.
+    std::vector<int64_t> items = splitDataset(*dataset).test;
+    if (items.empty()) {
+        items.resize(static_cast<size_t>(dataset->size()));
+        std::iota(items.begin(), items.end(), 0);
+    }
+    const int64_t index = indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(items.size()));
+    const int64_t item = items[static_cast<size_t>(index)];
     input.pixels = dataset->image(item).unsqueeze(0);
     input.source = dataset->itemName(item);
     return input;

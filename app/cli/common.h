@@ -16,6 +16,7 @@
 #include <string>
 
 namespace convscope {
+class Dataset;
 class Model;
 }
 
@@ -36,6 +37,9 @@ QString modelArgument(const QStringList& args);
 std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path);
 // Whether a path names a TorchScript file (.pt, .pth, .ptl) rather than an image or dataset.
 bool looksLikeModel(const QString& path);
+// Loads the model again with the dataset's class names when it has only
+// numbers (core/lent_class_names), with a note on stderr.
+void lendClassNames(const QCommandLineParser& parser, std::unique_ptr<Model>& model, const Dataset& dataset);
 // $XDG_CACHE_HOME/convscope/KIND (or ~/.cache/...); empty without a home.
 std::string defaultCacheDir(const char* kind);
 // Progress lines on stderr, "convscope COMMAND: stage" (with " (N %)" when
@@ -70,7 +74,9 @@ struct Input {
     std::string source;   // the image path or the dataset item's name
 };
 // args[1] if given, else test image --index of --data.
-Input readInput(const QCommandLineParser& parser, const QStringList& args, const Model& model);
+// From a dataset, a model with only numbers takes the dataset's class names
+// (lendClassNames), so `model` may be loaded again.
+Input readInput(const QCommandLineParser& parser, const QStringList& args, std::unique_ptr<Model>& model);
 
 int layersCommand(QCommandLineParser& parser, const QStringList& arguments);
 int summaryCommand(QCommandLineParser& parser, const QStringList& arguments);

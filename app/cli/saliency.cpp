@@ -124,7 +124,7 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
 
     auto model = loadFromArguments(parser, modelArgument(args));
     options.target = targetOption(parser, *model);
-    const Input input = readInput(parser, args, *model);
+    const Input input = readInput(parser, args, model);
     const auto start = std::chrono::steady_clock::now();
     const OcclusionResult result = occlusion(*model, input.pixels, options, stderrNotes("occlusion"));
     const double seconds = secondsSince(start);
@@ -226,7 +226,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
     options.target = targetOption(parser, *model);
     if (parser.isSet(QStringLiteral("layer")))
         options.layer = model->layerIndex(parser.value(QStringLiteral("layer")).toStdString());
-    const Input input = readInput(parser, args, *model);
+    const Input input = readInput(parser, args, model);
     const auto start = std::chrono::steady_clock::now();
     const SaliencyResult result = saliency(*model, input.pixels, options, stderrNotes("saliency"));
     const double seconds = secondsSince(start);

@@ -16,6 +16,7 @@
 #include "app/views/patches/tab.h"
 #include "app/views/saliency/tab.h"
 #include "app/views/summary/tab.h"
+#include "core/lent_class_names.h"
 #include "core/model.h"
 #include "core/model_summary.h"
 #include "widgets/input_panel.h"
@@ -77,6 +78,7 @@ MainWindow::MainWindow(QWidget* parent)
         // Why another model opened matters more than which input did.
         if (d->stickyMessage.isEmpty() || statusBar()->currentMessage() != d->stickyMessage)
             statusBar()->showMessage(tr("Input: %1").arg(description), 5000);
+        lendDatasetClassNames();
     });
     connect(d->input, &InputController::navigationChanged, d->inputPanel, &InputPanel::setNavigation);
     connect(d->input, &InputController::scopeChanged, d->inputPanel, &InputPanel::setScope);
@@ -409,7 +411,11 @@ void MainWindow::onModelReady()
     d->deviceLabel->setText(device);
     for (QAction* action : d->deviceGroup->actions())
         action->setChecked(device.startsWith(action->data().toString().toUpper()));
-    if (d->fallbackNote.isEmpty() || d->modelPath != defaultModelPath()) {
+    if (!d->lentNote.isEmpty()) {
+        d->stickyMessage = tr("%1: %2").arg(QFileInfo(d->modelPath).fileName(), d->lentNote);
+        statusBar()->showMessage(d->stickyMessage, 30000);
+        d->lentNote.clear();
+    } else if (d->fallbackNote.isEmpty() || d->modelPath != defaultModelPath()) {
         statusBar()->showMessage(tr("Loaded %1").arg(QFileInfo(d->modelPath).fileName()), 5000);
         d->stickyMessage.clear();
     } else {
@@ -427,6 +433,25 @@ void MainWindow::onModelReady()
             layer = static_cast<int>(i);
     d->workspace->setLayer(std::max(layer, 0));
     Q_EMIT modelLoaded(QString::fromStdString(info.name));
+    lendDatasetClassNames();
+}
+
+void MainWindow::lendDatasetClassNames()
+{
+    auto model = d->workspace->model();
+    auto dataset = d->input->dataset();
+    if (!model || !dataset || d->loading)
+        return;
+    std::vector<std::string> names = lentClassNames(model->info(), *dataset);
+    if (names.empty())
+        return;
+    // Loaded again with the names as an override, as Model Settings would:
+    // the model stays immutable for the threads that read it, and the
+    // settings dialog shows (and can undo) the names.
+    ModelMetadata lent;
+    lent.labels = std::move(names);
+    d->lentNote = QString::fromStdString(lentClassNamesNote(*dataset));
+    reloadWith(lent, d->device);
 }
 
 void MainWindow::onLayerChanged(int layer)

@@ -103,6 +103,8 @@ private:
     void createStatusBar();
     void placeDocks();
     void onModelReady();
+    // A dataset's class names for a model that has only numbers (core/lent_class_names).
+    void lendDatasetClassNames();
     void onLayerChanged(int layer);
     void showError(const QString& title, const QString& path, const QString& message);
     void fallBackToShippedModel(const QString& path, const QString& why);

@@ -65,6 +65,7 @@ struct MainWindow::Private {
     QString pendingLayer;       // restored once the model is loaded
     QString restoredModel;      // the last session's model, while it is being reopened
     QString fallbackNote;       // why the shipped model opened instead; shown once it has
+    QString lentNote;           // whose class names the model is being loaded with
     QString stickyMessage;      // a status message that the input's "opened" must not replace
     bool persistent = false;
     bool layoutRestored = false; // restoreLayout() found a saved window state
