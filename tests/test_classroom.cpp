@@ -37,6 +37,7 @@
 #include <QGraphicsScene>
 #include <QGraphicsTextItem>
 #include <QHeaderView>
+#include <QLabel>
 #include <QMessageBox>
 #include <QProcess>
 #include <QProgressBar>
@@ -153,6 +154,7 @@ private Q_SLOTS:
     void filtersFitShowsEveryFilter();
     void emptyChartsShowNoNumbers();
     void aDatasetLendsItsClassNames();
+    void staleResultsSayUpdating();
 
 private:
     QTemporaryDir m_settings;
@@ -774,6 +776,63 @@ void TestClassroom::aDatasetLendsItsClassNames()
     window.openInput(defaultDatasetSpec());
     QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && window.inputCaption().contains(QStringLiteral("digits")), 60000);
     QCOMPARE(loaded.count(), 1);
+}
+
+// After a switch, the old model's top-5, the old digit and conv1's filters
+// (with layer2.0.conv1 selected) looked current for seconds.
+void TestClassroom::staleResultsSayUpdating()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QVERIFY(window.setCurrentTab(QStringLiteral("filters")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled(), 30000);
+    auto* filters = qobject_cast<FiltersTab*>(window.tab(QStringLiteral("filters")));
+    auto* panel = window.findChild<InputPanel*>();
+    auto* title = window.findChild<QLabel*>(QStringLiteral("predictionsTitle"));
+    QVERIFY(filters && panel && title);
+    QVERIFY(!filters->showsUpdating() && !panel->predictionsStale());
+
+    // Hold both workers, as a long job does.
+    std::atomic<bool> release { false };
+    const std::shared_ptr<void> releaser(nullptr, [&release](void*) { release = true; });
+    const auto hold = [&release](JobContext&) -> JobRunner::Done {
+        while (!release)
+            QThread::msleep(5);
+        return [] {};
+    };
+    window.workspace()->jobs()->submit(QStringLiteral("hold"), QString(), hold);
+    window.workspace()->drawing()->submit(QStringLiteral("hold"), QString(), hold);
+
+    QVERIFY(window.selectLayer(QStringLiteral("conv2")));
+    QTRY_VERIFY_WITH_TIMEOUT(filters->showsUpdating(), 5000);
+    QVERIFY(filters->infoText().contains(QStringLiteral("conv1"))); // the old layer, labelled as such
+
+    QTemporaryDir dir;
+    const QString image = dir.filePath(QStringLiteral("blank.png"));
+    QImage blank(28, 28, QImage::Format_Grayscale8);
+    blank.fill(0);
+    QVERIFY(blank.save(image));
+    window.openInput(image);
+    QCOMPARE(panel->caption(), QStringLiteral("Opening blank.png… (updating)"));
+    if (const QString shots = qEnvironmentVariable("CONVSCOPE_CLASSROOM_SHOTS"); !shots.isEmpty())
+        window.grab().save(shots + QStringLiteral("/updating.png")); // to look at, not compared
+
+    release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && panel->caption() == QStringLiteral("blank.png"), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!filters->showsUpdating(), 5000);
+    QVERIFY(filters->infoText().contains(QStringLiteral("conv2")));
+
+    // The new image's predictions wait behind a held worker: marked after a moment.
+    release = false;
+    window.workspace()->jobs()->submit(QStringLiteral("hold"), QString(), hold);
+    window.openInput(defaultDatasetSpec());
+    QTRY_VERIFY_WITH_TIMEOUT(panel->caption().contains(QStringLiteral("test image 1 of 1000")), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->predictionsStale(), 5000);
+    QCOMPARE(title->text(), QStringLiteral("Top predictions: updating…"));
+    release = true;
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && !panel->predictionsStale(), 30000);
+    QCOMPARE(title->text(), QStringLiteral("Top predictions:"));
 }
 
 QTEST_MAIN(TestClassroom)

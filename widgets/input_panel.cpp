@@ -4,6 +4,7 @@
 #include "widgets/top_k_chart.h"
 
 #include <QComboBox>
+#include <QGraphicsOpacityEffect>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLocale>
@@ -11,6 +12,7 @@
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace convscope {
@@ -90,7 +92,13 @@ InputPanel::InputPanel(QWidget* parent)
     layout->addWidget(m_navigation);
     layout->addWidget(m_scope);
     layout->addLayout(live);
-    layout->addWidget(new QLabel(tr("Top predictions:")));
+    m_predictionsTitle = new QLabel(tr("Top predictions:"));
+    m_predictionsTitle->setObjectName(QStringLiteral("predictionsTitle"));
+    m_staleDelay = new QTimer(this);
+    m_staleDelay->setSingleShot(true);
+    m_staleDelay->setInterval(300);
+    connect(m_staleDelay, &QTimer::timeout, this, [this] { showPredictionsStale(true); });
+    layout->addWidget(m_predictionsTitle);
     layout->addWidget(m_chart);
     setNavigation(0, 0);
     setScope(0, 0, false);
@@ -100,12 +108,58 @@ InputPanel::InputPanel(QWidget* parent)
 void InputPanel::setImage(const QImage& image, const QString& caption)
 {
     m_image->setImage(image);
+    m_image->setGraphicsEffect(nullptr);
     m_caption->setText(caption);
+}
+
+void InputPanel::setOpening(const QString& name)
+{
+    // The old picture stays (a blank would flash) but reads as old.
+    if (!m_image->image().isNull()) {
+        auto* dim = new QGraphicsOpacityEffect;
+        dim->setOpacity(0.35);
+        m_image->setGraphicsEffect(dim);
+    }
+    m_caption->setText(tr("Opening %1… (updating)").arg(name));
 }
 
 void InputPanel::setPredictions(const QVector<QPair<QString, double>>& top)
 {
     m_chart->setPredictions(top);
+    setPredictionsStale(false);
+}
+
+void InputPanel::setPredictionsStale(bool stale)
+{
+    // A video's frames replace their predictions within milliseconds: only
+    // predictions that stay old for a moment are marked, without flicker.
+    if (stale) {
+        if (!m_predictionsStale && !m_staleDelay->isActive())
+            m_staleDelay->start();
+        return;
+    }
+    m_staleDelay->stop();
+    showPredictionsStale(false);
+}
+
+void InputPanel::showPredictionsStale(bool stale)
+{
+    if (stale == m_predictionsStale)
+        return;
+    m_predictionsStale = stale;
+    m_predictionsTitle->setText(stale ? tr("Top predictions: updating…") : tr("Top predictions:"));
+    if (stale) {
+        auto* dim = new QGraphicsOpacityEffect;
+        dim->setOpacity(0.35);
+        m_chart->setGraphicsEffect(dim);
+    } else {
+        m_chart->setGraphicsEffect(nullptr);
+    }
+}
+
+bool InputPanel::predictionsStale() const
+{
+    return m_predictionsStale;
 }
 
 void InputPanel::setNavigation(int count, int position)

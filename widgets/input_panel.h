@@ -10,6 +10,7 @@ class QLabel;
 class QPushButton;
 class QSlider;
 class QSpinBox;
+class QTimer;
 
 namespace convscope {
 
@@ -28,6 +29,12 @@ public:
 
     void setImage(const QImage& image, const QString& caption);
     void setPredictions(const QVector<QPair<QString, double>>& top); // label, probability
+    // The predictions shown are not yet those of the current model and
+    // input: after 300 ms without new ones, dimmed and labelled "updating…".
+    void setPredictionsStale(bool stale);
+    bool predictionsStale() const; // as shown
+    // An input is opening: the image shown is the previous one.
+    void setOpening(const QString& name);
     // Items to walk (0 hides the navigation); the position shown.
     void setNavigation(int count, int position);
     // A split dataset: its test split's size and all its images, and which
@@ -52,6 +59,8 @@ Q_SIGNALS:
     void playToggled(bool play);
 
 private:
+    void showPredictionsStale(bool stale);
+
     ImageView* m_image;
     QLabel* m_caption;
     TopKChart* m_chart;
@@ -62,6 +71,9 @@ private:
     QPushButton* m_play;
     QLabel* m_live;
     QWidget* m_navigation;
+    QLabel* m_predictionsTitle;
+    QTimer* m_staleDelay;
+    bool m_predictionsStale = false; // as shown
     QComboBox* m_scope;
 };
 

@@ -57,10 +57,14 @@ MainWindow::MainWindow(QWidget* parent)
     createStatusBar();
 
     connect(d->workspace, &Workspace::modelChanged, this, &MainWindow::onModelReady);
+    // Until the forward pass for the new model or input is back, the
+    // predictions shown are the old ones.
+    connect(d->workspace, &Workspace::modelChanged, d->inputPanel, [this] { d->inputPanel->setPredictionsStale(true); });
     connect(d->workspace, &Workspace::layerChanged, this, &MainWindow::onLayerChanged);
     connect(d->workspace, &Workspace::inputChanged, this, [this] {
         auto frame = d->workspace->input();
         d->inputPanel->setImage(toQImage(frame->pixels), frame->caption);
+        d->inputPanel->setPredictionsStale(true);
         Q_EMIT inputChanged(frame->caption);
     });
     connect(d->workspace, &Workspace::forwardReady, this, [this] {
@@ -71,9 +75,16 @@ MainWindow::MainWindow(QWidget* parent)
     });
     connect(d->workspace, &Workspace::forwardFailed, this, [this](const QString& message) {
         statusBar()->showMessage(tr("Forward pass failed: %1").arg(message), 10000);
+        d->inputPanel->setPredictions({}); // none are current
     });
-    connect(d->input, &InputController::failed, this,
-            [this](const QString& spec, const QString& message) { showError(tr("Cannot open input"), spec, message); });
+    connect(d->input, &InputController::failed, this, [this](const QString& spec, const QString& message) {
+        showError(tr("Cannot open input"), spec, message);
+        // What is shown is still the input the views work on: no longer "opening".
+        if (auto frame = d->workspace->input())
+            d->inputPanel->setImage(toQImage(frame->pixels), frame->caption);
+        else
+            d->inputPanel->setImage({}, tr("No input"));
+    });
     connect(d->input, &InputController::opened, this, [this](const QString& description) {
         // Why another model opened matters more than which input did.
         if (d->stickyMessage.isEmpty() || statusBar()->currentMessage() != d->stickyMessage)
@@ -506,6 +517,7 @@ ModelValidator* MainWindow::modelValidator() const
 void MainWindow::openInput(const QString& spec, int position)
 {
     addRecent(QStringLiteral("recent/inputs"), spec);
+    d->inputPanel->setOpening(inputDisplayName(spec));
     d->input->open(spec, position);
 }
 

@@ -6,7 +6,9 @@
 
 #include <memory>
 
+class QLabel;
 class QSettings;
+class QTimer;
 
 namespace convscope {
 
@@ -29,6 +31,9 @@ public:
     virtual QImage exportImage();
     // True once the view shows the current state (no job on its way).
     bool isReady() const { return !m_stale && !m_busy; }
+    // Whether the "updating…" badge is up: a job has been on its way for a
+    // moment, so what is shown was computed for an earlier model, input or layer.
+    bool showsUpdating() const;
 
     // Settings of the view (colormap, zoom, ...) under `group`.
     virtual void saveSettings(const QString& group) const;
@@ -52,11 +57,16 @@ protected:
     void setBusy(bool busy);
 
     void showEvent(QShowEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
+    void placeBadge();
+
     Workspace* m_workspace;
     bool m_stale = true;
     bool m_busy = false;
+    QLabel* m_updating = nullptr; // the badge
+    QTimer* m_updatingDelay = nullptr;
 };
 
 } // namespace convscope
