@@ -63,6 +63,14 @@ void seededShuffle(std::vector<int64_t>& items, uint64_t seed)
     }
 }
 
+void Dataset::renameClasses(std::vector<std::string> names)
+{
+    if (names.size() != m_classes.size())
+        throw Error("the labels file has " + std::to_string(names.size()) + " names but " + name() + " has "
+                    + std::to_string(m_classes.size()) + " classes");
+    m_classes = std::move(names);
+}
+
 Split splitDataset(const Dataset& dataset, double testFraction, uint64_t seed)
 {
     if (!(testFraction > 0 && testFraction < 1))
@@ -74,7 +82,9 @@ Split splitDataset(const Dataset& dataset, double testFraction, uint64_t seed)
     std::vector<std::vector<int64_t>> tests; // per class, each in its own ascending order
     for (auto& [label, indices] : groups) {
         seededShuffle(indices, seed + static_cast<uint64_t>(label + 1) * 0x9E3779B97F4A7C15ull);
-        const auto test = static_cast<size_t>(std::llround(static_cast<double>(indices.size()) * testFraction));
+        const auto test = dataset.isTestSet()
+                              ? indices.size()
+                              : static_cast<size_t>(std::llround(static_cast<double>(indices.size()) * testFraction));
         tests.emplace_back(indices.begin(), indices.begin() + static_cast<std::ptrdiff_t>(test));
         std::sort(tests.back().begin(), tests.back().end());
         split.train.insert(split.train.end(), indices.begin() + static_cast<std::ptrdiff_t>(test), indices.end());

@@ -32,6 +32,10 @@ public:
 
     const std::vector<std::string>& classes() const { return m_classes; }
     bool labeled() const { return !m_classes.empty(); }
+    // Names for the classes (`--labels FILE`): Error unless one per class.
+    void renameClasses(std::vector<std::string> names);
+    // An official test set (Fashion-MNIST's t10k): walked whole, never split.
+    bool isTestSet() const { return m_testSet; }
     // "handwritten digits sheet".
     const std::string& name() const { return m_name; }
     // "handwritten digits sheet (5000 images, 10 classes)".
@@ -49,6 +53,7 @@ protected:
     std::string m_name;
     std::string m_details; // counts, shown after the name
     std::string m_identity;
+    bool m_testSet = false;
 
 private:
     mutable std::mutex m_skipMutex;
@@ -68,6 +73,7 @@ torch::Tensor loadBatch(Dataset& dataset, const std::vector<int64_t>& indices, s
 struct Split {
     std::vector<int64_t> train, test;
 };
+// An official test set (isTestSet) is all test, in the same class-cycling order.
 Split splitDataset(const Dataset& dataset, double testFraction = 0.2, uint64_t seed = 0);
 
 // Portable Fisher–Yates shuffle: std::shuffle's algorithm differs between

@@ -175,24 +175,60 @@ void saveCheckpoint(torch::jit::Module& module, const std::string& path, const n
 
 } // namespace
 
-TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch,
-                  const ProgressFn& progress, const CancelFlag* cancel)
+void checkTrainingData(const Dataset& dataset, const Dataset* testSet)
 {
-    checkOptions(options);
     if (!dataset.labeled())
         throw Error("the dataset " + dataset.description()
                     + " has no labels: training needs class subfolders, an idx file with its labels, or digits");
+    if (dataset.classes().size() < 2)
+        throw Error("the dataset " + dataset.description() + " has one class: training needs at least 2");
+    if (dataset.isTestSet())
+        throw Error(dataset.description() + " is an official test set: train on its training set and test on this");
+    if (testSet && testSet->classes() != dataset.classes()) {
+        const auto list = [](const std::vector<std::string>& names) {
+            std::string text;
+            for (size_t i = 0; i < names.size() && i < 4; ++i)
+                text += (i ? ", " : "") + names[i];
+            return text + (names.size() > 4 ? ", … (" + std::to_string(names.size()) + ")" : "");
+        };
+        throw Error("the test set " + testSet->description() + " has other classes (" + list(testSet->classes())
+                    + ") than the training set (" + list(dataset.classes()) + ")");
+    }
+}
+
+std::array<int64_t, 3> inputFor(const std::string& arch, const std::array<int64_t, 3>& stored)
+{
+    // MiniVGG's 3x32x32 would blow Fashion-MNIST up to three gray copies at 32x32.
+    if (stored[0] == 1 && stored[1] == 28 && stored[2] == 28)
+        return stored;
+    return defaultInput(arch);
+}
+
+TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch,
+                  const ProgressFn& progress, const CancelFlag* cancel, Dataset* testSet)
+{
+    checkOptions(options);
+    checkTrainingData(dataset, testSet);
     const auto started = std::chrono::steady_clock::now();
     const c10::Device device = parseDevice(options.device);
     torch::manual_seed(options.seed);
 
     TrainReport report;
     report.out = options.out;
-    const Split split = splitDataset(dataset, options.testFraction, options.seed);
+    Split split;
+    if (testSet) {
+        split.train.resize(static_cast<size_t>(dataset.size()));
+        std::iota(split.train.begin(), split.train.end(), 0);
+        split.test.resize(static_cast<size_t>(testSet->size()));
+        std::iota(split.test.begin(), split.test.end(), 0);
+        report.testSet = testSet->identity();
+    } else {
+        split = splitDataset(dataset, options.testFraction, options.seed);
+    }
     std::optional<SplitData> trainSplit, testSplit;
     try {
         trainSplit.emplace(dataset, split.train, progress, cancel, "reading training images");
-        testSplit.emplace(dataset, split.test, progress, cancel, "reading test images");
+        testSplit.emplace(testSet ? *testSet : dataset, split.test, progress, cancel, "reading test images");
     } catch (const Cancelled&) {
         report.cancelled = true; // before any epoch: nothing written
         return report;
@@ -239,6 +275,8 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
     metadata["std"] = report.std;
     metadata["labels"] = dataset.classes();
     metadata["dataset"] = dataset.identity();
+    if (testSet)
+        metadata["test_set"] = testSet->identity();
     metadata["arch"] = options.arch;
 
     auto evaluate = [&](SplitData& data) {

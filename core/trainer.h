@@ -54,6 +54,7 @@ struct TrainReport {
     std::vector<double> mean, std; // of the training split, stored in the metadata
     double seconds = 0;
     std::string out;
+    std::string testSet; // the identity of the official test set used, empty for a held-out split
 };
 
 // Trains a built-in architecture on a labeled dataset, opened in the
@@ -62,8 +63,21 @@ struct TrainReport {
 // convscope.json embedded (input, mean/std, labels, name, dataset, test
 // accuracy). Cancelling stops after the current batch; the best checkpoint
 // stays on disk. Throws Error on bad options or data.
+//
+// With `testSet` (an official test set, in the same format and with the same
+// classes), every image of `dataset` trains and the model is evaluated on
+// `testSet` instead of a held-out split.
 TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch = {},
-                  const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+                  const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr, Dataset* testSet = nullptr);
+
+// What train() refuses before it starts, as one line: unlabeled data, one
+// class, an official test set to train on, a test set with other classes.
+void checkTrainingData(const Dataset& dataset, const Dataset* testSet = nullptr);
+
+// The input a built-in architecture takes for a dataset whose images are
+// `stored` (C, H, W as read): the dataset's own 1x28x28 for MNIST-like data,
+// else the architecture's default.
+std::array<int64_t, 3> inputFor(const std::string& arch, const std::array<int64_t, 3>& stored);
 
 // The per-step augmentation, exposed for tests: random shift, rotation,
 // optional horizontal flip and brightness, on pixels [N, C, H, W] in [0, 1].

@@ -218,7 +218,7 @@ std::unique_ptr<Dataset> openImageFolder(const std::string& folderName, const Im
         throw Error("no images in " + folderName + " (looked for png, jpg, bmp, webp, tiff" + what + ")");
     }
     const std::string details = std::to_string(files.size()) + " images"
-        + (labeled ? ", " + std::to_string(classes.size()) + " classes" : ", unlabeled");
+        + (labeled ? ", " + std::to_string(classes.size()) + (classes.size() == 1 ? " class" : " classes") : ", unlabeled");
     auto dataset = std::make_unique<FileDataset>(files, labeled ? labels : std::vector<int64_t>{},
                                                  labeled ? classes : std::vector<std::string>{}, format,
                                                  folder.filename().string(), details,
@@ -241,10 +241,33 @@ std::unique_ptr<Dataset> openImageFiles(const std::vector<std::string>& files, c
                                          "files:" + files.front() + ":" + std::to_string(files.size()));
 }
 
+namespace {
+
+std::unique_ptr<Dataset> openFashionMnist(bool test, const ImageFormat& format)
+{
+    const std::string file = kFashionMnistFolder + (test ? "/t10k-images-idx3-ubyte.gz" : "/train-images-idx3-ubyte.gz");
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+        throw Error("fashion-mnist: " + file + " not found: install Debian's dataset-fashion-mnist (scripts/setup.sh does)");
+    return openIdx(file, format,
+                   {test ? "Fashion-MNIST test set" : "Fashion-MNIST",
+                    {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
+                    test});
+}
+
+} // namespace
+
+std::string officialTestSet(const std::string& spec)
+{
+    return spec == "fashion-mnist" ? "fashion-mnist-test" : std::string();
+}
+
 std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat& format)
 {
     if (spec == "digits")
         return openDigitsSheet(format);
+    if (spec == "fashion-mnist" || spec == "fashion-mnist-test")
+        return openFashionMnist(spec == "fashion-mnist-test", format);
     if (spec.rfind("camera:", 0) == 0)
         throw Error("a camera is a live source, not a dataset: open it as video instead");
     if (isLiveSpec(spec))
@@ -261,7 +284,7 @@ std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat&
         return openVideoFrames(spec, format);
     if (isImageFileName(spec))
         return openImageFiles({spec}, format);
-    throw Error("cannot tell what " + spec + " is: give a folder of images, an idx file, a video, an image or 'digits'");
+    throw Error("cannot tell what " + spec + " is: give a folder of images, an idx file, a video, an image, 'digits' or 'fashion-mnist'");
 }
 
 } // namespace convscope::io

@@ -13,6 +13,8 @@ extern const char* const kDigitsSheet;
 
 // Opens what `spec` names, in `format` (zeros keep each item as stored):
 //   "digits"                    the opencv-doc digits sheet, padded to 28x28
+//   "fashion-mnist"             Debian's Fashion-MNIST training set (60,000), named classes
+//   "fashion-mnist-test"        its official test set (10,000), walked whole
 //   a folder with class subfolders   torchvision ImageFolder layout, labeled
 //   a folder of images          unlabeled
 //   *images-idx3-ubyte[.gz]     MNIST / Fashion-MNIST, labels from the sibling labels file
@@ -24,7 +26,18 @@ std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat&
 std::unique_ptr<Dataset> openDigitsSheet(const ImageFormat& format = {}, const std::string& path = kDigitsSheet);
 std::unique_ptr<Dataset> openImageFolder(const std::string& folder, const ImageFormat& format = {});
 std::unique_ptr<Dataset> openImageFiles(const std::vector<std::string>& files, const ImageFormat& format = {});
-std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageFormat& format = {});
+// What a known idx dataset is called: its name, class names, and whether it is an official test set.
+struct IdxNames {
+    std::string name;
+    std::vector<std::string> classes;
+    bool testSet = false;
+};
+std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageFormat& format = {}, const IdxNames& names = {});
+
+// Where Debian's dataset-fashion-mnist puts the files.
+inline const std::string kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+// The official test set of a named dataset ("fashion-mnist" -> "fashion-mnist-test"); empty if none.
+std::string officialTestSet(const std::string& spec);
 std::unique_ptr<Dataset> openVideoFrames(const std::string& file, const ImageFormat& format = {});
 
 bool isImageFileName(const std::string& path);

@@ -105,7 +105,8 @@ std::string labelsFileFor(const std::string& imagesFile)
 
 class IdxDataset final : public Dataset {
 public:
-    IdxDataset(IdxArray images, std::vector<int64_t> labels, const ImageFormat& format, const std::string& path)
+    IdxDataset(IdxArray images, std::vector<int64_t> labels, const ImageFormat& format, const std::string& path,
+               const IdxNames& names)
         : m_images(std::move(images))
         , m_labels(std::move(labels))
         , m_format(format)
@@ -115,7 +116,14 @@ public:
             classes = std::max(classes, l + 1);
         for (int64_t c = 0; c < classes; ++c)
             m_classes.push_back(std::to_string(c));
-        m_name = fs::path(path).filename().string();
+        if (!names.classes.empty() && !m_labels.empty()) {
+            if (static_cast<int64_t>(names.classes.size()) < classes)
+                throw Error(path + " has " + std::to_string(classes) + " classes, more than the "
+                            + std::to_string(names.classes.size()) + " names it should have");
+            m_classes = names.classes;
+        }
+        m_name = names.name.empty() ? fs::path(path).filename().string() : names.name;
+        m_testSet = names.testSet;
         m_details = std::to_string(size()) + " images"
             + (m_labels.empty() ? ", unlabeled" : ", " + std::to_string(classes) + " classes");
         m_identity = "idx:" + fs::absolute(path).lexically_normal().string() + ":" + std::to_string(size());
@@ -146,7 +154,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageFormat& format)
+std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageFormat& format, const IdxNames& names)
 {
     std::error_code ec;
     if (!fs::exists(imagesFile, ec))
@@ -167,7 +175,7 @@ std::unique_ptr<Dataset> openIdx(const std::string& imagesFile, const ImageForma
         for (int64_t i = 0; i < l.dims[0]; ++i)
             labels.push_back(static_cast<uint8_t>(l.data[l.offset + static_cast<size_t>(i)]));
     }
-    return std::make_unique<IdxDataset>(std::move(images), std::move(labels), format, imagesFile);
+    return std::make_unique<IdxDataset>(std::move(images), std::move(labels), format, imagesFile, names);
 }
 
 } // namespace convscope::io

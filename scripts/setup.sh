@@ -17,6 +17,8 @@ PACKAGES=(
   # GoogleTest, the digits and photos of opencv-doc
   python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-matplotlib python3-pil
   libgtest-dev libgmock-dev opencv-doc
+  # the real Fashion-MNIST (60,000 + 10,000 images): the `fashion-mnist` dataset and the shipped MiniVGG
+  dataset-fashion-mnist
   # fuzzing the parsers (libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer: tests/fuzz)
   clang-14 libclang-rt-14-dev
   # looking at the GUI without a display

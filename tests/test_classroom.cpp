@@ -155,6 +155,7 @@ private Q_SLOTS:
     void emptyChartsShowNoNumbers();
     void aDatasetLendsItsClassNames();
     void staleResultsSayUpdating();
+    void fashionMnistTestSetIsWalkedWhole();
 
 private:
     QTemporaryDir m_settings;
@@ -833,6 +834,27 @@ void TestClassroom::staleResultsSayUpdating()
     release = true;
     QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && !panel->predictionsStale(), 30000);
     QCOMPARE(title->text(), QStringLiteral("Top predictions:"));
+}
+
+// File ▸ Open Fashion-MNIST Test Set: the official 10,000 test images, all
+// of them walked (none was trained on), with their class names.
+void TestClassroom::fashionMnistTestSetIsWalkedWhole()
+{
+    QSettings().clear();
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QAction* open = window.findChild<QAction*>(QStringLiteral("openFashionMnist"));
+    QVERIFY(open);
+    open->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().startsWith(QStringLiteral("Fashion-MNIST test set — ")), 60000);
+    // Class by class in turn from class 0: the first T-shirt of t10k is its
+    // image #19 (its labels start 9, 2, 1, 1, 6, 1, 4, 6, 5, 7, 4, 5, 7, 3, 4, 1, 2, 4, 8, 0).
+    QCOMPARE(window.inputCaption().section(QStringLiteral(" — "), 1),
+        QStringLiteral("test image 1 of 10000 (image #19), label T-shirt/top"));
+    auto* scope = window.findChild<QComboBox*>(QStringLiteral("inputScope"));
+    QVERIFY(scope && !scope->isVisible()); // nothing to choose: every image is a test image
+    window.showTestImage(9);
+    QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().endsWith(QStringLiteral(", label Ankle boot")), 30000);
 }
 
 QTEST_MAIN(TestClassroom)

@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/test_cli.py path/to/convscope path/to/fixtures
 """
+import gzip
 import hashlib
 import json
 import math
@@ -425,6 +426,73 @@ class Train(unittest.TestCase):
                 theirs = model((pixels - meta["mean"][0]) / meta["std"][0])[0].tolist()
             for a, b in zip(ours, theirs):
                 self.assertAlmostEqual(a, b, delta=1e-5)
+
+    def test_fashion_mnist_trains_on_60000_and_tests_on_its_test_set(self):
+        """Fashion-MNIST (Debian's dataset-fashion-mnist): all 60,000 training
+        images train, the official 10,000 test images test, and the classes
+        have their names. One LeNet-5 epoch (about 10 s on 2 cores)."""
+        FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "lenet_fashion.pt")
+            code, stdout, err = run("train", "--data", "fashion-mnist", "--epochs", "1", "--out", out, "--json")
+            self.assertEqual(code, 0, err)
+            self.assertIn("testing on the official test set Fashion-MNIST test set (10000 images, 10 classes)", err)
+            report = json.loads(stdout)
+            self.assertEqual((report["train_images"], report["test_images"]), (60000, 10000))
+            self.assertTrue(report["test_set"].endswith("/t10k-images-idx3-ubyte.gz:10000"), report["test_set"])
+            # LeNet-style CNNs reach 89-91 % in the end; one epoch is well past chance.
+            self.assertGreater(report["best_test_accuracy"], 0.7)
+            extra = {"convscope.json": ""}
+            torch.jit.load(out, _extra_files=extra)
+            meta = json.loads(extra["convscope.json"])
+            self.assertEqual(meta["labels"], FASHION)
+            self.assertEqual(meta["input"], [1, 28, 28])
+
+            # The test set's accuracy, recomputed in PyTorch from Debian's files.
+            with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
+                images = torch.frombuffer(bytearray(f.read()[16:]), dtype=torch.uint8).view(-1, 1, 28, 28)
+            with gzip.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz") as f:
+                labels = torch.frombuffer(bytearray(f.read()[8:]), dtype=torch.uint8).long()
+            model = torch.jit.load(out).eval()
+            with torch.no_grad():
+                pixels = (images.float() / 255 - meta["mean"][0]) / meta["std"][0]
+                correct = sum(int((model(pixels[i:i + 1000]).argmax(1) == labels[i:i + 1000]).sum())
+                              for i in range(0, 10000, 1000))
+            self.assertAlmostEqual(correct / 10000, report["best_test_accuracy"], delta=1e-4)
+
+    def test_minivgg_takes_1x28x28_from_28x28_gray_data(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "vgg.pt")
+            code, stdout, err = run("train", "--arch", "minivgg", "--epochs", "1", "--batch", "128", "--out", out,
+                                    "--no-augment")
+            self.assertEqual(code, 0, err)
+            self.assertIn("training minivgg (input 1x28x28) on handwritten digits sheet", stdout)
+            extra = {"convscope.json": ""}
+            torch.jit.load(out, _extra_files=extra)
+            self.assertEqual(json.loads(extra["convscope.json"])["input"], [1, 28, 28])
+
+    def test_labels_and_test_sets_that_do_not_fit(self):
+        self.assertFails = BadInput.assertFails.__get__(self)
+        with tempfile.TemporaryDirectory() as tmp:
+            nine = os.path.join(tmp, "nine.txt")
+            with open(nine, "w") as f:
+                f.write("\n".join(str(i) for i in range(9)) + "\n")
+            self.assertFails(["train", "--labels", nine, "--out", os.path.join(tmp, "x.pt")],
+                             "convscope train: the labels file has 9 names but handwritten digits sheet has 10 classes")
+            one = os.path.join(tmp, "one")
+            os.makedirs(os.path.join(one, "cat"))
+            for i in range(3):
+                write_png(os.path.join(one, "cat", f"{i}.png"), torch.zeros(28, 28, 3, dtype=torch.uint8))
+            self.assertFails(["train", "--data", one, "--out", os.path.join(tmp, "x.pt")],
+                             f"convscope train: the dataset one (3 images, 1 class) has one class: training needs at least 2")
+            self.assertFails(["train", "--data", "fashion-mnist-test", "--out", os.path.join(tmp, "x.pt")],
+                             "convscope train: Fashion-MNIST test set (10000 images, 10 classes) is an official test set: "
+                             "train on its training set and test on this")
+            self.assertFails(["train", "--test-data", "fashion-mnist-test", "--out", os.path.join(tmp, "x.pt")],
+                             "convscope train: the test set Fashion-MNIST test set (10000 images, 10 classes) has other "
+                             "classes (T-shirt/top, Trouser, Pullover, Dress, … (10)) than the training set (0, 1, 2, 3, … (10))")
+            self.assertFalse(os.path.exists(os.path.join(tmp, "x.pt")))
 
     def test_bad_options(self):
         self.assertFails = BadInput.assertFails.__get__(self)

@@ -121,7 +121,7 @@ TEST(ImageFolder, EmptyMissingAndNonImageFolders)
               "no images in " + dir.path() + " (looked for png, jpg, bmp, webp, tiff, 2 file(s) of other kinds)");
     EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("missing")); }), "dataset not found: " + dir.file("missing"));
     EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("a.txt")); }),
-              "cannot tell what " + dir.file("a.txt") + " is: give a folder of images, an idx file, a video, an image or 'digits'");
+              "cannot tell what " + dir.file("a.txt") + " is: give a folder of images, an idx file, a video, an image, 'digits' or 'fashion-mnist'");
 }
 
 TEST(Idx, RawAndGzipWithLabels)
@@ -179,6 +179,48 @@ TEST(Idx, CorruptFiles)
     writeText(dir.file("f-images-idx3-ubyte"), idxBytes({0xffffffffu, 0xffffffffu, 2}, std::vector<uint8_t>(64)));
     EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("f-images-idx3-ubyte")); }),
               dir.file("f-images-idx3-ubyte") + " is truncated: its header promises more bytes of data than any file holds");
+}
+
+// Debian's dataset-fashion-mnist (scripts/setup.sh installs it): its known
+// counts (6,000 a class to train, 1,000 to test) and first labels (9, 0, 0, 3
+// in the training set; 9, 2, 1, 1 in the test set, as the dataset's own
+// documentation and torchvision show them).
+TEST(FashionMnist, BothSetsWithTheirNames)
+{
+    auto train = io::openDataset("fashion-mnist");
+    auto test = io::openDataset("fashion-mnist-test");
+    ASSERT_EQ(train->size(), 60000);
+    ASSERT_EQ(test->size(), 10000);
+    const std::vector<std::string> names{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                         "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    EXPECT_EQ(train->classes(), names);
+    EXPECT_EQ(test->classes(), names);
+    EXPECT_EQ(train->description(), "Fashion-MNIST (60000 images, 10 classes)");
+    EXPECT_EQ(test->description(), "Fashion-MNIST test set (10000 images, 10 classes)");
+    EXPECT_EQ((std::vector<int64_t>{train->label(0), train->label(1), train->label(2), train->label(3)}),
+              (std::vector<int64_t>{9, 0, 0, 3}));
+    EXPECT_EQ((std::vector<int64_t>{test->label(0), test->label(1), test->label(2), test->label(3)}),
+              (std::vector<int64_t>{9, 2, 1, 1}));
+    std::vector<int64_t> perClass(10);
+    for (int64_t i = 0; i < test->size(); ++i)
+        ++perClass[static_cast<size_t>(test->label(i))];
+    EXPECT_EQ(perClass, std::vector<int64_t>(10, 1000));
+    EXPECT_EQ(train->image(0).sizes(), (std::vector<int64_t>{1, 28, 28}));
+
+    // The official test set is walked whole, class by class in turn; the
+    // training set is split as any dataset is.
+    EXPECT_FALSE(train->isTestSet());
+    EXPECT_TRUE(test->isTestSet());
+    const Split split = splitDataset(*test);
+    EXPECT_TRUE(split.train.empty());
+    ASSERT_EQ(split.test.size(), 10000u);
+    for (size_t i = 0; i < 20; ++i)
+        EXPECT_EQ(test->label(split.test[i]), static_cast<int64_t>(i % 10));
+    EXPECT_EQ(io::officialTestSet("fashion-mnist"), "fashion-mnist-test");
+    EXPECT_EQ(io::officialTestSet("digits"), "");
+
+    EXPECT_EQ(errorOf([&] { test->renameClasses({"a", "b"}); }),
+              "the labels file has 2 names but Fashion-MNIST test set has 10 classes");
 }
 
 TEST(DigitsSheet, KnownLayout)

@@ -3,6 +3,7 @@
 #include "app/cli/common.h"
 #include "app/shell/defaults.h"
 #include "core/architectures.h"
+#include "core/dataset.h"
 #include "core/device.h"
 #include "core/error.h"
 #include "core/model_metadata.h"
@@ -13,6 +14,8 @@
 
 #include <QFileInfo>
 
+#include <array>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iomanip>
@@ -38,6 +41,19 @@ double number(const QCommandLineParser& parser, const char* name)
     return v;
 }
 
+// C, H, W of the dataset's first image as stored (zeros if it has none that
+// reads): what picks the input of a built-in architecture.
+std::array<int64_t, 3> storedShape(const std::string& data)
+{
+    try {
+        auto dataset = io::openDataset(data, {});
+        const torch::Tensor first = dataset->image(0);
+        return {first.size(0), first.size(1), first.size(2)};
+    } catch (const std::exception&) {
+        return {}; // the real open below says what is wrong
+    }
+}
+
 } // namespace
 
 int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
@@ -46,8 +62,12 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     auto text = [](double v) { return QString::number(v); };
     parser.addOptions({
         {QStringLiteral("arch"), QStringLiteral("lenet5 (default) or minivgg."), QStringLiteral("ARCH"), QStringLiteral("lenet5")},
-        {QStringLiteral("data"), QStringLiteral("Dataset: 'digits' (default), an image folder or an idx file."),
+        {QStringLiteral("data"), QStringLiteral("Dataset: 'digits' (default), 'fashion-mnist', an image folder or an idx file."),
          QStringLiteral("DATASET"), defaultDatasetSpec()},
+        {QStringLiteral("test-data"),
+         QStringLiteral("An official test set to test on instead of a held-out split (fashion-mnist: its 10,000 test images, by default)."),
+         QStringLiteral("FILE|FOLDER")},
+        {QStringLiteral("labels"), QStringLiteral("Class names, one per line, for the dataset's classes in order."), QStringLiteral("FILE")},
         {QStringLiteral("out"), QStringLiteral("Where to write the best model (default <arch>_<data>.pt)."), QStringLiteral("FILE")},
         {QStringLiteral("epochs"), QStringLiteral("Epochs (default 10)."), QStringLiteral("N"), text(d.epochs)},
         {QStringLiteral("batch"), QStringLiteral("Mini-batch size (default 64)."), QStringLiteral("N"), text(d.batchSize)},
@@ -64,7 +84,9 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("hflip"), QStringLiteral("Random horizontal flips (not for digits).")},
         {QStringLiteral("brightness"), QStringLiteral("Random brightness factor range (default 0.2)."), QStringLiteral("B"), text(d.brightness)},
         {QStringLiteral("test-fraction"), QStringLiteral("Share of each class held out for testing (default 0.2)."), QStringLiteral("F"), text(d.testFraction)},
-        {QStringLiteral("input"), QStringLiteral("Input C,H,W (default: lenet5 1,28,28; minivgg 3,32,32)."), QStringLiteral("C,H,W")},
+        {QStringLiteral("input"),
+         QStringLiteral("Input C,H,W (default: 1,28,28 for 1-channel 28x28 data; else lenet5 1,28,28, minivgg 3,32,32)."),
+         QStringLiteral("C,H,W")},
         {QStringLiteral("seed"), QStringLiteral("Random seed (default 0): the same run on the same machine."), QStringLiteral("S"), QStringLiteral("0")},
         {QStringLiteral("name"), QStringLiteral("Model name stored in its metadata."), QStringLiteral("NAME")},
         {QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or auto (default)."), QStringLiteral("DEVICE"), QStringLiteral("auto")},
@@ -96,17 +118,36 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     o.seed = static_cast<uint64_t>(number(parser, "seed"));
     o.device = parser.value(QStringLiteral("device")).toStdString();
     o.name = parser.value(QStringLiteral("name")).toStdString();
-    o.input = parser.isSet(QStringLiteral("input")) ? parseInputShape(parser.value(QStringLiteral("input")).toStdString())
-                                                    : defaultInput(o.arch);
     const std::string data = parser.value(QStringLiteral("data")).toStdString();
+    o.input = parser.isSet(QStringLiteral("input")) ? parseInputShape(parser.value(QStringLiteral("input")).toStdString())
+                                                    : inputFor(o.arch, storedShape(data));
     o.out = parser.isSet(QStringLiteral("out")) ? parser.value(QStringLiteral("out")).toStdString()
                                                 : o.arch + "_" + QFileInfo(QString::fromStdString(data)).baseName().toStdString() + ".pt";
     setThreads(static_cast<int>(number(parser, "threads")));
 
-    auto dataset = io::openDataset(data, {o.input[0], o.input[1], o.input[2]});
+    const ImageFormat format{o.input[0], o.input[1], o.input[2]};
+    auto dataset = io::openDataset(data, format);
+    const std::string testData = parser.isSet(QStringLiteral("test-data"))
+                                     ? parser.value(QStringLiteral("test-data")).toStdString()
+                                     : io::officialTestSet(data);
+    std::unique_ptr<Dataset> testSet;
+    if (!testData.empty())
+        testSet = io::openDataset(testData, format);
+    if (parser.isSet(QStringLiteral("labels"))) {
+        const std::vector<std::string> names = readLabelsFile(parser.value(QStringLiteral("labels")).toStdString());
+        dataset->renameClasses(names);
+        if (testSet)
+            testSet->renameClasses(names);
+    }
+    checkTrainingData(*dataset, testSet.get()); // before a word of the run is printed
     const bool json = parser.isSet(QStringLiteral("json"));
     std::ostream& log = json ? std::cerr : std::cout;
-    log << "training " << o.arch << " on " << dataset->description() << ", " << o.epochs << " epochs -> " << o.out << '\n';
+    log << "training " << o.arch << " (input " << o.input[0] << "x" << o.input[1] << "x" << o.input[2] << ") on "
+        << dataset->description() << ", " << o.epochs << " epochs -> " << o.out << '\n';
+    log << "testing on " << (testSet ? "the official test set " + testSet->description()
+                                     : "a held-out " + std::to_string(static_cast<int>(std::lround(o.testFraction * 100)))
+                                           + " % of each class")
+        << '\n';
 
     g_interrupted = false;
     auto previous = std::signal(SIGINT, onInterrupt);
@@ -117,7 +158,7 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
                 << e.loss << std::setprecision(2) << "  train " << e.trainAccuracy * 100 << "%  test "
                 << e.testAccuracy * 100 << "%  lr " << std::setprecision(5) << e.learningRate << std::setprecision(1)
                 << "  " << e.seconds << " s" << (e.best ? "  saved" : "") << std::endl;
-        }, {}, &g_interrupted);
+        }, {}, &g_interrupted, testSet.get());
     } catch (...) {
         std::signal(SIGINT, previous);
         throw;
@@ -138,6 +179,7 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["dataset"] = dataset->identity();
         out["train_images"] = report.trainSize;
         out["test_images"] = report.testSize;
+        out["test_set"] = testSet ? nlohmann::ordered_json(testSet->identity()) : nlohmann::ordered_json(nullptr);
         out["out"] = report.bestEpoch ? nlohmann::ordered_json(o.out) : nlohmann::ordered_json(nullptr);
         out["best_epoch"] = report.bestEpoch;
         out["best_test_accuracy"] = report.bestTestAccuracy;

@@ -87,6 +87,11 @@ void MainWindow::createActions()
     QAction* digits = file->addAction(tr("Open Handwritten Di&gits"));
     digits->setToolTip(tr("The 5000 digits Debian's opencv-doc ships"));
     connect(digits, &QAction::triggered, this, [this] { openInput(QStringLiteral("digits")); });
+    // Its official test set: the images a model trained on the 60,000 never saw.
+    QAction* fashion = file->addAction(tr("Open &Fashion-MNIST Test Set"));
+    fashion->setObjectName(QStringLiteral("openFashionMnist"));
+    fashion->setToolTip(tr("The 10,000 test images of Debian's dataset-fashion-mnist"));
+    connect(fashion, &QAction::triggered, this, [this] { openInput(QStringLiteral("fashion-mnist-test")); });
     QAction* openVideo = file->addAction(s->standardIcon(QStyle::SP_MediaPlay), tr("Open &Video…"));
     connect(openVideo, &QAction::triggered, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open video"), QString(),
