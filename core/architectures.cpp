@@ -93,31 +93,43 @@ private:
     int m_count = 0;
 };
 
-Module lenet5(const std::array<int64_t, 3>& input, int64_t classes)
+Module lenet5(const std::array<int64_t, 3>& input, int64_t classes, const ArchitectureOptions& options)
 {
     const int64_t h = (input[1] / 2 - 4) / 2, w = (input[2] / 2 - 4) / 2;
     if (h < 1 || w < 1)
         throw Error("lenet5 needs an input of at least 12x12");
+    const bool bn = options.batchNorm.value_or(false);
+    const double p = options.dropout.value_or(0.0);
     Builder b;
-    return b.sequence("LeNet5",
-                      {{"conv1", b.conv(input[0], 6, 5, 2)},
-                       {"relu1", b.relu()},
-                       {"pool1", b.maxPool()},
-                       {"conv2", b.conv(6, 16, 5, 0)},
-                       {"relu2", b.relu()},
-                       {"pool2", b.maxPool()},
-                       {"fc1", b.linear(16 * h * w, 120)},
-                       {"relu3", b.relu()},
-                       {"fc2", b.linear(120, 84)},
-                       {"relu4", b.relu()},
-                       {"fc3", b.linear(84, classes)}},
-                      "fc1");
+    std::vector<std::pair<std::string, Module>> layers;
+    layers.push_back({"conv1", b.conv(input[0], 6, 5, 2)});
+    if (bn)
+        layers.push_back({"bn1", b.batchNorm(6)});
+    layers.push_back({"relu1", b.relu()});
+    layers.push_back({"pool1", b.maxPool()});
+    layers.push_back({"conv2", b.conv(6, 16, 5, 0)});
+    if (bn)
+        layers.push_back({"bn2", b.batchNorm(16)});
+    layers.push_back({"relu2", b.relu()});
+    layers.push_back({"pool2", b.maxPool()});
+    layers.push_back({"fc1", b.linear(16 * h * w, 120)});
+    layers.push_back({"relu3", b.relu()});
+    if (p > 0)
+        layers.push_back({"dropout1", b.dropout(p)});
+    layers.push_back({"fc2", b.linear(120, 84)});
+    layers.push_back({"relu4", b.relu()});
+    if (p > 0)
+        layers.push_back({"dropout2", b.dropout(p)});
+    layers.push_back({"fc3", b.linear(84, classes)});
+    return b.sequence("LeNet5", layers, "fc1");
 }
 
-Module minivgg(const std::array<int64_t, 3>& input, int64_t classes)
+Module minivgg(const std::array<int64_t, 3>& input, int64_t classes, const ArchitectureOptions& options)
 {
     if (input[1] < 28 || input[2] < 28)
         throw Error("minivgg needs an input of at least 28x28");
+    const bool bn = options.batchNorm.value_or(true);
+    const double p = options.dropout.value_or(0.3);
     Builder b;
     std::vector<std::pair<std::string, Module>> layers;
     int64_t in = input[0];
@@ -127,16 +139,18 @@ Module minivgg(const std::array<int64_t, 3>& input, int64_t classes)
         for (int i = 1; i <= 2; ++i) {
             const std::string suffix = std::to_string(block) + "_" + std::to_string(i);
             layers.push_back({"conv" + suffix, b.conv(in, out, 3, 1)});
-            layers.push_back({"bn" + suffix, b.batchNorm(out)});
+            if (bn)
+                layers.push_back({"bn" + suffix, b.batchNorm(out)});
             layers.push_back({"relu" + suffix, b.relu()});
             in = out;
         }
         layers.push_back({"pool" + std::to_string(block), b.maxPool()});
     }
     layers.push_back({"gap", b.globalPool()});
-    layers.push_back({"dropout", b.dropout(0.3)});
+    if (p > 0)
+        layers.push_back({"dropout", b.dropout(p)});
     layers.push_back({"fc", b.linear(in, classes)});
-    return b.sequence("MiniVGG", layers, "dropout");
+    return b.sequence("MiniVGG", layers, p > 0 ? "dropout" : "fc");
 }
 
 } // namespace
@@ -153,14 +167,17 @@ std::array<int64_t, 3> defaultInput(const std::string& arch)
     return {1, 28, 28};
 }
 
-Module buildArchitecture(const std::string& arch, const std::array<int64_t, 3>& input, int64_t classes)
+Module buildArchitecture(const std::string& arch, const std::array<int64_t, 3>& input, int64_t classes,
+                         const ArchitectureOptions& options)
 {
+    if (options.dropout && !(*options.dropout >= 0 && *options.dropout < 1))
+        throw Error("dropout is a probability in [0, 1): 0 for none");
     if (classes < 2)
         throw Error("training needs at least 2 classes, the data has " + std::to_string(classes));
     if (arch == "lenet5")
-        return lenet5(input, classes);
+        return lenet5(input, classes, options);
     if (arch == "minivgg")
-        return minivgg(input, classes);
+        return minivgg(input, classes, options);
     throw Error("unknown architecture '" + arch + "': use lenet5 or minivgg");
 }
 

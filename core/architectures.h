@@ -2,6 +2,7 @@
 
 #include <torch/script.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,21 @@ namespace convscope {
 //            max-pool), global average pooling, dropout, fc. Any channel
 //            count, any size >= 28.
 std::vector<std::string> architectureNames();
+
+// The lecture's switches, each on its own; unset keeps the architecture's own
+// choice (LeNet-5: no batch norm, no dropout; MiniVGG: batch norm, dropout 0.3).
+//   batchNorm  LeNet-5: bn1, bn2 after its convolutions; MiniVGG: its bn layers.
+//   dropout    the drop probability (0: no dropout layers). LeNet-5: dropout1,
+//              dropout2 after fc1 and fc2; MiniVGG: dropout before fc.
+struct ArchitectureOptions {
+    std::optional<bool> batchNorm;
+    std::optional<double> dropout;
+};
 // The input a fresh model of this architecture expects by default.
 std::array<int64_t, 3> defaultInput(const std::string& arch);
 // Weights initialised as PyTorch's nn.Conv2d/nn.Linear do, from the current
 // torch seed. Throws Error for an unknown name or an input it cannot take.
-torch::jit::Module buildArchitecture(const std::string& arch, const std::array<int64_t, 3>& input, int64_t classes);
+torch::jit::Module buildArchitecture(const std::string& arch, const std::array<int64_t, 3>& input, int64_t classes,
+                                     const ArchitectureOptions& options = {});
 
 } // namespace convscope

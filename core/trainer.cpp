@@ -253,7 +253,13 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
 
     const int64_t classes = static_cast<int64_t>(dataset.classes().size());
     keepTorchScriptUnfused();
-    torch::jit::Module module = buildArchitecture(options.arch, input, classes);
+    torch::jit::Module module = buildArchitecture(options.arch, input, classes, options.layers);
+    if (!options.snapshots.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(options.snapshots, ec);
+        if (ec)
+            throw Error("cannot make the snapshot folder " + options.snapshots + ": " + ec.message());
+    }
     module.to(device);
     module.train();
     std::vector<torch::Tensor> parameters;
@@ -278,6 +284,8 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
     if (testSet)
         metadata["test_set"] = testSet->identity();
     metadata["arch"] = options.arch;
+    metadata["batch_norm"] = module.hasattr(options.arch == "lenet5" ? "bn1" : "bn1_1");
+    metadata["dropout"] = options.layers.dropout.value_or(options.arch == "lenet5" ? 0.0 : 0.3);
 
     auto evaluate = [&](SplitData& data) {
         torch::NoGradGuard noGrad;
@@ -347,6 +355,18 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
             metadata["epochs"] = er.epoch;
             saveCheckpoint(module, options.out, metadata);
             er.best = true;
+        }
+        if (!options.snapshots.empty()) {
+            // Every epoch, for views that scrub through training (how the
+            // filters form); each written as atomically as the best one.
+            char file[32];
+            std::snprintf(file, sizeof file, "epoch_%03d.pt", er.epoch);
+            nlohmann::ordered_json snapshot = metadata;
+            snapshot["test_accuracy"] = er.testAccuracy;
+            snapshot["epochs"] = er.epoch;
+            const std::string path = (std::filesystem::path(options.snapshots) / file).string();
+            saveCheckpoint(module, path, snapshot);
+            report.snapshots.push_back(path);
         }
         er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
         report.epochs.push_back(er);

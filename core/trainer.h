@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/architectures.h"
 #include "core/dataset.h"
 #include "core/progress.h"
 
@@ -12,6 +13,7 @@ namespace convscope {
 
 struct TrainOptions {
     std::string arch = "lenet5";
+    ArchitectureOptions layers; // the lecture's switches: batch norm, dropout
     std::array<int64_t, 3> input{}; // zeros: the architecture's default
     int epochs = 10;
     int batchSize = 64;
@@ -32,6 +34,7 @@ struct TrainOptions {
     uint64_t seed = 0;
     std::string device = "auto";
     std::string out;          // where the best checkpoint is written
+    std::string snapshots;    // a folder for every epoch's model (epoch_001.pt, ...); empty: none
     std::string name;         // metadata name; default "<arch> on <dataset>"
 };
 
@@ -54,6 +57,7 @@ struct TrainReport {
     std::vector<double> mean, std; // of the training split, stored in the metadata
     double seconds = 0;
     std::string out;
+    std::vector<std::string> snapshots; // one file per finished epoch, when asked for
     std::string testSet; // the identity of the official test set used, empty for a held-out split
 };
 

@@ -855,6 +855,19 @@ void TestClassroom::fashionMnistTestSetIsWalkedWhole()
     QVERIFY(scope && !scope->isVisible()); // nothing to choose: every image is a test image
     window.showTestImage(9);
     QTRY_VERIFY_WITH_TIMEOUT(window.inputCaption().endsWith(QStringLiteral(", label Ankle boot")), 30000);
+
+    // File ▸ Examples ▸ MiniVGG on Fashion-MNIST: the shipped model with its test set.
+    QAction* example = window.findChild<QAction*>(QStringLiteral("example_minivgg_fashion"));
+    QVERIFY(example);
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    example->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QCOMPARE(loaded.first().first().toString(), QStringLiteral("minivgg on Fashion-MNIST"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && window.inputCaption().contains(QStringLiteral("test image 1 of 10000")), 60000);
+    auto* panel = window.findChild<InputPanel*>();
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->predictionTexts().isEmpty() && !panel->predictionsStale(), 30000);
+    QVERIFY2(panel->predictionTexts().first().startsWith(QStringLiteral("T-shirt/top  ")),
+        qPrintable(panel->predictionTexts().join(QStringLiteral(" | "))));
 }
 
 QTEST_MAIN(TestClassroom)

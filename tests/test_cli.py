@@ -394,6 +394,28 @@ class Render(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "x.png")))
 
 
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+
+
+def fashion_test_set():
+    """Fashion-MNIST's official 10,000 test images [N, 1, 28, 28] in [0, 1] and labels, from Debian's files."""
+    with gzip.open(os.path.join(FASHION_MNIST, "t10k-images-idx3-ubyte.gz")) as f:
+        images = torch.frombuffer(bytearray(f.read()[16:]), dtype=torch.uint8).view(-1, 1, 28, 28)
+    with gzip.open(os.path.join(FASHION_MNIST, "t10k-labels-idx1-ubyte.gz")) as f:
+        labels = torch.frombuffer(bytearray(f.read()[8:]), dtype=torch.uint8).long()
+    return images.float() / 255, labels
+
+
+def accuracy_in_pytorch(path, pixels, labels):
+    extra = {"convscope.json": ""}
+    model = torch.jit.load(path, _extra_files=extra).eval()
+    meta = json.loads(extra["convscope.json"])
+    with torch.no_grad():
+        x = (pixels - meta["mean"][0]) / meta["std"][0]
+        correct = sum(int((model(x[i:i + 1000]).argmax(1) == labels[i:i + 1000]).sum()) for i in range(0, len(x), 1000))
+    return correct / len(x), meta
+
+
 class Train(unittest.TestCase):
     def test_trained_model_gives_the_same_logits_in_python(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -450,16 +472,8 @@ class Train(unittest.TestCase):
             self.assertEqual(meta["input"], [1, 28, 28])
 
             # The test set's accuracy, recomputed in PyTorch from Debian's files.
-            with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
-                images = torch.frombuffer(bytearray(f.read()[16:]), dtype=torch.uint8).view(-1, 1, 28, 28)
-            with gzip.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz") as f:
-                labels = torch.frombuffer(bytearray(f.read()[8:]), dtype=torch.uint8).long()
-            model = torch.jit.load(out).eval()
-            with torch.no_grad():
-                pixels = (images.float() / 255 - meta["mean"][0]) / meta["std"][0]
-                correct = sum(int((model(pixels[i:i + 1000]).argmax(1) == labels[i:i + 1000]).sum())
-                              for i in range(0, 10000, 1000))
-            self.assertAlmostEqual(correct / 10000, report["best_test_accuracy"], delta=1e-4)
+            accuracy, _ = accuracy_in_pytorch(out, *fashion_test_set())
+            self.assertAlmostEqual(accuracy, report["best_test_accuracy"], delta=1e-4)
 
     def test_minivgg_takes_1x28x28_from_28x28_gray_data(self):
         with tempfile.TemporaryDirectory() as tmp:
@@ -471,6 +485,39 @@ class Train(unittest.TestCase):
             extra = {"convscope.json": ""}
             torch.jit.load(out, _extra_files=extra)
             self.assertEqual(json.loads(extra["convscope.json"])["input"], [1, 28, 28])
+
+    def test_switches_and_snapshots(self):
+        """--batchnorm and --dropout change LeNet-5's graph as named; --snapshots keeps every epoch."""
+        with tempfile.TemporaryDirectory() as tmp:
+            out, snapshots = os.path.join(tmp, "lenet_bn.pt"), os.path.join(tmp, "epochs")
+            code, stdout, err = run("train", "--epochs", "2", "--batchnorm", "--dropout", "0.5", "--snapshots",
+                                    snapshots, "--out", out, "--json", "--no-augment")
+            self.assertEqual(code, 0, err)
+            report = json.loads(stdout)
+            self.assertEqual(report["snapshots"], [os.path.join(snapshots, "epoch_001.pt"),
+                                                   os.path.join(snapshots, "epoch_002.pt")])
+            extra = {"convscope.json": ""}
+            model = torch.jit.load(out, _extra_files=extra)
+            meta = json.loads(extra["convscope.json"])
+            self.assertEqual((meta["batch_norm"], meta["dropout"]), (True, 0.5))
+            self.assertEqual([n for n, _ in model.named_children()],
+                             ["conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "fc1", "relu3",
+                              "dropout1", "fc2", "relu4", "dropout2", "fc3"])
+            for epoch, path in enumerate(report["snapshots"], 1):
+                extra = {"convscope.json": ""}
+                torch.jit.load(path, _extra_files=extra)
+                snapshot = json.loads(extra["convscope.json"])
+                self.assertEqual(snapshot["epochs"], epoch)
+                self.assertAlmostEqual(snapshot["test_accuracy"], report["epochs"][epoch - 1]["test_accuracy"])
+            # In eval mode batch norm is x * w / sqrt(var + eps) + b, dropout nothing: PyTorch agrees.
+            model.eval()
+            torch.manual_seed(5)
+            x = torch.rand(4, 1, 28, 28)
+            bn1 = model.bn1
+            conv = model.conv1(x)
+            ref = F.batch_norm(conv, bn1.running_mean, bn1.running_var, bn1.weight, bn1.bias, False, 0.1, 1e-5)
+            self.assertTrue(torch.allclose(bn1(conv), ref, atol=1e-6))
+            self.assertTrue(torch.equal(model.dropout1(x), x))
 
     def test_labels_and_test_sets_that_do_not_fit(self):
         self.assertFails = BadInput.assertFails.__get__(self)
@@ -536,6 +583,15 @@ class Defaults(unittest.TestCase):
         extra = {"convscope.json": ""}
         torch.jit.load(os.path.join(HERE, "..", "models", "lenet5_digits.pt"), _extra_files=extra)
         self.assertGreaterEqual(json.loads(extra["convscope.json"])["test_accuracy"], 0.98)
+
+    def test_shipped_fashion_model_reaches_91_percent_in_pytorch(self):
+        """models/minivgg_fashion.pt on the official 10,000 test images, run by PyTorch."""
+        accuracy, meta = accuracy_in_pytorch(os.path.join(HERE, "..", "models", "minivgg_fashion.pt"),
+                                             *fashion_test_set())
+        self.assertGreaterEqual(accuracy, 0.91)
+        self.assertAlmostEqual(accuracy, meta["test_accuracy"], delta=1e-4)
+        self.assertEqual(meta["labels"][9], "Ankle boot")
+        self.assertEqual(meta["input"], [1, 28, 28])
 
 
 DIGITS_SHEET = "/usr/share/doc/opencv-doc/examples/data/digits.png"

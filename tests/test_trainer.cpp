@@ -170,6 +170,38 @@ TEST(Architectures, DropoutAndBatchNormFollowTrainAndEvalModes)
     EXPECT_TRUE(torch::allclose(bn.forward({conv}).toTensor(), expected, 1e-5, 1e-5));
 }
 
+// The lecture's switches change the graph as named, one at a time.
+TEST(Architectures, BatchNormAndDropoutSwitches)
+{
+    const auto children = [](const torch::jit::Module& net) {
+        std::vector<std::string> names;
+        for (const auto& child : net.named_children())
+            names.push_back(child.name);
+        return names;
+    };
+    const auto has = [](const std::vector<std::string>& names, const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
+    auto plain = children(buildArchitecture("lenet5", {1, 28, 28}, 10));
+    EXPECT_FALSE(has(plain, "bn1") || has(plain, "dropout1"));
+    auto lenet = buildArchitecture("lenet5", {1, 28, 28}, 10, {true, 0.5});
+    EXPECT_EQ(children(lenet), (std::vector<std::string>{"conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2",
+                                                          "pool2", "fc1", "relu3", "dropout1", "fc2", "relu4",
+                                                          "dropout2", "fc3"}));
+    auto bnOnly = children(buildArchitecture("lenet5", {1, 28, 28}, 10, {true, std::nullopt}));
+    EXPECT_TRUE(has(bnOnly, "bn2") && !has(bnOnly, "dropout2"));
+
+    auto vgg = children(buildArchitecture("minivgg", {1, 28, 28}, 10));
+    EXPECT_TRUE(has(vgg, "bn3_2") && has(vgg, "dropout"));
+    auto bare = buildArchitecture("minivgg", {1, 28, 28}, 10, {false, 0.0});
+    for (const auto& name : children(bare))
+        EXPECT_TRUE(name.rfind("bn", 0) != 0 && name != "dropout") << name;
+    bare.eval();
+    torch::NoGradGuard noGrad;
+    EXPECT_EQ(bare.forward({torch::rand({2, 1, 28, 28})}).toTensor().sizes(), (std::vector<int64_t>{2, 10}));
+    EXPECT_THROW(buildArchitecture("lenet5", {1, 28, 28}, 10, {std::nullopt, 1.0}), Error);
+}
+
 TEST(Architectures, Shapes)
 {
     auto lenet = buildArchitecture("lenet5", {1, 28, 28}, 10);

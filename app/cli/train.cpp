@@ -79,6 +79,10 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("step-every"), QStringLiteral("Step schedule: epochs between steps (default 5)."), QStringLiteral("N"), text(d.stepEvery)},
         {QStringLiteral("step-gamma"), QStringLiteral("Step schedule: factor per step (default 0.1)."), QStringLiteral("G"), text(d.stepGamma)},
         {QStringLiteral("no-augment"), QStringLiteral("Train on the images as they are.")},
+        {QStringLiteral("dropout"), QStringLiteral("Dropout probability (0: none; default lenet5 none, minivgg 0.3)."), QStringLiteral("P")},
+        {QStringLiteral("batchnorm"), QStringLiteral("Batch norm after every convolution (minivgg's default; lenet5 adds bn1, bn2).")},
+        {QStringLiteral("no-batchnorm"), QStringLiteral("No batch norm (lenet5's default).")},
+        {QStringLiteral("snapshots"), QStringLiteral("Save every epoch's model in this folder (epoch_001.pt, ...)."), QStringLiteral("DIR")},
         {QStringLiteral("max-shift"), QStringLiteral("Random shift, fraction of the side (default 0.1)."), QStringLiteral("F"), text(d.maxShift)},
         {QStringLiteral("max-rotation"), QStringLiteral("Random rotation in degrees (default 10)."), QStringLiteral("DEG"), text(d.maxRotation)},
         {QStringLiteral("hflip"), QStringLiteral("Random horizontal flips (not for digits).")},
@@ -110,6 +114,13 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     o.stepEvery = static_cast<int>(number(parser, "step-every"));
     o.stepGamma = number(parser, "step-gamma");
     o.augment = !parser.isSet(QStringLiteral("no-augment"));
+    if (parser.isSet(QStringLiteral("batchnorm")) && parser.isSet(QStringLiteral("no-batchnorm")))
+        throw Error("--batchnorm and --no-batchnorm: give one");
+    if (parser.isSet(QStringLiteral("batchnorm")) || parser.isSet(QStringLiteral("no-batchnorm")))
+        o.layers.batchNorm = parser.isSet(QStringLiteral("batchnorm"));
+    if (parser.isSet(QStringLiteral("dropout")))
+        o.layers.dropout = number(parser, "dropout");
+    o.snapshots = parser.value(QStringLiteral("snapshots")).toStdString();
     o.maxShift = number(parser, "max-shift");
     o.maxRotation = number(parser, "max-rotation");
     o.horizontalFlip = parser.isSet(QStringLiteral("hflip"));
@@ -179,6 +190,8 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["dataset"] = dataset->identity();
         out["train_images"] = report.trainSize;
         out["test_images"] = report.testSize;
+        out["input"] = o.input;
+        out["snapshots"] = report.snapshots;
         out["test_set"] = testSet ? nlohmann::ordered_json(testSet->identity()) : nlohmann::ordered_json(nullptr);
         out["out"] = report.bestEpoch ? nlohmann::ordered_json(o.out) : nlohmann::ordered_json(nullptr);
         out["best_epoch"] = report.bestEpoch;

@@ -10,11 +10,16 @@ QString defaultModelPath()
     const QString fromEnvironment = qEnvironmentVariable("CONVSCOPE_DEFAULT_MODEL");
     if (!fromEnvironment.isEmpty())
         return fromEnvironment;
+    return shippedModelPath(QStringLiteral("lenet5_digits.pt"));
+}
+
+QString shippedModelPath(const QString& file)
+{
     // An installed copy beside the binary first, then the source tree it was built from.
-    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/convscope/lenet5_digits.pt");
+    const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/convscope/") + file;
     if (QFileInfo::exists(installed))
         return QFileInfo(installed).canonicalFilePath();
-    return QStringLiteral(CONVSCOPE_SOURCE_DIR "/models/lenet5_digits.pt");
+    return QStringLiteral(CONVSCOPE_SOURCE_DIR "/models/") + file;
 }
 
 QString cacheDir(const QString& kind)

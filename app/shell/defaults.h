@@ -10,6 +10,9 @@ namespace convscope {
 QString defaultModelPath();
 // Its dataset, as openDataset() names it.
 QString defaultDatasetSpec();
+// A model the project ships (models/FILE), installed beside the binary or in
+// the source tree it was built from.
+QString shippedModelPath(const QString& file);
 // Where analyses of KIND ("topk", "features") are cached:
 // $XDG_CACHE_HOME/convscope/KIND, or ~/.cache/convscope/KIND; empty (no
 // cache) without a home.

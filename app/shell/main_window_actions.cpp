@@ -2,6 +2,7 @@
 
 #include "app/shell/atomic_save.h"
 #include "app/shell/dataset_dialog.h"
+#include "app/shell/defaults.h"
 #include "app/shell/input_controller.h"
 #include "app/shell/main_window.h"
 #include "app/shell/main_window_private.h"
@@ -29,6 +30,7 @@
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QLineEdit>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -87,6 +89,19 @@ void MainWindow::createActions()
     QAction* digits = file->addAction(tr("Open Handwritten Di&gits"));
     digits->setToolTip(tr("The 5000 digits Debian's opencv-doc ships"));
     connect(digits, &QAction::triggered, this, [this] { openInput(QStringLiteral("digits")); });
+    // The two models the project trains and ships, each with the data it learned.
+    QMenu* examples = file->addMenu(tr("&Examples"));
+    examples->setObjectName(QStringLiteral("examplesMenu"));
+    const auto example = [this, examples](const QString& title, const QString& model, const QString& data) {
+        QAction* action = examples->addAction(title);
+        action->setObjectName(QStringLiteral("example_") + model.section(QLatin1Char('.'), 0, 0));
+        connect(action, &QAction::triggered, this, [this, model, data] {
+            this->openModel(shippedModelPath(model)); // not the action of that name above
+            openInput(data);
+        });
+    };
+    example(tr("LeNet-5 on Handwritten Digits"), QStringLiteral("lenet5_digits.pt"), defaultDatasetSpec());
+    example(tr("MiniVGG on Fashion-MNIST"), QStringLiteral("minivgg_fashion.pt"), QStringLiteral("fashion-mnist-test"));
     // Its official test set: the images a model trained on the 60,000 never saw.
     QAction* fashion = file->addAction(tr("Open &Fashion-MNIST Test Set"));
     fashion->setObjectName(QStringLiteral("openFashionMnist"));
