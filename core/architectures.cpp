@@ -93,13 +93,14 @@ private:
     int m_count = 0;
 };
 
+// `options` as withDefaults() fills them.
 Module lenet5(const std::array<int64_t, 3>& input, int64_t classes, const ArchitectureOptions& options)
 {
     const int64_t h = (input[1] / 2 - 4) / 2, w = (input[2] / 2 - 4) / 2;
     if (h < 1 || w < 1)
         throw Error("lenet5 needs an input of at least 12x12");
-    const bool bn = options.batchNorm.value_or(false);
-    const double p = options.dropout.value_or(0.0);
+    const bool bn = *options.batchNorm;
+    const double p = *options.dropout;
     Builder b;
     std::vector<std::pair<std::string, Module>> layers;
     layers.push_back({"conv1", b.conv(input[0], 6, 5, 2)});
@@ -128,8 +129,8 @@ Module minivgg(const std::array<int64_t, 3>& input, int64_t classes, const Archi
 {
     if (input[1] < 28 || input[2] < 28)
         throw Error("minivgg needs an input of at least 28x28");
-    const bool bn = options.batchNorm.value_or(true);
-    const double p = options.dropout.value_or(0.3);
+    const bool bn = *options.batchNorm;
+    const double p = *options.dropout;
     Builder b;
     std::vector<std::pair<std::string, Module>> layers;
     int64_t in = input[0];
@@ -155,6 +156,16 @@ Module minivgg(const std::array<int64_t, 3>& input, int64_t classes, const Archi
 
 } // namespace
 
+ArchitectureOptions withDefaults(const std::string& arch, ArchitectureOptions options)
+{
+    const bool vgg = arch == "minivgg";
+    if (!options.batchNorm)
+        options.batchNorm = vgg;
+    if (!options.dropout)
+        options.dropout = vgg ? 0.3 : 0.0;
+    return options;
+}
+
 std::vector<std::string> architectureNames()
 {
     return {"lenet5", "minivgg"};
@@ -175,9 +186,9 @@ Module buildArchitecture(const std::string& arch, const std::array<int64_t, 3>& 
     if (classes < 2)
         throw Error("training needs at least 2 classes, the data has " + std::to_string(classes));
     if (arch == "lenet5")
-        return lenet5(input, classes, options);
+        return lenet5(input, classes, withDefaults(arch, options));
     if (arch == "minivgg")
-        return minivgg(input, classes, options);
+        return minivgg(input, classes, withDefaults(arch, options));
     throw Error("unknown architecture '" + arch + "': use lenet5 or minivgg");
 }
 

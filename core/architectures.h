@@ -33,6 +33,8 @@ struct ArchitectureOptions {
 std::array<int64_t, 3> defaultInput(const std::string& arch);
 // Weights initialised as PyTorch's nn.Conv2d/nn.Linear do, from the current
 // torch seed. Throws Error for an unknown name or an input it cannot take.
+// `options` with what it leaves unset filled in as `arch` does it.
+ArchitectureOptions withDefaults(const std::string& arch, ArchitectureOptions options);
 torch::jit::Module buildArchitecture(const std::string& arch, const std::array<int64_t, 3>& input, int64_t classes,
                                      const ArchitectureOptions& options = {});
 

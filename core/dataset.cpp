@@ -3,6 +3,7 @@
 #include "core/error.h"
 
 #include <map>
+#include <numeric>
 #include <random>
 
 namespace convscope {
@@ -69,6 +70,19 @@ void Dataset::renameClasses(std::vector<std::string> names)
         throw Error("the labels file has " + std::to_string(names.size()) + " names but " + name() + " has "
                     + std::to_string(m_classes.size()) + " classes");
     m_classes = std::move(names);
+}
+
+std::vector<int64_t> everyItem(const Dataset& dataset)
+{
+    std::vector<int64_t> items(static_cast<size_t>(dataset.size()));
+    std::iota(items.begin(), items.end(), 0);
+    return items;
+}
+
+std::vector<int64_t> walkedItems(const Dataset& dataset)
+{
+    std::vector<int64_t> test = splitDataset(dataset).test;
+    return test.empty() ? everyItem(dataset) : test;
 }
 
 Split splitDataset(const Dataset& dataset, double testFraction, uint64_t seed)

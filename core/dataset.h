@@ -76,6 +76,12 @@ struct Split {
 // An official test set (isTestSet) is all test, in the same class-cycling order.
 Split splitDataset(const Dataset& dataset, double testFraction = 0.2, uint64_t seed = 0);
 
+// 0, 1, …, size - 1.
+std::vector<int64_t> everyItem(const Dataset& dataset);
+// What --index and the Input dock walk: the test split, or every item of a
+// set too small to split.
+std::vector<int64_t> walkedItems(const Dataset& dataset);
+
 // Portable Fisher–Yates shuffle: std::shuffle's algorithm differs between
 // standard libraries, and the split must not.
 void seededShuffle(std::vector<int64_t>& items, uint64_t seed);

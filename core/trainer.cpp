@@ -217,10 +217,8 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
     report.out = options.out;
     Split split;
     if (testSet) {
-        split.train.resize(static_cast<size_t>(dataset.size()));
-        std::iota(split.train.begin(), split.train.end(), 0);
-        split.test.resize(static_cast<size_t>(testSet->size()));
-        std::iota(split.test.begin(), split.test.end(), 0);
+        split.train = everyItem(dataset);
+        split.test = everyItem(*testSet);
         report.testSet = testSet->identity();
     } else {
         split = splitDataset(dataset, options.testFraction, options.seed);
@@ -284,8 +282,9 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
     if (testSet)
         metadata["test_set"] = testSet->identity();
     metadata["arch"] = options.arch;
-    metadata["batch_norm"] = module.hasattr(options.arch == "lenet5" ? "bn1" : "bn1_1");
-    metadata["dropout"] = options.layers.dropout.value_or(options.arch == "lenet5" ? 0.0 : 0.3);
+    const ArchitectureOptions layers = withDefaults(options.arch, options.layers);
+    metadata["batch_norm"] = *layers.batchNorm;
+    metadata["dropout"] = *layers.dropout;
 
     auto evaluate = [&](SplitData& data) {
         torch::NoGradGuard noGrad;

@@ -16,7 +16,6 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
-#include <numeric>
 
 namespace convscope {
 
@@ -78,12 +77,7 @@ cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& a
     // No image: a test image of the dataset, in the model's format.
     auto dataset = io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]});
     lendClassNames(parser, model, *dataset);
-    // Its test split, as the GUI walks it; a set too small to split, whole.
-    std::vector<int64_t> items = splitDataset(*dataset).test;
-    if (items.empty()) {
-        items.resize(static_cast<size_t>(dataset->size()));
-        std::iota(items.begin(), items.end(), 0);
-    }
+    const std::vector<int64_t> items = walkedItems(*dataset); // as the GUI walks it
     const int64_t index = indexOption(parser, QStringLiteral("index"), static_cast<int64_t>(items.size()));
     const int64_t item = items[static_cast<size_t>(index)];
     input.pixels = dataset->image(item).unsqueeze(0);

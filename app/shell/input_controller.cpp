@@ -18,7 +18,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <numeric>
 #include <thread>
 
 namespace convscope {
@@ -299,7 +298,7 @@ void InputController::open(const QString& spec, int position)
     d->items.clear();
     d->testSplit.clear();
     Q_EMIT navigationChanged(0, 0);
-    Q_EMIT scopeChanged(0, 0, d->walkAll);
+    emitScope();
     Q_EMIT liveChanged(d->kind == Video || d->kind == Live, false);
     reopen();
 }
@@ -358,12 +357,15 @@ void InputController::reopen()
 void InputController::chooseItems()
 {
     d->items.clear();
-    if (!d->walkAll && !d->testSplit.empty()) {
+    if (!d->walkAll && !d->testSplit.empty())
         d->items = d->testSplit;
-    } else if (d->dataset) {
-        d->items.resize(static_cast<size_t>(d->dataset->size()));
-        std::iota(d->items.begin(), d->items.end(), 0);
-    }
+    else if (d->dataset)
+        d->items = everyItem(*d->dataset);
+    emitScope();
+}
+
+void InputController::emitScope()
+{
     const int64_t total = d->dataset ? d->dataset->size() : 0;
     Q_EMIT scopeChanged(static_cast<int>(d->testSplit.size()), static_cast<int>(total), d->walkAll);
 }
@@ -374,8 +376,7 @@ void InputController::setWalkAll(bool all)
         return;
     d->walkAll = all;
     if (!d->dataset || d->testSplit.empty()) {
-        Q_EMIT scopeChanged(static_cast<int>(d->testSplit.size()),
-            static_cast<int>(d->dataset ? d->dataset->size() : 0), all);
+        emitScope();
         return;
     }
     // Stay on the image shown when it is in the new walk; else start it.
@@ -449,18 +450,20 @@ void InputController::readItem(int position)
     const int count = static_cast<int>(d->items.size());
     const QString spec = d->spec;
     const Kind kind = d->kind;
-    // Walking every image, say which split this one is in; a set too small
-    // to split has images, not test images.
-    const QString noun = d->testSplit.empty() ? tr("image") : tr("test image");
-    QString split;
-    if (d->walkAll && !d->testSplit.empty())
-        split = std::find(d->testSplit.begin(), d->testSplit.end(), item) != d->testSplit.end() ? tr("test split")
-                                                                                               : tr("training split");
+    // Walking every image of a split set, say which split this one is in; a
+    // set too small to split has images, not test images.
+    const bool split = !d->testSplit.empty();
+    const QString noun = split && !d->walkAll ? tr("test image") : tr("image");
+    QString where;
+    if (split && d->walkAll)
+        where = std::find(d->testSplit.begin(), d->testSplit.end(), item) != d->testSplit.end()
+                    ? tr(", test split")
+                    : tr(", training split");
     QPointer<InputController> self(this);
     // Newest wins: a dragged slider reads only where it stops.
     d->workspace->drawing()->submit(
         QStringLiteral("read-input"), QString(),
-        [self, dataset, item, position, count, spec, kind, noun, split](JobContext&) -> JobRunner::Done {
+        [self, dataset, item, position, count, spec, kind, noun, where](JobContext&) -> JobRunner::Done {
             auto frame = std::make_shared<InputFrame>();
             frame->pixels = dataset->image(item);
             frame->source = spec;
@@ -472,21 +475,12 @@ void InputController::readItem(int position)
                 frame->caption = QFileInfo(spec).fileName();
             else if (kind == Video)
                 frame->caption = tr("%1 — frame %2 of %3").arg(name).arg(position + 1).arg(count);
-            else if (!split.isEmpty())
-                frame->caption = tr("%1 — image %2 of %3 (%4, %5)%6")
-                                     .arg(name)
-                                     .arg(position + 1)
-                                     .arg(count)
-                                     .arg(itemName, split)
-                                     .arg(label >= 0 ? tr(", label %1").arg(QString::fromStdString(
-                                                           dataset->classes()[static_cast<size_t>(label)]))
-                                                     : QString());
             else
-                frame->caption = tr("%1 — %2 %3 of %4 (%5)%6")
+                frame->caption = tr("%1 — %2 %3 of %4 (%5%6)%7")
                                      .arg(name, noun)
                                      .arg(position + 1)
                                      .arg(count)
-                                     .arg(itemName)
+                                     .arg(itemName, where)
                                      .arg(label >= 0 ? tr(", label %1").arg(QString::fromStdString(
                                                            dataset->classes()[static_cast<size_t>(label)]))
                                                      : QString());

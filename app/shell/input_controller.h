@@ -77,6 +77,7 @@ Q_SIGNALS:
 private:
     void reopen();
     void chooseItems();
+    void emitScope();
     void readItem(int position);
     void takeFrame();
     void stopReader();

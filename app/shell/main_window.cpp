@@ -346,6 +346,7 @@ void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& devic
         if (generation != d->loadGeneration)
             return;
         d->loading = false;
+        d->lentNote.clear(); // the names were not taken
         updateJobStatus();
         // The previous model stays, with the settings it was loaded with.
         if (auto model = d->workspace->model()) {
