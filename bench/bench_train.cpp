@@ -46,7 +46,7 @@ int main(int argc, char** argv)
     o.out = (std::filesystem::temp_directory_path() / ("convscope_bench_" + arch + ".pt")).string();
     std::vector<double> seconds;
     for (int r = 0; r < runs; ++r)
-        seconds.push_back(train(*data, o, {}, {}, nullptr, test.get()).epochs.at(0).seconds);
+        seconds.push_back(train(*data, o, TrainHooks{}, {}, nullptr, test.get()).epochs.at(0).seconds);
     std::sort(seconds.begin(), seconds.end());
     std::printf("convscope  %s epoch (%s, batch 64): median %.3f s of %d runs\n", arch.c_str(),
                 vgg ? "60000 train + 10000 test" : "4000 train + 1000 test", seconds[seconds.size() / 2], runs);

@@ -221,6 +221,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
 void Model::resolveMetadata(const ModelMetadata& metadata)
 {
     m_info.name = metadata.name ? *metadata.name : fs::path(m_info.path).stem().string();
+    m_info.snapshots = metadata.snapshots.value_or("");
 
     // Input shape: stated, or channels from the first convolution and the
     // first common size the model accepts.

@@ -30,6 +30,7 @@ struct ModelInfo {
     int64_t parameters = 0;
     std::string metadataSource;      // where the metadata came from, for display
     std::vector<std::string> notes;  // what was inferred or defaulted, in words
+    std::string snapshots;           // the training's per-epoch snapshots folder, if it kept one
 };
 
 // A TorchScript CNN, its metadata and its layer graph. Inputs are always

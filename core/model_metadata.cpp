@@ -18,6 +18,8 @@ void ModelMetadata::overrideWith(const ModelMetadata& over)
 {
     if (over.input)
         input = over.input;
+    if (over.snapshots)
+        snapshots = over.snapshots;
     if (over.mean)
         mean = over.mean;
     if (over.std)
@@ -36,7 +38,7 @@ void ModelMetadata::overrideWith(const ModelMetadata& over)
 
 bool ModelMetadata::empty() const
 {
-    return !input && !mean && !std && !labels && !labelsFile && !name;
+    return !input && !mean && !std && !labels && !labelsFile && !name && !snapshots;
 }
 
 namespace {
@@ -118,6 +120,10 @@ ModelMetadata parseMetadata(const std::string& text, const std::string& origin)
             if (!v.is_string())
                 throw Error(origin + ": 'name' must be a string");
             m.name = v.get<std::string>();
+        } else if (key == "snapshots") {
+            if (!v.is_string())
+                throw Error(origin + ": 'snapshots' must be a folder name");
+            m.snapshots = v.get<std::string>();
         }
         // Unknown keys are allowed: later versions and other tools may add fields.
     }
@@ -141,6 +147,8 @@ std::string metadataToJson(const ModelMetadata& m)
         doc["labels"] = *m.labels;
     if (m.labelsFile)
         doc["labels_file"] = *m.labelsFile;
+    if (m.snapshots)
+        doc["snapshots"] = *m.snapshots;
     return doc.dump(2);
 }
 

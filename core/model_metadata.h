@@ -17,6 +17,9 @@ struct ModelMetadata {
     std::optional<std::vector<std::string>> labels;
     std::optional<std::string> labelsFile; // relative to the model's folder
     std::optional<std::string> name;
+    // The folder of the per-epoch snapshots of the training that made the
+    // model (epoch_001.pt, ...), written by train(): views scrub through it.
+    std::optional<std::string> snapshots;
 
     // Fields set in `over` replace ours.
     void overrideWith(const ModelMetadata& over);

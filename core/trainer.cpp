@@ -10,7 +10,10 @@
 
 #include <chrono>
 #include <numeric>
+#include <thread>
 #include <optional>
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -44,6 +47,23 @@ torch::Tensor augmentBatch(const torch::Tensor& pixels, const TrainOptions& o)
         out = (out * factor).clamp(0, 1);
     }
     return out;
+}
+
+torch::Tensor pgdExamples(torch::jit::Module& module, const torch::Tensor& pixels, const torch::Tensor& labels,
+                          const torch::Tensor& mean, const torch::Tensor& stdev, double epsilon, int steps)
+{
+    module.eval();
+    const double alpha = 2.5 * epsilon / std::max(1, steps);
+    auto x = (pixels + torch::empty_like(pixels).uniform_(-epsilon, epsilon)).clamp(0, 1).detach();
+    for (int k = 0; k < steps; ++k) {
+        x.requires_grad_(true);
+        auto loss = F::cross_entropy(module.forward({(x - mean) / stdev}).toTensor(), labels);
+        auto gradient = torch::autograd::grad({loss}, {x})[0];
+        x = (x.detach() + alpha * gradient.sign());
+        x = torch::min(torch::max(x, pixels - epsilon), pixels + epsilon).clamp(0, 1).detach();
+    }
+    module.train();
+    return x;
 }
 
 namespace {
@@ -150,30 +170,31 @@ void checkOptions(const TrainOptions& o)
         throw Error("unknown schedule '" + o.schedule + "': use cosine, step or none");
     if (o.out.empty())
         throw Error("give the output file (--out FILE)");
-}
-
-void saveCheckpoint(torch::jit::Module& module, const std::string& path, const nlohmann::ordered_json& metadata)
-{
-    namespace fs = std::filesystem;
-    const std::string temporary = path + ".partial";
-    module.eval();
-    try {
-        module.save(temporary, {{"convscope.json", metadata.dump(1)}});
-    } catch (const std::exception& e) {
-        module.train();
-        std::remove(temporary.c_str());
-        throw Error("cannot write " + path + ": " + torchMessage(e));
-    }
-    module.train();
-    std::error_code ec;
-    fs::rename(temporary, path, ec);
-    if (ec) {
-        std::remove(temporary.c_str());
-        throw Error("cannot write " + path + ": " + ec.message());
-    }
+    if (!o.adversarial.empty() && o.adversarial != "pgd")
+        throw Error("unknown adversarial training '" + o.adversarial + "': use pgd");
+    if (!o.adversarial.empty() && !(o.adversarialEpsilon > 0 && o.adversarialEpsilon <= 1))
+        throw Error("the adversarial epsilon must lie in (0, 1] (pixels span [0, 1])");
+    if (!o.adversarial.empty() && (o.adversarialSteps < 1 || o.adversarialSteps > 1000))
+        throw Error("the adversarial steps must be between 1 and 1000");
 }
 
 } // namespace
+
+std::vector<std::string> listSnapshots(const std::string& folder)
+{
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    std::error_code ec;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() == 12 && name.rfind("epoch_", 0) == 0 && name.substr(9) == ".pt"
+            && std::isdigit(static_cast<unsigned char>(name[6])) && std::isdigit(static_cast<unsigned char>(name[7]))
+            && std::isdigit(static_cast<unsigned char>(name[8])))
+            files.push_back(it->path().string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
 
 void checkTrainingData(const Dataset& dataset, const Dataset* testSet)
 {
@@ -204,8 +225,8 @@ std::array<int64_t, 3> inputFor(const std::string& arch, const std::array<int64_
     return defaultInput(arch);
 }
 
-TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch,
-                  const ProgressFn& progress, const CancelFlag* cancel, Dataset* testSet)
+TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHooks& hooks, const ProgressFn& progress,
+                  const CancelFlag* cancel, Dataset* testSet)
 {
     checkOptions(options);
     checkTrainingData(dataset, testSet);
@@ -285,26 +306,60 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
     const ArchitectureOptions layers = withDefaults(options.arch, options.layers);
     metadata["batch_norm"] = *layers.batchNorm;
     metadata["dropout"] = *layers.dropout;
+    if (!options.adversarial.empty())
+        metadata["adversarial"] = {{"method", options.adversarial},
+                                   {"epsilon", options.adversarialEpsilon},
+                                   {"steps", options.adversarialSteps}};
+    if (!options.snapshots.empty())
+        metadata["snapshots"] = std::filesystem::absolute(options.snapshots).string();
+    const int64_t batches = (trainData.size() + options.batchSize - 1) / options.batchSize;
+    if (hooks.onStart) {
+        TrainStart start;
+        start.trainSize = report.trainSize;
+        start.testSize = report.testSize;
+        start.batchesPerEpoch = batches;
+        start.input = input;
+        start.classes = dataset.classes();
+        start.testItems = testData.indices();
+        start.officialTestSet = testSet != nullptr;
+        hooks.onStart(start);
+    }
 
-    auto evaluate = [&](SplitData& data) {
+    // The test pass: accuracy, the confusion matrix and every image's prediction.
+    auto evaluate = [&](SplitData& data, EpochReport& er) {
         torch::NoGradGuard noGrad;
         module.eval();
         std::vector<int64_t> order(static_cast<size_t>(data.size()));
         std::iota(order.begin(), order.end(), 0);
+        er.confusion.assign(static_cast<size_t>(classes * classes), 0);
+        er.testPredictions.assign(order.size(), -1);
         int64_t correct = 0, seen = 0;
         for (size_t begin = 0; begin < order.size(); begin += 512) {
-            auto [pixels, labels] = data.batch(order, begin, std::min(order.size(), begin + 512));
+            const size_t end = std::min(order.size(), begin + 512);
+            auto [pixels, labels] = data.batch(order, begin, end);
             if (!pixels.defined())
                 continue;
             auto logits = module.forward({(pixels.to(device) - mean) / stdev}).toTensor();
-            correct += logits.argmax(1).cpu().eq(labels).sum().item<int64_t>();
+            const auto predicted = logits.argmax(1).cpu();
+            correct += predicted.eq(labels).sum().item<int64_t>();
             seen += labels.size(0);
+            const auto p = predicted.accessor<int64_t, 1>();
+            const auto t = labels.accessor<int64_t, 1>();
+            // An unreadable image drops out of a lazily read batch: then the
+            // positions no longer line up and only the counts are kept.
+            const bool aligned = labels.size(0) == static_cast<int64_t>(end - begin);
+            for (int64_t i = 0; i < labels.size(0); ++i) {
+                er.confusion[static_cast<size_t>(t[i] * classes + p[i])] += 1;
+                if (aligned)
+                    er.testPredictions[begin + static_cast<size_t>(i)] = static_cast<int32_t>(p[i]);
+            }
         }
         module.train();
-        return seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
+        er.testAccuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0;
     };
+    const bool adversarial = !options.adversarial.empty();
 
-    const int64_t batches = (trainData.size() + options.batchSize - 1) / options.batchSize;
+    const int64_t stepEvery = hooks.stepEvery > 0 ? hooks.stepEvery : std::max<int64_t>(1, batches / 40);
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
         const auto epochStart = std::chrono::steady_clock::now();
         EpochReport er;
@@ -315,11 +370,20 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
         std::vector<int64_t> order(static_cast<size_t>(trainData.size()));
         std::iota(order.begin(), order.end(), 0);
         seededShuffle(order, options.seed * 1000003 + static_cast<uint64_t>(epoch));
-        double lossSum = 0;
-        int64_t correct = 0, seen = 0;
+        double lossSum = 0, stepLoss = 0;
+        int64_t correct = 0, seen = 0, stepCorrect = 0, stepSeen = 0;
+        double pausedSeconds = 0;
         try {
             for (int64_t b = 0; b < batches; ++b) {
                 throwIfCancelled(cancel);
+                if (hooks.pause && hooks.pause->load()) {
+                    const auto pausedAt = std::chrono::steady_clock::now();
+                    while (hooks.pause->load()) {
+                        throwIfCancelled(cancel);
+                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    }
+                    pausedSeconds += secondsSince(pausedAt);
+                }
                 const size_t begin = static_cast<size_t>(b * options.batchSize);
                 auto [pixels, labels] = trainData.batch(order, begin, std::min(order.size(), begin + options.batchSize));
                 if (!pixels.defined())
@@ -328,14 +392,35 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
                 labels = labels.to(device);
                 if (options.augment)
                     pixels = augmentBatch(pixels, options);
+                if (adversarial)
+                    pixels = pgdExamples(module, pixels, labels, mean, stdev, options.adversarialEpsilon,
+                                         options.adversarialSteps);
                 auto logits = module.forward({(pixels - mean) / stdev}).toTensor();
                 auto loss = F::cross_entropy(logits, labels);
                 optimizer->zero_grad();
                 loss.backward();
                 optimizer->step();
-                lossSum += loss.item<double>() * static_cast<double>(labels.size(0));
-                correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+                const double batchLoss = loss.item<double>() * static_cast<double>(labels.size(0));
+                const int64_t batchCorrect = logits.argmax(1).eq(labels).sum().item<int64_t>();
+                lossSum += batchLoss;
+                correct += batchCorrect;
                 seen += labels.size(0);
+                stepLoss += batchLoss;
+                stepCorrect += batchCorrect;
+                stepSeen += labels.size(0);
+                if (hooks.onStep && ((b + 1) % stepEvery == 0 || b + 1 == batches) && stepSeen) {
+                    TrainStep step;
+                    step.epoch = epoch + 1;
+                    step.batch = b + 1;
+                    step.batches = batches;
+                    step.epochs = epoch + static_cast<double>(b + 1) / static_cast<double>(batches);
+                    step.loss = stepLoss / static_cast<double>(stepSeen);
+                    step.accuracy = static_cast<double>(stepCorrect) / static_cast<double>(stepSeen);
+                    step.learningRate = er.learningRate;
+                    hooks.onStep(step, TrainingModel(module, mean, stdev, metadata));
+                    stepLoss = 0;
+                    stepCorrect = stepSeen = 0;
+                }
                 if (progress)
                     progress((epoch + static_cast<double>(b + 1) / static_cast<double>(batches)) / options.epochs,
                              "epoch " + std::to_string(epoch + 1));
@@ -346,7 +431,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
         }
         er.loss = seen ? lossSum / static_cast<double>(seen) : 0;
         er.trainAccuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
-        er.testAccuracy = evaluate(testData);
+        evaluate(testData, er);
         if (report.bestEpoch == 0 || er.testAccuracy > report.bestTestAccuracy) {
             report.bestEpoch = er.epoch;
             report.bestTestAccuracy = er.testAccuracy;
@@ -367,10 +452,10 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const std::func
             saveCheckpoint(module, path, snapshot);
             report.snapshots.push_back(path);
         }
-        er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
+        er.seconds = secondsSince(epochStart) - pausedSeconds;
         report.epochs.push_back(er);
-        if (onEpoch)
-            onEpoch(er);
+        if (hooks.onEpoch)
+            hooks.onEpoch(er);
     }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return report;

@@ -3,6 +3,7 @@
 #include "core/architectures.h"
 #include "core/dataset.h"
 #include "core/progress.h"
+#include "core/training_model.h"
 
 #include <array>
 #include <functional>
@@ -36,6 +37,12 @@ struct TrainOptions {
     std::string out;          // where the best checkpoint is written
     std::string snapshots;    // a folder for every epoch's model (epoch_001.pt, ...); empty: none
     std::string name;         // metadata name; default "<arch> on <dataset>"
+    // Adversarial training (Madry et al. 2018): "pgd" trains each batch on
+    // PGD-k examples within an L-inf ball of radius adversarialEpsilon in
+    // pixels [0, 1] (random start, step 2.5 eps / k); empty: the images as they are.
+    std::string adversarial;
+    double adversarialEpsilon = 0.1;
+    int adversarialSteps = 3;
 };
 
 struct EpochReport {
@@ -46,6 +53,41 @@ struct EpochReport {
     double learningRate = 0;
     double seconds = 0;
     bool best = false; // this epoch's model was written to `out`
+    // The test pass: counts[true * K + predicted], and each test image's
+    // predicted class in the order of TrainStart::testItems.
+    std::vector<int64_t> confusion;
+    std::vector<int32_t> testPredictions;
+};
+
+// What is known once the data is read, before the first batch.
+struct TrainStart {
+    int64_t trainSize = 0, testSize = 0, batchesPerEpoch = 0;
+    std::array<int64_t, 3> input{};
+    std::vector<std::string> classes;
+    std::vector<int64_t> testItems; // indices into the test set (or the dataset's held-out split)
+    bool officialTestSet = false;
+};
+
+// Every `stepEvery` batches: the mean loss and accuracy of the batches since
+// the last report.
+struct TrainStep {
+    int epoch = 0;          // 1-based
+    int64_t batch = 0;      // batches done in this epoch
+    int64_t batches = 0;    // per epoch
+    double epochs = 0;      // progress in epochs: epoch - 1 + batch / batches
+    double loss = 0, accuracy = 0;
+    double learningRate = 0;
+};
+
+// What a watcher (the Training tab) hears from train(), on the training
+// thread. `pause`, while true, holds the run between two batches; cancel
+// still ends it.
+struct TrainHooks {
+    std::function<void(const TrainStart&)> onStart;
+    std::function<void(const EpochReport&)> onEpoch;
+    int stepEvery = 25; // 0 or less: about 40 reports an epoch
+    std::function<void(const TrainStep&, const TrainingModel&)> onStep;
+    const std::atomic<bool>* pause = nullptr;
 };
 
 struct TrainReport {
@@ -71,8 +113,16 @@ struct TrainReport {
 // With `testSet` (an official test set, in the same format and with the same
 // classes), every image of `dataset` trains and the model is evaluated on
 // `testSet` instead of a held-out split.
-TrainReport train(Dataset& dataset, const TrainOptions& options, const std::function<void(const EpochReport&)>& onEpoch = {},
+TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHooks& hooks,
                   const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr, Dataset* testSet = nullptr);
+inline TrainReport train(Dataset& dataset, const TrainOptions& options,
+                         const std::function<void(const EpochReport&)>& onEpoch = {}, const ProgressFn& progress = {},
+                         const CancelFlag* cancel = nullptr, Dataset* testSet = nullptr)
+{
+    TrainHooks hooks;
+    hooks.onEpoch = onEpoch;
+    return train(dataset, options, hooks, progress, cancel, testSet);
+}
 
 // What train() refuses before it starts, as one line: unlabeled data, one
 // class, an official test set to train on, a test set with other classes.
@@ -83,8 +133,19 @@ void checkTrainingData(const Dataset& dataset, const Dataset* testSet = nullptr)
 // else the architecture's default.
 std::array<int64_t, 3> inputFor(const std::string& arch, const std::array<int64_t, 3>& stored);
 
+// The snapshots train() kept in `folder` (epoch_001.pt, ...), in epoch order;
+// empty when the folder is gone or holds none.
+std::vector<std::string> listSnapshots(const std::string& folder);
+
 // The per-step augmentation, exposed for tests: random shift, rotation,
 // optional horizontal flip and brightness, on pixels [N, C, H, W] in [0, 1].
 torch::Tensor augmentBatch(const torch::Tensor& pixels, const TrainOptions& options);
+
+// PGD-k examples for adversarial training, exposed for tests: pixels [N, C, H, W]
+// in [0, 1], the module taking (pixels - mean) / stdev. The module is in eval
+// mode while attacked (dropout off, batch norm's statistics untouched) and
+// left in train mode; its parameters' gradients are not touched.
+torch::Tensor pgdExamples(torch::jit::Module& module, const torch::Tensor& pixels, const torch::Tensor& labels,
+                          const torch::Tensor& mean, const torch::Tensor& stdev, double epsilon, int steps);
 
 } // namespace convscope

@@ -16,6 +16,8 @@
 #include "app/views/patches/tab.h"
 #include "app/views/saliency/controls.h"
 #include "app/views/saliency/tab.h"
+#include "app/views/training/controls.h"
+#include "app/views/training/tab.h"
 #include "core/device.h"
 #include "core/model.h"
 #include "gui_test_support.h"
@@ -104,7 +106,7 @@ void dismissErrors(MainWindow& window)
 
 const QStringList kTabs = { QStringLiteral("summary"), QStringLiteral("filters"), QStringLiteral("activations"),
     QStringLiteral("patches"), QStringLiteral("saliency"), QStringLiteral("adversarial"), QStringLiteral("embedding"),
-    QStringLiteral("ascent") };
+    QStringLiteral("ascent"), QStringLiteral("training") };
 
 // The app's first start on this screen (1280x720: tests/screen_1280x720.json):
 // fitted, shown, the shipped model and a test digit, settled.
@@ -156,6 +158,7 @@ private Q_SLOTS:
     void aDatasetLendsItsClassNames();
     void staleResultsSayUpdating();
     void fashionMnistTestSetIsWalkedWhole();
+    void trainingRunsSideBySide();
 
 private:
     QTemporaryDir m_settings;
@@ -326,7 +329,7 @@ void TestClassroom::firstStartFitsTheProjector()
     auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("viewTabs"));
     QVERIFY(tabs);
     QTabBar* bar = tabs->tabBar();
-    QCOMPARE(bar->count(), 8);
+    QCOMPARE(bar->count(), 9);
     for (int i = 0; i < bar->count(); ++i)
         QVERIFY2(bar->rect().contains(bar->tabRect(i)), qPrintable(bar->tabText(i) + QStringLiteral(" is cut off")));
     for (auto* arrow : bar->findChildren<QToolButton*>())
@@ -871,4 +874,43 @@ void TestClassroom::fashionMnistTestSetIsWalkedWhole()
 }
 
 QTEST_MAIN(TestClassroom)
+// Two runs in the Training tab, with and without batch norm, on the
+// projector: the charts' labels whole, one legend entry a run, the tab within
+// its room. With CONVSCOPE_CLASSROOM_SHOTS=DIR: the README's picture, on
+// Fashion-MNIST (CONVSCOPE_TRAINING_EPOCHS epochs a run, default 3).
+void TestClassroom::trainingRunsSideBySide()
+{
+    QSettings().clear();
+    const QString shots = qEnvironmentVariable("CONVSCOPE_CLASSROOM_SHOTS");
+    const int chosen = qEnvironmentVariableIntValue("CONVSCOPE_TRAINING_EPOCHS");
+    const int epochs = shots.isEmpty() ? 1 : (chosen > 0 ? chosen : 3);
+    QTemporaryDir runs;
+    MainWindow window;
+    QVERIFY(openOnProjector(window));
+    QVERIFY(window.setCurrentTab(QStringLiteral("training")));
+    auto* tab = qobject_cast<TrainingTab*>(window.tab(QStringLiteral("training")));
+    QVERIFY(tab);
+    tab->setRunsFolder(runs.path());
+    for (bool batchNorm : { false, true }) {
+        tab->controls()->setArchitecture(QStringLiteral("lenet5"));
+        tab->controls()->setData(shots.isEmpty() ? QStringLiteral("digits") : QStringLiteral("fashion-mnist"));
+        tab->controls()->setEpochs(epochs);
+        tab->controls()->setBatchNorm(batchNorm);
+        tab->start();
+        QTRY_VERIFY_WITH_TIMEOUT(!tab->isRunning(), 1800000);
+        QVERIFY2(tab->lastError().isEmpty(), qPrintable(tab->lastError()));
+    }
+    QCoreApplication::processEvents();
+    if (!shots.isEmpty())
+        QVERIFY(window.grab().save(shots + QStringLiteral("/training.png")));
+    auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("viewTabs"));
+    QVERIFY2(tab->minimumSizeHint().width() <= tabs->width(),
+        qPrintable(QStringLiteral("%1 of %2").arg(tab->minimumSizeHint().width()).arg(tabs->width())));
+    const QStringList texts = drawnTexts(tab);
+    for (const QString& text : texts)
+        QVERIFY2(!text.contains(QChar(0x2026)) && !text.endsWith(QStringLiteral("...")),
+            qPrintable(texts.join(QStringLiteral(" | "))));
+    QVERIFY2(texts.contains(QStringLiteral("Training loss by epoch")), qPrintable(texts.join(QStringLiteral(" | "))));
+}
+
 #include "test_classroom.moc"

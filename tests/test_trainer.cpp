@@ -10,7 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <numeric>
+#include <thread>
 
 using namespace convscope;
 
@@ -100,7 +104,7 @@ TEST(Trainer, CancelKeepsTheBestCheckpoint)
 
     CancelFlag early{true};
     o.out = dir.file("none.pt");
-    const TrainReport none = train(*digits, o, {}, {}, &early);
+    const TrainReport none = train(*digits, o, TrainHooks{}, {}, &early);
     EXPECT_TRUE(none.cancelled);
     EXPECT_EQ(none.bestEpoch, 0);
     EXPECT_FALSE(std::filesystem::exists(o.out));
@@ -220,4 +224,128 @@ TEST(DefaultModel, ShippedLeNetReachesNinetyEightPercentOnTheTestSplit)
     auto model = Model::load(CONVSCOPE_SOURCE_DIR "/models/lenet5_digits.pt", {"cpu", {}});
     auto digits = io::openDataset("digits", {1, 28, 28});
     EXPECT_GE(testSplitAccuracy(*model, *digits), 0.98);
+}
+
+// What the Training tab hears: the data once, a step every `stepEvery`
+// batches with the model to look at, and each test pass's confusion matrix,
+// whose diagonal is the accuracy and whose cells are the predictions.
+TEST(Trainer, HooksSeeTheRunAndTheTestPass)
+{
+    test::TempDir dir;
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    TrainOptions o;
+    o.epochs = 1;
+    o.out = dir.file("lenet.pt");
+    o.snapshots = dir.file("epochs");
+    o.device = "cpu";
+    TrainStart start;
+    std::vector<TrainStep> steps;
+    std::vector<EpochReport> epochs;
+    TrainHooks hooks;
+    hooks.stepEvery = 10;
+    hooks.onStart = [&](const TrainStart& s) { start = s; };
+    hooks.onEpoch = [&](const EpochReport& e) { epochs.push_back(e); };
+    hooks.onStep = [&](const TrainStep& s, const TrainingModel& model) {
+        steps.push_back(s);
+        if (steps.size() == 1) {
+            EXPECT_EQ(model.firstLayerWeights().sizes(), (std::vector<int64_t>{6, 1, 5, 5}));
+            auto [maps, probabilities] = model.look(torch::rand({1, 28, 28}));
+            EXPECT_EQ(maps.sizes(), (std::vector<int64_t>{6, 28, 28}));
+            EXPECT_NEAR(probabilities.sum().item<double>(), 1.0, 1e-5);
+            model.save(dir.file("now.pt"));
+        }
+    };
+    const TrainReport r = train(*digits, o, hooks);
+    EXPECT_EQ(start.trainSize, 4000);
+    EXPECT_EQ(start.batchesPerEpoch, 63);
+    EXPECT_EQ(start.testItems, splitDataset(*digits).test);
+    ASSERT_EQ(steps.size(), 7u); // batches 10, 20, ..., 60 and the last, 63
+    EXPECT_EQ(steps.back().batch, 63);
+    EXPECT_DOUBLE_EQ(steps.back().epochs, 1.0);
+    ASSERT_EQ(epochs.size(), 1u);
+    const auto& e = epochs[0];
+    ASSERT_EQ(e.confusion.size(), 100u);
+    ASSERT_EQ(e.testPredictions.size(), 1000u);
+    int64_t total = 0, diagonal = 0;
+    std::vector<int64_t> counted(100, 0);
+    for (size_t i = 0; i < e.testPredictions.size(); ++i)
+        counted[static_cast<size_t>(digits->label(start.testItems[i]) * 10 + e.testPredictions[i])] += 1;
+    for (int t = 0; t < 10; ++t)
+        for (int p = 0; p < 10; ++p) {
+            total += e.confusion[static_cast<size_t>(t * 10 + p)];
+            diagonal += t == p ? e.confusion[static_cast<size_t>(t * 10 + p)] : 0;
+        }
+    EXPECT_EQ(total, 1000);
+    EXPECT_EQ(counted, e.confusion);
+    EXPECT_DOUBLE_EQ(static_cast<double>(diagonal) / 1000.0, r.bestTestAccuracy);
+    // The mid-run save opens as a model; the metadata names the snapshots.
+    auto now = Model::load(dir.file("now.pt"));
+    EXPECT_EQ(now->info().outputs, 10);
+    auto best = Model::load(o.out);
+    EXPECT_EQ(best->info().snapshots, std::filesystem::absolute(o.snapshots).string());
+    EXPECT_EQ(listSnapshots(o.snapshots), (std::vector<std::string>{dir.file("epochs") + "/epoch_001.pt"}));
+    EXPECT_TRUE(listSnapshots(dir.file("none")).empty());
+}
+
+// Paused, the run goes no further and its clock stops; cancel still ends it.
+TEST(Trainer, PauseHoldsTheRunAndCancelEndsIt)
+{
+    test::TempDir dir;
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    TrainOptions o;
+    o.epochs = 3;
+    o.out = dir.file("lenet.pt");
+    o.device = "cpu";
+    std::atomic<bool> pause{false};
+    CancelFlag cancel{false};
+    int steps = 0;
+    TrainHooks hooks;
+    hooks.stepEvery = 1;
+    hooks.pause = &pause;
+    hooks.onStep = [&](const TrainStep&, const TrainingModel&) {
+        if (++steps == 5)
+            pause = true;
+    };
+    std::thread stopper([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        cancel = true;
+    });
+    const TrainReport r = train(*digits, o, hooks, {}, &cancel);
+    stopper.join();
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_EQ(steps, 5);
+    EXPECT_TRUE(r.epochs.empty());
+}
+
+// PGD examples stay within the eps ball and the pixel range, and raise the
+// loss of the shipped LeNet-5 well above that of the clean images.
+TEST(Trainer, PgdExamplesStayInTheBallAndRaiseTheLoss)
+{
+    torch::manual_seed(0);
+    const std::string path = CONVSCOPE_SOURCE_DIR "/models/lenet5_digits.pt";
+    auto module = torch::jit::load(path);
+    const auto info = Model::load(path, {"cpu", {}})->info();
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    std::vector<int64_t> items(64);
+    std::iota(items.begin(), items.end(), 0);
+    const auto pixels = loadBatch(*digits, items);
+    std::vector<int64_t> labelList;
+    for (int64_t i : items)
+        labelList.push_back(digits->label(i));
+    const auto labels = torch::tensor(labelList);
+    const auto mean = torch::full({1, 1, 1, 1}, info.mean[0]), stdev = torch::full({1, 1, 1, 1}, info.std[0]);
+    module.train();
+    const auto adversarial = pgdExamples(module, pixels, labels, mean, stdev, 0.1, 5);
+    EXPECT_LE((adversarial - pixels).abs().max().item<double>(), 0.1 + 1e-6);
+    EXPECT_GE(adversarial.min().item<double>(), 0.0);
+    EXPECT_LE(adversarial.max().item<double>(), 1.0);
+    EXPECT_TRUE(module.is_training()); // left as found
+    torch::NoGradGuard noGrad;
+    module.eval();
+    const auto loss = [&](const torch::Tensor& x) {
+        return at::cross_entropy_loss(module.forward({(x - mean) / stdev}).toTensor(), labels).item<double>();
+    };
+    EXPECT_GT(loss(adversarial), loss(pixels) + 1.0);
+    for (const auto& p : module.parameters())
+        EXPECT_FALSE(p.grad().defined()); // the attack leaves the weights' gradients alone
 }

@@ -2,6 +2,7 @@
 // out by hand from their layout rules.
 
 #include "core/model_summary.h"
+#include "widgets/confusion_matrix_view.h"
 #include "widgets/count_string.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
@@ -21,6 +22,7 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QToolTip>
 #include <QtTest>
 
 using namespace convscope;
@@ -49,6 +51,11 @@ private Q_SLOTS:
     void scatterViewMouse();
     void scatterViewDrawsClassColours();
     void scatterViewPaints70kPointsQuickly();
+    void confusionMatrixRoundTrip();
+    void confusionMatrixLaysOutSquareCells();
+    void confusionMatrixClickEmitsCell();
+    void confusionMatrixKeyboard();
+    void confusionMatrixClearShowsNoCell();
     void screenshots();
 };
 
@@ -1003,6 +1010,228 @@ void TestWidgets::scatterViewPaints70kPointsQuickly()
     QVERIFY(hits > 100 && inBox > 1000);
 }
 
+namespace {
+const QStringList kFashionClasses { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+    "Bag", "Ankle boot" };
+
+// A Fashion-MNIST test pass of a small CNN (~90 %): 1000 images a class,
+// shirts taken for T-shirts, coats for pullovers, boots for sneakers.
+QVector<qint64> fashionConfusion()
+{
+    return {
+        860, 1, 15, 20, 3, 1, 95, 0, 5, 0, //
+        2, 978, 1, 13, 3, 0, 2, 0, 1, 0, //
+        16, 1, 855, 9, 62, 0, 56, 0, 1, 0, //
+        18, 5, 10, 912, 28, 0, 25, 0, 2, 0, //
+        1, 1, 60, 25, 870, 0, 42, 0, 1, 0, //
+        0, 0, 0, 0, 0, 975, 0, 17, 1, 7, //
+        100, 1, 55, 22, 55, 0, 760, 0, 7, 0, //
+        0, 0, 0, 0, 0, 9, 0, 967, 0, 24, //
+        4, 1, 3, 4, 2, 2, 5, 3, 975, 1, //
+        0, 0, 0, 0, 0, 6, 1, 37, 0, 956, //
+    };
+}
+
+bool isColourful(QRgb pixel)
+{
+    const int r = qRed(pixel), g = qGreen(pixel), b = qBlue(pixel);
+    return std::max({ r, g, b }) - std::min({ r, g, b }) > 40;
+}
+} // namespace
+
+void TestWidgets::confusionMatrixRoundTrip()
+{
+    ConfusionMatrixView view;
+    QCOMPARE(view.classCount(), 0);
+    view.setMatrix(fashionConfusion(), kFashionClasses);
+    QCOMPARE(view.classCount(), 10);
+    const QVector<qint64> counts = fashionConfusion();
+    for (int truth = 0; truth < 10; ++truth) {
+        QCOMPARE(view.rowTotal(truth), 1000);
+        for (int predicted = 0; predicted < 10; ++predicted)
+            QCOMPARE(view.count(truth, predicted), counts[truth * 10 + predicted]);
+    }
+    QCOMPARE(view.count(6, 0), 100); // Shirt taken for T-shirt/top
+    QCOMPARE(view.count(10, 0), 0);
+    QCOMPARE(view.count(-1, 0), 0);
+    QCOMPARE(view.className(9), QStringLiteral("Ankle boot"));
+    QCOMPARE(
+        view.cellToolTip(9, 7), QStringLiteral("Ankle boot predicted as Sneaker: 37 images (3.7 % of Ankle boot)"));
+    QCOMPARE(view.cellToolTip(8, 9), QStringLiteral("Bag predicted as Ankle boot: 1 image (0.1 % of Bag)"));
+    QCOMPARE(view.cellToolTip(1, 1), QStringLiteral("Trouser predicted correctly: 978 images (97.8 % of Trouser)"));
+
+    // K from the counts when the names do not match; missing names are made up.
+    view.setMatrix({ 5, 1, 2, 7 }, { "cat" });
+    QCOMPARE(view.classCount(), 2);
+    QCOMPARE(view.count(1, 0), 2);
+    QCOMPARE(view.className(1), QStringLiteral("class 1"));
+    QCOMPARE(view.cellToolTip(0, 1), QStringLiteral("cat predicted as class 1: 1 image (16.7 % of cat)"));
+
+    QTest::ignoreMessage(QtWarningMsg, "ConfusionMatrixView: 5 counts make no square matrix");
+    view.setMatrix({ 1, 2, 3, 4, 5 }, {});
+    QCOMPARE(view.classCount(), 0);
+}
+
+void TestWidgets::confusionMatrixLaysOutSquareCells()
+{
+    ConfusionMatrixView view;
+    QCOMPARE(view.sizeHint(), QSize(380, 380));
+    QVERIFY(view.minimumSizeHint().width() <= 240 && view.minimumSizeHint().height() <= 240);
+    view.setMatrix(fashionConfusion(), kFashionClasses);
+    for (const QSize size : { QSize(380, 380), QSize(360, 360), QSize(240, 240), QSize(600, 300) }) {
+        view.resize(size);
+        const QRect first = view.cellRect(0, 0);
+        QVERIFY2(first.width() == first.height() && first.width() > 0, qPrintable(QDebug::toString(size)));
+        for (int truth = 0; truth < 10; ++truth)
+            for (int predicted = 0; predicted < 10; ++predicted) {
+                const QRect cell = view.cellRect(truth, predicted);
+                QCOMPARE(cell.size(), first.size());
+                QCOMPARE(cell.topLeft(), first.topLeft() + QPoint(predicted, truth) * first.width());
+                QVERIFY(view.rect().contains(cell));
+                QCOMPARE(view.cellAt(cell.center()), QPoint(predicted, truth));
+            }
+        // Room on the left and on top for the names and the axis titles.
+        QVERIFY(first.left() > 40 && first.top() > 40);
+    }
+    view.resize(380, 380);
+    QVERIFY(view.cellRect(0, 0).width() >= 24);
+    QVERIFY(view.countsVisible());
+    QVERIFY(view.cellRect(0, 0).isValid());
+    QVERIFY(!view.cellRect(0, 10).isValid());
+    QCOMPARE(view.cellAt({ 1, 1 }), QPoint(-1, -1));
+
+    // 40 classes at 240 px: colours only.
+    view.resize(240, 240);
+    view.setMatrix(QVector<qint64>(1600, 3), {});
+    QVERIFY(view.cellRect(0, 0).width() < 14);
+    QVERIFY(!view.countsVisible());
+}
+
+void TestWidgets::confusionMatrixClickEmitsCell()
+{
+    ConfusionMatrixView view;
+    view.resize(380, 380);
+    view.setMatrix(fashionConfusion(), kFashionClasses);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy clicked(&view, &ConfusionMatrixView::cellClicked);
+
+    QTest::mouseClick(&view, Qt::LeftButton, {}, view.cellRect(6, 0).center());
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.takeFirst(), (QVariantList { 6, 0 }));
+    QCOMPARE(view.selectedCell(), QPoint(0, 6));
+
+    QTest::mouseClick(&view, Qt::LeftButton, {}, view.cellRect(9, 7).center());
+    QCOMPARE(clicked.takeFirst(), (QVariantList { 9, 7 }));
+    QCOMPARE(view.selectedCell(), QPoint(7, 9));
+
+    // Beside the grid (the labels): nothing, and the choice stays.
+    QTest::mouseClick(&view, Qt::LeftButton, {}, QPoint(2, 2));
+    QTest::mouseClick(&view, Qt::RightButton, {}, view.cellRect(1, 1).center());
+    QCOMPARE(clicked.count(), 0);
+    QCOMPARE(view.selectedCell(), QPoint(7, 9));
+
+    // Hovering a cell tells its numbers.
+    const QPoint boots = view.cellRect(9, 7).center();
+    QHelpEvent help(QEvent::ToolTip, boots, view.mapToGlobal(boots));
+    QCoreApplication::sendEvent(&view, &help);
+    QTRY_COMPARE(QToolTip::text(), QStringLiteral("Ankle boot predicted as Sneaker: 37 images (3.7 % of Ankle boot)"));
+    QToolTip::hideText();
+
+    // A new pass with the same classes keeps the chosen cell.
+    view.setMatrix(fashionConfusion(), kFashionClasses);
+    QCOMPARE(view.selectedCell(), QPoint(7, 9));
+    view.setSelectedCell({ 12, 0 });
+    QCOMPARE(view.selectedCell(), QPoint(-1, -1));
+    view.setSelectedCell({ 2, 4 });
+    QCOMPARE(view.selectedCell(), QPoint(2, 4));
+}
+
+void TestWidgets::confusionMatrixKeyboard()
+{
+    ConfusionMatrixView view;
+    view.resize(380, 380);
+    view.setMatrix(fashionConfusion(), kFashionClasses);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QCOMPARE(view.focusPolicy(), Qt::StrongFocus);
+    view.setFocus();
+    QSignalSpy clicked(&view, &ConfusionMatrixView::cellClicked);
+
+    QTest::keyClick(&view, Qt::Key_Return); // nothing chosen yet
+    QCOMPARE(clicked.count(), 0);
+    QTest::keyClick(&view, Qt::Key_Right); // the first key chooses the top left cell
+    QCOMPARE(view.selectedCell(), QPoint(0, 0));
+    QTest::keyClick(&view, Qt::Key_Right);
+    QTest::keyClick(&view, Qt::Key_Down);
+    QTest::keyClick(&view, Qt::Key_Down);
+    QCOMPARE(view.selectedCell(), QPoint(1, 2));
+    for (int i = 0; i < 5; ++i)
+        QTest::keyClick(&view, Qt::Key_Left); // stops at the edge
+    QCOMPARE(view.selectedCell(), QPoint(0, 2));
+    QTest::keyClick(&view, Qt::Key_Enter);
+    QCOMPARE(clicked.count(), 1);
+    QCOMPARE(clicked.takeFirst(), (QVariantList { 2, 0 }));
+
+    for (int i = 0; i < 12; ++i)
+        QTest::keyClick(&view, Qt::Key_Down);
+    QTest::keyClick(&view, Qt::Key_End);
+    QCOMPARE(view.selectedCell(), QPoint(9, 9));
+    QTest::keyClick(&view, Qt::Key_Up);
+    QTest::keyClick(&view, Qt::Key_Left);
+    QTest::keyClick(&view, Qt::Key_Left);
+    QTest::keyClick(&view, Qt::Key_Space);
+    QTest::keyClick(&view, Qt::Key_Return);
+    QCOMPARE(clicked.count(), 2);
+    QCOMPARE(clicked.at(0), (QVariantList { 8, 7 }));
+    QCOMPARE(clicked.at(1), (QVariantList { 8, 7 }));
+}
+
+void TestWidgets::confusionMatrixClearShowsNoCell()
+{
+    ConfusionMatrixView view;
+    view.resize(380, 380);
+    view.setMatrix(fashionConfusion(), kFashionClasses);
+    view.setSelectedCell({ 0, 6 });
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const QImage filled = view.grab().toImage();
+    int colourful = 0;
+    for (int y = 0; y < filled.height(); ++y)
+        for (int x = 0; x < filled.width(); ++x)
+            colourful += isColourful(filled.pixel(x, y));
+    QVERIFY(colourful > 5000); // ten blue cells at least
+
+    view.clear();
+    QCOMPARE(view.classCount(), 0);
+    QCOMPARE(view.count(0, 0), 0);
+    QCOMPARE(view.selectedCell(), QPoint(-1, -1));
+    QVERIFY(view.cellRect(0, 0).isEmpty());
+    QCOMPARE(view.cellAt(view.rect().center()), QPoint(-1, -1));
+    QVERIFY(!view.countsVisible());
+
+    QSignalSpy clicked(&view, &ConfusionMatrixView::cellClicked);
+    QTest::mouseClick(&view, Qt::LeftButton, {}, view.rect().center());
+    QTest::keyClick(&view, Qt::Key_Right);
+    QTest::keyClick(&view, Qt::Key_Return);
+    QCOMPARE(clicked.count(), 0);
+    QCOMPARE(view.selectedCell(), QPoint(-1, -1));
+
+    // Only the hint is drawn: no coloured cell anywhere, and a little text in the middle.
+    const QImage empty = view.grab().toImage();
+    const QRgb background = empty.pixel(0, 0);
+    QRect ink;
+    for (int y = 0; y < empty.height(); ++y)
+        for (int x = 0; x < empty.width(); ++x) {
+            QVERIFY(!isColourful(empty.pixel(x, y)));
+            if (empty.pixel(x, y) != background)
+                ink |= QRect(x, y, 1, 1);
+        }
+    QVERIFY(!ink.isEmpty());
+    QVERIFY(ink.height() < 40);
+    QVERIFY(qAbs(ink.center().x() - empty.width() / 2) < 6 && qAbs(ink.center().y() - empty.height() / 2) < 6);
+}
+
 void TestWidgets::screenshots()
 {
     const QString dir = qEnvironmentVariable("CONVSCOPE_WIDGET_SHOTS");
@@ -1067,6 +1296,26 @@ void TestWidgets::screenshots()
     grid.setTiles(maps);
     grid.fitZoom(64);
     QVERIFY(grid.grab().save(dir + "/tile_grid_maps.png"));
+
+    ConfusionMatrixView confusion;
+    confusion.resize(380, 380);
+    confusion.setMatrix(fashionConfusion(), kFashionClasses);
+    confusion.setSelectedCell({ 0, 6 });
+    confusion.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&confusion));
+    QVERIFY(confusion.grab().save(dir + "/confusion.png"));
+    confusion.resize(240, 240);
+    QVERIFY(confusion.grab().save(dir + "/confusion_small.png"));
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+    dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+    confusion.setPalette(dark);
+    confusion.resize(380, 380);
+    QVERIFY(confusion.grab().save(dir + "/confusion_dark.png"));
+    confusion.clear();
+    QVERIFY(confusion.grab().save(dir + "/confusion_empty.png"));
 }
 
 QTEST_MAIN(TestWidgets)

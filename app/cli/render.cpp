@@ -14,6 +14,8 @@
 #include "app/views/embedding/controls.h"
 #include "app/views/embedding/run.h"
 #include "app/views/embedding/tab.h"
+#include "app/views/training/controls.h"
+#include "app/views/training/tab.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "widgets/scatter_view.h"
@@ -25,6 +27,7 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QTemporaryDir>
 #include <QMouseEvent>
 #include <QPixmap>
 #include <QThread>
@@ -86,7 +89,8 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
     parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency, ascent (which runs Whole layer once), "
                                                             "adversarial (which runs the default attack and two robustness curves) or "
-                                                            "embedding (which runs t-SNE of 1000 images)."),
+                                                            "embedding (which runs t-SNE of 1000 images) or "
+                                                            "training (which trains LeNet-5 twice, without and with batch norm)."),
                       QStringLiteral("TAB"), QStringLiteral("summary")});
     parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
                       QStringLiteral("NAME")});
@@ -95,6 +99,10 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
                       QStringLiteral("1400x900")});
     parser.addOption({QStringLiteral("device"), QStringLiteral("cpu, cuda or auto."), QStringLiteral("DEVICE"),
                       QStringLiteral("auto")});
+    parser.addOption({QStringLiteral("train-data"), QStringLiteral("--tab training: the data (default fashion-mnist)."),
+                      QStringLiteral("DATASET"), QStringLiteral("fashion-mnist")});
+    parser.addOption({QStringLiteral("train-epochs"), QStringLiteral("--tab training: epochs a run (default 3)."),
+                      QStringLiteral("N"), QStringLiteral("3")});
     const QStringList args = parse(parser, arguments, 0, 2, "render [MODEL] [IMAGE] --tab TAB [--layer NAME] --out PNG [--size WxH]");
     if (!qobject_cast<QApplication*>(QCoreApplication::instance()))
         throw Error("render needs the GUI libraries (run it as `convscope render ...`)");
@@ -120,7 +128,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))
-        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial, embedding)");
+        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial, embedding, training)");
     const QString layer = parser.value(QStringLiteral("layer"));
     if (!layer.isEmpty())
         window.selectLayer(layer);
@@ -176,6 +184,27 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         embedding->controls()->setSamples(1000);
         embedding->run();
         waitFor([&] { return !embedding->isRunning(); }, 300000, "the embedding");
+    }
+
+    // The Training tab shows runs side by side: LeNet-5 without and with batch
+    // norm, in a folder that goes with this process.
+    QTemporaryDir runs;
+    if (auto* training = qobject_cast<TrainingTab*>(window.tab(tab))) {
+        bool ok = false;
+        const int epochs = parser.value(QStringLiteral("train-epochs")).toInt(&ok);
+        if (!ok || epochs < 1)
+            throw Error("bad --train-epochs '" + parser.value(QStringLiteral("train-epochs")).toStdString() + "'");
+        training->setRunsFolder(runs.path());
+        for (bool batchNorm : {false, true}) {
+            training->controls()->setArchitecture(QStringLiteral("lenet5"));
+            training->controls()->setData(parser.value(QStringLiteral("train-data")));
+            training->controls()->setEpochs(epochs);
+            training->controls()->setBatchNorm(batchNorm);
+            training->start();
+            waitFor([&] { return !training->isRunning(); }, 3600000, "the training");
+            if (!training->lastError().isEmpty())
+                throw Error(training->lastError().toStdString());
+        }
     }
 
     // Settled for a little while: the chain load → open input → read → forward → draw

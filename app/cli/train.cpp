@@ -83,6 +83,9 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("batchnorm"), QStringLiteral("Batch norm after every convolution (minivgg's default; lenet5 adds bn1, bn2).")},
         {QStringLiteral("no-batchnorm"), QStringLiteral("No batch norm (lenet5's default).")},
         {QStringLiteral("snapshots"), QStringLiteral("Save every epoch's model in this folder (epoch_001.pt, ...)."), QStringLiteral("DIR")},
+        {QStringLiteral("adversarial"), QStringLiteral("Adversarial training: 'pgd' trains on PGD examples of every batch."), QStringLiteral("METHOD")},
+        {QStringLiteral("adv-eps"), QStringLiteral("Adversarial training: L-inf radius in pixels [0, 1] (default 0.1)."), QStringLiteral("E"), text(d.adversarialEpsilon)},
+        {QStringLiteral("adv-steps"), QStringLiteral("Adversarial training: PGD steps per batch (default 3)."), QStringLiteral("K"), text(d.adversarialSteps)},
         {QStringLiteral("max-shift"), QStringLiteral("Random shift, fraction of the side (default 0.1)."), QStringLiteral("F"), text(d.maxShift)},
         {QStringLiteral("max-rotation"), QStringLiteral("Random rotation in degrees (default 10)."), QStringLiteral("DEG"), text(d.maxRotation)},
         {QStringLiteral("hflip"), QStringLiteral("Random horizontal flips (not for digits).")},
@@ -121,6 +124,11 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     if (parser.isSet(QStringLiteral("dropout")))
         o.layers.dropout = number(parser, "dropout");
     o.snapshots = parser.value(QStringLiteral("snapshots")).toStdString();
+    o.adversarial = parser.value(QStringLiteral("adversarial")).toStdString();
+    if (o.adversarial.empty() && (parser.isSet(QStringLiteral("adv-eps")) || parser.isSet(QStringLiteral("adv-steps"))))
+        throw Error("--adv-eps and --adv-steps set adversarial training: add --adversarial pgd");
+    o.adversarialEpsilon = number(parser, "adv-eps");
+    o.adversarialSteps = static_cast<int>(number(parser, "adv-steps"));
     o.maxShift = number(parser, "max-shift");
     o.maxRotation = number(parser, "max-rotation");
     o.horizontalFlip = parser.isSet(QStringLiteral("hflip"));
@@ -154,7 +162,11 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     const bool json = parser.isSet(QStringLiteral("json"));
     std::ostream& log = json ? std::cerr : std::cout;
     log << "training " << o.arch << " (input " << o.input[0] << "x" << o.input[1] << "x" << o.input[2] << ") on "
-        << dataset->description() << ", " << o.epochs << " epochs -> " << o.out << '\n';
+        << dataset->description() << ", " << o.epochs << " epochs"
+        << (o.adversarial.empty() ? std::string()
+                                  : ", on PGD-" + std::to_string(o.adversarialSteps) + " examples at eps "
+                                        + QString::number(o.adversarialEpsilon).toStdString())
+        << " -> " << o.out << '\n';
     log << "testing on " << (testSet ? "the official test set " + testSet->description()
                                      : "a held-out " + std::to_string(static_cast<int>(std::lround(o.testFraction * 100)))
                                            + " % of each class")
@@ -192,6 +204,11 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["test_images"] = report.testSize;
         out["input"] = o.input;
         out["snapshots"] = report.snapshots;
+        out["adversarial"] = o.adversarial.empty()
+                                 ? nlohmann::ordered_json(nullptr)
+                                 : nlohmann::ordered_json({{"method", o.adversarial},
+                                                           {"epsilon", o.adversarialEpsilon},
+                                                           {"steps", o.adversarialSteps}});
         out["test_set"] = testSet ? nlohmann::ordered_json(testSet->identity()) : nlohmann::ordered_json(nullptr);
         out["out"] = report.bestEpoch ? nlohmann::ordered_json(o.out) : nlohmann::ordered_json(nullptr);
         out["best_epoch"] = report.bestEpoch;
@@ -203,7 +220,8 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["epochs"] = nlohmann::ordered_json::array();
         for (const auto& e : report.epochs)
             out["epochs"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.trainAccuracy},
-                                     {"test_accuracy", e.testAccuracy}, {"lr", e.learningRate}, {"seconds", e.seconds}});
+                                     {"test_accuracy", e.testAccuracy}, {"lr", e.learningRate}, {"seconds", e.seconds},
+                                     {"confusion", e.confusion}});
         std::cout << out.dump(2) << '\n';
     }
     return report.cancelled ? 130 : 0;

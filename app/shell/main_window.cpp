@@ -16,6 +16,8 @@
 #include "app/views/patches/tab.h"
 #include "app/views/saliency/tab.h"
 #include "app/views/summary/tab.h"
+#include "app/views/training/tab.h"
+#include "app/shell/snapshot_scrubber.h"
 #include "core/lent_class_names.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -127,13 +129,33 @@ void MainWindow::createTabs()
         reloadWith(size, d->device);
     });
     addViewTab(d->summary);
-    addViewTab(new FiltersTab(d->workspace));
+    auto* filters = new FiltersTab(d->workspace);
+    addViewTab(filters);
     addViewTab(new ActivationsTab(d->workspace));
     addViewTab(new PatchesTab(d->workspace, d->input));
     addViewTab(new SaliencyTab(d->workspace));
     addViewTab(new AscentTab(d->workspace));
     addViewTab(new AdversarialTab(d->workspace, d->input));
-    addViewTab(new EmbeddingTab(d->workspace, d->input));
+    auto* embedding = new EmbeddingTab(d->workspace, d->input);
+    addViewTab(embedding);
+    auto* training = new TrainingTab(d->workspace);
+    addViewTab(training);
+    // A training's epochs, and the model it is making, open like any model.
+    for (auto* scrubber : {filters->scrubber(), embedding->scrubber()})
+        connect(scrubber, &SnapshotScrubber::snapshotChosen, this, &MainWindow::openModel);
+    connect(training, &TrainingTab::openModelRequested, this, [this](const QString& path, const QString& data) {
+        openModel(path);
+        auto frame = d->workspace->input();
+        if (!data.isEmpty() && (!frame || frame->source != data))
+            openDataset(data);
+    });
+    connect(training, &TrainingTab::openInputRequested, this, [this](const QString& data, int position) {
+        auto frame = d->workspace->input();
+        if (frame && frame->source == data)
+            showTestImage(position);
+        else
+            openInput(data, position);
+    });
 }
 
 void MainWindow::addViewTab(ViewTab* tab)

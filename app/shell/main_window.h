@@ -64,7 +64,7 @@ public:
     void restoreLayout();
     // View → Reset Layout: the docks back in place at their first widths; in a
     // window narrower than kWideScreen, the Input dock under the Layers dock,
-    // so that the eight tabs and the Summary table keep the width they need.
+    // so that the nine tabs and the Summary table keep the width they need.
     void resetLayout();
     // Before the first show: a window that fits `available` (the screen less
     // its panels). Below 1280x800 (a 1280x720 projector) it opens maximized,

@@ -1,6 +1,7 @@
 #include "app/views/adversarial/charts.h"
 
 #include "app/views/adversarial/attack_text.h"
+#include "app/shell/chart_axis.h"
 
 #include <QChart>
 #include <QChartView>
@@ -33,21 +34,6 @@ QChartView* chartView(QChart* chart, const QString& objectName, QWidget* parent,
     return view;
 }
 
-QValueAxis* axis(const QString& title, const QString& format)
-{
-    auto* a = new QValueAxis;
-    a->setTitleText(title);
-    a->setLabelFormat(format);
-    QFont small = a->titleFont();
-    small.setPointSizeF(small.pointSizeF() * 0.85);
-    a->setTitleFont(small);
-    a->setLabelsFont(small);
-    // QtCharts gives each tick label the height of a tick's share of the axis
-    // less padding, and draws "..." for numbers that are only a little taller:
-    // every tick of a short chart. Numbers are short; draw them whole.
-    a->setTruncateLabels(false);
-    return a;
-}
 
 } // namespace
 
@@ -68,8 +54,8 @@ TravelChart::TravelChart(QWidget* parent)
     d->line = new QLineSeries;
     d->line->setPen(QPen(QColor(214, 39, 40), 2));
     d->line->setPointsVisible(true);
-    d->x = axis(tr("step"), QStringLiteral("%d"));
-    d->y = axis(tr("probability"), QStringLiteral("%.1f"));
+    d->x = chartAxis(tr("step"), QStringLiteral("%d"));
+    d->y = chartAxis(tr("probability"), QStringLiteral("%.1f"));
     d->y->setRange(0, 1);
     d->y->setTickCount(6); // 0.2 apart: "%.1f" labels are exact
     d->chart->addAxis(d->x, Qt::AlignBottom);
@@ -133,8 +119,8 @@ RobustnessChart::RobustnessChart(QWidget* parent)
 {
     d->chart = new QChart;
     d->chart->legend()->setAlignment(Qt::AlignBottom);
-    d->x = axis(QString(), QStringLiteral("%g"));
-    d->y = axis(tr("accuracy"), QStringLiteral("%.1f"));
+    d->x = chartAxis(QString(), QStringLiteral("%g"));
+    d->y = chartAxis(tr("accuracy"), QStringLiteral("%.1f"));
     d->y->setRange(0, 1);
     d->y->setTickCount(6);
     d->x->setTickCount(5); // 0, 4, 8, 12, 16 (/255); 0, 1, 2, 3, 4 (L2)

@@ -7,6 +7,7 @@
 #include "app/shell/gui_post.h"
 #include "app/shell/input_controller.h"
 #include "app/shell/job_runner.h"
+#include "app/shell/snapshot_scrubber.h"
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "app/views/embedding/controls.h"
@@ -42,6 +43,7 @@ constexpr int kCardCache = 4096; // hover pictures kept
 } // namespace
 
 struct EmbeddingTab::Private {
+    SnapshotScrubber* scrubber = nullptr;
     InputController* input = nullptr;
     EmbeddingControls* controls = nullptr;
     ScatterView* view = nullptr;
@@ -122,7 +124,9 @@ EmbeddingTab::EmbeddingTab(Workspace* workspace, InputController* input, QWidget
     d->splitter->setStretchFactor(1, 1);
     d->splitter->setSizes({ 560, 170 });
     d->splitter->setChildrenCollapsible(false);
+    d->scrubber = new SnapshotScrubber(workspace);
     auto* right = new QVBoxLayout;
+    right->addWidget(d->scrubber);
     right->addWidget(d->info);
     right->addWidget(d->splitter, 1);
     auto* layout = new QHBoxLayout(this);
@@ -498,6 +502,11 @@ void EmbeddingTab::restoreSettings(const QString& group)
     auto settings = settingsAt(group);
     d->controls->restore(*settings);
     d->splitter->restoreState(settings->value(QStringLiteral("splitter")).toByteArray());
+}
+
+SnapshotScrubber* EmbeddingTab::scrubber() const
+{
+    return d->scrubber;
 }
 
 } // namespace convscope

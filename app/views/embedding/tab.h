@@ -12,6 +12,7 @@ namespace convscope
 class EmbeddingControls;
 class InputController;
 class ScatterView;
+class SnapshotScrubber;
 class TileGridView;
 struct Embedding;
 
@@ -37,6 +38,8 @@ public:
 
     EmbeddingControls* controls() const;
     ScatterView* view() const;
+    // Epochs of the training that made the model, when it kept them.
+    SnapshotScrubber* scrubber() const;
     TileGridView* selectionGrid() const;
 
     void run();

@@ -1,6 +1,7 @@
 #include "app/views/filters/tab.h"
 
 #include "app/shell/job_runner.h"
+#include "app/shell/snapshot_scrubber.h"
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "core/filters.h"
@@ -35,6 +36,7 @@ struct FiltersTab::FilterView {
 };
 
 struct FiltersTab::Private {
+    SnapshotScrubber* scrubber = nullptr;
     QComboBox* mode = nullptr;
     QSpinBox* filter = nullptr;
     QComboBox* range = nullptr;
@@ -91,7 +93,9 @@ FiltersTab::FiltersTab(Workspace* workspace, QWidget* parent)
     d->hover->setObjectName(QStringLiteral("filterHover"));
     d->hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    d->scrubber = new SnapshotScrubber(workspace);
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(d->scrubber);
     layout->addLayout(controls);
     layout->addWidget(d->info);
     layout->addWidget(d->grid, 1);
@@ -327,6 +331,11 @@ void FiltersTab::restoreSettings(const QString& group)
     QSettings settings;
     setMode(static_cast<Mode>(settings.value(group + QStringLiteral("/mode"), Colour).toInt()));
     setSharedRange(settings.value(group + QStringLiteral("/sharedRange"), false).toBool());
+}
+
+SnapshotScrubber* FiltersTab::scrubber() const
+{
+    return d->scrubber;
 }
 
 } // namespace convscope

@@ -6,6 +6,7 @@
 
 namespace convscope {
 
+class SnapshotScrubber;
 class TileGridView;
 
 // The weights of the selected conv (or image-shaped linear) layer as tiles:
@@ -27,6 +28,8 @@ public:
     void restoreSettings(const QString& group) override;
 
     TileGridView* grid() const;
+    // Epochs of the training that made the model, when it kept them.
+    SnapshotScrubber* scrubber() const;
     // What the tab says about the layer ("64 filters 3×7×7 …" or why there are none).
     QString infoText() const;
     QString hoverText() const;
