@@ -73,6 +73,7 @@ private Q_SLOTS:
     void curvesEqualTheCli();
     void pauseInspectAndStop();
     void badDataIsOneLine();
+    void closingWhileTrainingEndsTheRun();
 
 private:
     QTemporaryDir m_settings;
@@ -278,6 +279,25 @@ void TestTrainingTab::badDataIsOneLine()
     tab->start();
     QVERIFY(waitFinished(tab));
     QVERIFY2(tab->lastError().isEmpty(), qPrintable(tab->lastError()));
+}
+
+// Closing the window while a run is paused ends the run first.
+void TestTrainingTab::closingWhileTrainingEndsTheRun()
+{
+    QTemporaryDir runs;
+    auto window = std::make_unique<MainWindow>();
+    TrainingTab* tab = openTraining(*window, runs.path());
+    QVERIFY(tab);
+    setUpDigits(tab, 50);
+    QSignalSpy epochs(tab, &TrainingTab::epochFinished);
+    tab->start();
+    QVERIFY(epochs.wait(120000));
+    tab->pause(true);
+    QElapsedTimer closing;
+    closing.start();
+    window.reset();
+    qInfo("closed in %lld ms", closing.elapsed());
+    QVERIFY(closing.elapsed() < 5000);
 }
 
 QTEST_MAIN(TestTrainingTab)

@@ -178,7 +178,11 @@ TrainingTab::TrainingTab(Workspace* workspace, QWidget* parent)
 
 TrainingTab::~TrainingTab()
 {
+    // The run reads this tab's pause, inspect and watch flags: it must end
+    // (JobRunner's destructor cancels and waits) before they go, and
+    // QObject would delete the runner only after them.
     d->paused = false; // a paused run must see the cancel
+    delete d->runner;
 }
 
 TrainingControls* TrainingTab::controls() const { return d->controls; }
