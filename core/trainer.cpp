@@ -187,12 +187,16 @@ std::vector<std::string> listSnapshots(const std::string& folder)
     std::error_code ec;
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (name.size() == 12 && name.rfind("epoch_", 0) == 0 && name.substr(9) == ".pt"
-            && std::isdigit(static_cast<unsigned char>(name[6])) && std::isdigit(static_cast<unsigned char>(name[7]))
-            && std::isdigit(static_cast<unsigned char>(name[8])))
+        const bool digits = name.size() >= 12 && name.rfind("epoch_", 0) == 0 && name.substr(name.size() - 3) == ".pt"
+                            && std::all_of(name.begin() + 6, name.end() - 3,
+                                           [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        if (digits)
             files.push_back(it->path().string());
     }
-    std::sort(files.begin(), files.end());
+    // By epoch number: epoch_1000.pt after epoch_999.pt.
+    std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+        return std::make_pair(a.size(), a) < std::make_pair(b.size(), b);
+    });
     return files;
 }
 
@@ -335,6 +339,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
         er.testPredictions.assign(order.size(), -1);
         int64_t correct = 0, seen = 0;
         for (size_t begin = 0; begin < order.size(); begin += 512) {
+            throwIfCancelled(cancel); // Stop does not wait for 10,000 test images
             const size_t end = std::min(order.size(), begin + 512);
             auto [pixels, labels] = data.batch(order, begin, end);
             if (!pixels.defined())
@@ -380,10 +385,14 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
                     const auto pausedAt = std::chrono::steady_clock::now();
                     while (hooks.pause->load()) {
                         throwIfCancelled(cancel);
+                        if (hooks.between)
+                            hooks.between(epoch + 1, b, TrainingModel(module, mean, stdev, metadata));
                         std::this_thread::sleep_for(std::chrono::milliseconds(20));
                     }
                     pausedSeconds += secondsSince(pausedAt);
                 }
+                if (hooks.between)
+                    hooks.between(epoch + 1, b, TrainingModel(module, mean, stdev, metadata));
                 const size_t begin = static_cast<size_t>(b * options.batchSize);
                 auto [pixels, labels] = trainData.batch(order, begin, std::min(order.size(), begin + options.batchSize));
                 if (!pixels.defined())
@@ -431,7 +440,13 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
         }
         er.loss = seen ? lossSum / static_cast<double>(seen) : 0;
         er.trainAccuracy = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
-        evaluate(testData, er);
+        try {
+            evaluate(testData, er);
+        } catch (const Cancelled&) {
+            module.train();
+            report.cancelled = true; // this epoch is not tested: not saved either
+            break;
+        }
         if (report.bestEpoch == 0 || er.testAccuracy > report.bestTestAccuracy) {
             report.bestEpoch = er.epoch;
             report.bestTestAccuracy = er.testAccuracy;

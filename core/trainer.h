@@ -88,6 +88,9 @@ struct TrainHooks {
     int stepEvery = 25; // 0 or less: about 40 reports an epoch
     std::function<void(const TrainStep&, const TrainingModel&)> onStep;
     const std::atomic<bool>* pause = nullptr;
+    // Before every batch, and every 20 ms while paused: the model as it
+    // stands, after `batches` batches of epoch `epoch` (1-based), to save.
+    std::function<void(int epoch, int64_t batches, const TrainingModel&)> between;
 };
 
 struct TrainReport {

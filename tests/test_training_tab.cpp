@@ -15,6 +15,7 @@
 #include "app/views/training/run_names.h"
 #include "app/views/training/tab.h"
 #include "core/model.h"
+#include "io/datasets.h"
 #include "gui_test_support.h"
 #include "widgets/confusion_matrix_view.h"
 #include "widgets/tile_grid_view.h"
@@ -173,6 +174,14 @@ void TestTrainingTab::curvesEqualTheCli()
             dialog = w;
         return dialog && dialog->findChild<TileGridView*>()->tileCount() == std::min<qint64>(200, matrix->count(4, 4));
     }, 20000));
+    // A click on a thumbnail makes that test image every view's input.
+    auto* thumbnails = dialog->findChild<TileGridView*>();
+    const qint64 item = tab->testItem(tab->cellImages(4, 4)[0]);
+    QSignalSpy inputs(window.workspace(), &Workspace::inputChanged);
+    Q_EMIT thumbnails->tileClicked(0);
+    QVERIFY(inputs.wait(20000));
+    auto digits = io::openDataset("digits", {1, 28, 28});
+    QVERIFY(torch::equal(window.workspace()->input()->pixels, digits->image(item)));
     dialog->close();
 
     // The run kept its best model and both epochs; the model opens with the snapshots,
@@ -227,7 +236,7 @@ void TestTrainingTab::pauseInspectAndStop()
     QSignalSpy loaded(&window, &MainWindow::modelLoaded);
     tab->inspect();
     QVERIFY(loaded.wait(60000));
-    QVERIFY2(window.workspace()->model()->info().path.find("inspect_epoch") != std::string::npos,
+    QVERIFY2(window.workspace()->model()->info().path.find("/inspect1_epoch") != std::string::npos,
              window.workspace()->model()->info().path.c_str());
 
     // Paused, it goes no further; resumed, it does.
@@ -235,6 +244,10 @@ void TestTrainingTab::pauseInspectAndStop()
     QTest::qWait(300); // the batch under way ends
     const int points = static_cast<int>(tab->charts()->lossCurve(0).size());
     QTest::qWait(700);
+    QCOMPARE(static_cast<int>(tab->charts()->lossCurve(0).size()), points);
+    // Inspect while paused: the weights as they stand, at once.
+    tab->inspect();
+    QVERIFY(loaded.wait(60000));
     QCOMPARE(static_cast<int>(tab->charts()->lossCurve(0).size()), points);
     tab->pause(false);
     QVERIFY(QTest::qWaitFor([&] { return tab->charts()->lossCurve(0).size() > points; }, 20000));
@@ -272,8 +285,11 @@ void TestTrainingTab::badDataIsOneLine()
     QVERIFY(waitFinished(tab, 30000));
     QVERIFY2(tab->lastError().contains(QStringLiteral("has no labels")), qPrintable(tab->lastError()));
     QVERIFY(!tab->lastError().contains(QLatin1Char('\n')));
-    QVERIFY2(tab->infoText().startsWith(QStringLiteral("Run 1 failed:")), qPrintable(tab->infoText()));
+    QVERIFY2(tab->infoText().startsWith(QStringLiteral("The run did not start:")), qPrintable(tab->infoText()));
     QVERIFY(!tab->isRunning());
+    // It leaves no curves and no name among the runs.
+    QCOMPARE(tab->runCount(), 0);
+    QCOMPARE(tab->charts()->runCount(), 0);
     // And the next run goes.
     setUpDigits(tab, 1);
     tab->start();

@@ -128,7 +128,10 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     if (o.adversarial.empty() && (parser.isSet(QStringLiteral("adv-eps")) || parser.isSet(QStringLiteral("adv-steps"))))
         throw Error("--adv-eps and --adv-steps set adversarial training: add --adversarial pgd");
     o.adversarialEpsilon = number(parser, "adv-eps");
-    o.adversarialSteps = static_cast<int>(number(parser, "adv-steps"));
+    bool stepsOk = false;
+    o.adversarialSteps = parser.value(QStringLiteral("adv-steps")).toInt(&stepsOk);
+    if (!stepsOk)
+        throw Error("bad --adv-steps '" + parser.value(QStringLiteral("adv-steps")).toStdString() + "': a whole number");
     o.maxShift = number(parser, "max-shift");
     o.maxRotation = number(parser, "max-rotation");
     o.horizontalFlip = parser.isSet(QStringLiteral("hflip"));

@@ -149,12 +149,19 @@ void MainWindow::createTabs()
         if (!data.isEmpty() && (!frame || frame->source != data))
             openDataset(data);
     });
-    connect(training, &TrainingTab::openInputRequested, this, [this](const QString& data, int position) {
-        auto frame = d->workspace->input();
-        if (frame && frame->source == data)
-            showTestImage(position);
-        else
-            openInput(data, position);
+    connect(training, &TrainingTab::openInputRequested, this, [this](const QString& data, qint64 item) {
+        if (d->input->spec() == data && d->input->dataset()) {
+            d->input->showItem(item);
+            return;
+        }
+        // Another dataset: open it, then show the item once it has opened.
+        auto* once = new QObject(this);
+        connect(d->input, &InputController::opened, once, [this, once, item] {
+            d->input->showItem(item);
+            once->deleteLater();
+        });
+        connect(d->input, &InputController::failed, once, &QObject::deleteLater);
+        openInput(data);
     });
 }
 

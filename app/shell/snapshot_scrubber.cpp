@@ -88,7 +88,9 @@ void SnapshotScrubber::showLabel(int index)
         m_label->setText(tr("best of %1 epochs").arg(m_files.size()));
         return;
     }
-    m_label->setText(tr("epoch %1 of %2").arg(index + 1).arg(m_files.size()));
+    // The epoch from the name (epoch_007.pt), not the place in the list.
+    const QString base = QFileInfo(m_files[index]).completeBaseName();
+    m_label->setText(tr("epoch %1 of %2").arg(base.mid(6).toInt()).arg(m_files.size()));
 }
 
 } // namespace convscope

@@ -158,6 +158,21 @@ void TrainingCharts::addTest(int run, int epoch, double accuracy)
     d->runs[run].test->append(epoch, accuracy * 100);
 }
 
+void TrainingCharts::removeLastRun()
+{
+    if (d->runs.isEmpty())
+        return;
+    const auto& run = d->runs.back();
+    d->loss.chart->removeSeries(run.loss);
+    d->accuracy.chart->removeSeries(run.train);
+    d->accuracy.chart->removeSeries(run.test);
+    delete run.loss;
+    delete run.train;
+    delete run.test;
+    d->runs.removeLast();
+    fitAxes();
+}
+
 void TrainingCharts::clear()
 {
     for (auto* parts : {&d->loss, &d->accuracy})

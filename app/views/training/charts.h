@@ -29,6 +29,8 @@ public:
     void setRunNames(const QStringList& names);
     void addStep(int run, double epochs, double loss, double accuracy);
     void addTest(int run, int epoch, double accuracy);
+    // Takes the newest run's curves away (a run whose data never opened).
+    void removeLastRun();
     void clear();
 
     int runCount() const;

@@ -48,6 +48,7 @@ struct TrainingControls::Private {
     QPushButton* stop = nullptr;
     QPushButton* inspect = nullptr;
     QWidget* form = nullptr; // what a running run must not change
+    QPushButton* clear = nullptr;
 };
 
 namespace
@@ -194,7 +195,8 @@ TrainingControls::TrainingControls(QWidget* parent)
     d->stop->setToolTip(tr("Stop after this batch; the best model so far stays saved."));
     d->inspect = new QPushButton(tr("Inspect this model"));
     d->inspect->setObjectName(QStringLiteral("trainInspect"));
-    d->inspect->setToolTip(tr("Open the weights as they are now in every other view."));
+    d->inspect->setToolTip(tr("Open the weights as they are now (saved before the next batch) in every other view;\n"
+                              "after a run, its best model."));
     auto* buttons = new QGridLayout;
     buttons->addWidget(d->start, 0, 0);
     buttons->addWidget(d->pause, 0, 1);
@@ -206,7 +208,7 @@ TrainingControls::TrainingControls(QWidget* parent)
     auto* exportCsv = new QPushButton(tr("CSV…"));
     exportCsv->setObjectName(QStringLiteral("trainExportCsv"));
     exportCsv->setToolTip(tr("Save every run's curves as CSV."));
-    auto* clear = new QPushButton(tr("Clear"));
+    auto* clear = d->clear = new QPushButton(tr("Clear"));
     clear->setObjectName(QStringLiteral("trainClear"));
     clear->setToolTip(tr("Forget the finished runs' curves (their models stay on disk)."));
     buttons->addWidget(exportCharts, 2, 0);
@@ -380,6 +382,7 @@ RunSettings TrainingControls::settings() const
 void TrainingControls::setRunning(bool running)
 {
     d->form->setEnabled(!running);
+    d->clear->setEnabled(!running);
     d->start->setEnabled(!running);
     d->pause->setEnabled(running);
     d->stop->setEnabled(running);

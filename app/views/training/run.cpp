@@ -92,6 +92,7 @@ TrainReport runTraining(const TrainingRequest& request, const TrainingWatch& wat
         s.testSize = start.testSize;
         s.classes = classes;
         s.testItems = QVector<qint64>(start.testItems.begin(), start.testItems.end());
+        s.input = start.input;
         for (int64_t item : start.testItems)
             s.testLabels << static_cast<int>(testSource.label(item));
         s.testSpec = testSet ? testSpec : request.data;
@@ -105,13 +106,23 @@ TrainReport runTraining(const TrainingRequest& request, const TrainingWatch& wat
         if (watch.epoch)
             watch.epoch(TrainingEpoch{e});
     };
-    hooks.onStep = [&](const TrainStep& step, const TrainingModel& model) {
-        if (watch.inspectRequested && watch.inspectRequested->exchange(false) && watch.inspect) {
-            const QString path = QDir(request.folder).filePath(
-                QStringLiteral("inspect_epoch%1_batch%2.pt").arg(step.epoch).arg(step.batch));
+    // "Inspect this model": the weights as they stand, saved for every view.
+    // A failed save is a note, not the end of the run.
+    int inspected = 0;
+    hooks.between = [&](int epoch, int64_t batches, const TrainingModel& model) {
+        if (!watch.inspectRequested || !watch.inspectRequested->exchange(false) || !watch.inspect)
+            return;
+        const QString path = QDir(request.folder)
+                                 .filePath(QStringLiteral("inspect%1_epoch%2_batch%3.pt").arg(++inspected).arg(epoch).arg(batches));
+        try {
             model.save(path.toStdString());
             watch.inspect(path);
+        } catch (const Error& e) {
+            if (watch.note)
+                watch.note(QString::fromStdString(e.what()));
         }
+    };
+    hooks.onStep = [&](const TrainStep& step, const TrainingModel& model) {
         if (!watch.step)
             return;
         TrainingStep s;

@@ -38,6 +38,7 @@ struct TrainingStarted {
     QString testSpec;           // what to open to see a test image
     QString testDescription;    // "the official test set …" or "a held-out 20 % …"
     QString dataDescription;
+    std::array<int64_t, 3> input{}; // the images' format, as trained
 };
 
 // A point every few batches, with what the model looks like now.
@@ -59,8 +60,9 @@ struct TrainingWatch {
     std::function<void(const TrainingStep&)> step;     // on the training thread
     std::function<void(const TrainingEpoch&)> epoch;
     std::function<void(const QString& path)> inspect;  // the current weights, saved
+    std::function<void(const QString& line)> note;     // what went wrong on the side (a failed save)
     const std::atomic<bool>* pause = nullptr;
-    std::atomic<bool>* inspectRequested = nullptr;     // save at the next step, then cleared
+    std::atomic<bool>* inspectRequested = nullptr;     // save before the next batch (at once while paused), then cleared
     const std::atomic<int>* watchIndex = nullptr;      // position in the test items
 };
 

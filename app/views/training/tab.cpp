@@ -4,20 +4,18 @@
 #include "app/shell/form_widgets.h"
 #include "app/shell/gui_post.h"
 #include "app/shell/job_runner.h"
-#include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
+#include "app/views/training/cell_images.h"
 #include "app/views/training/charts.h"
 #include "app/views/training/controls.h"
 #include "app/views/training/run.h"
 #include "app/views/training/run_names.h"
 #include "core/error.h"
-#include "io/datasets.h"
 #include "widgets/confusion_matrix_view.h"
 #include "widgets/tile_grid_view.h"
 #include "widgets/top_k_chart.h"
 
 #include <QDateTime>
-#include <QDialog>
 #include <QDir>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -244,6 +242,10 @@ void TrainingTab::start()
     d->error.clear();
     d->paused = false;
     d->inspectRequested = false;
+    // The last run's test pass no longer answers for the run that starts.
+    d->lastConfusion.clear();
+    d->lastPredictions.clear();
+    d->confusion->clear();
     d->watch = d->controls->watchIndex();
     d->stepClock = std::chrono::steady_clock::now();
     d->stepEpochs = 0;
@@ -264,6 +266,9 @@ void TrainingTab::start()
     };
     watch.epoch = [self, generation](const TrainingEpoch& e) {
         postTo(self, [generation, e](TrainingTab* tab) { tab->epochEnded(generation, e); });
+    };
+    watch.note = [self](const QString& line) {
+        postTo(self, [line](TrainingTab* tab) { Q_EMIT tab->message(line); });
     };
     watch.inspect = [self](const QString& path) {
         postTo(self, [path](TrainingTab* tab) {
@@ -316,22 +321,29 @@ void TrainingTab::inspect()
     if (d->runs.isEmpty())
         return;
     if (d->running) {
-        d->inspectRequested = true;
-        // A paused run saves when it goes on; save now instead.
-        if (d->paused && !d->runs.back().best.isEmpty())
-            Q_EMIT openModelRequested(d->runs.back().best, d->runs.back().started.testSpec);
+        d->inspectRequested = true; // saved at the next batch, or at once while paused
         return;
     }
-    const auto& run = d->runs.back();
-    if (!run.best.isEmpty())
-        Q_EMIT openModelRequested(run.best, run.started.testSpec);
+    for (auto run = d->runs.crbegin(); run != d->runs.crend(); ++run)
+        if (!run->best.isEmpty()) {
+            Q_EMIT openModelRequested(run->best, run->started.testSpec);
+            return;
+        }
+}
+
+QString TrainingTab::latestBest() const
+{
+    for (auto run = d->runs.crbegin(); run != d->runs.crend(); ++run)
+        if (!run->best.isEmpty())
+            return run->best;
+    return {};
 }
 
 void TrainingTab::setRunning(bool running)
 {
     d->running = running;
     d->controls->setRunning(running);
-    d->controls->setCanInspect(running || (!d->runs.isEmpty() && !d->runs.back().best.isEmpty()));
+    d->controls->setCanInspect(running || !latestBest().isEmpty());
 }
 
 void TrainingTab::started(int generation, const TrainingStarted& s)
@@ -407,10 +419,28 @@ void TrainingTab::finished(int generation, bool cancelled, const QString& error)
     if (generation != d->generation || !d->running)
         return;
     ++d->generation; // later posts of this run are old news
-    setRunning(false);
     d->paused = false;
-    const auto& run = d->runs.back();
     d->error = error;
+    // A run whose data never opened leaves no curves and no name among the runs.
+    if (!error.isEmpty() && d->runs.back().started.trainSize == 0) {
+        d->runs.removeLast();
+        d->charts->removeLastRun();
+        QVector<RunSettings> all;
+        for (const auto& r : d->runs)
+            all << r.settings;
+        if (!all.isEmpty())
+            d->charts->setRunNames(runNames(all));
+        setRunning(false);
+        d->info->setText(tr("The run did not start: %1").arg(error));
+        Q_EMIT message(d->info->text());
+        Q_EMIT runFinished();
+        return;
+    }
+    setRunning(false);
+    const auto& run = d->runs.back();
+    // Inspect pressed as the run ended: its best model answers.
+    if (d->inspectRequested.exchange(false) && !run.best.isEmpty())
+        Q_EMIT openModelRequested(run.best, run.started.testSpec);
     QString bestText;
     if (!run.epochs.isEmpty()) {
         const auto best = std::max_element(run.epochs.begin(), run.epochs.end(),
@@ -442,57 +472,31 @@ QVector<int> TrainingTab::cellImages(int truth, int predicted) const
     return out;
 }
 
+qint64 TrainingTab::testItem(int position) const
+{
+    if (d->runs.isEmpty() || position < 0 || position >= d->runs.back().started.testItems.size())
+        return -1;
+    return d->runs.back().started.testItems[position];
+}
+
 void TrainingTab::showCell(int truth, int predicted)
 {
     if (d->runs.isEmpty())
         return;
     const auto& run = d->runs.back();
-    const QVector<int> positions = cellImages(truth, predicted);
     const QStringList& classes = run.started.classes;
     if (truth >= classes.size() || predicted >= classes.size())
         return;
-    const QString title = truth == predicted
-                              ? tr("%1, predicted right: %2 test images").arg(classes[truth]).arg(positions.size())
-                              : tr("%1 predicted as %2: %3 test images").arg(classes[truth], classes[predicted]).arg(positions.size());
-    auto* dialog = new QDialog(this);
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setWindowTitle(title);
-    auto* grid = new TileGridView;
-    grid->setObjectName(QStringLiteral("cellImages"));
-    auto* caption = new QLabel(tr("%1. Click one to make it every view's input.").arg(title));
-    caption->setWordWrap(true);
-    auto* layout = new QVBoxLayout(dialog);
-    layout->addWidget(caption);
-    layout->addWidget(grid, 1);
-    dialog->resize(520, 420);
-    const QString spec = run.started.testSpec;
-    const QVector<qint64> items = run.started.testItems;
-    QVector<int> shown = positions.mid(0, 200);
-    connect(grid, &TileGridView::tileClicked, this, [this, spec, shown](int tile) {
-        if (tile >= 0 && tile < shown.size())
-            Q_EMIT openInputRequested(spec, shown[tile]);
-    });
-    dialog->show();
-    // The thumbnails are read off the GUI thread.
-    QPointer<TileGridView> target(grid);
-    const std::array<int64_t, 3> input = run.request.options.input[0] ? run.request.options.input
-                                                                      : trainingInput(run.request.options.arch, run.request.data);
-    workspace()->drawing()->submit(QStringLiteral("training-cell"), QString(), [target, spec, items, shown, input](JobContext&) -> JobRunner::Done {
-        auto dataset = io::openDataset(spec.toStdString(), ImageFormat{input[0], input[1], input[2]});
-        QVector<Tile> tiles;
-        for (int position : shown) {
-            try {
-                tiles << Tile{toQImage(dataset->image(items[position])), QString::number(position + 1)};
-            } catch (const Error&) {
-                tiles << Tile{QImage(), QString::number(position + 1)};
-            }
-        }
-        return [target, tiles] {
-            if (target) {
-                target->setTiles(tiles);
-                target->fitZoom(56);
-            }
-        };
+    CellImages cell;
+    for (int position : cellImages(truth, predicted))
+        cell.items << run.started.testItems[position];
+    cell.title = truth == predicted
+                     ? tr("%1, predicted right: %2 test images").arg(classes[truth]).arg(cell.items.size())
+                     : tr("%1 predicted as %2: %3 test images").arg(classes[truth], classes[predicted]).arg(cell.items.size());
+    cell.spec = run.started.testSpec;
+    cell.input = run.started.input;
+    showCellImages(this, workspace()->drawing(), cell, [this, spec = cell.spec](qint64 item) {
+        Q_EMIT openInputRequested(spec, item);
     });
 }
 

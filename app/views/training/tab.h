@@ -48,7 +48,8 @@ public:
     void start();
     void pause(bool paused);
     void stop();
-    // Now: the weights as they are (saved at the next batch); after a run: its best model.
+    // While a run trains: the weights as they stand (saved before the next
+    // batch, at once while paused); after a run: its best model.
     void inspect();
     bool isRunning() const;
     bool isPaused() const;
@@ -62,14 +63,16 @@ public:
     QString lastError() const;
     // The test images in a cell of the last confusion matrix (positions in the test items).
     QVector<int> cellImages(int truth, int predicted) const;
+    // The dataset item at a position in the newest run's test items (-1: none).
+    qint64 testItem(int position) const;
     bool exportCsv(const QString& path);
     bool exportPng(const QString& path);
 
 Q_SIGNALS:
     // Open this model in every view, and (when not empty) this dataset in the Input dock.
     void openModelRequested(const QString& path, const QString& data);
-    // Make test image `position` of dataset `data` every view's input.
-    void openInputRequested(const QString& data, int position);
+    // Make item `item` of dataset `data` every view's input.
+    void openInputRequested(const QString& data, qint64 item);
     void runFinished();
     void epochFinished(int run, int epoch);
 
@@ -85,6 +88,7 @@ private:
     void chooseExport(bool csv);
     void setRunning(bool running);
     QVector<double> epochValues(int run, double EpochReport::*value) const;
+    QString latestBest() const; // the newest run's best checkpoint that exists
 
     struct Private;
     std::unique_ptr<Private> d;
