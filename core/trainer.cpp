@@ -325,7 +325,6 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
         start.input = input;
         start.classes = dataset.classes();
         start.testItems = testData.indices();
-        start.officialTestSet = testSet != nullptr;
         hooks.onStart(start);
     }
 
@@ -364,6 +363,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
     };
     const bool adversarial = !options.adversarial.empty();
 
+    const TrainingModel watched(module, mean, stdev, metadata); // what the hooks see of the run
     const int64_t stepEvery = hooks.stepEvery > 0 ? hooks.stepEvery : std::max<int64_t>(1, batches / 40);
     for (int epoch = 0; epoch < options.epochs; ++epoch) {
         const auto epochStart = std::chrono::steady_clock::now();
@@ -386,13 +386,13 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
                     while (hooks.pause->load()) {
                         throwIfCancelled(cancel);
                         if (hooks.between)
-                            hooks.between(epoch + 1, b, TrainingModel(module, mean, stdev, metadata));
+                            hooks.between(epoch + 1, b, watched);
                         std::this_thread::sleep_for(std::chrono::milliseconds(20));
                     }
                     pausedSeconds += secondsSince(pausedAt);
                 }
                 if (hooks.between)
-                    hooks.between(epoch + 1, b, TrainingModel(module, mean, stdev, metadata));
+                    hooks.between(epoch + 1, b, watched);
                 const size_t begin = static_cast<size_t>(b * options.batchSize);
                 auto [pixels, labels] = trainData.batch(order, begin, std::min(order.size(), begin + options.batchSize));
                 if (!pixels.defined())
@@ -426,7 +426,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
                     step.loss = stepLoss / static_cast<double>(stepSeen);
                     step.accuracy = static_cast<double>(stepCorrect) / static_cast<double>(stepSeen);
                     step.learningRate = er.learningRate;
-                    hooks.onStep(step, TrainingModel(module, mean, stdev, metadata));
+                    hooks.onStep(step, watched);
                     stepLoss = 0;
                     stepCorrect = stepSeen = 0;
                 }

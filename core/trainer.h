@@ -65,7 +65,6 @@ struct TrainStart {
     std::array<int64_t, 3> input{};
     std::vector<std::string> classes;
     std::vector<int64_t> testItems; // indices into the test set (or the dataset's held-out split)
-    bool officialTestSet = false;
 };
 
 // Every `stepEvery` batches: the mean loss and accuracy of the batches since

@@ -2,6 +2,7 @@
 
 #include "app/cli/common.h"
 #include "app/shell/defaults.h"
+#include "app/views/training/run.h"
 #include "core/architectures.h"
 #include "core/dataset.h"
 #include "core/device.h"
@@ -39,19 +40,6 @@ double number(const QCommandLineParser& parser, const char* name)
     if (!ok)
         throw Error(std::string("bad --") + name + " '" + parser.value(QString::fromLatin1(name)).toStdString() + "'");
     return v;
-}
-
-// C, H, W of the dataset's first image as stored (zeros if it has none that
-// reads): what picks the input of a built-in architecture.
-std::array<int64_t, 3> storedShape(const std::string& data)
-{
-    try {
-        auto dataset = io::openDataset(data, {});
-        const torch::Tensor first = dataset->image(0);
-        return {first.size(0), first.size(1), first.size(2)};
-    } catch (const std::exception&) {
-        return {}; // the real open below says what is wrong
-    }
 }
 
 } // namespace
@@ -142,7 +130,7 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     o.name = parser.value(QStringLiteral("name")).toStdString();
     const std::string data = parser.value(QStringLiteral("data")).toStdString();
     o.input = parser.isSet(QStringLiteral("input")) ? parseInputShape(parser.value(QStringLiteral("input")).toStdString())
-                                                    : inputFor(o.arch, storedShape(data));
+                                                    : trainingInput(o.arch, QString::fromStdString(data));
     o.out = parser.isSet(QStringLiteral("out")) ? parser.value(QStringLiteral("out")).toStdString()
                                                 : o.arch + "_" + QFileInfo(QString::fromStdString(data)).baseName().toStdString() + ".pt";
     setThreads(static_cast<int>(number(parser, "threads")));

@@ -1,5 +1,6 @@
 #include "app/shell/workspace.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/frames.h"
 #include "app/shell/gui_post.h"
 #include "app/shell/job_runner.h"
@@ -189,15 +190,7 @@ void Workspace::runForward()
         if (layer >= 0)
             result->activation = capture.layers[0][0].detach().to(torch::kCPU, torch::kFloat);
         auto probs = torch::softmax(capture.logits[0].detach().to(torch::kCPU, torch::kFloat), 0);
-        auto best = probs.topk(std::min<int64_t>(5, probs.size(0)));
-        auto values = std::get<0>(best).contiguous();
-        auto indices = std::get<1>(best).contiguous();
-        const auto& labels = model->info().labels;
-        for (int64_t i = 0; i < values.size(0); ++i) {
-            const auto index = static_cast<size_t>(indices[i].item<int64_t>());
-            const QString label = index < labels.size() ? QString::fromStdString(labels[index]) : QString::number(index);
-            result->top.append({label, values[i].item<double>()});
-        }
+        result->top = topClasses(probs, model->info().labels);
         return [this, result, generation, model] {
             if (model != d->model)
                 return; // a different model arrived meanwhile

@@ -1,5 +1,6 @@
 #include "app/views/training/run.h"
 
+#include "app/shell/class_text.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/tensor_image.h"
 #include "core/activation_maps.h"
@@ -67,7 +68,6 @@ TrainReport runTraining(const TrainingRequest& request, const TrainingWatch& wat
     std::shared_ptr<Dataset> testSet;
     if (!testSpec.isEmpty())
         testSet = io::openDataset(testSpec.toStdString(), format);
-    checkTrainingData(*dataset, testSet.get());
 
     // The watched image: a test image, read again only when the pick changes.
     std::vector<int64_t> testItems;
@@ -150,12 +150,7 @@ TrainReport runTraining(const TrainingRequest& request, const TrainingWatch& wat
                 s.activations = tiles(activationTiles(maps, MapRange::PerChannel, Colormap::Viridis));
             s.watched = toQImage(watchedPixels);
             s.watchedCaption = watchedCaption;
-            const auto top = probabilities.topk(std::min<int64_t>(5, probabilities.size(0)));
-            const auto values = std::get<0>(top), indices = std::get<1>(top);
-            for (int64_t i = 0; i < values.size(0); ++i) {
-                const int c = static_cast<int>(indices[i].item<int64_t>());
-                s.top << qMakePair(c < classes.size() ? classes[c] : QString::number(c), values[i].item<double>());
-            }
+            s.top = topClasses(probabilities, dataset->classes());
         }
         watch.step(s);
     };
