@@ -46,7 +46,8 @@ int main(int argc, char** argv)
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
 
-    if (arguments.value(1) == QLatin1String("render")) {
+    // `render`, and `unit` (its page is a widget), draw without a display.
+    if (arguments.value(1) == QLatin1String("render") || arguments.value(1) == QLatin1String("unit")) {
         // Draws the real window without a display.
         if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
             qputenv("QT_QPA_PLATFORM", "offscreen");

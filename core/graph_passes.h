@@ -34,9 +34,9 @@ struct InlinedForward {
 InlinedForward inlineForward(const torch::jit::Module& module);
 
 // Replaces every aten::relu / relu_ node of `graph` (top-level block) by
-// convscope::guided_relu: same values, guided-backpropagation gradients.
-// Returns how many were replaced. In guided_relu.cpp.
-int guideRelus(torch::jit::Graph& graph);
+// convscope::guided_relu (or deconv_relu): same values, guided-backpropagation
+// (or deconvnet) gradients. Returns how many were replaced. In guided_relu.cpp.
+int guideRelus(torch::jit::Graph& graph, bool deconvnet = false);
 
 // Follows a chain of prim::GetAttr from `self` (graph input 0); the attribute
 // names, or false if `value` is not such a chain.

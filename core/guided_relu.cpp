@@ -1,7 +1,10 @@
-// Guided backpropagation without touching the model: a copy of the captured
-// graph has every ReLU replaced by convscope::guided_relu, which computes
-// the same forward value but lets only positive gradients flow back through
-// it (Springenberg et al., "Striving for Simplicity", 2015).
+// Guided backpropagation and the deconvnet without touching the model: a
+// copy of the captured graph has every ReLU replaced by convscope::guided_relu
+// or convscope::deconv_relu. Both compute the same forward value; guided lets
+// back only positive gradients where the forward value was positive
+// (Springenberg et al., "Striving for Simplicity", 2015), the deconvnet
+// rectifies the gradient whatever the forward value was (Zeiler & Fergus,
+// "Visualizing and Understanding Convolutional Networks", 2014).
 
 #include "core/graph_passes.h"
 
@@ -31,9 +34,27 @@ public:
     }
 };
 
+class DeconvRelu : public torch::autograd::Function<DeconvRelu> {
+public:
+    static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x) { return torch::relu(x); }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
+                                                   torch::autograd::variable_list gradients)
+    {
+        // The deconvnet's "unpooling" of a ReLU: the reconstruction is
+        // rectified, the forward pass's gate is not applied.
+        return {gradients[0].clamp_min(0)};
+    }
+};
+
 torch::Tensor guidedRelu(const torch::Tensor& x)
 {
     return GuidedRelu::apply(x);
+}
+
+torch::Tensor deconvRelu(const torch::Tensor& x)
+{
+    return DeconvRelu::apply(x);
 }
 
 } // namespace
@@ -43,21 +64,23 @@ TORCH_LIBRARY(convscope, library)
     // A catch-all (CompositeImplicitAutograd) kernel: the autograd Function
     // records its own backward on every device.
     library.def("guided_relu(Tensor x) -> Tensor", &guidedRelu);
+    library.def("deconv_relu(Tensor x) -> Tensor", &deconvRelu);
 }
 
-int guideRelus(torch::jit::Graph& graph)
+int guideRelus(torch::jit::Graph& graph, bool deconvnet)
 {
     using namespace torch::jit;
     static const Symbol relu = Symbol::fromQualString("aten::relu");
     static const Symbol reluInPlace = Symbol::fromQualString("aten::relu_");
     static const Symbol guided = Symbol::fromQualString("convscope::guided_relu");
+    static const Symbol deconv = Symbol::fromQualString("convscope::deconv_relu");
     std::vector<Node*> targets;
     for (Node* node : graph.block()->nodes())
         if (node->kind() == relu || node->kind() == reluInPlace)
             targets.push_back(node);
     for (Node* node : targets) {
         WithInsertPoint guard(node);
-        Node* replacement = graph.insertNode(graph.create(guided, {node->input(0)}, 1));
+        Node* replacement = graph.insertNode(graph.create(deconvnet ? deconv : guided, {node->input(0)}, 1));
         replacement->output()->setType(node->output()->type());
         replacement->copyMetadata(node);
         // An in-place ReLU the functionalize pass left alone (its input is

@@ -229,6 +229,16 @@ torch::Tensor LayerGraph::weight(int layer) const
     return stored.defined() && stored.dim() == 2 ? stored.t() : torch::Tensor();
 }
 
+int LayerGraph::inputLayer(int layer) const
+{
+    const Value* value = d->dataInput(layer);
+    auto at = value ? d->position.find(value) : d->position.end();
+    if (at == d->position.end())
+        return -1;
+    const auto found = std::find(d->layerValue.begin(), d->layerValue.end(), at->second);
+    return found == d->layerValue.end() ? -1 : static_cast<int>(found - d->layerValue.begin());
+}
+
 std::vector<int64_t> LayerGraph::inputShape(int layer) const
 {
     return d->shapeOf(d->dataInput(layer));
@@ -256,7 +266,7 @@ std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>
 {
     std::vector<int> key = positions;
     key.push_back(withResult ? -1 : -2);
-    key.push_back(relu == ReluGradient::Guided ? -3 : -4);
+    key.push_back(-3 - static_cast<int>(relu));
     std::lock_guard<std::mutex> lock(cacheMutex);
     auto it = cache.find(key);
     if (it != cache.end())
@@ -277,8 +287,8 @@ std::shared_ptr<GraphFunction> LayerGraph::Impl::function(const std::vector<int>
         graph->eraseOutput(0);
     Node* tuple = graph->insertNode(graph->createTuple(outputs));
     graph->registerOutput(tuple->output());
-    if (relu == ReluGradient::Guided)
-        detail::guideRelus(*graph);
+    if (relu != ReluGradient::Standard)
+        detail::guideRelus(*graph, relu == ReluGradient::Deconvnet);
     EliminateDeadCode(graph);
 
     if (cache.size() >= 32)

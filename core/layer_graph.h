@@ -11,9 +11,11 @@
 
 namespace convscope {
 
-// How gradients flow back through ReLUs: as the model defines them, or as
-// guided backpropagation wants (only positive gradients pass).
-enum class ReluGradient { Standard, Guided };
+// How gradients flow back through ReLUs: as the model defines them, as
+// guided backpropagation wants (only positive gradients, only where the
+// forward value was positive), or as the deconvnet does (positive gradients,
+// wherever they go).
+enum class ReluGradient { Standard, Guided, Deconvnet };
 
 // A TorchScript model's forward() flattened into one graph whose intermediate
 // values can be returned alongside the result, with autograd intact.
@@ -45,6 +47,9 @@ public:
     // if need be; the input's own shape when it is 3-D; empty when there is no
     // such image (the input came from another linear layer, say).
     std::vector<int64_t> imageInputShape(int layer) const;
+    // The layer whose output is the data input of the op producing `layer`;
+    // -1 when that input is the model's input or a value no layer names.
+    int inputLayer(int layer) const;
     std::vector<std::string> warnings() const;
 
     struct Run {

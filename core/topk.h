@@ -81,6 +81,8 @@ torch::Tensor cropBox(const torch::Tensor& image, const std::array<int64_t, 4>& 
 // JSON as the CLI writes it ({"layer", "channels": [{"channel", "hits": [...]}]}
 // plus the scan's identity), and back.
 std::string topkJson(const TopkResult& result);
+// One channel's hits as topkJson writes them: [{"image", "label", "score", "y", "x", "box", "clipped"}, ...].
+std::string topkHitsJson(const std::vector<TopkHit>& hits);
 TopkResult topkFromJson(const std::string& json);
 
 // SHA-256 of a file's bytes, hex.

@@ -83,6 +83,29 @@ TopkResult mergeTopk(const std::vector<TopkResult>& shards)
     return merged;
 }
 
+namespace {
+
+Json hitsJson(const std::vector<TopkHit>& channel)
+{
+    Json hits = Json::array();
+    for (const auto& h : channel)
+        hits.push_back({{"image", h.image},
+                        {"label", h.label},
+                        {"score", h.score},
+                        {"y", h.y},
+                        {"x", h.x},
+                        {"box", h.box},
+                        {"clipped", h.clipped}});
+    return hits;
+}
+
+} // namespace
+
+std::string topkHitsJson(const std::vector<TopkHit>& hits)
+{
+    return hitsJson(hits).dump();
+}
+
 std::string topkJson(const TopkResult& result)
 {
     Json out;
@@ -97,16 +120,7 @@ std::string topkJson(const TopkResult& result)
     out["total"] = result.total;
     out["channels"] = Json::array();
     for (size_t c = 0; c < result.channels.size(); ++c) {
-        Json hits = Json::array();
-        for (const auto& h : result.channels[c])
-            hits.push_back({{"image", h.image},
-                            {"label", h.label},
-                            {"score", h.score},
-                            {"y", h.y},
-                            {"x", h.x},
-                            {"box", h.box},
-                            {"clipped", h.clipped}});
-        out["channels"].push_back({{"channel", c}, {"hits", std::move(hits)}});
+        out["channels"].push_back({{"channel", c}, {"hits", hitsJson(result.channels[c])}});
     }
     return out.dump(1);
 }

@@ -105,7 +105,7 @@ void dismissErrors(MainWindow& window)
 }
 
 const QStringList kTabs = { QStringLiteral("summary"), QStringLiteral("filters"), QStringLiteral("activations"),
-    QStringLiteral("patches"), QStringLiteral("saliency"), QStringLiteral("adversarial"), QStringLiteral("embedding"),
+    QStringLiteral("patches"), QStringLiteral("unit"), QStringLiteral("saliency"), QStringLiteral("adversarial"), QStringLiteral("embedding"),
     QStringLiteral("ascent"), QStringLiteral("training") };
 
 // The app's first start on this screen (1280x720: tests/screen_1280x720.json):
@@ -329,7 +329,7 @@ void TestClassroom::firstStartFitsTheProjector()
     auto* tabs = window.findChild<QTabWidget*>(QStringLiteral("viewTabs"));
     QVERIFY(tabs);
     QTabBar* bar = tabs->tabBar();
-    QCOMPARE(bar->count(), 9);
+    QCOMPARE(bar->count(), 10);
     for (int i = 0; i < bar->count(); ++i)
         QVERIFY2(bar->rect().contains(bar->tabRect(i)), qPrintable(bar->tabText(i) + QStringLiteral(" is cut off")));
     for (auto* arrow : bar->findChildren<QToolButton*>())

@@ -27,6 +27,8 @@
 #include "app/views/patches/tab.h"
 #include "app/views/saliency/controls.h"
 #include "app/views/saliency/tab.h"
+#include "app/views/unit/page.h"
+#include "app/views/unit/tab.h"
 #include "core/ascent.h"
 #include "core/attack.h"
 #include "core/dataset.h"
@@ -37,6 +39,7 @@
 #include "core/saliency.h"
 #include "gui_test_support.h"
 #include "memory_limit.h"
+#include "widgets/bar_chart_view.h"
 #include "widgets/image_view.h"
 #include "widgets/module_tree_model.h"
 #include "widgets/summary_charts.h"
@@ -165,6 +168,8 @@ private Q_SLOTS:
     void adversarialCurvesAndCsv();
     void adversarialUseAsInput();
     void adversarialReportsFailures();
+    void unitWalksWithTheKeyboard();
+    void unitIsPickedFromOtherViews();
 
 private:
     QTemporaryDir m_settings;
@@ -1504,6 +1509,97 @@ void TestMainWindow::idleWindowGivesMemoryBack()
     QVERIFY(idle.elapsed() >= Workspace::kIdleReleaseMs * 95 / 100 - 20);
     QVERIFY2(kept > 150 << 20, "tuneAllocator() should keep what the job freed");
     QVERIFY2(left < 20 << 20, "the idle window should give it back");
+}
+
+// DVT's keys on the Unit tab: ←/→ channel, ↑/↓ layer (skipping layers
+// without channels), B/D the backprop, digits jump to tabs; Help ▸ Keyboard
+// lists them; a page seen before comes back at once from the cache.
+void TestMainWindow::unitWalksWithTheKeyboard()
+{
+    MainWindow window;
+    auto* unit = qobject_cast<UnitTab*>(openDigitsTab(window, QStringLiteral("unit")));
+    QVERIFY(unit);
+    QVERIFY(window.selectLayer(QStringLiteral("conv2")));
+    unit->setFocus();
+    const auto settled = [&] { return window.isSettled() && unit->complete(); };
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+    QCOMPARE(unit->channel(), 0);
+    QVERIFY(unit->page()->headingText().startsWith(QStringLiteral("conv2 · channel 0 of 16")));
+    QVERIFY(unit->page()->filledPanels().contains(QStringLiteral("patches"))); // the digits were scanned
+    const QStringList classMeans = unit->page()->classMeans()->labels();
+    QCOMPARE(classMeans.size(), 10);
+
+    QTest::keyClick(unit, Qt::Key_Right);
+    QTest::keyClick(unit, Qt::Key_Right);
+    QCOMPARE(unit->channel(), 2);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+    QVERIFY(unit->page()->headingText().startsWith(QStringLiteral("conv2 · channel 2 of 16")));
+    QTest::keyClick(unit, Qt::Key_Left);
+    QCOMPARE(unit->channel(), 1);
+    QTest::keyClick(unit, Qt::Key_Left);
+    // Channel 0 was seen: its page is whole at once, without a job.
+    QVERIFY(unit->complete());
+    QTest::keyClick(unit, Qt::Key_Left); // no channel -1
+    QCOMPARE(unit->channel(), 0);
+
+    QTest::keyClick(unit, Qt::Key_Down);
+    QCOMPARE(window.currentLayerName(), QStringLiteral("relu2"));
+    QTest::keyClick(unit, Qt::Key_Up);
+    QTest::keyClick(unit, Qt::Key_Up);
+    QCOMPARE(window.currentLayerName(), QStringLiteral("pool1"));
+    QTest::keyClick(unit, Qt::Key_Up);
+    QTest::keyClick(unit, Qt::Key_Up);
+    QTest::keyClick(unit, Qt::Key_Up); // past the first layer: stays
+    QCOMPARE(window.currentLayerName(), QStringLiteral("conv1"));
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+
+    QVERIFY(!unit->deconvnet());
+    QTest::keyClick(unit, Qt::Key_D);
+    QVERIFY(unit->deconvnet());
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+    QTest::keyClick(unit, Qt::Key_B);
+    QVERIFY(!unit->deconvnet());
+
+    // Digits jump to tabs, 1 for the first.
+    QTest::keyClick(&window, Qt::Key_2);
+    QCOMPARE(window.currentTabKey(), QStringLiteral("filters"));
+    QTest::keyClick(&window, Qt::Key_5);
+    QCOMPARE(window.currentTabKey(), QStringLiteral("unit"));
+    const QString help = window.keyboardHelpText();
+    for (const char* key : {"← / →", "↑ / ↓", "B / D", "Space"})
+        QVERIFY2(help.contains(QString::fromUtf8(key)), key);
+    QVERIFY(help.contains(QStringLiteral("<b>5</b></td><td>Unit")));
+}
+
+// A double-clicked tile in Activations or Filters, a cell of a whole-layer
+// ascent, or a class in the top-5 opens that channel on the Unit page.
+void TestMainWindow::unitIsPickedFromOtherViews()
+{
+    MainWindow window;
+    auto* activations = qobject_cast<ActivationsTab*>(openDigitsTab(window, QStringLiteral("activations")));
+    QVERIFY(activations);
+    QVERIFY(window.selectLayer(QStringLiteral("relu2")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && activations->grid()->tileCount() == 16, 60000);
+    TileGridView* grid = activations->grid();
+    QTest::mouseDClick(grid->viewport(), Qt::LeftButton, {}, grid->tileRect(5).center());
+    QCOMPARE(window.currentTabKey(), QStringLiteral("unit"));
+    auto* unit = qobject_cast<UnitTab*>(window.tab(QStringLiteral("unit")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && unit->complete(), 60000);
+    QCOMPARE(unit->channel(), 5);
+    QCOMPARE(window.currentLayerName(), QStringLiteral("relu2"));
+    QVERIFY(unit->page()->headingText().startsWith(QStringLiteral("relu2 · channel 5 of 16")));
+    // relu2's filter is conv2's: walked back through the ReLU.
+    QVERIFY(unit->page()->filledPanels().contains(QStringLiteral("filter")));
+
+    // The input dock's top class: the last layer's unit of that class.
+    auto forward = window.workspace()->forward();
+    QVERIFY(forward && !forward->top.isEmpty());
+    Q_EMIT window.findChild<TopKChart*>(QStringLiteral("predictions"))->barActivated(0);
+    QCOMPARE(window.currentLayerName(), QStringLiteral("fc3"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && unit->complete(), 60000);
+    QCOMPARE(QString::number(unit->channel()), forward->top[0].first); // the digits' labels are their numbers
+    // fc3 is the output: nothing after it to support a class through.
+    QVERIFY(unit->page()->support()->values().isEmpty());
 }
 
 QTEST_MAIN(TestMainWindow)

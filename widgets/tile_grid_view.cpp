@@ -419,6 +419,15 @@ void TileGridView::mousePressEvent(QMouseEvent* event)
     Q_EMIT tileClicked(index);
 }
 
+void TileGridView::mouseDoubleClickEvent(QMouseEvent* event)
+{
+    if (event->button() != Qt::LeftButton)
+        return QAbstractScrollArea::mouseDoubleClickEvent(event);
+    const int index = d->tileAt(event->position().toPoint() + d->scrollOffset());
+    if (index >= 0)
+        Q_EMIT tileActivated(index);
+}
+
 void TileGridView::leaveEvent(QEvent* event)
 {
     QAbstractScrollArea::leaveEvent(event);

@@ -64,6 +64,8 @@ Q_SIGNALS:
     // leaves the tiles.
     void tileHovered(int index, QPoint pixel);
     void tileClicked(int index);
+    // A double-click: "open this one".
+    void tileActivated(int index);
     void zoomChanged(double zoom);
 
 protected:
@@ -71,6 +73,7 @@ protected:
     void resizeEvent(QResizeEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
     void leaveEvent(QEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
 

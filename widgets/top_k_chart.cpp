@@ -105,9 +105,15 @@ TopKChart::TopKChart(QWidget* parent)
         QToolTip::showText(
             QCursor::pos(), d->top[row].first + QStringLiteral("  ") + percentText(d->top[row].second), d->view);
     });
+    connect(d->set, &QBarSet::doubleClicked, this, [this](int bar) {
+        const int row = static_cast<int>(d->top.size()) - 1 - bar;
+        if (row >= 0 && row < d->top.size())
+            Q_EMIT barActivated(row);
+    });
 }
 
 TopKChart::~TopKChart() = default;
+
 
 void TopKChart::setPredictions(const QVector<QPair<QString, double>>& top)
 {

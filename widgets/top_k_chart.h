@@ -25,6 +25,10 @@ public:
     // "label  97.1%" per bar, best first.
     QStringList texts() const;
 
+Q_SIGNALS:
+    // A bar double-clicked: its row, 0 for the best class.
+    void barActivated(int row);
+
 private:
     struct Private;
     std::unique_ptr<Private> d;

@@ -35,6 +35,8 @@ const std::vector<Command>& commands()
          cli::occlusionCommand},
         {"saliency", "Gradient attribution: gradient, SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop.",
          cli::saliencyCommand},
+        {"unit", "One channel on one page: filter, activation, guided backprop, top-9, statistics, class support.",
+         cli::unitCommand},
         {"ascent", "Gradient ascent: the image a channel, a unit or a class responds to most.", cli::ascentCommand},
         {"attack", "Adversarial examples: FGSM, BIM, PGD, PGD-L2, DeepFool, Carlini-Wagner; accuracy against eps.",
          cli::attackCommand},

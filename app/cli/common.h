@@ -92,5 +92,7 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments);
 int tsneCommand(QCommandLineParser& parser, const QStringList& arguments);
 int topkCommand(QCommandLineParser& parser, const QStringList& arguments);
 int topkMergeCommand(QCommandLineParser& parser, const QStringList& arguments);
+// --out needs a QGuiApplication: main() makes one (offscreen) for `unit` as for `render`.
+int unitCommand(QCommandLineParser& parser, const QStringList& arguments);
 
 } // namespace convscope::cli

@@ -16,6 +16,8 @@
 #include "app/views/embedding/tab.h"
 #include "app/views/training/controls.h"
 #include "app/views/training/tab.h"
+#include "app/views/unit/page.h"
+#include "app/views/unit/tab.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "widgets/scatter_view.h"
@@ -89,11 +91,15 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
     parser.addOption({QStringLiteral("tab"), QStringLiteral("summary, filters, activations, patches, saliency, ascent (which runs Whole layer once), "
                                                             "adversarial (which runs the default attack and two robustness curves) or "
-                                                            "embedding (which runs t-SNE of 1000 images) or "
+                                                            "embedding (which runs t-SNE of 1000 images), "
+                                                            "unit (the page of --channel, its ascent image made) or "
                                                             "training (which trains LeNet-5 twice, without and with batch norm)."),
                       QStringLiteral("TAB"), QStringLiteral("summary")});
     parser.addOption({QStringLiteral("layer"), QStringLiteral("Layer to select (default: the first convolution)."),
                       QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("channel"),
+                      QStringLiteral("--tab unit: the channel of the layer (default 0); its gradient-ascent image is made too."),
+                      QStringLiteral("C"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
     parser.addOption({QStringLiteral("size"), QStringLiteral("Window size (default 1400x900)."), QStringLiteral("WxH"),
                       QStringLiteral("1400x900")});
@@ -128,7 +134,8 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     window.resize(size);
     const QString tab = parser.value(QStringLiteral("tab"));
     if (!window.setCurrentTab(tab))
-        throw Error("unknown tab '" + tab.toStdString() + "' (summary, filters, activations, patches, saliency, ascent, adversarial, embedding, training)");
+        throw Error("unknown tab '" + tab.toStdString()
+                    + "' (summary, filters, activations, patches, unit, saliency, ascent, adversarial, embedding, training)");
     const QString layer = parser.value(QStringLiteral("layer"));
     if (!layer.isEmpty())
         window.selectLayer(layer);
@@ -207,6 +214,18 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         }
     }
 
+    // The Unit page of --channel, its ascent image made (or read from the cache).
+    auto* unit = qobject_cast<UnitTab*>(window.tab(tab));
+    if (unit) {
+        waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        const int channel = static_cast<int>(wholeOption(parser, QStringLiteral("channel"), 0));
+        unit->showUnit(window.workspace()->layer(), channel);
+        waitFor([&] { return window.isSettled() && unit->complete(); }, 600000, "the unit page");
+        unit->makeAscent();
+        waitFor([&] { return window.isSettled() && unit->page()->filledPanels().contains(QStringLiteral("ascent")); },
+                600000, "the gradient-ascent image");
+    }
+
     // Settled for a little while: the chain load → open input → read → forward → draw
     // hands over between workers through the event loop.
     QElapsedTimer settled;
@@ -228,6 +247,9 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     std::cout << "wrote " << out.toStdString() << " (" << shot.width() << "x" << shot.height() << "): "
               << window.modelName().toStdString() << ", tab " << tab.toStdString() << ", layer "
               << window.currentLayerName().toStdString() << '\n';
+    if (unit)
+        std::cout << "unit page: " << unit->page()->headingText().toStdString() << "; filled: "
+                  << unit->page()->filledPanels().join(QStringLiteral(", ")).toStdString() << '\n';
     return 0;
 }
 

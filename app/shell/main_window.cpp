@@ -17,12 +17,14 @@
 #include "app/views/saliency/tab.h"
 #include "app/views/summary/tab.h"
 #include "app/views/training/tab.h"
+#include "app/views/unit/tab.h"
 #include "app/shell/snapshot_scrubber.h"
 #include "core/lent_class_names.h"
 #include "core/model.h"
 #include "core/model_summary.h"
 #include "widgets/input_panel.h"
 #include "widgets/module_tree_model.h"
+#include "widgets/top_k_chart.h"
 
 #include <QActionGroup>
 #include <QDockWidget>
@@ -74,6 +76,24 @@ MainWindow::MainWindow(QWidget* parent)
         d->inputPanel->setPredictions(forward->top);
         d->forwardLabel->setText(tr("forward %1 ms").arg(forward->forwardMs, 0, 'f', 1));
         Q_EMIT predictionsReady();
+    });
+    // A class double-clicked in the top-5 opens its logit's unit on the Unit page.
+    connect(d->inputPanel->chart(), &TopKChart::barActivated, this, [this](int row) {
+        auto model = d->workspace->model();
+        auto forward = d->workspace->forward();
+        if (!model || !forward || row >= forward->top.size() || model->layers().empty())
+            return;
+        const QString label = forward->top[row].first;
+        const auto& labels = model->info().labels;
+        int index = -1;
+        for (size_t i = 0; i < labels.size() && index < 0; ++i)
+            if (QString::fromStdString(labels[i]) == label)
+                index = static_cast<int>(i);
+        bool number = false;
+        if (index < 0)
+            index = label.toInt(&number);
+        if (index >= 0 && index < model->info().outputs)
+            d->workspace->pickUnit(static_cast<int>(model->layers().size()) - 1, index);
     });
     connect(d->workspace, &Workspace::forwardFailed, this, [this](const QString& message) {
         statusBar()->showMessage(tr("Forward pass failed: %1").arg(message), 10000);
@@ -133,6 +153,14 @@ void MainWindow::createTabs()
     addViewTab(filters);
     addViewTab(new ActivationsTab(d->workspace));
     addViewTab(new PatchesTab(d->workspace, d->input));
+    d->unit = new UnitTab(d->workspace, d->input);
+    addViewTab(d->unit);
+    // A channel picked in any view opens on the Unit page.
+    connect(d->workspace, &Workspace::unitPicked, this, [this](int layer, int channel) {
+        d->unit->showUnit(layer, channel);
+        d->tabs->setCurrentWidget(d->unit);
+        d->unit->setFocus();
+    });
     addViewTab(new SaliencyTab(d->workspace));
     addViewTab(new AscentTab(d->workspace));
     addViewTab(new AdversarialTab(d->workspace, d->input));

@@ -47,6 +47,10 @@ public:
     // Later visualizations add their tab here.
     void addViewTab(ViewTab* tab);
 
+    // Help ▸ Keyboard: every key the window and the Unit tab take.
+    QString keyboardHelpText() const;
+    void showKeyboardHelp();
+
     QString modelName() const;
     QString inputCaption() const;
     QStringList predictionTexts() const;

@@ -190,9 +190,13 @@ void MainWindow::createActions()
     resetLayout->setToolTip(tr("Both docks back in place at their first widths"));
     connect(resetLayout, &QAction::triggered, this, &MainWindow::resetLayout);
     view->addSeparator();
-    for (int i = 0; i < d->views.size(); ++i) {
+    // Ctrl+digit, or the digit alone as in DVT: 1 to 9, then 0 for the tenth.
+    // A text field with focus keeps its digits (it takes the shortcut
+    // override), so typing numbers never switches tabs.
+    for (int i = 0; i < d->views.size() && i < 10; ++i) {
         QAction* action = view->addAction(d->views[i]->title());
-        action->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+        const auto digit = static_cast<Qt::Key>(i < 9 ? Qt::Key_1 + i : Qt::Key_0);
+        action->setShortcuts({QKeySequence(Qt::CTRL | digit), QKeySequence(digit)});
         connect(action, &QAction::triggered, this, [this, i] { d->tabs->setCurrentIndex(i); });
     }
     view->addSeparator();
@@ -203,6 +207,9 @@ void MainWindow::createActions()
     connect(d->realtimeAction, &QAction::toggled, d->input, &InputController::setRealtime);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* keys = help->addAction(tr("&Keyboard"));
+    keys->setObjectName(QStringLiteral("helpKeyboard"));
+    connect(keys, &QAction::triggered, this, &MainWindow::showKeyboardHelp);
     QAction* about = help->addAction(tr("&About ConvScope"));
     connect(about, &QAction::triggered, this, [this] {
         QMessageBox::about(this, tr("About ConvScope"),
@@ -218,6 +225,32 @@ void MainWindow::createActions()
     for (QAction* action : {openModel, openImage, openDataset, openVideo, camera, exportView})
         toolbar->addAction(action);
     updateRecentMenus();
+}
+
+QString MainWindow::keyboardHelpText() const
+{
+    QString tabs;
+    for (int i = 0; i < d->views.size() && i < 10; ++i)
+        tabs += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(i < 9 ? i + 1 : 0).arg(d->views[i]->title());
+    return tr("<h3>Everywhere</h3><table cellspacing=4>%1"
+              "<tr><td><b>Ctrl+E</b></td><td>Export the view as a PNG</td></tr></table>"
+              "<h3>Unit tab (as in the Deep Visualization Toolbox)</h3><table cellspacing=4>"
+              "<tr><td><b>← / →</b></td><td>previous / next channel</td></tr>"
+              "<tr><td><b>↑ / ↓</b></td><td>previous / next layer</td></tr>"
+              "<tr><td><b>B / D</b></td><td>guided backprop / deconvnet</td></tr>"
+              "<tr><td><b>Space</b></td><td>freeze / unfreeze the input (video, camera)</td></tr>"
+              "<tr><td><b>A</b></td><td>make the gradient-ascent image</td></tr>"
+              "<tr><td><b>Esc</b></td><td>stop the scan or the ascent</td></tr></table>"
+              "<p>Double-click a tile in Filters, Activations, Patches or Gradient Ascent, or a class in the "
+              "Input dock's top-5, to open that channel on the Unit page.</p>")
+        .arg(tabs);
+}
+
+void MainWindow::showKeyboardHelp()
+{
+    QMessageBox box(QMessageBox::NoIcon, tr("Keyboard"), keyboardHelpText(), QMessageBox::Close, this);
+    box.setObjectName(QStringLiteral("keyboardHelp"));
+    box.exec();
 }
 
 void MainWindow::editModelSettings()

@@ -27,6 +27,7 @@ class InputPanel;
 class ModelValidator;
 class ModuleTreeModel;
 class SummaryTab;
+class UnitTab;
 class ViewTab;
 class Workspace;
 
@@ -37,6 +38,7 @@ struct MainWindow::Private {
     QTabWidget* tabs = nullptr;
     QList<ViewTab*> views;
     SummaryTab* summary = nullptr;
+    UnitTab* unit = nullptr;
 
     ModuleTreeModel* tree = nullptr;
     QSortFilterProxyModel* treeFilter = nullptr;

@@ -131,6 +131,12 @@ void Workspace::setLayer(int layer)
     runForward();
 }
 
+void Workspace::pickUnit(int layer, int channel)
+{
+    if (d->model && layer >= 0 && layer < static_cast<int>(d->model->layers().size()) && channel >= 0)
+        Q_EMIT unitPicked(layer, channel);
+}
+
 bool Workspace::setLayer(const QString& name)
 {
     const int layer = d->model ? d->model->graph().find(name.toStdString()) : -1;

@@ -42,6 +42,10 @@ public:
     void setLayer(int layer);
     // By name or alias; false (and no change) if the model has no such layer.
     bool setLayer(const QString& name);
+    // A view's "this one": a channel of a layer picked for the Unit page
+    // (a tile in Filters or Activations, a mosaic in Patches, a cell in
+    // Gradient Ascent, a class of the last layer in the Input dock).
+    void pickUnit(int layer, int channel);
 
     // The latest forward pass over the current input (may trail input() by a frame).
     std::shared_ptr<const ForwardResult> forward() const;
@@ -56,6 +60,7 @@ Q_SIGNALS:
     void modelChanged();
     void inputChanged();
     void layerChanged(int layer);
+    void unitPicked(int layer, int channel);
     void forwardReady();
     void forwardFailed(const QString& message);
     void memoryReleased();

@@ -127,6 +127,8 @@ ActivationsTab::ActivationsTab(Workspace* workspace, QWidget* parent)
             invalidate();
     });
     connect(d->grid, &TileGridView::tileClicked, this, &ActivationsTab::selectChannel);
+    connect(d->grid, &TileGridView::tileActivated, this,
+            [this](int tile) { this->workspace()->pickUnit(this->workspace()->layer(), tile); });
     connect(d->grid, &TileGridView::tileHovered, this, &ActivationsTab::showHover);
     connect(workspace, &Workspace::modelChanged, this, [this] {
         d->channel = 0;

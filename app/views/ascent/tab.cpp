@@ -123,6 +123,15 @@ AscentTab::AscentTab(Workspace* workspace, QWidget* parent)
     connect(d->controls, &AscentControls::wholeLayerClicked, this, &AscentTab::runWholeLayer);
     connect(d->controls, &AscentControls::stopClicked, this, &AscentTab::stop);
     connect(d->grid, &TileGridView::tileClicked, this, &AscentTab::showImage);
+    // A double-clicked cell opens its unit on the Unit page (a class: the last layer's).
+    connect(d->grid, &TileGridView::tileActivated, this, [this](int index) {
+        auto model = this->workspace()->model();
+        if (!d->shown || !d->shown->request.wholeLayer || !model || index >= static_cast<int>(d->shown->request.units.size()))
+            return;
+        const int layer = d->shown->request.objective.layer >= 0 ? d->shown->request.objective.layer
+                                                                 : static_cast<int>(model->layers().size()) - 1;
+        this->workspace()->pickUnit(layer, static_cast<int>(d->shown->request.units[static_cast<size_t>(index)]));
+    });
     connect(workspace, &Workspace::modelChanged, this, [this] {
         abandon();
         d->layer = this->workspace()->layer();

@@ -122,6 +122,16 @@ FiltersTab::FiltersTab(Workspace* workspace, QWidget* parent)
         d->filter->setValue(filter);
         setMode(OneFilter);
     });
+    // A double-click opens the filter's channel on the Unit page.
+    connect(d->grid, &TileGridView::tileActivated, this, [this](int tile) {
+        if (!d->view)
+            return;
+        const int64_t in = d->view->set.weights.size(1);
+        const int filter = d->view->mode == OneFilter ? d->filter->value()
+                           : d->view->mode == Colour  ? tile
+                                                      : static_cast<int>(tile / in);
+        this->workspace()->pickUnit(this->workspace()->layer(), filter);
+    });
     connect(workspace, &Workspace::modelChanged, this, &FiltersTab::invalidate);
     connect(workspace, &Workspace::layerChanged, this, &FiltersTab::invalidate);
 }

@@ -177,6 +177,10 @@ PatchesTab::PatchesTab(Workspace* workspace, InputController* input, QWidget* pa
     connect(d->k, &QSpinBox::valueChanged, this, &PatchesTab::invalidate);
     connect(d->score, &QComboBox::currentIndexChanged, this, &PatchesTab::invalidate);
     connect(d->channels, &TileGridView::tileClicked, this, &PatchesTab::selectChannel);
+    connect(d->channels, &TileGridView::tileActivated, this, [this](int tile) {
+        if (d->scan)
+            this->workspace()->pickUnit(d->scan->layerIndex, tile);
+    });
     connect(d->patches, &TileGridView::tileClicked, this, &PatchesTab::openPatch);
     connect(workspace, &Workspace::modelChanged, this, &PatchesTab::invalidate);
     connect(workspace, &Workspace::layerChanged, this, [this] {

@@ -1,0 +1,548 @@
+#include "app/views/unit/tab.h"
+
+#include "app/shell/atomic_save.h"
+#include "app/shell/defaults.h"
+#include "app/shell/frames.h"
+#include "app/shell/gui_post.h"
+#include "app/shell/input_controller.h"
+#include "app/shell/job_runner.h"
+#include "app/shell/workspace.h"
+#include "app/views/unit/page.h"
+#include "app/views/unit/run.h"
+#include "core/dataset.h"
+#include "core/model.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHash>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QPointer>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace convscope {
+
+namespace {
+
+// Pages kept per kind; walking a layer back and forth stays within it.
+constexpr int kKept = 256;
+
+template <typename V> void keep(QHash<QString, V>& cache, const QString& key, const V& value)
+{
+    if (cache.size() >= kKept)
+        cache.clear(); // rare, and the disk caches keep the expensive parts
+    cache.insert(key, value);
+}
+
+} // namespace
+
+struct UnitTab::Private {
+    InputController* input = nullptr;
+    UnitPage* page = nullptr;
+    QSpinBox* channel = nullptr;
+    QLabel* of = nullptr;
+    QRadioButton* guided = nullptr;
+    QRadioButton* deconv = nullptr;
+    QPushButton* make = nullptr;
+    QPushButton* stop = nullptr;
+
+    QHash<QString, std::shared_ptr<const UnitInputPanels>> inputs;
+    QHash<QString, std::shared_ptr<const UnitScan>> scans;
+    QHash<QString, std::shared_ptr<const UnitDatasetPanels>> datasets;
+    QHash<QString, QImage> ascents;
+    QString wantedInput, wantedDataset, scanningKey, ascentRunning;
+    bool inputPending = false, datasetPending = false, datasetShown = false;
+    std::string modelHash;
+    quint64 hashedModel = 0;
+    bool wasComplete = false;
+
+    ReluGradient relu() const { return deconv->isChecked() ? ReluGradient::Deconvnet : ReluGradient::Guided; }
+};
+
+UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
+    : ViewTab(workspace, parent), d(std::make_unique<Private>())
+{
+    d->input = input;
+    setFocusPolicy(Qt::StrongFocus);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Channel"), this));
+    d->channel = new QSpinBox(this);
+    d->channel->setFocusPolicy(Qt::ClickFocus);
+    d->of = new QLabel(this);
+    d->guided = new QRadioButton(tr("&Guided backprop"), this);
+    d->deconv = new QRadioButton(tr("&Deconvnet"), this);
+    d->guided->setChecked(true);
+    d->make = new QPushButton(tr("Make &ascent image"), this);
+    d->stop = new QPushButton(tr("Stop"), this);
+    d->stop->setEnabled(false);
+    for (QWidget* w : std::initializer_list<QWidget*>{d->guided, d->deconv, d->make, d->stop})
+        w->setFocusPolicy(Qt::NoFocus); // the keys are the page's (Space, arrows)
+    auto* keys = new QLabel(tr("←/→ channel · ↑/↓ layer · B/D backprop · Space freeze · A ascent"), this);
+    keys->setEnabled(false);
+    // A hint, not a control: it gives way before the controls do at 1280 x 720.
+    keys->setMinimumWidth(0);
+    keys->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    bar->addWidget(d->channel);
+    bar->addWidget(d->of);
+    bar->addSpacing(12);
+    bar->addWidget(d->guided);
+    bar->addWidget(d->deconv);
+    bar->addSpacing(12);
+    bar->addWidget(d->make);
+    bar->addWidget(d->stop);
+    bar->addStretch(1);
+    bar->addWidget(keys);
+    layout->addLayout(bar);
+    d->page = new UnitPage(this);
+    layout->addWidget(d->page, 1);
+
+    connect(d->channel, &QSpinBox::valueChanged, this, [this] {
+        if (isVisible())
+            refresh();
+        else
+            invalidate();
+    });
+    connect(d->channel, &QSpinBox::editingFinished, this, [this] { setFocus(); });
+    connect(d->deconv, &QRadioButton::toggled, this, [this] {
+        if (isVisible())
+            refresh();
+        else
+            invalidate();
+    });
+    connect(d->make, &QPushButton::clicked, this, &UnitTab::makeAscent);
+    connect(d->stop, &QPushButton::clicked, this, &UnitTab::stop);
+    connect(workspace, &Workspace::modelChanged, this, [this] {
+        d->inputs.clear();
+        d->scans.clear();
+        d->datasets.clear();
+        d->ascents.clear();
+        d->modelHash.clear();
+        invalidate();
+    });
+    connect(workspace, &Workspace::inputChanged, this, &UnitTab::invalidate);
+    connect(workspace, &Workspace::layerChanged, this, &UnitTab::invalidate);
+    if (input)
+        connect(input, &InputController::opened, this, &UnitTab::invalidate);
+}
+
+UnitTab::~UnitTab() = default;
+
+UnitPage* UnitTab::page() const
+{
+    return d->page;
+}
+
+QString UnitTab::ascentCacheDir()
+{
+    return cacheDir(QStringLiteral("unit-ascent"));
+}
+
+int UnitTab::channel() const
+{
+    return d->channel->value();
+}
+
+void UnitTab::setChannel(int channel)
+{
+    d->channel->setValue(channel);
+}
+
+void UnitTab::showUnit(int layer, int channel)
+{
+    // The range follows the layer at the next refresh; keep the wish until then.
+    d->channel->setMaximum(std::max(d->channel->maximum(), channel));
+    d->channel->setValue(channel);
+    workspace()->setLayer(layer);
+    invalidate();
+}
+
+void UnitTab::setDeconvnet(bool deconvnet)
+{
+    (deconvnet ? d->deconv : d->guided)->setChecked(true);
+}
+
+bool UnitTab::deconvnet() const
+{
+    return d->deconv->isChecked();
+}
+
+QImage UnitTab::exportImage()
+{
+    return d->page->grab().toImage();
+}
+
+void UnitTab::saveSettings(const QString& group) const
+{
+    auto settings = settingsAt(group);
+    settings->setValue(QStringLiteral("deconvnet"), deconvnet());
+}
+
+void UnitTab::restoreSettings(const QString& group)
+{
+    auto settings = settingsAt(group);
+    setDeconvnet(settings->value(QStringLiteral("deconvnet"), false).toBool());
+}
+
+void UnitTab::refresh()
+{
+    auto model = workspace()->model();
+    const int layer = workspace()->layer();
+    d->wasComplete = false;
+    if (!model) {
+        d->page->clearInputPanels(tr("Open a model (File ▸ Open Model…)."));
+        return;
+    }
+    if (layer < 0) {
+        d->page->clearInputPanels(tr("Select a layer in the layer list."));
+        return;
+    }
+    const LayerInfo& info = model->layers()[static_cast<size_t>(layer)];
+    if (info.shape.size() != 3 && info.shape.size() != 1) {
+        d->page->clearInputPanels(tr("%1 has no channels: pick a layer of channel maps or of units (↑/↓).")
+                                      .arg(QString::fromStdString(info.name)));
+        d->page->setDatasetMessage({});
+        return;
+    }
+    const int channels = static_cast<int>(info.shape[0]);
+    {
+        const QSignalBlocker block(d->channel);
+        d->channel->setRange(0, channels - 1);
+    }
+    d->of->setText(tr("of %1").arg(channels));
+    d->page->setHeading(QString::fromStdString(model->info().name), QString::fromStdString(info.name), channel(),
+                        channels);
+    requestInputPanels();
+    requestDatasetPanels();
+    showAscent();
+    checkComplete();
+}
+
+void UnitTab::requestInputPanels()
+{
+    auto model = workspace()->model();
+    auto frame = workspace()->input();
+    const int layer = workspace()->layer();
+    if (!frame) {
+        d->page->clearInputPanels(tr("Open an image, a dataset or a camera in the Input dock."));
+        return;
+    }
+    const QString key = QStringLiteral("%1/%2/%3/%4/%5")
+                            .arg(model->id())
+                            .arg(frame->serial)
+                            .arg(layer)
+                            .arg(channel())
+                            .arg(static_cast<int>(d->relu()));
+    d->wantedInput = key;
+    if (auto cached = d->inputs.value(key)) {
+        d->page->setInputPanels(*cached);
+        d->inputPending = false;
+        return;
+    }
+    d->inputPending = true;
+    setBusy(true);
+    const int64_t unit = channel();
+    const ReluGradient relu = d->relu();
+    const bool needHash = d->hashedModel != model->id();
+    const quint64 modelId = model->id();
+    QPointer<UnitTab> self(this);
+    struct Done {
+        std::shared_ptr<const UnitInputPanels> panels;
+        std::string hash;
+    };
+    workspace()->jobs()->submit(
+        QStringLiteral("unit-input"), {},
+        [self, model, frame, layer, unit, relu, key, needHash, modelId](JobContext&) -> JobRunner::Done {
+            auto done = std::make_shared<Done>();
+            done->panels = std::make_shared<const UnitInputPanels>(
+                computeInputPanels(*model, frame->pixels, layer, unit, relu));
+            if (needHash)
+                done->hash = fileSha256(model->info().path);
+            return [self, done, key, modelId] {
+                if (!self)
+                    return;
+                if (!done->hash.empty()) {
+                    self->d->modelHash = done->hash;
+                    self->d->hashedModel = modelId;
+                }
+                keep(self->d->inputs, key, done->panels);
+                if (key != self->d->wantedInput)
+                    return;
+                self->d->page->setInputPanels(*done->panels);
+                self->d->inputPending = false;
+                self->showAscent();
+                self->checkComplete();
+            };
+        },
+        [self, key](const QString& message) {
+            if (!self || key != self->d->wantedInput)
+                return;
+            self->d->page->clearInputPanels(message);
+            self->d->inputPending = false;
+            self->checkComplete();
+        });
+}
+
+void UnitTab::requestDatasetPanels()
+{
+    auto model = workspace()->model();
+    const int layer = workspace()->layer();
+    auto dataset = d->input ? d->input->dataset() : nullptr;
+    d->datasetShown = false;
+    if (!dataset) {
+        d->datasetPending = false;
+        d->wantedDataset.clear();
+        d->page->setDatasetMessage(tr("Open a dataset in the Input dock (File ▸ Open Dataset…) for the top-9 "
+                                      "patches and the statistics."));
+        return;
+    }
+    const QString scanKey = QStringLiteral("%1/%2/%3")
+                                .arg(model->id())
+                                .arg(QString::fromStdString(dataset->identity()))
+                                .arg(layer);
+    const QString key = QStringLiteral("%1/%2/%3").arg(scanKey).arg(channel()).arg(static_cast<int>(d->relu()));
+    d->wantedDataset = key;
+    if (auto cached = d->datasets.value(key)) {
+        d->page->setDatasetPanels(*cached);
+        d->datasetShown = true;
+        d->datasetPending = false;
+        return;
+    }
+    QPointer<UnitTab> self(this);
+    auto scan = d->scans.value(scanKey);
+    d->datasetPending = true;
+    setBusy(true);
+    if (!scan) {
+        if (d->scanningKey == scanKey)
+            return;
+        d->scanningKey = scanKey;
+        d->stop->setEnabled(true);
+        d->page->setDatasetMessage(tr("Scanning %1 images of %2 for %3… (Stop ends it)")
+                                       .arg(dataset->size())
+                                       .arg(QString::fromStdString(dataset->name()))
+                                       .arg(QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name)));
+        const std::string topkCache = cacheDir(QStringLiteral("topk")).toStdString();
+        const std::string scoresCache = cacheDir(QStringLiteral("unit")).toStdString();
+        auto notice = jobEndNotice(self, [scanKey](UnitTab* tab) {
+            if (tab->d->scanningKey != scanKey)
+                return;
+            tab->d->scanningKey.clear();
+            tab->d->stop->setEnabled(!tab->d->ascentRunning.isEmpty());
+            tab->d->datasetPending = false;
+            tab->d->page->setDatasetMessage(tr("The scan stopped; pick the layer again to scan it."));
+            tab->checkComplete();
+        });
+        workspace()->jobs()->submit(
+            QStringLiteral("unit-scan"), tr("Scanning the dataset for the Unit page"),
+            [self, model, dataset, layer, scanKey, topkCache, scoresCache, notice](JobContext& job) -> JobRunner::Done {
+                auto result = scanForUnits(*model, dataset, layer, topkCache, scoresCache, job.progress, job.cancel);
+                return [self, result, scanKey] {
+                    if (!self)
+                        return;
+                    self->d->scans.insert(scanKey, result);
+                    if (self->d->scanningKey == scanKey)
+                        self->d->scanningKey.clear();
+                    self->d->stop->setEnabled(!self->d->ascentRunning.isEmpty());
+                    self->requestDatasetPanels();
+                    self->checkComplete();
+                };
+            },
+            [self, scanKey](const QString& message) {
+                if (!self || self->d->scanningKey != scanKey)
+                    return;
+                self->d->scanningKey.clear();
+                self->d->datasetPending = false;
+                self->d->page->setDatasetMessage(tr("Cannot scan the dataset: %1").arg(message));
+                self->checkComplete();
+            });
+        return;
+    }
+    const int64_t unit = channel();
+    const ReluGradient relu = d->relu();
+    workspace()->jobs()->submit(
+        QStringLiteral("unit-dataset"), {},
+        [self, model, scan, unit, relu, key](JobContext&) -> JobRunner::Done {
+            auto panels = std::make_shared<const UnitDatasetPanels>(computeDatasetPanels(*model, *scan, unit, relu));
+            return [self, panels, key] {
+                if (!self)
+                    return;
+                keep(self->d->datasets, key, panels);
+                if (key != self->d->wantedDataset)
+                    return;
+                self->d->page->setDatasetPanels(*panels);
+                self->d->datasetShown = true;
+                self->d->datasetPending = false;
+                self->checkComplete();
+            };
+        },
+        [self, key](const QString& message) {
+            if (!self || key != self->d->wantedDataset)
+                return;
+            self->d->datasetPending = false;
+            self->d->page->setDatasetMessage(message);
+            self->checkComplete();
+        });
+}
+
+namespace {
+
+UnitAscentSettings defaultAscent()
+{
+    return {}; // Lucid's preset, its steps, seed 0
+}
+
+} // namespace
+
+void UnitTab::showAscent()
+{
+    auto model = workspace()->model();
+    const int layer = workspace()->layer();
+    if (!model || layer < 0 || d->modelHash.empty() || d->hashedModel != model->id())
+        return;
+    const QString layerName = QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name);
+    const QString key = ascentKey(d->modelHash, layerName, channel(), defaultAscent());
+    QImage image = d->ascents.value(key);
+    if (image.isNull()) {
+        const QString file = ascentFile(ascentCacheDir(), key);
+        if (QFileInfo::exists(file) && image.load(file))
+            keep(d->ascents, key, image);
+    }
+    if (!image.isNull())
+        d->page->setAscent(image, tr("maximizes the channel's mean (Lucid preset)"));
+    else if (d->ascentRunning == key)
+        d->page->setAscentMessage(tr("Making the image… (Stop ends it)"));
+    else
+        d->page->setAscentMessage(tr("Not made yet: press A (or Make ascent image)."));
+}
+
+void UnitTab::makeAscent()
+{
+    auto model = workspace()->model();
+    const int layer = workspace()->layer();
+    if (!model || layer < 0 || d->modelHash.empty())
+        return;
+    const QString layerName = QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name);
+    const QString key = ascentKey(d->modelHash, layerName, channel(), defaultAscent());
+    if (d->ascents.contains(key) || d->ascentRunning == key)
+        return;
+    d->ascentRunning = key;
+    d->stop->setEnabled(true);
+    showAscent();
+    const int64_t unit = channel();
+    const QString file = ascentFile(ascentCacheDir(), key);
+    QPointer<UnitTab> self(this);
+    auto notice = jobEndNotice(self, [key](UnitTab* tab) {
+        if (tab->d->ascentRunning != key)
+            return;
+        tab->d->ascentRunning.clear();
+        tab->d->stop->setEnabled(!tab->d->scanningKey.isEmpty());
+        tab->showAscent();
+    });
+    workspace()->jobs()->submit(
+        QStringLiteral("unit-ascent"), tr("Gradient ascent of %1 channel %2").arg(layerName).arg(unit),
+        [self, model, layer, unit, key, file, notice](JobContext& job) -> JobRunner::Done {
+            const QImage image = computeUnitAscent(*model, layer, unit, defaultAscent(), job.progress, job.cancel);
+            QDir().mkpath(QFileInfo(file).path());
+            savePngAtomically(image, file); // a cache that cannot be written is only slower next time
+            return [self, image, key] {
+                if (!self)
+                    return;
+                keep(self->d->ascents, key, image);
+                self->d->ascentRunning.clear();
+                self->d->stop->setEnabled(!self->d->scanningKey.isEmpty());
+                self->showAscent();
+            };
+        },
+        [self, key](const QString& message) {
+            if (!self || self->d->ascentRunning != key)
+                return;
+            self->d->ascentRunning.clear();
+            self->d->page->setAscentMessage(tr("Cannot make the image: %1").arg(message));
+        });
+}
+
+void UnitTab::stop()
+{
+    workspace()->jobs()->cancel(QStringLiteral("unit-scan"));
+    workspace()->jobs()->cancel(QStringLiteral("unit-ascent"));
+}
+
+bool UnitTab::complete() const
+{
+    return !d->inputPending && !d->datasetPending && d->scanningKey.isEmpty();
+}
+
+void UnitTab::checkComplete()
+{
+    const bool done = complete();
+    setBusy(!done);
+    if (done && !d->wasComplete) {
+        d->wasComplete = true;
+        Q_EMIT pageComplete();
+    }
+}
+
+void UnitTab::stepLayer(int delta)
+{
+    auto model = workspace()->model();
+    if (!model)
+        return;
+    const auto& layers = model->layers();
+    for (int i = workspace()->layer() + delta; i >= 0 && i < static_cast<int>(layers.size()); i += delta) {
+        const auto& shape = layers[static_cast<size_t>(i)].shape;
+        if (shape.size() == 3 || shape.size() == 1) {
+            workspace()->setLayer(i);
+            return;
+        }
+    }
+}
+
+void UnitTab::keyPressEvent(QKeyEvent* event)
+{
+    switch (event->key()) {
+    case Qt::Key_Left:
+        setChannel(std::max(0, channel() - 1));
+        break;
+    case Qt::Key_Right:
+        setChannel(std::min(d->channel->maximum(), channel() + 1));
+        break;
+    case Qt::Key_Up:
+        stepLayer(-1);
+        break;
+    case Qt::Key_Down:
+        stepLayer(1);
+        break;
+    case Qt::Key_B:
+        setDeconvnet(false);
+        break;
+    case Qt::Key_D:
+        setDeconvnet(true);
+        break;
+    case Qt::Key_A:
+        makeAscent();
+        break;
+    case Qt::Key_Escape:
+        stop();
+        break;
+    case Qt::Key_Space:
+        if (d->input && (d->input->kind() == InputController::Live || d->input->kind() == InputController::Video)) {
+            d->input->play(!d->input->playing());
+            Q_EMIT message(d->input->playing() ? tr("Input running") : tr("Input frozen (Space runs it again)"));
+        } else {
+            Q_EMIT message(tr("Space freezes live video: this input is a still"));
+        }
+        break;
+    default:
+        ViewTab::keyPressEvent(event);
+        return;
+    }
+    event->accept();
+}
+
+} // namespace convscope
