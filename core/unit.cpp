@@ -133,7 +133,12 @@ ClassSupport classSupport(Model& model, int layer)
         if ((info.category == "activation" && info.op == "relu") || info.category == "dropout")
             continue;
         if (info.category == "pool") {
-            const bool global = info.shape.size() == 3 && info.shape[1] * info.shape[2] == 1;
+            // Global: 1 x 1 out, and for a fixed kernel, one that covers the whole map.
+            const auto& kernel = info.geometry.kernel;
+            const auto in = model.graph().inputShape(i);
+            const bool covers = kernel.empty()
+                || (kernel.size() == 2 && in.size() == 3 && kernel[0] >= in[1] && kernel[1] >= in[2]);
+            const bool global = info.shape.size() == 3 && info.shape[1] * info.shape[2] == 1 && covers;
             const bool averages = info.op.find("avg") != std::string::npos || !spatial;
             if (!global || !averages)
                 return undefinedSupport(what + " follows '" + name + "': only a global average pool keeps the "
@@ -177,7 +182,8 @@ void rankSupport(const ClassSupport& support, int64_t channel, int64_t count, st
     std::iota(order.begin(), order.end(), 0);
     // Ties: the lower class first, so the lists are the same on every machine.
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return w[a] > w[b]; });
-    const int64_t n = std::min<int64_t>(count, column.size(0));
+    // Top and bottom never share a class: with few classes, each takes half.
+    const int64_t n = std::min<int64_t>(count, std::max<int64_t>(1, column.size(0) / 2));
     for (int64_t i = 0; i < n; ++i)
         top.push_back({order[static_cast<size_t>(i)], w[order[static_cast<size_t>(i)]]});
     for (int64_t i = 0; i < n; ++i) {

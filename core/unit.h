@@ -66,7 +66,8 @@ struct ClassSupport {
 ClassSupport classSupport(Model& model, int layer);
 
 // A channel's classes by support, strongest first: `count` top (most
-// positive) and `count` bottom (most negative, most negative first).
+// positive) and `count` bottom (most negative, most negative first), at
+// most half the classes each so that the two lists never overlap.
 struct SupportedClass {
     int64_t index = 0;
     double weight = 0;

@@ -142,16 +142,25 @@ ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins)
         return stats;
     const double* mx = maxima.data_ptr<double>();
     const double* mn = means.data_ptr<double>();
-    double lo = mx[0], hi = mx[0], sum = 0;
-    int64_t dead = 0;
+    // A model that overflows (inf, NaN) on some images: those are counted
+    // apart, and the histogram and means are of the others.
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
+    int64_t dead = 0, finite = 0;
     for (int64_t i = 0; i < n; ++i) {
+        if (!std::isfinite(mx[i]) || !std::isfinite(mn[i])) {
+            ++stats.nonFinite;
+            continue;
+        }
+        ++finite;
         lo = std::min(lo, mx[i]);
         hi = std::max(hi, mx[i]);
         dead += mx[i] <= 0 ? 1 : 0;
         sum += mn[i];
     }
     stats.deadFraction = static_cast<double>(dead) / static_cast<double>(n);
-    stats.mean = sum / static_cast<double>(n);
+    if (finite == 0)
+        return stats;
+    stats.mean = sum / static_cast<double>(finite);
     bins = std::max(bins, 1);
     if (hi <= lo)
         hi = lo + 1; // one value: one bin of width 1 from it
@@ -160,6 +169,8 @@ ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins)
         stats.edges[static_cast<size_t>(b)] = lo + (hi - lo) * b / bins;
     stats.counts.assign(static_cast<size_t>(bins), 0);
     for (int64_t i = 0; i < n; ++i) {
+        if (!std::isfinite(mx[i]) || !std::isfinite(mn[i]))
+            continue;
         const auto b = std::min<int64_t>(bins - 1, static_cast<int64_t>((mx[i] - lo) / (hi - lo) * bins));
         ++stats.counts[static_cast<size_t>(std::max<int64_t>(b, 0))];
     }
@@ -169,7 +180,7 @@ ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins)
         stats.classCounts.assign(k, 0);
         for (int64_t i = 0; i < n; ++i) {
             const int64_t label = scores.labels[static_cast<size_t>(i)];
-            if (label < 0 || label >= static_cast<int64_t>(k))
+            if (label < 0 || label >= static_cast<int64_t>(k) || !std::isfinite(mx[i]) || !std::isfinite(mn[i]))
                 continue;
             sums[static_cast<size_t>(label)] += mn[i];
             ++stats.classCounts[static_cast<size_t>(label)];

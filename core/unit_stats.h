@@ -50,7 +50,8 @@ struct ChannelStats {
     // class without images. Empty when the dataset is unlabeled.
     std::vector<double> classMeans;
     std::vector<int64_t> classCounts;
-    double mean = 0; // over every image
+    double mean = 0;        // over every image with finite values
+    int64_t nonFinite = 0;  // images whose map held inf or NaN: in no bin, no class mean, not dead
 };
 ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins = 30);
 

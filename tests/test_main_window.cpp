@@ -49,6 +49,7 @@
 #include <QAbstractItemModel>
 #include <QAction>
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QInputDialog>
@@ -1565,10 +1566,26 @@ void TestMainWindow::unitWalksWithTheKeyboard()
     QCOMPARE(window.currentTabKey(), QStringLiteral("filters"));
     QTest::keyClick(&window, Qt::Key_5);
     QCOMPARE(window.currentTabKey(), QStringLiteral("unit"));
+    // A list keeps its digits for type-to-search.
+    auto* layers = window.findChild<QTreeView*>(QStringLiteral("layerView"));
+    layers->setFocus();
+    QTest::keyClick(layers, Qt::Key_2);
+    QCOMPARE(window.currentTabKey(), QStringLiteral("unit"));
+    unit->setFocus();
     const QString help = window.keyboardHelpText();
     for (const char* key : {"← / →", "↑ / ↓", "B / D", "Space"})
         QVERIFY2(help.contains(QString::fromUtf8(key)), key);
     QVERIFY(help.contains(QStringLiteral("<b>5</b></td><td>Unit")));
+
+    // Space freezes a video and runs it again.
+    InputController* input = window.inputController();
+    window.openInput(kVideo);
+    QTRY_VERIFY_WITH_TIMEOUT(input->kind() == InputController::Video && window.isSettled(), 60000);
+    QVERIFY(!input->playing());
+    QTest::keyClick(unit, Qt::Key_Space);
+    QVERIFY(input->playing());
+    QTest::keyClick(unit, Qt::Key_Space);
+    QVERIFY(!input->playing());
 }
 
 // A double-clicked tile in Activations or Filters, a cell of a whole-layer
@@ -1600,6 +1617,21 @@ void TestMainWindow::unitIsPickedFromOtherViews()
     QCOMPARE(QString::number(unit->channel()), forward->top[0].first); // the digits' labels are their numbers
     // fc3 is the output: nothing after it to support a class through.
     QVERIFY(unit->page()->support()->values().isEmpty());
+
+    // With the Unit Page dock open, a pick fills the dock and the view stays.
+    auto* dock = window.findChild<QDockWidget*>(QStringLiteral("unitDock"));
+    QVERIFY(dock && dock->isHidden());
+    dock->show();
+    auto* dockPage = qobject_cast<UnitPage*>(dock->widget());
+    QVERIFY(dockPage);
+    QVERIFY(window.setCurrentTab(QStringLiteral("activations")));
+    QVERIFY(window.selectLayer(QStringLiteral("relu2")));
+    QTRY_VERIFY_WITH_TIMEOUT(window.isSettled() && activations->grid()->tileCount() == 16, 60000);
+    QTest::mouseDClick(grid->viewport(), Qt::LeftButton, {}, grid->tileRect(7).center());
+    QCOMPARE(window.currentTabKey(), QStringLiteral("activations"));
+    QTRY_VERIFY_WITH_TIMEOUT(unit->complete() && dockPage->filledPanels().contains(QStringLiteral("patches")), 60000);
+    QVERIFY(dockPage->headingText().startsWith(QStringLiteral("relu2 · channel 7 of 16")));
+    QVERIFY(dockPage->filledPanels().contains(QStringLiteral("backprop")));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -278,6 +278,22 @@ class GlobalPoolSupport(unittest.TestCase):
             self.assertIsNone(doc["supports"])
 
 
+class Errors(unittest.TestCase):
+    def test_one_clear_line_each(self):
+        for args, message in [
+                (["--layer", "conv2", "--channel", "16"], "convscope unit: layer 'conv2' has channels 0 to 15, not 16"),
+                (["--layer", "nope"], "convscope unit: no layer named 'nope'"),
+                (["--channel", "1"], "convscope unit: give --layer NAME"),
+                (["--layer", "conv2", "--method", "lrp"], "convscope unit: unknown --method 'lrp': use guided or deconvnet"),
+                (["--layer", "conv2", "--size", "10x10", "--out", "/tmp/x.png"], "convscope unit: --size wants")]:
+            code, out, err = run("unit", LENET, *args)
+            self.assertEqual(code, 1, args)
+            self.assertTrue(err.startswith(message), err)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        code, out, err = run("render", LENET, "--tab", "unit", "--layer", "conv2", "--channel", "99", "--out", "/tmp/x.png")
+        self.assertEqual((code, err.strip()), (1, "convscope render: layer 'conv2' has channels 0 to 15, not 99"))
+
+
 def export_torchvision_label(index):
     with open(export_torchvision.IMAGENET_LABELS) as f:
         return f.read().split("\n")[index]

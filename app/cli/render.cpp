@@ -20,6 +20,7 @@
 #include "app/views/unit/tab.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "core/unit.h"
 #include "widgets/scatter_view.h"
 #include "widgets/tile_grid_view.h"
 
@@ -218,12 +219,12 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     auto* unit = qobject_cast<UnitTab*>(window.tab(tab));
     if (unit) {
         waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
-        const int channel = static_cast<int>(wholeOption(parser, QStringLiteral("channel"), 0));
-        unit->showUnit(window.workspace()->layer(), channel);
+        const int64_t channel = wholeOption(parser, QStringLiteral("channel"), 0);
+        checkChannel(*model, window.workspace()->layer(), channel); // one line for a bad layer or channel
+        unit->showUnit(window.workspace()->layer(), static_cast<int>(channel));
         waitFor([&] { return window.isSettled() && unit->complete(); }, 600000, "the unit page");
         unit->makeAscent();
-        waitFor([&] { return window.isSettled() && unit->page()->filledPanels().contains(QStringLiteral("ascent")); },
-                600000, "the gradient-ascent image");
+        waitFor([&] { return window.isSettled() && !unit->ascentRunning(); }, 600000, "the gradient-ascent image");
     }
 
     // Settled for a little while: the chain load → open input → read → forward → draw

@@ -17,7 +17,8 @@ QString classText(const Model& model, int64_t index)
                                                               : QStringLiteral("%1: %2").arg(index).arg(label);
 }
 
-QVector<QPair<QString, double>> topClasses(const at::Tensor& probabilities, const std::vector<std::string>& labels, int64_t k)
+QVector<QPair<QString, double>> topClasses(const at::Tensor& probabilities, const std::vector<std::string>& labels, int64_t k,
+                                           QVector<qint64>* classes)
 {
     auto best = probabilities.topk(std::min<int64_t>(k, probabilities.size(0)));
     auto values = std::get<0>(best).contiguous();
@@ -27,6 +28,8 @@ QVector<QPair<QString, double>> topClasses(const at::Tensor& probabilities, cons
         const auto index = static_cast<size_t>(indices[i].item<int64_t>());
         const QString label = index < labels.size() ? QString::fromStdString(labels[index]) : QString::number(index);
         top.append({label, values[i].item<double>()});
+        if (classes)
+            classes->append(static_cast<qint64>(index));
     }
     return top;
 }

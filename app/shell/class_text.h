@@ -25,6 +25,7 @@ QString classText(const Model& model, int64_t index);
 
 // The `k` most probable classes of `probabilities` [K], best first, each
 // named by `labels` (its number where there is no label): the top-5 lists.
-QVector<QPair<QString, double>> topClasses(const at::Tensor& probabilities, const std::vector<std::string>& labels, int64_t k = 5);
+QVector<QPair<QString, double>> topClasses(const at::Tensor& probabilities, const std::vector<std::string>& labels, int64_t k = 5,
+                                           QVector<qint64>* indices = nullptr);
 
 } // namespace convscope

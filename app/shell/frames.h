@@ -25,6 +25,7 @@ struct InputFrame {
 struct ForwardResult {
     std::shared_ptr<const InputFrame> frame;
     QVector<QPair<QString, double>> top; // label, probability; best first
+    QVector<qint64> topClasses;          // their class indices (labels may repeat: ImageNet's two "crane")
     int layer = -1;
     torch::Tensor activation;            // [C, H, W] or [F] for one image, CPU; undefined if no layer
     double forwardMs = 0;

@@ -17,6 +17,7 @@
 #include "app/views/saliency/tab.h"
 #include "app/views/summary/tab.h"
 #include "app/views/training/tab.h"
+#include "app/views/unit/page.h"
 #include "app/views/unit/tab.h"
 #include "app/shell/snapshot_scrubber.h"
 #include "core/lent_class_names.h"
@@ -81,19 +82,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(d->inputPanel->chart(), &TopKChart::barActivated, this, [this](int row) {
         auto model = d->workspace->model();
         auto forward = d->workspace->forward();
-        if (!model || !forward || row >= forward->top.size() || model->layers().empty())
+        if (!model || !forward || row >= forward->topClasses.size() || model->layers().empty())
             return;
-        const QString label = forward->top[row].first;
-        const auto& labels = model->info().labels;
-        int index = -1;
-        for (size_t i = 0; i < labels.size() && index < 0; ++i)
-            if (QString::fromStdString(labels[i]) == label)
-                index = static_cast<int>(i);
-        bool number = false;
-        if (index < 0)
-            index = label.toInt(&number);
-        if (index >= 0 && index < model->info().outputs)
-            d->workspace->pickUnit(static_cast<int>(model->layers().size()) - 1, index);
+        d->workspace->pickUnit(static_cast<int>(model->layers().size()) - 1, static_cast<int>(forward->topClasses[row]));
     });
     connect(d->workspace, &Workspace::forwardFailed, this, [this](const QString& message) {
         statusBar()->showMessage(tr("Forward pass failed: %1").arg(message), 10000);
@@ -156,8 +147,11 @@ void MainWindow::createTabs()
     d->unit = new UnitTab(d->workspace, d->input);
     addViewTab(d->unit);
     // A channel picked in any view opens on the Unit page.
+    // With the Unit Page dock open, it follows the pick and the view stays.
     connect(d->workspace, &Workspace::unitPicked, this, [this](int layer, int channel) {
         d->unit->showUnit(layer, channel);
+        if (d->unit->dockShown())
+            return;
         d->tabs->setCurrentWidget(d->unit);
         d->unit->setFocus();
     });
@@ -259,6 +253,23 @@ void MainWindow::createDocks()
     d->layersDock = dock;
     d->inputDock = inputDock;
     placeDocks();
+
+    // The Unit page as a dock (View ▸ Unit Page): hidden at first, and
+    // floating when first shown, so that it goes to a second screen instead
+    // of squeezing the views at 1280 x 720.
+    d->unitDock = new QDockWidget(tr("Unit Page"), this);
+    d->unitDock->setObjectName(QStringLiteral("unitDock"));
+    auto* unitPage = new UnitPage;
+    d->unitDock->setWidget(unitPage);
+    addDockWidget(Qt::RightDockWidgetArea, d->unitDock);
+    d->unitDock->setFloating(true);
+    d->unitDock->resize(1100, 640);
+    d->unitDock->hide();
+    d->unit->setDockPage(unitPage);
+    connect(d->unitDock, &QDockWidget::visibilityChanged, d->unit, [this](bool visible) {
+        if (visible)
+            d->unit->showUnit(d->workspace->layer(), d->unit->channel());
+    });
 }
 
 void MainWindow::placeDocks()

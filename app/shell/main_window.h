@@ -121,6 +121,12 @@ private:
     void updateJobStatus();
     void setProgressText(const QString& text, bool percent);
 
+protected:
+    // Lets lists and trees keep digits for their type-to-search (the layer
+    // tree's "conv2") instead of the digit shortcuts taking them.
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
     struct Private;
     std::unique_ptr<Private> d;
 };

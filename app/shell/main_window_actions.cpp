@@ -19,6 +19,7 @@
 
 #include <torch/version.h>
 
+#include <QAbstractItemView>
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
@@ -29,6 +30,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
+#include <QKeyEvent>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
@@ -206,6 +208,8 @@ void MainWindow::createActions()
     d->realtimeAction->setToolTip(tr("Off: play as fast as the model goes, to see its throughput"));
     connect(d->realtimeAction, &QAction::toggled, d->input, &InputController::setRealtime);
 
+    qApp->installEventFilter(this);
+
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* keys = help->addAction(tr("&Keyboard"));
     keys->setObjectName(QStringLiteral("helpKeyboard"));
@@ -225,6 +229,22 @@ void MainWindow::createActions()
     for (QAction* action : {openModel, openImage, openDataset, openVideo, camera, exportView})
         toolbar->addAction(action);
     updateRecentMenus();
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event)
+{
+    if (event->type() == QEvent::ShortcutOverride) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        const bool digit = key->key() >= Qt::Key_0 && key->key() <= Qt::Key_9 && key->modifiers() == Qt::NoModifier;
+        auto* widget = qobject_cast<QWidget*>(watched);
+        if (digit && widget
+            && (qobject_cast<QAbstractItemView*>(widget)
+                || qobject_cast<QAbstractItemView*>(widget->parentWidget()))) {
+            event->accept(); // the view gets the key as a key press
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
 }
 
 QString MainWindow::keyboardHelpText() const

@@ -46,6 +46,7 @@ struct MainWindow::Private {
     InputPanel* inputPanel = nullptr;
     QDockWidget* layersDock = nullptr;
     QDockWidget* inputDock = nullptr;
+    QDockWidget* unitDock = nullptr;
 
     QLabel* modelLabel = nullptr;
     QLabel* deviceLabel = nullptr;

@@ -196,7 +196,7 @@ void Workspace::runForward()
         if (layer >= 0)
             result->activation = capture.layers[0][0].detach().to(torch::kCPU, torch::kFloat);
         auto probs = torch::softmax(capture.logits[0].detach().to(torch::kCPU, torch::kFloat), 0);
-        result->top = topClasses(probs, model->info().labels);
+        result->top = topClasses(probs, model->info().labels, 5, &result->topClasses);
         return [this, result, generation, model] {
             if (model != d->model)
                 return; // a different model arrived meanwhile

@@ -152,7 +152,8 @@ UnitPage::~UnitPage() = default;
 
 void UnitPage::setHeading(const QString& model, const QString& layer, qint64 channel, qint64 channels)
 {
-    d->headingText = tr("%1 · channel %2 of %3 · %4").arg(layer).arg(channel).arg(channels).arg(model);
+    d->headingText = channels > 0 ? tr("%1 · channel %2 of %3 · %4").arg(layer).arg(channel).arg(channels).arg(model)
+                                  : QString();
     d->heading->setText(d->headingText);
 }
 

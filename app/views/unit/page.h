@@ -25,6 +25,7 @@ public:
     explicit UnitPage(QWidget* parent = nullptr);
     ~UnitPage() override;
 
+    // No channels: no heading.
     void setHeading(const QString& model, const QString& layer, qint64 channel, qint64 channels);
     void setInputPanels(const UnitInputPanels& panels);
     void clearInputPanels(const QString& why);

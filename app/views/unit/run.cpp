@@ -206,11 +206,13 @@ QImage computeUnitAscent(Model& model, int layer, int64_t channel, const UnitAsc
 
 QString ascentKey(const std::string& modelHash, const QString& layer, int64_t channel, const UnitAscentSettings& settings)
 {
+    // The preset's own steps spelled out or left at 0 are the same image.
+    const int64_t steps = settings.steps > 0 ? settings.steps : ascentPreset(settings.preset).steps;
     return QStringLiteral("%1/%2/%3/%4/%5/%6")
         .arg(QString::fromStdString(modelHash), layer)
         .arg(channel)
         .arg(QString::fromStdString(ascentPresetName(settings.preset)))
-        .arg(settings.steps)
+        .arg(steps)
         .arg(settings.seed);
 }
 

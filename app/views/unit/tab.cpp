@@ -16,6 +16,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHash>
+#include <QSet>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QPointer>
@@ -44,6 +45,7 @@ template <typename V> void keep(QHash<QString, V>& cache, const QString& key, co
 struct UnitTab::Private {
     InputController* input = nullptr;
     UnitPage* page = nullptr;
+    UnitPage* dockPage = nullptr; // null until the window gives it one
     QSpinBox* channel = nullptr;
     QLabel* of = nullptr;
     QRadioButton* guided = nullptr;
@@ -56,12 +58,20 @@ struct UnitTab::Private {
     QHash<QString, std::shared_ptr<const UnitDatasetPanels>> datasets;
     QHash<QString, QImage> ascents;
     QString wantedInput, wantedDataset, scanningKey, ascentRunning;
+    // Keys with a job on its way (its result or its end not back yet): a key
+    // asked for again waits for that job instead of queueing a twin.
+    QSet<QString> inputsInFlight, datasetsInFlight;
     bool inputPending = false, datasetPending = false, datasetShown = false;
     std::string modelHash;
     quint64 hashedModel = 0;
     bool wasComplete = false;
 
     ReluGradient relu() const { return deconv->isChecked() ? ReluGradient::Deconvnet : ReluGradient::Guided; }
+    // Both pages show the same thing.
+    std::vector<UnitPage*> pages() const
+    {
+        return dockPage ? std::vector<UnitPage*>{page, dockPage} : std::vector<UnitPage*>{page};
+    }
 };
 
 UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
@@ -103,19 +113,9 @@ UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
     d->page = new UnitPage(this);
     layout->addWidget(d->page, 1);
 
-    connect(d->channel, &QSpinBox::valueChanged, this, [this] {
-        if (isVisible())
-            refresh();
-        else
-            invalidate();
-    });
+    connect(d->channel, &QSpinBox::valueChanged, this, &UnitTab::follow);
     connect(d->channel, &QSpinBox::editingFinished, this, [this] { setFocus(); });
-    connect(d->deconv, &QRadioButton::toggled, this, [this] {
-        if (isVisible())
-            refresh();
-        else
-            invalidate();
-    });
+    connect(d->deconv, &QRadioButton::toggled, this, &UnitTab::follow);
     connect(d->make, &QPushButton::clicked, this, &UnitTab::makeAscent);
     connect(d->stop, &QPushButton::clicked, this, &UnitTab::stop);
     connect(workspace, &Workspace::modelChanged, this, [this] {
@@ -124,12 +124,15 @@ UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
         d->datasets.clear();
         d->ascents.clear();
         d->modelHash.clear();
-        invalidate();
+        // The old model's scan and ascent would only keep the worker from the new one.
+        this->workspace()->jobs()->cancel(QStringLiteral("unit-scan"));
+        this->workspace()->jobs()->cancel(QStringLiteral("unit-ascent"));
+        follow();
     });
-    connect(workspace, &Workspace::inputChanged, this, &UnitTab::invalidate);
-    connect(workspace, &Workspace::layerChanged, this, &UnitTab::invalidate);
+    connect(workspace, &Workspace::inputChanged, this, &UnitTab::follow);
+    connect(workspace, &Workspace::layerChanged, this, &UnitTab::follow);
     if (input)
-        connect(input, &InputController::opened, this, &UnitTab::invalidate);
+        connect(input, &InputController::opened, this, &UnitTab::follow);
 }
 
 UnitTab::~UnitTab() = default;
@@ -137,6 +140,24 @@ UnitTab::~UnitTab() = default;
 UnitPage* UnitTab::page() const
 {
     return d->page;
+}
+
+void UnitTab::setDockPage(UnitPage* page)
+{
+    d->dockPage = page;
+}
+
+bool UnitTab::dockShown() const
+{
+    return d->dockPage && d->dockPage->isVisible();
+}
+
+void UnitTab::follow()
+{
+    if (!isVisible() && dockShown())
+        refresh();
+    else
+        invalidate();
 }
 
 QString UnitTab::ascentCacheDir()
@@ -156,11 +177,20 @@ void UnitTab::setChannel(int channel)
 
 void UnitTab::showUnit(int layer, int channel)
 {
-    // The range follows the layer at the next refresh; keep the wish until then.
-    d->channel->setMaximum(std::max(d->channel->maximum(), channel));
-    d->channel->setValue(channel);
+    // The channel is set quietly first (the range follows the layer at the
+    // refresh), so that no refresh clamps it to the old layer's count.
+    {
+        const QSignalBlocker quiet(d->channel);
+        d->channel->setMaximum(std::max(d->channel->maximum(), channel));
+        d->channel->setValue(channel);
+    }
     workspace()->setLayer(layer);
-    invalidate();
+    follow();
+}
+
+bool UnitTab::ascentRunning() const
+{
+    return !d->ascentRunning.isEmpty();
 }
 
 void UnitTab::setDeconvnet(bool deconvnet)
@@ -195,33 +225,56 @@ void UnitTab::refresh()
     auto model = workspace()->model();
     const int layer = workspace()->layer();
     d->wasComplete = false;
-    if (!model) {
-        d->page->clearInputPanels(tr("Open a model (File ▸ Open Model…)."));
-        return;
-    }
-    if (layer < 0) {
-        d->page->clearInputPanels(tr("Select a layer in the layer list."));
-        return;
-    }
+    // Only the request made now is waited for: results of earlier ones are
+    // kept in the caches when they come, not shown.
+    d->wantedInput.clear();
+    d->wantedDataset.clear();
+    d->inputPending = d->datasetPending = false;
+    const auto nothing = [this](const QString& why) {
+        for (UnitPage* p : d->pages()) {
+            p->setHeading({}, {}, -1, 0);
+            p->clearInputPanels(why);
+            p->setDatasetMessage({});
+            p->setAscentMessage({});
+        }
+        checkComplete();
+    };
+    if (!model)
+        return nothing(tr("Open a model (File ▸ Open Model…)."));
+    if (layer < 0)
+        return nothing(tr("Select a layer in the layer list."));
     const LayerInfo& info = model->layers()[static_cast<size_t>(layer)];
-    if (info.shape.size() != 3 && info.shape.size() != 1) {
-        d->page->clearInputPanels(tr("%1 has no channels: pick a layer of channel maps or of units (↑/↓).")
-                                      .arg(QString::fromStdString(info.name)));
-        d->page->setDatasetMessage({});
-        return;
-    }
+    if (info.shape.size() != 3 && info.shape.size() != 1)
+        return nothing(tr("%1 has no channels: pick a layer of channel maps or of units (↑/↓).")
+                           .arg(QString::fromStdString(info.name)));
     const int channels = static_cast<int>(info.shape[0]);
     {
         const QSignalBlocker block(d->channel);
         d->channel->setRange(0, channels - 1);
     }
     d->of->setText(tr("of %1").arg(channels));
-    d->page->setHeading(QString::fromStdString(model->info().name), QString::fromStdString(info.name), channel(),
-                        channels);
+    for (UnitPage* p : d->pages())
+        p->setHeading(QString::fromStdString(model->info().name), QString::fromStdString(info.name), channel(), channels);
     requestInputPanels();
     requestDatasetPanels();
     showAscent();
     checkComplete();
+}
+
+// A job the runner drops (replaced by a newer one, or cancelled) never calls
+// back: this tells the tab, so that it does not wait for it.
+std::shared_ptr<void> UnitTab::endNotice(const QPointer<UnitTab>& self, const QString& key, bool dataset)
+{
+    return jobEndNotice(self, [key, dataset](UnitTab* tab) {
+        // Its result (or error) has already said so when it took the key out.
+        if (!(dataset ? tab->d->datasetsInFlight : tab->d->inputsInFlight).remove(key))
+            return;
+        bool& pending = dataset ? tab->d->datasetPending : tab->d->inputPending;
+        if (pending && key == (dataset ? tab->d->wantedDataset : tab->d->wantedInput)) {
+            pending = false;
+            tab->checkComplete();
+        }
+    });
 }
 
 void UnitTab::requestInputPanels()
@@ -230,7 +283,8 @@ void UnitTab::requestInputPanels()
     auto frame = workspace()->input();
     const int layer = workspace()->layer();
     if (!frame) {
-        d->page->clearInputPanels(tr("Open an image, a dataset or a camera in the Input dock."));
+        for (UnitPage* p : d->pages())
+            p->clearInputPanels(tr("Open an image, a dataset or a camera in the Input dock."));
         return;
     }
     const QString key = QStringLiteral("%1/%2/%3/%4/%5")
@@ -241,12 +295,16 @@ void UnitTab::requestInputPanels()
                             .arg(static_cast<int>(d->relu()));
     d->wantedInput = key;
     if (auto cached = d->inputs.value(key)) {
-        d->page->setInputPanels(*cached);
+        for (UnitPage* p : d->pages())
+            p->setInputPanels(*cached);
         d->inputPending = false;
         return;
     }
     d->inputPending = true;
     setBusy(true);
+    if (d->inputsInFlight.contains(key))
+        return;
+    d->inputsInFlight.insert(key);
     const int64_t unit = channel();
     const ReluGradient relu = d->relu();
     const bool needHash = d->hashedModel != model->id();
@@ -258,7 +316,8 @@ void UnitTab::requestInputPanels()
     };
     workspace()->jobs()->submit(
         QStringLiteral("unit-input"), {},
-        [self, model, frame, layer, unit, relu, key, needHash, modelId](JobContext&) -> JobRunner::Done {
+        [self, model, frame, layer, unit, relu, key, needHash, modelId, notice = endNotice(self, key, false)](
+            JobContext&) -> JobRunner::Done {
             auto done = std::make_shared<Done>();
             done->panels = std::make_shared<const UnitInputPanels>(
                 computeInputPanels(*model, frame->pixels, layer, unit, relu));
@@ -267,23 +326,30 @@ void UnitTab::requestInputPanels()
             return [self, done, key, modelId] {
                 if (!self)
                     return;
-                if (!done->hash.empty()) {
+                self->d->inputsInFlight.remove(key);
+                auto current = self->workspace()->model();
+                if (!done->hash.empty() && current && current->id() == modelId) {
                     self->d->modelHash = done->hash;
                     self->d->hashedModel = modelId;
                 }
                 keep(self->d->inputs, key, done->panels);
                 if (key != self->d->wantedInput)
                     return;
-                self->d->page->setInputPanels(*done->panels);
+                for (UnitPage* p : self->d->pages())
+                    p->setInputPanels(*done->panels);
                 self->d->inputPending = false;
                 self->showAscent();
                 self->checkComplete();
             };
         },
         [self, key](const QString& message) {
-            if (!self || key != self->d->wantedInput)
+            if (!self)
                 return;
-            self->d->page->clearInputPanels(message);
+            self->d->inputsInFlight.remove(key);
+            if (key != self->d->wantedInput)
+                return;
+            for (UnitPage* p : self->d->pages())
+                p->clearInputPanels(message);
             self->d->inputPending = false;
             self->checkComplete();
         });
@@ -298,7 +364,8 @@ void UnitTab::requestDatasetPanels()
     if (!dataset) {
         d->datasetPending = false;
         d->wantedDataset.clear();
-        d->page->setDatasetMessage(tr("Open a dataset in the Input dock (File ▸ Open Dataset…) for the top-9 "
+        for (UnitPage* p : d->pages())
+            p->setDatasetMessage(tr("Open a dataset in the Input dock (File ▸ Open Dataset…) for the top-9 "
                                       "patches and the statistics."));
         return;
     }
@@ -309,7 +376,8 @@ void UnitTab::requestDatasetPanels()
     const QString key = QStringLiteral("%1/%2/%3").arg(scanKey).arg(channel()).arg(static_cast<int>(d->relu()));
     d->wantedDataset = key;
     if (auto cached = d->datasets.value(key)) {
-        d->page->setDatasetPanels(*cached);
+        for (UnitPage* p : d->pages())
+            p->setDatasetPanels(*cached);
         d->datasetShown = true;
         d->datasetPending = false;
         return;
@@ -323,7 +391,8 @@ void UnitTab::requestDatasetPanels()
             return;
         d->scanningKey = scanKey;
         d->stop->setEnabled(true);
-        d->page->setDatasetMessage(tr("Scanning %1 images of %2 for %3… (Stop ends it)")
+        for (UnitPage* p : d->pages())
+            p->setDatasetMessage(tr("Scanning %1 images of %2 for %3… (Stop ends it)")
                                        .arg(dataset->size())
                                        .arg(QString::fromStdString(dataset->name()))
                                        .arg(QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name)));
@@ -335,7 +404,8 @@ void UnitTab::requestDatasetPanels()
             tab->d->scanningKey.clear();
             tab->d->stop->setEnabled(!tab->d->ascentRunning.isEmpty());
             tab->d->datasetPending = false;
-            tab->d->page->setDatasetMessage(tr("The scan stopped; pick the layer again to scan it."));
+            for (UnitPage* p : tab->d->pages())
+                p->setDatasetMessage(tr("The scan stopped; pick the layer again to scan it."));
             tab->checkComplete();
         });
         workspace()->jobs()->submit(
@@ -345,12 +415,14 @@ void UnitTab::requestDatasetPanels()
                 return [self, result, scanKey] {
                     if (!self)
                         return;
+                    // A scan holds two [images, channels] tables: a few layers' worth are kept.
+                    if (self->d->scans.size() >= 8)
+                        self->d->scans.clear();
                     self->d->scans.insert(scanKey, result);
                     if (self->d->scanningKey == scanKey)
                         self->d->scanningKey.clear();
                     self->d->stop->setEnabled(!self->d->ascentRunning.isEmpty());
-                    self->requestDatasetPanels();
-                    self->checkComplete();
+                    self->follow(); // the unit may have moved on meanwhile
                 };
             },
             [self, scanKey](const QString& message) {
@@ -358,34 +430,44 @@ void UnitTab::requestDatasetPanels()
                     return;
                 self->d->scanningKey.clear();
                 self->d->datasetPending = false;
-                self->d->page->setDatasetMessage(tr("Cannot scan the dataset: %1").arg(message));
+                for (UnitPage* p : self->d->pages())
+                    p->setDatasetMessage(tr("Cannot scan the dataset: %1").arg(message));
                 self->checkComplete();
             });
         return;
     }
+    if (d->datasetsInFlight.contains(key))
+        return;
+    d->datasetsInFlight.insert(key);
     const int64_t unit = channel();
     const ReluGradient relu = d->relu();
     workspace()->jobs()->submit(
         QStringLiteral("unit-dataset"), {},
-        [self, model, scan, unit, relu, key](JobContext&) -> JobRunner::Done {
+        [self, model, scan, unit, relu, key, notice = endNotice(self, key, true)](JobContext&) -> JobRunner::Done {
             auto panels = std::make_shared<const UnitDatasetPanels>(computeDatasetPanels(*model, *scan, unit, relu));
             return [self, panels, key] {
                 if (!self)
                     return;
+                self->d->datasetsInFlight.remove(key);
                 keep(self->d->datasets, key, panels);
                 if (key != self->d->wantedDataset)
                     return;
-                self->d->page->setDatasetPanels(*panels);
+                for (UnitPage* p : self->d->pages())
+                    p->setDatasetPanels(*panels);
                 self->d->datasetShown = true;
                 self->d->datasetPending = false;
                 self->checkComplete();
             };
         },
         [self, key](const QString& message) {
-            if (!self || key != self->d->wantedDataset)
+            if (!self)
+                return;
+            self->d->datasetsInFlight.remove(key);
+            if (key != self->d->wantedDataset)
                 return;
             self->d->datasetPending = false;
-            self->d->page->setDatasetMessage(message);
+            for (UnitPage* p : self->d->pages())
+                p->setDatasetMessage(message);
             self->checkComplete();
         });
 }
@@ -414,18 +496,24 @@ void UnitTab::showAscent()
             keep(d->ascents, key, image);
     }
     if (!image.isNull())
-        d->page->setAscent(image, tr("maximizes the channel's mean (Lucid preset)"));
+        for (UnitPage* p : d->pages())
+            p->setAscent(image, tr("maximizes the channel's mean (Lucid preset)"));
     else if (d->ascentRunning == key)
-        d->page->setAscentMessage(tr("Making the image… (Stop ends it)"));
+        for (UnitPage* p : d->pages())
+            p->setAscentMessage(tr("Making the image… (Stop ends it)"));
     else
-        d->page->setAscentMessage(tr("Not made yet: press A (or Make ascent image)."));
+        for (UnitPage* p : d->pages())
+            p->setAscentMessage(tr("Not made yet: press A (or Make ascent image)."));
 }
 
 void UnitTab::makeAscent()
 {
     auto model = workspace()->model();
     const int layer = workspace()->layer();
-    if (!model || layer < 0 || d->modelHash.empty())
+    if (!model || layer < 0 || d->modelHash.empty() || d->hashedModel != model->id())
+        return;
+    const auto& shape = model->layers()[static_cast<size_t>(layer)].shape;
+    if (shape.size() != 3 && shape.size() != 1)
         return;
     const QString layerName = QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name);
     const QString key = ascentKey(d->modelHash, layerName, channel(), defaultAscent());
@@ -454,8 +542,9 @@ void UnitTab::makeAscent()
                 if (!self)
                     return;
                 keep(self->d->ascents, key, image);
-                self->d->ascentRunning.clear();
-                self->d->stop->setEnabled(!self->d->scanningKey.isEmpty());
+                if (self->d->ascentRunning == key)
+                    self->d->ascentRunning.clear();
+                self->d->stop->setEnabled(!self->d->scanningKey.isEmpty() || !self->d->ascentRunning.isEmpty());
                 self->showAscent();
             };
         },
@@ -463,7 +552,8 @@ void UnitTab::makeAscent()
             if (!self || self->d->ascentRunning != key)
                 return;
             self->d->ascentRunning.clear();
-            self->d->page->setAscentMessage(tr("Cannot make the image: %1").arg(message));
+            for (UnitPage* p : self->d->pages())
+                p->setAscentMessage(tr("Cannot make the image: %1").arg(message));
         });
 }
 

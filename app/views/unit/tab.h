@@ -2,6 +2,8 @@
 
 #include "app/shell/view_tab.h"
 
+#include <QPointer>
+
 #include <memory>
 
 namespace convscope {
@@ -38,11 +40,16 @@ public:
     bool deconvnet() const;
     // Starts the gradient-ascent image of the shown channel (cached when done).
     void makeAscent();
+    bool ascentRunning() const;
     void stop();
     // Whether every panel that can be filled for this unit is (no job on its way).
     bool complete() const;
     // Where gradient-ascent images are kept ($XDG_CACHE_HOME/convscope/unit-ascent).
     static QString ascentCacheDir();
+    // A second page, in a dock (View ▸ Unit Page): it shows what this one
+    // shows and keeps following the unit while another tab is in front.
+    void setDockPage(UnitPage* page);
+    bool dockShown() const;
 
 Q_SIGNALS:
     // After each page is complete (tests and the benchmark wait on it).
@@ -53,11 +60,14 @@ protected:
     void keyPressEvent(QKeyEvent* event) override;
 
 private:
+    static std::shared_ptr<void> endNotice(const QPointer<UnitTab>& self, const QString& key, bool dataset);
     void requestInputPanels();
     void requestDatasetPanels();
     void showAscent();
     void stepLayer(int delta);
     void checkComplete();
+    // Recompute now if the tab or the dock page is seen, else when one is.
+    void follow();
 
     struct Private;
     std::unique_ptr<Private> d;
