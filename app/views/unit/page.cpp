@@ -171,9 +171,9 @@ void UnitPage::setInputPanels(const UnitInputPanels& p)
     d->activation.caption->setText(
         tr("mean %1, max %2 at (%3, %4)").arg(p.mean, 0, 'g', 4).arg(p.max, 0, 'g', 4).arg(p.argY).arg(p.argX));
     const bool deconv = p.relu == ReluGradient::Deconvnet;
-    d->backprop.title->setText(tr("<b>3 %1</b> of its strongest unit (B/D)").arg(deconv ? tr("Deconvnet") : tr("Guided backprop")));
+    d->backprop.title->setText(tr("<b>3 %1</b> (B/D)").arg(deconv ? tr("Deconvnet") : tr("Guided backprop")));
     d->backprop.view->setImage(withBox(p.backprop, p.field));
-    d->backprop.caption->setText(p.fieldText);
+    d->backprop.caption->setText(tr("of its strongest unit; %1").arg(p.fieldText));
     d->fieldText = p.fieldText;
     d->patchBackprops.title->setText(tr("<b>4 Their %1</b>").arg(deconv ? tr("deconvnet") : tr("guided backprop")));
 }
@@ -220,11 +220,11 @@ void UnitPage::setDatasetPanels(const UnitDatasetPanels& p)
     QStringList labels;
     QVector<double> weights;
     for (const auto& s : p.top) {
-        labels << p.classes.value(static_cast<int>(s.index), QString::number(s.index));
+        labels << p.outputs.value(static_cast<int>(s.index), QString::number(s.index));
         weights << s.weight;
     }
     for (auto it = p.bottom.rbegin(); it != p.bottom.rend(); ++it) {
-        labels << p.classes.value(static_cast<int>(it->index), QString::number(it->index));
+        labels << p.outputs.value(static_cast<int>(it->index), QString::number(it->index));
         weights << it->weight;
     }
     d->support->setBars(labels, weights);

@@ -144,8 +144,16 @@ UnitDatasetPanels computeDatasetPanels(Model& model, const UnitScan& scan, int64
     Dataset& dataset = *scan.dataset;
     UnitDatasetPanels panels;
     panels.datasetName = QString::fromStdString(dataset.description());
-    for (const auto& name : dataset.classes())
+    for (const auto& name : model.info().labels)
+        panels.outputs << QString::fromStdString(name);
+    bool numbered = true;
+    for (const auto& name : dataset.classes()) {
         panels.classes << QString::fromStdString(name);
+        numbered = numbered && name == std::to_string(panels.classes.size() - 1);
+    }
+    // An idx file numbers its classes; a model trained on it may name them.
+    if (numbered && panels.classes.size() == panels.outputs.size())
+        panels.classes = panels.outputs;
     panels.hits = scan.topk.channels.at(static_cast<size_t>(channel));
     if (!panels.hits.empty()) {
         std::vector<torch::Tensor> images;

@@ -67,7 +67,8 @@ struct UnitDatasetPanels {
     QStringList captions;               // "#123 Shirt · 4.21"
     std::vector<TopkHit> hits;
     ChannelStats stats;
-    QStringList classes;
+    QStringList classes;                     // the dataset's (the model's where the dataset only numbers them)
+    QStringList outputs;                     // the model's class names, which the support ranks
     std::vector<SupportedClass> top, bottom; // support, when defined
     QString supportText;                     // the path, or why there is no support
     QString datasetName;
