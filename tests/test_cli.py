@@ -385,7 +385,7 @@ class Render(unittest.TestCase):
     def test_errors(self):
         code, _, err = run("render", "--tab", "weights", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual((code, err.strip()), (1, "convscope render: unknown tab 'weights' (summary, filters, activations, patches, "
-                                             "saliency, ascent, adversarial, embedding, training)"))
+                                             "unit, saliency, ascent, adversarial, embedding, training)"))
         code, _, err = run("render", "--layer", "conv9", "--out", os.path.join(self.tmp.name, "x.png"))
         self.assertEqual(code, 1)
         self.assertIn("convscope render: no layer named 'conv9'", err)

@@ -321,16 +321,15 @@ class HeldOut(unittest.TestCase):
                 with open(page, "rb") as f:
                     header = f.read(24)
                 self.assertEqual(struct.unpack(">II", header[16:24]), (1280, 720))
-            # The Unit tab of the traced one, as the window draws it.
-            shot = os.path.join(tmp, "tab.png")
-            code, out, err = run("render", path, spec, "--tab", "unit", "--layer", "stage3.7.branch2.7",
-                                 "--channel", "5",
-                                 "--size", "1280x720", "--out", shot)
-            self.assertEqual(code, 0, err)
-            filled = out.split("filled: ")[1].strip().split(", ")
-            for panel in ["filter", "activation", "backprop", "patches", "patch-backprops", "ascent", "histogram",
-                          "class-means"]:
-                self.assertIn(panel, filled, out)
+                # The Unit tab, as the window draws it (the ascent image: the one `unit` left in the cache).
+                code, out, err = run("render", path, spec, "--tab", "unit", "--layer", "stage3.7.branch2.7",
+                                     "--channel", "5", "--ascent-steps", "16", "--size", "1280x720", "--out",
+                                     os.path.join(tmp, "tab.png"))
+                self.assertEqual(code, 0, err)
+                filled = out.split("filled: ")[1].strip().split(", ")
+                for panel in ["filter", "activation", "backprop", "patches", "patch-backprops", "ascent", "histogram",
+                              "class-means"]:
+                    self.assertIn(panel, filled, out)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,9 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     parser.addOption({QStringLiteral("channel"),
                       QStringLiteral("--tab unit: the channel of the layer (default 0); its gradient-ascent image is made too."),
                       QStringLiteral("C"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("ascent-steps"),
+                      QStringLiteral("--tab unit: steps of the gradient ascent (default: the Lucid preset's 512)."),
+                      QStringLiteral("N"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
     parser.addOption({QStringLiteral("size"), QStringLiteral("Window size (default 1400x900)."), QStringLiteral("WxH"),
                       QStringLiteral("1400x900")});
@@ -221,6 +224,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
         const int64_t channel = wholeOption(parser, QStringLiteral("channel"), 0);
         checkChannel(*model, window.workspace()->layer(), channel); // one line for a bad layer or channel
+        unit->setAscentSteps(static_cast<int>(wholeOption(parser, QStringLiteral("ascent-steps"), 0)));
         unit->showUnit(window.workspace()->layer(), static_cast<int>(channel));
         waitFor([&] { return window.isSettled() && unit->complete(); }, 600000, "the unit page");
         unit->makeAscent();

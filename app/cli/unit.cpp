@@ -67,8 +67,10 @@ int unitCommand(QCommandLineParser& parser, const QStringList& arguments)
          QStringLiteral("METHOD"), QStringLiteral("guided")},
         {QStringLiteral("ascent"),
          QStringLiteral("Make the gradient-ascent image (Lucid preset) if it is not cached yet.")},
-        {QStringLiteral("ascent-steps"), QStringLiteral("Steps of that ascent (default: the preset's 512)."),
+        {QStringLiteral("ascent-steps"), QStringLiteral("Steps of that ascent (default: the preset's)."),
          QStringLiteral("N")},
+        {QStringLiteral("ascent-preset"), QStringLiteral("lucid (default), yosinski or plain."), QStringLiteral("NAME"),
+         QStringLiteral("lucid")},
         {QStringLiteral("out"), QStringLiteral("Write the page as a PNG (1280x720 unless --size)."),
          QStringLiteral("PNG")},
         {QStringLiteral("size"), QStringLiteral("The PNG's size (default 1280x720)."), QStringLiteral("WxH"),
@@ -102,6 +104,7 @@ int unitCommand(QCommandLineParser& parser, const QStringList& arguments)
             throw Error("--size wants WIDTHxHEIGHT between 640x360 and 8000x8000");
     }
     UnitAscentSettings ascent;
+    ascent.preset = ascentPresetFromName(parser.value(QStringLiteral("ascent-preset")).toStdString());
     if (parser.isSet(QStringLiteral("ascent-steps")))
         ascent.steps = wholeOption(parser, QStringLiteral("ascent-steps"), 1);
     if (parser.isSet(QStringLiteral("cache")) && parser.isSet(QStringLiteral("no-cache")))
@@ -160,7 +163,8 @@ int unitCommand(QCommandLineParser& parser, const QStringList& arguments)
         else
             page.setDatasetMessage(QObject::tr("Give --data DATASET for the top-9 patches and the statistics."));
         if (!ascentImage.isNull())
-            page.setAscent(ascentImage, QObject::tr("maximizes the channel's mean (Lucid preset)"));
+            page.setAscent(ascentImage, QObject::tr("maximizes the channel's mean (%1 preset)")
+                                            .arg(QString::fromStdString(ascentPresetName(ascent.preset))));
         else
             page.setAscentMessage(QObject::tr("Not made: add --ascent."));
         page.resize(size);

@@ -12,6 +12,7 @@
 #include "core/dataset.h"
 #include "core/model.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
@@ -50,6 +51,8 @@ struct UnitTab::Private {
     QLabel* of = nullptr;
     QRadioButton* guided = nullptr;
     QRadioButton* deconv = nullptr;
+    QComboBox* preset = nullptr; // the gradient ascent's
+    int ascentSteps = 0;         // 0: the preset's
     QPushButton* make = nullptr;
     QPushButton* stop = nullptr;
 
@@ -90,9 +93,14 @@ UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
     d->deconv = new QRadioButton(tr("&Deconvnet"), this);
     d->guided->setChecked(true);
     d->make = new QPushButton(tr("Make &ascent image"), this);
+    d->preset = new QComboBox(this);
+    for (const char* name : {"lucid", "yosinski", "plain"})
+        d->preset->addItem(QString::fromLatin1(name).replace(0, 1, QString::fromLatin1(name).at(0).toUpper()),
+                           QString::fromLatin1(name));
+    d->preset->setToolTip(tr("The gradient ascent's preset: each is its own image, kept apart"));
     d->stop = new QPushButton(tr("Stop"), this);
     d->stop->setEnabled(false);
-    for (QWidget* w : std::initializer_list<QWidget*>{d->guided, d->deconv, d->make, d->stop})
+    for (QWidget* w : std::initializer_list<QWidget*>{d->guided, d->deconv, d->make, d->preset, d->stop})
         w->setFocusPolicy(Qt::NoFocus); // the keys are the page's (Space, arrows)
     auto* keys = new QLabel(tr("←/→ channel · ↑/↓ layer · B/D backprop · Space freeze · A ascent"), this);
     keys->setEnabled(false);
@@ -106,6 +114,7 @@ UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
     bar->addWidget(d->deconv);
     bar->addSpacing(12);
     bar->addWidget(d->make);
+    bar->addWidget(d->preset);
     bar->addWidget(d->stop);
     bar->addStretch(1);
     bar->addWidget(keys);
@@ -117,6 +126,7 @@ UnitTab::UnitTab(Workspace* workspace, InputController* input, QWidget* parent)
     connect(d->channel, &QSpinBox::editingFinished, this, [this] { setFocus(); });
     connect(d->deconv, &QRadioButton::toggled, this, &UnitTab::follow);
     connect(d->make, &QPushButton::clicked, this, &UnitTab::makeAscent);
+    connect(d->preset, &QComboBox::currentIndexChanged, this, &UnitTab::showAscent);
     connect(d->stop, &QPushButton::clicked, this, &UnitTab::stop);
     connect(workspace, &Workspace::modelChanged, this, [this] {
         d->inputs.clear();
@@ -212,12 +222,15 @@ void UnitTab::saveSettings(const QString& group) const
 {
     auto settings = settingsAt(group);
     settings->setValue(QStringLiteral("deconvnet"), deconvnet());
+    settings->setValue(QStringLiteral("preset"), d->preset->currentData());
 }
 
 void UnitTab::restoreSettings(const QString& group)
 {
     auto settings = settingsAt(group);
     setDeconvnet(settings->value(QStringLiteral("deconvnet"), false).toBool());
+    const int preset = d->preset->findData(settings->value(QStringLiteral("preset"), QStringLiteral("lucid")));
+    d->preset->setCurrentIndex(std::max(preset, 0));
 }
 
 void UnitTab::refresh()
@@ -472,14 +485,19 @@ void UnitTab::requestDatasetPanels()
         });
 }
 
-namespace {
-
-UnitAscentSettings defaultAscent()
+UnitAscentSettings UnitTab::ascentSettings() const
 {
-    return {}; // Lucid's preset, its steps, seed 0
+    UnitAscentSettings settings; // the preset's steps, seed 0
+    settings.preset = ascentPresetFromName(d->preset->currentData().toString().toStdString());
+    settings.steps = d->ascentSteps;
+    return settings;
 }
 
-} // namespace
+void UnitTab::setAscentSteps(int steps)
+{
+    d->ascentSteps = std::max(0, steps);
+    showAscent();
+}
 
 void UnitTab::showAscent()
 {
@@ -488,7 +506,7 @@ void UnitTab::showAscent()
     if (!model || layer < 0 || d->modelHash.empty() || d->hashedModel != model->id())
         return;
     const QString layerName = QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name);
-    const QString key = ascentKey(d->modelHash, layerName, channel(), defaultAscent());
+    const QString key = ascentKey(d->modelHash, layerName, channel(), ascentSettings());
     QImage image = d->ascents.value(key);
     if (image.isNull()) {
         const QString file = ascentFile(ascentCacheDir(), key);
@@ -497,7 +515,7 @@ void UnitTab::showAscent()
     }
     if (!image.isNull())
         for (UnitPage* p : d->pages())
-            p->setAscent(image, tr("maximizes the channel's mean (Lucid preset)"));
+            p->setAscent(image, tr("maximizes the channel's mean (%1 preset)").arg(d->preset->currentText()));
     else if (d->ascentRunning == key)
         for (UnitPage* p : d->pages())
             p->setAscentMessage(tr("Making the image… (Stop ends it)"));
@@ -516,7 +534,8 @@ void UnitTab::makeAscent()
     if (shape.size() != 3 && shape.size() != 1)
         return;
     const QString layerName = QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name);
-    const QString key = ascentKey(d->modelHash, layerName, channel(), defaultAscent());
+    const QString key = ascentKey(d->modelHash, layerName, channel(), ascentSettings());
+    showAscent(); // reads the disk cache into the page's
     if (d->ascents.contains(key) || d->ascentRunning == key)
         return;
     d->ascentRunning = key;
@@ -524,6 +543,7 @@ void UnitTab::makeAscent()
     showAscent();
     const int64_t unit = channel();
     const QString file = ascentFile(ascentCacheDir(), key);
+    const UnitAscentSettings settings = ascentSettings();
     QPointer<UnitTab> self(this);
     auto notice = jobEndNotice(self, [key](UnitTab* tab) {
         if (tab->d->ascentRunning != key)
@@ -534,8 +554,8 @@ void UnitTab::makeAscent()
     });
     workspace()->jobs()->submit(
         QStringLiteral("unit-ascent"), tr("Gradient ascent of %1 channel %2").arg(layerName).arg(unit),
-        [self, model, layer, unit, key, file, notice](JobContext& job) -> JobRunner::Done {
-            const QImage image = computeUnitAscent(*model, layer, unit, defaultAscent(), job.progress, job.cancel);
+        [self, model, layer, unit, key, file, settings, notice](JobContext& job) -> JobRunner::Done {
+            const QImage image = computeUnitAscent(*model, layer, unit, settings, job.progress, job.cancel);
             QDir().mkpath(QFileInfo(file).path());
             savePngAtomically(image, file); // a cache that cannot be written is only slower next time
             return [self, image, key] {

@@ -10,6 +10,7 @@ namespace convscope {
 
 class InputController;
 class UnitPage;
+struct UnitAscentSettings;
 
 // Everything about one channel of the selected layer on one page (UnitPage),
 // walked with the keyboard as in DVT: ←/→ channel, ↑/↓ layer, B/D guided
@@ -40,6 +41,8 @@ public:
     bool deconvnet() const;
     // Starts the gradient-ascent image of the shown channel (cached when done).
     void makeAscent();
+    // Steps of the ascent (0: the preset's); part of the cache key.
+    void setAscentSteps(int steps);
     bool ascentRunning() const;
     void stop();
     // Whether every panel that can be filled for this unit is (no job on its way).
@@ -64,6 +67,7 @@ private:
     void requestInputPanels();
     void requestDatasetPanels();
     void showAscent();
+    UnitAscentSettings ascentSettings() const;
     void stepLayer(int delta);
     void checkComplete();
     // Recompute now if the tab or the dock page is seen, else when one is.
