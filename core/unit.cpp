@@ -182,8 +182,14 @@ void rankSupport(const ClassSupport& support, int64_t channel, int64_t count, st
     std::iota(order.begin(), order.end(), 0);
     // Ties: the lower class first, so the lists are the same on every machine.
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return w[a] > w[b]; });
+    if (order.empty())
+        return;
+    if (order.size() == 1) { // one class: it is the top, there is no bottom
+        top.push_back({0, w[0]});
+        return;
+    }
     // Top and bottom never share a class: with few classes, each takes half.
-    const int64_t n = std::min<int64_t>(count, std::max<int64_t>(1, column.size(0) / 2));
+    const int64_t n = std::min<int64_t>(count, column.size(0) / 2);
     for (int64_t i = 0; i < n; ++i)
         top.push_back({order[static_cast<size_t>(i)], w[order[static_cast<size_t>(i)]]});
     for (int64_t i = 0; i < n; ++i) {

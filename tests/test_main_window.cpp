@@ -1543,6 +1543,32 @@ void TestMainWindow::unitWalksWithTheKeyboard()
     QTest::keyClick(unit, Qt::Key_Left); // no channel -1
     QCOMPARE(unit->channel(), 0);
 
+    // Keys faster than the worker, over channels not seen yet: jobs dropped on
+    // the way never leave the page waiting, nor stopped, nor showing one
+    // channel's panels under another's heading.
+    unit->setChannel(5);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+    const QString best5 = unit->page()->patchesCaption();
+    QTest::keyClick(unit, Qt::Key_Right);
+    QTest::keyClick(unit, Qt::Key_Right);
+    QTest::keyClick(unit, Qt::Key_Right);
+    QTest::keyClick(unit, Qt::Key_Left);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+    QVERIFY(unit->page()->headingText().startsWith(QStringLiteral("conv2 · channel 7 of 16")));
+    const QString raced = unit->page()->patchesCaption();
+    QVERIFY2(raced.startsWith(QStringLiteral("best #")), qPrintable(raced));
+    QVERIFY(unit->page()->filledPanels().contains(QStringLiteral("backprop")));
+    QTest::keyClick(unit, Qt::Key_Left);
+    QTest::keyClick(unit, Qt::Key_Left);
+    QVERIFY(unit->complete()); // channel 5 was seen: served at once
+    QCOMPARE(unit->page()->patchesCaption(), best5);
+    QTest::keyClick(unit, Qt::Key_Right);
+    QTest::keyClick(unit, Qt::Key_Right);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+    QCOMPARE(unit->page()->patchesCaption(), raced); // channel 7's own top-9
+    unit->setChannel(0);
+    QTRY_VERIFY_WITH_TIMEOUT(settled(), 60000);
+
     QTest::keyClick(unit, Qt::Key_Down);
     QCOMPARE(window.currentLayerName(), QStringLiteral("relu2"));
     QTest::keyClick(unit, Qt::Key_Up);

@@ -235,7 +235,9 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event)
 {
     if (event->type() == QEvent::ShortcutOverride) {
         auto* key = static_cast<QKeyEvent*>(event);
-        const bool digit = key->key() >= Qt::Key_0 && key->key() <= Qt::Key_9 && key->modifiers() == Qt::NoModifier;
+        // Keypad digits carry KeypadModifier and still match the plain-digit shortcuts.
+        const bool digit = key->key() >= Qt::Key_0 && key->key() <= Qt::Key_9
+            && (key->modifiers() & ~Qt::KeypadModifier) == Qt::NoModifier;
         auto* widget = qobject_cast<QWidget*>(watched);
         if (digit && widget
             && (qobject_cast<QAbstractItemView*>(widget)

@@ -286,6 +286,11 @@ QString UnitPage::fieldText() const
     return d->fieldText;
 }
 
+QString UnitPage::patchesCaption() const
+{
+    return d->patches.caption->text();
+}
+
 QString UnitPage::deadText() const
 {
     return d->dead->text();

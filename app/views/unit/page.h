@@ -41,6 +41,7 @@ public:
     // histogram, class-means, support.
     QStringList filledPanels() const;
     QString fieldText() const;
+    QString patchesCaption() const; // "best #2663 5 · 20.5 of …": which top-9 is shown
     QString deadText() const;
     BarChartView* classMeans() const;
     BarChartView* support() const;

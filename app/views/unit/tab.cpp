@@ -25,6 +25,7 @@
 #include <QRadioButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QThread>
 #include <QVBoxLayout>
 
 namespace convscope {
@@ -275,17 +276,35 @@ void UnitTab::refresh()
 }
 
 // A job the runner drops (replaced by a newer one, or cancelled) never calls
-// back: this tells the tab, so that it does not wait for it.
+// back: this tells the tab, so that it does not wait for it. The runner drops
+// jobs on the GUI thread, inside submit() and cancel(): the key leaves the
+// in-flight set there and then, before anyone can ask for it again and be
+// told to wait for a job that will never come.
 std::shared_ptr<void> UnitTab::endNotice(const QPointer<UnitTab>& self, const QString& key, bool dataset)
 {
-    return jobEndNotice(self, [key, dataset](UnitTab* tab) {
+    const auto ended = [key, dataset](UnitTab* tab) {
         // Its result (or error) has already said so when it took the key out.
         if (!(dataset ? tab->d->datasetsInFlight : tab->d->inputsInFlight).remove(key))
             return;
         bool& pending = dataset ? tab->d->datasetPending : tab->d->inputPending;
         if (pending && key == (dataset ? tab->d->wantedDataset : tab->d->wantedInput)) {
             pending = false;
+            const QString why = tr("Stopped: move to another unit and back to compute it.");
+            for (UnitPage* p : tab->d->pages()) {
+                if (dataset)
+                    p->setDatasetMessage(why);
+                else
+                    p->clearInputPanels(why);
+            }
             tab->checkComplete();
+        }
+    };
+    return std::shared_ptr<void>(nullptr, [self, ended](void*) {
+        if (QThread::currentThread() == QCoreApplication::instance()->thread()) {
+            if (self)
+                ended(self.data());
+        } else {
+            postTo(self, ended);
         }
     });
 }
@@ -400,26 +419,32 @@ void UnitTab::requestDatasetPanels()
     d->datasetPending = true;
     setBusy(true);
     if (!scan) {
+        for (UnitPage* p : d->pages())
+            p->setDatasetMessage(tr("Scanning %1 images of %2 for %3… (Stop ends it)")
+                                     .arg(dataset->size())
+                                     .arg(QString::fromStdString(dataset->name()))
+                                     .arg(QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name)));
         if (d->scanningKey == scanKey)
             return;
         d->scanningKey = scanKey;
         d->stop->setEnabled(true);
-        for (UnitPage* p : d->pages())
-            p->setDatasetMessage(tr("Scanning %1 images of %2 for %3… (Stop ends it)")
-                                       .arg(dataset->size())
-                                       .arg(QString::fromStdString(dataset->name()))
-                                       .arg(QString::fromStdString(model->layers()[static_cast<size_t>(layer)].name)));
         const std::string topkCache = cacheDir(QStringLiteral("topk")).toStdString();
         const std::string scoresCache = cacheDir(QStringLiteral("unit")).toStdString();
-        auto notice = jobEndNotice(self, [scanKey](UnitTab* tab) {
+        // A scan that stops or fails speaks only for the page still waiting on it.
+        const auto ended = [scanKey](UnitTab* tab, const QString& why) {
             if (tab->d->scanningKey != scanKey)
                 return;
             tab->d->scanningKey.clear();
             tab->d->stop->setEnabled(!tab->d->ascentRunning.isEmpty());
-            tab->d->datasetPending = false;
-            for (UnitPage* p : tab->d->pages())
-                p->setDatasetMessage(tr("The scan stopped; pick the layer again to scan it."));
+            if (tab->d->wantedDataset.startsWith(scanKey + QLatin1Char('/'))) {
+                tab->d->datasetPending = false;
+                for (UnitPage* p : tab->d->pages())
+                    p->setDatasetMessage(why);
+            }
             tab->checkComplete();
+        };
+        auto notice = jobEndNotice(self, [ended](UnitTab* tab) {
+            ended(tab, tr("The scan stopped; pick the layer again to scan it."));
         });
         workspace()->jobs()->submit(
             QStringLiteral("unit-scan"), tr("Scanning the dataset for the Unit page"),
@@ -438,14 +463,9 @@ void UnitTab::requestDatasetPanels()
                     self->follow(); // the unit may have moved on meanwhile
                 };
             },
-            [self, scanKey](const QString& message) {
-                if (!self || self->d->scanningKey != scanKey)
-                    return;
-                self->d->scanningKey.clear();
-                self->d->datasetPending = false;
-                for (UnitPage* p : self->d->pages())
-                    p->setDatasetMessage(tr("Cannot scan the dataset: %1").arg(message));
-                self->checkComplete();
+            [self, ended](const QString& message) {
+                if (self)
+                    ended(self.data(), tr("Cannot scan the dataset: %1").arg(message));
             });
         return;
     }
@@ -572,6 +592,7 @@ void UnitTab::makeAscent()
             if (!self || self->d->ascentRunning != key)
                 return;
             self->d->ascentRunning.clear();
+            self->d->stop->setEnabled(!self->d->scanningKey.isEmpty());
             for (UnitPage* p : self->d->pages())
                 p->setAscentMessage(tr("Cannot make the image: %1").arg(message));
         });
@@ -585,7 +606,9 @@ void UnitTab::stop()
 
 bool UnitTab::complete() const
 {
-    return !d->inputPending && !d->datasetPending && d->scanningKey.isEmpty();
+    // A scan for this page keeps datasetPending; one for a layer left behind
+    // goes on in the background (the status bar shows it) without holding the page.
+    return !d->inputPending && !d->datasetPending;
 }
 
 void UnitTab::checkComplete()
