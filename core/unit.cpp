@@ -68,6 +68,7 @@ std::vector<UnitBackprop> unitBackprops(Model& model, const torch::Tensor& image
     const torch::Tensor gradient = torch::autograd::grad({units.sum()}, {in})[0].to(torch::kCPU, torch::kFloat32);
     const torch::Tensor where = flat.to(torch::kCPU);
     const torch::Tensor values = units.detach().to(torch::kCPU, torch::kFloat64);
+    const torch::Tensor cpuMaps = maps.detach().to(torch::kCPU, torch::kFloat32).view({n, shape.height, shape.width});
     std::vector<UnitBackprop> result(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
         UnitBackprop& r = result[static_cast<size_t>(i)];
@@ -76,6 +77,7 @@ std::vector<UnitBackprop> unitBackprops(Model& model, const torch::Tensor& image
         r.x = p % shape.width;
         r.value = values[i].item<double>();
         r.gradient = gradient[i].contiguous();
+        r.map = cpuMaps[i].contiguous();
     }
     return result;
 }

@@ -34,6 +34,9 @@ struct UnitBackprop {
     int64_t y = 0, x = 0;   // the unit in the channel's map (0, 0 for a unit layer)
     double value = 0;       // its activation
     torch::Tensor gradient; // [C, H, W] on the CPU, in pixel space
+    // [h, w] float32 on the CPU (1 x 1 for a unit layer): the channel's map,
+    // the model's own values (the ReLUs' swap changes gradients only).
+    torch::Tensor map;
 };
 
 // For every image of `images` [N, C, H, W] in [0, 1]: the channel's strongest

@@ -67,7 +67,8 @@ LayerScores scanLayerScores(Model& model, Dataset& dataset, int layer, const std
                    + ".scores"))
                    .string();
         FeatureSet cached;
-        if (readFeatureCache(file, cached) && cached.values.size(1) == 2 * channels && cached.layer == info.name) {
+        // The layer is in the file's key (readFeatureCache keeps no name).
+        if (readFeatureCache(file, cached) && cached.values.size(1) == 2 * channels) {
             scores.mean = cached.values.narrow(1, 0, channels).contiguous();
             scores.max = cached.values.narrow(1, channels, channels).contiguous();
             scores.images = std::move(cached.images);
@@ -144,10 +145,11 @@ ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins)
     const double* mn = means.data_ptr<double>();
     // A model that overflows (inf, NaN) on some images: those are counted
     // apart, and the histogram and means are of the others.
+    const auto finiteAt = [&](int64_t i) { return std::isfinite(mx[i]) && std::isfinite(mn[i]); };
     double lo = std::numeric_limits<double>::infinity(), hi = -lo, sum = 0;
     int64_t dead = 0, finite = 0;
     for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite(mx[i]) || !std::isfinite(mn[i])) {
+        if (!finiteAt(i)) {
             ++stats.nonFinite;
             continue;
         }
@@ -169,7 +171,7 @@ ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins)
         stats.edges[static_cast<size_t>(b)] = lo + (hi - lo) * b / bins;
     stats.counts.assign(static_cast<size_t>(bins), 0);
     for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite(mx[i]) || !std::isfinite(mn[i]))
+        if (!finiteAt(i))
             continue;
         const auto b = std::min<int64_t>(bins - 1, static_cast<int64_t>((mx[i] - lo) / (hi - lo) * bins));
         ++stats.counts[static_cast<size_t>(std::max<int64_t>(b, 0))];
@@ -180,7 +182,7 @@ ChannelStats channelStats(const LayerScores& scores, int64_t channel, int bins)
         stats.classCounts.assign(k, 0);
         for (int64_t i = 0; i < n; ++i) {
             const int64_t label = scores.labels[static_cast<size_t>(i)];
-            if (label < 0 || label >= static_cast<int64_t>(k) || !std::isfinite(mx[i]) || !std::isfinite(mn[i]))
+            if (label < 0 || label >= static_cast<int64_t>(k) || !finiteAt(i))
                 continue;
             sums[static_cast<size_t>(label)] += mn[i];
             ++stats.classCounts[static_cast<size_t>(label)];

@@ -142,6 +142,18 @@ QStringList cli::modelAndDataset(QStringList args)
     return args;
 }
 
+QSize cli::sizeOption(const QCommandLineParser& parser, QSize smallest)
+{
+    const QString text = parser.value(QStringLiteral("size"));
+    const QStringList parts = text.toLower().split(QLatin1Char('x'));
+    bool okW = false, okH = false;
+    const int w = parts.value(0).toInt(&okW), h = parts.value(1).toInt(&okH);
+    if (parts.size() != 2 || !okW || !okH || w < smallest.width() || h < smallest.height() || w > 8000 || h > 8000)
+        throw Error("--size wants WIDTHxHEIGHT between " + std::to_string(smallest.width()) + "x"
+                    + std::to_string(smallest.height()) + " and 8000x8000, not '" + text.toStdString() + "'");
+    return {w, h};
+}
+
 std::string cli::cacheOption(const QCommandLineParser& parser, const char* kind)
 {
     if (parser.isSet(QStringLiteral("cache")) && parser.isSet(QStringLiteral("no-cache")))

@@ -3,6 +3,7 @@
 // Internal to the CLI: helpers the subcommands share.
 
 #include <QCommandLineParser>
+#include <QSize>
 #include <QStringList>
 
 #include <torch/script.h>
@@ -57,6 +58,8 @@ QStringList modelAndDataset(QStringList args);
 // --cache DIR / --no-cache (Error for both) / the default folder for KIND:
 // empty means no cache.
 std::string cacheOption(const QCommandLineParser& parser, const char* kind);
+// --size WxH, each side between `smallest`'s and 8000; Error naming the bounds otherwise.
+QSize sizeOption(const QCommandLineParser& parser, QSize smallest);
 // An integer option that must lie in [0, count); Error saying so otherwise.
 int64_t indexOption(const QCommandLineParser& parser, const QString& name, int64_t count);
 // A whole number >= min; Error naming the option otherwise.

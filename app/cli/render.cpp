@@ -41,16 +41,6 @@ namespace convscope {
 
 namespace {
 
-QSize parseSize(const QString& text)
-{
-    const QStringList parts = text.toLower().split(QLatin1Char('x'));
-    bool okW = false, okH = false;
-    const int w = parts.value(0).toInt(&okW), h = parts.value(1).toInt(&okH);
-    if (parts.size() != 2 || !okW || !okH || w < 200 || h < 150 || w > 8000 || h > 8000)
-        throw Error("--size wants WIDTHxHEIGHT between 200x150 and 8000x8000, not '" + text.toStdString() + "'");
-    return {w, h};
-}
-
 // Runs the event loop until `done` holds (or the window gave up); throws on timeout.
 template <typename Done>
 void waitFor(Done done, int timeoutMs, const char* what)
@@ -119,7 +109,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     const QString out = parser.value(QStringLiteral("out"));
     if (out.isEmpty())
         throw Error("--out PNG is required");
-    const QSize size = parseSize(parser.value(QStringLiteral("size")));
+    const QSize size = sizeOption(parser, QSize(200, 150));
     const QString modelPath = args.value(0, defaultModelPath());
     if (!QFileInfo::exists(modelPath))
         throw Error("model not found: " + modelPath.toStdString());

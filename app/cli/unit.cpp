@@ -94,21 +94,14 @@ int unitCommand(QCommandLineParser& parser, const QStringList& arguments)
         throw Error("unknown --method '" + method.toStdString() + "': use guided or deconvnet");
     const ReluGradient relu = method == QLatin1String("guided") ? ReluGradient::Guided : ReluGradient::Deconvnet;
     const int64_t channelWanted = wholeOption(parser, QStringLiteral("channel"), 0);
-    QSize size(1280, 720);
-    {
-        const QStringList parts = parser.value(QStringLiteral("size")).toLower().split(QLatin1Char('x'));
-        bool okW = false, okH = false;
-        size = QSize(parts.value(0).toInt(&okW), parts.value(1).toInt(&okH));
-        if (parts.size() != 2 || !okW || !okH || size.width() < 640 || size.height() < 360 || size.width() > 8000
-            || size.height() > 8000)
-            throw Error("--size wants WIDTHxHEIGHT between 640x360 and 8000x8000");
-    }
+    const QSize size = sizeOption(parser, QSize(640, 360));
     UnitAscentSettings ascent;
     ascent.preset = ascentPresetFromName(parser.value(QStringLiteral("ascent-preset")).toStdString());
     if (parser.isSet(QStringLiteral("ascent-steps")))
         ascent.steps = wholeOption(parser, QStringLiteral("ascent-steps"), 1);
-    if (parser.isSet(QStringLiteral("cache")) && parser.isSet(QStringLiteral("no-cache")))
-        throw Error("give either --cache DIR or --no-cache");
+    // --cache DIR holds both scans; by default each has the GUI's own folder.
+    const std::string topkCache = cacheOption(parser, "topk");
+    const std::string scoresCache = cacheOption(parser, "unit");
 
     auto model = loadFromArguments(parser, modelArgument(args));
     const int layer = model->layerIndex(parser.value(QStringLiteral("layer")).toStdString());
@@ -126,18 +119,12 @@ int unitCommand(QCommandLineParser& parser, const QStringList& arguments)
         const auto& in = model->info().input;
         dataset = std::shared_ptr<Dataset>(
             io::openDataset(parser.value(QStringLiteral("data")).toStdString(), {in[0], in[1], in[2]}));
-        std::string topkCache, scoresCache;
-        if (!parser.isSet(QStringLiteral("no-cache"))) {
-            topkCache = parser.isSet(QStringLiteral("cache")) ? parser.value(QStringLiteral("cache")).toStdString()
-                                                               : defaultCacheDir("topk");
-            scoresCache = parser.isSet(QStringLiteral("cache")) ? topkCache : defaultCacheDir("unit");
-        }
         scan = scanForUnits(*model, dataset, layer, topkCache, scoresCache, stderrProgress("unit"), nullptr);
         datasetPanels = computeDatasetPanels(*model, *scan, channel, relu);
     }
 
     // The gradient-ascent image, from the GUI's cache or made now.
-    const std::string hash = fileSha256(model->info().path);
+    const std::string hash = scan ? scan->scores.modelHash : fileSha256(model->info().path);
     const QString key = ascentKey(hash, panels.layer, channel, ascent);
     const QString file = ascentFile(UnitTab::ascentCacheDir(), key);
     QImage ascentImage;

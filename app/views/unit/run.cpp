@@ -83,9 +83,7 @@ UnitInputPanels computeInputPanels(Model& model, const torch::Tensor& pixels, in
     panels.argX = strongest.x;
     panels.backprop = gradientImage(strongest.gradient);
     {
-        torch::NoGradGuard noGrad;
-        const torch::Tensor out = model.capture(model.prepare(image.unsqueeze(0)), {layer}, false).layers.at(0)[0];
-        const torch::Tensor map = (shape.map ? out[channel] : out[channel].view({1, 1})).to(torch::kCPU, torch::kFloat32);
+        const torch::Tensor& map = strongest.map; // from the same forward pass
         panels.mean = map.mean().item<double>();
         panels.max = map.max().item<double>();
         panels.activation = toQImage(overlayMap(map, image, Colormap::Viridis, 0.6));

@@ -65,10 +65,9 @@ struct UnitTab::Private {
     // Keys with a job on its way (its result or its end not back yet): a key
     // asked for again waits for that job instead of queueing a twin.
     QSet<QString> inputsInFlight, datasetsInFlight;
-    bool inputPending = false, datasetPending = false, datasetShown = false;
+    bool inputPending = false, datasetPending = false;
     std::string modelHash;
     quint64 hashedModel = 0;
-    bool wasComplete = false;
 
     ReluGradient relu() const { return deconv->isChecked() ? ReluGradient::Deconvnet : ReluGradient::Guided; }
     // Both pages show the same thing.
@@ -238,7 +237,6 @@ void UnitTab::refresh()
 {
     auto model = workspace()->model();
     const int layer = workspace()->layer();
-    d->wasComplete = false;
     // Only the request made now is waited for: results of earlier ones are
     // kept in the caches when they come, not shown.
     d->wantedInput.clear();
@@ -392,7 +390,6 @@ void UnitTab::requestDatasetPanels()
     auto model = workspace()->model();
     const int layer = workspace()->layer();
     auto dataset = d->input ? d->input->dataset() : nullptr;
-    d->datasetShown = false;
     if (!dataset) {
         d->datasetPending = false;
         d->wantedDataset.clear();
@@ -410,7 +407,6 @@ void UnitTab::requestDatasetPanels()
     if (auto cached = d->datasets.value(key)) {
         for (UnitPage* p : d->pages())
             p->setDatasetPanels(*cached);
-        d->datasetShown = true;
         d->datasetPending = false;
         return;
     }
@@ -487,7 +483,6 @@ void UnitTab::requestDatasetPanels()
                     return;
                 for (UnitPage* p : self->d->pages())
                     p->setDatasetPanels(*panels);
-                self->d->datasetShown = true;
                 self->d->datasetPending = false;
                 self->checkComplete();
             };
@@ -613,12 +608,7 @@ bool UnitTab::complete() const
 
 void UnitTab::checkComplete()
 {
-    const bool done = complete();
-    setBusy(!done);
-    if (done && !d->wasComplete) {
-        d->wasComplete = true;
-        Q_EMIT pageComplete();
-    }
+    setBusy(!complete());
 }
 
 void UnitTab::stepLayer(int delta)

@@ -54,10 +54,6 @@ public:
     void setDockPage(UnitPage* page);
     bool dockShown() const;
 
-Q_SIGNALS:
-    // After each page is complete (tests and the benchmark wait on it).
-    void pageComplete();
-
 protected:
     void refresh() override;
     void keyPressEvent(QKeyEvent* event) override;
