@@ -11,6 +11,8 @@
 #include <QScreen>
 #include <QSettings>
 
+#include <iostream>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +39,18 @@ void quietOffscreen()
         previous(type, context, message);
     });
 }
+// Qt aborts with a page about platform plugins when the window has nowhere
+// to go (a server, ssh without -X, CI); one line that points at the CLI serves
+// better. QT_QPA_PLATFORM set (offscreen, vnc, eglfs, ...) is someone's choice.
+bool hasDisplay()
+{
+#if defined(Q_OS_LINUX) || defined(Q_OS_FREEBSD) || defined(Q_OS_NETBSD) || defined(Q_OS_OPENBSD)
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+#else
+    return true;
+#endif
+}
 } // namespace
 
 int main(int argc, char** argv)
@@ -46,8 +60,9 @@ int main(int argc, char** argv)
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
 
-    // `render`, and `unit` (its page is a widget), draw without a display.
-    if (arguments.value(1) == QLatin1String("render") || arguments.value(1) == QLatin1String("unit")) {
+    // `render`, `lesson` and `unit` (its page is a widget) draw without a display.
+    const QString command = arguments.value(1);
+    if (command == QLatin1String("render") || command == QLatin1String("lesson") || command == QLatin1String("unit")) {
         // Draws the real window without a display.
         if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
             qputenv("QT_QPA_PLATFORM", "offscreen");
@@ -65,6 +80,11 @@ int main(int argc, char** argv)
         return convscope::runCli(app.arguments());
     }
 
+    if (!hasDisplay()) {
+        std::cerr << "convscope: no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); "
+                     "run a command instead (see convscope --help), or `convscope render` for pictures of the views\n";
+        return 1;
+    }
     QApplication app(argc, argv);
     describe();
     convscope::setThreads(0);

@@ -152,6 +152,18 @@ std::optional<std::string> nonFiniteWeightsNote(const torch::jit::Module& module
 
 } // namespace
 
+bool takesImages(const ModelInfo& info)
+{
+    return info.input[0] == 1 || info.input[0] == 3;
+}
+
+std::string notAnImageMessage(const ModelInfo& info)
+{
+    const auto& in = info.input;
+    return "this model's input is " + shapeText({in[0], in[1], in[2]})
+           + ", not an image (1 or 3 channels): summary, layers and filters work on it";
+}
+
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options)
 {
     checkArchive(path);

@@ -33,6 +33,15 @@ struct ModelInfo {
     std::string snapshots;           // the training's per-epoch snapshots folder, if it kept one
 };
 
+// Whether the model's input is an image (1 or 3 channels): only then can an
+// image, a dataset or a video be read into its format, and its inputs and
+// gradients be drawn. Summary, layers and filters work on any model.
+bool takesImages(const ModelInfo& info);
+// Why the commands and views that need an image refuse this model, in one line:
+// "this model's input is 192x28x28, not an image (1 or 3 channels): summary,
+// layers and filters work on it".
+std::string notAnImageMessage(const ModelInfo& info);
+
 // A TorchScript CNN, its metadata and its layer graph. Inputs are always
 // pixels in [0, 1], shaped [N, C, H, W]; normalization by mean/std happens in
 // here so that callers (and gradients) live in pixel space.

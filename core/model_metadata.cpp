@@ -58,11 +58,13 @@ std::vector<double> numberList(const json& value, const std::string& field, cons
     return out;
 }
 
+// Channels reach 4096: a model's input need not be an image (the lecture's 1x1
+// bottleneck example is a block that takes 192x28x28 feature maps).
 void checkShape(const std::array<int64_t, 3>& s, const std::string& origin)
 {
-    if (s[0] < 1 || s[0] > 64 || s[1] < 1 || s[2] < 1 || s[1] > 8192 || s[2] > 8192)
+    if (s[0] < 1 || s[0] > 4096 || s[1] < 1 || s[2] < 1 || s[1] > 8192 || s[2] > 8192)
         throw Error(origin + ": input " + std::to_string(s[0]) + "x" + std::to_string(s[1]) + "x" + std::to_string(s[2])
-                    + " is out of range (channels 1..64, height and width 1..8192)");
+                    + " is out of range (channels 1..4096, height and width 1..8192)");
 }
 
 } // namespace

@@ -10,6 +10,17 @@ internet the first time; torchvision caches them):
 Labels come from the weights' own metadata, or for a 1000-class model without
 weights from resources/imagenet_classes.txt (torchvision's ImageNet class names).
 
+The lecture's models (what the build runs into models/lecture/; random weights,
+torch.manual_seed(0)):
+
+    /usr/bin/python3 models/export_torchvision.py lecture OUT_DIR
+
+Writes alexnet_227.pt (AlexNet at 227x227, the input of the lecture's per-layer
+table), vgg16.pt and googlenet.pt (224), and the 1x1 bottleneck example, two blocks
+whose input is 192x28x28: bottleneck_direct.pt (a 5x5 convolution to 32 channels,
+120,422,400 multiply-adds) and bottleneck_1x1.pt (a 1x1 convolution to 16 channels,
+a ReLU, then the 5x5 to 32: 12,443,648).
+
 Test fixtures (what the build runs, with Debian's /usr/bin/python3; random
 weights, since nothing can be downloaded here):
 
@@ -37,6 +48,7 @@ import json
 import os
 import sys
 import zipfile
+from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
@@ -317,8 +329,7 @@ def export_user_model(args):
             classes = model(torch.zeros(1, 3, args.input, args.input))
         classes = (classes if isinstance(classes, torch.Tensor) else classes[0]).shape[1]
         if classes == 1000:
-            with open(IMAGENET_LABELS) as f:
-                labels = [line.rstrip("\n") for line in f]
+            labels = imagenet_labels()
     if labels:
         meta["labels"] = labels
     if args.trace:
@@ -328,6 +339,55 @@ def export_user_model(args):
         scripted = torch.jit.script(model)
     torch.jit.save(scripted, args.out, _extra_files={"convscope.json": json.dumps(meta)})
     print(f"wrote {args.out}: {meta['name']}, input {meta['input']}, {len(labels or [])} labels", file=sys.stderr)
+
+
+def imagenet_labels():
+    with open(IMAGENET_LABELS) as f:
+        return [line.rstrip("\n") for line in f]
+
+
+# The lecture's architectures: (file, torchvision name, input side).
+LECTURE_ARCHS = [("alexnet_227", "alexnet", 227), ("vgg16", "vgg16", 224), ("googlenet", "googlenet", 224)]
+
+
+def direct_block():
+    return torch.nn.Sequential(OrderedDict(conv5x5=torch.nn.Conv2d(192, 32, 5, padding=2)))
+
+
+def bottleneck_block():
+    return torch.nn.Sequential(OrderedDict(conv1x1=torch.nn.Conv2d(192, 16, 1), relu=torch.nn.ReLU(),
+                                           conv5x5=torch.nn.Conv2d(16, 32, 5, padding=2)))
+
+
+# The 1x1 bottleneck example: 192x28x28 to 32x28x28, directly and through 16 channels.
+LECTURE_BLOCKS = [("bottleneck_direct", "5x5 convolution, 192 to 32 channels", direct_block),
+                  ("bottleneck_1x1", "1x1 bottleneck to 16 channels, then 5x5 to 32", bottleneck_block)]
+
+
+def export_lecture(out_dir):
+    """Traced: one graph of plain ops, and no TorchScript warnings (scripted
+    GoogLeNet warns that it always returns GoogLeNetOutputs). Each file is written
+    under a temporary name and renamed, so an interrupted build leaves no half file."""
+    def save(module, example, name, meta):
+        with torch.no_grad():
+            traced = torch.jit.trace(module, example)
+        path = os.path.join(out_dir, f"{name}.pt")
+        torch.jit.save(traced, path + ".part", _extra_files={"convscope.json": json.dumps(meta)})
+        os.replace(path + ".part", path)
+        print(f"wrote {path}", file=sys.stderr)
+
+    labels = imagenet_labels()
+    for name, arch, side in LECTURE_ARCHS:
+        model = build(arch)  # torch.manual_seed(0) inside
+        meta = {"name": f"{arch} ({side}x{side}, random weights)", "input": [3, side, side], "mean": MEAN, "std": STD,
+                "labels": labels}
+        save(model, torch.zeros(1, 3, side, side), name, meta)
+        del model
+    for name, title, make in LECTURE_BLOCKS:
+        torch.manual_seed(0)
+        # Not an image: the views that need one say so; Summary, Layers and Filters work.
+        meta = {"name": title, "input": [192, 28, 28], "mean": 0, "std": 1}
+        save(make().eval(), torch.zeros(1, 192, 28, 28), name, meta)
 
 
 def main():
@@ -344,9 +404,15 @@ def main():
     user.add_argument("--weights", default="none", help="DEFAULT, a weights name such as IMAGENET1K_V1, or none")
     user.add_argument("--input", type=int, default=224)
     user.add_argument("--trace", action="store_true", help="trace instead of script")
+    lecture = sub.add_parser("lecture", help="the lecture's models: AlexNet at 227, VGG-16, GoogLeNet, 1x1 bottleneck")
+    lecture.add_argument("out_dir")
     args = parser.parse_args()
     if args.command == "export":
         export_user_model(args)
+        return
+    if args.command == "lecture":
+        os.makedirs(args.out_dir, exist_ok=True)
+        export_lecture(args.out_dir)
         return
     if args.threads:
         torch.set_num_threads(args.threads)

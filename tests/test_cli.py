@@ -2464,6 +2464,92 @@ class Tsne(unittest.TestCase):
                          "convscope tsne: dataset not found: /no/such/folder")
 
 
+class Predict(unittest.TestCase):
+    """`convscope predict`: the top classes of shipped LeNet-5 on digits of the
+    sheet, against the same file run by PyTorch. (Few runs: each costs the
+    program's start, most of a second.)"""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.images = []
+        with Image.open(DIGITS_SHEET) as image:
+            sheet = image.convert("L")
+            # Digits 0, 2500 and 4321 of the `digits` dataset (digits_28): a 0, a 5 and an 8.
+            for i, (row, column) in enumerate(((0, 0), (25, 0), (43, 21))):
+                cell = sheet.crop((20 * column, 20 * row, 20 * column + 20, 20 * row + 20))
+                image = Image.new("L", (28, 28), 0)
+                image.paste(cell, (4, 4))
+                cls.images.append(os.path.join(cls.tmp.name, f"digit{i}.png"))
+                image.save(cls.images[-1])
+        extra = {"convscope.json": ""}
+        model = torch.jit.load(LENET, _extra_files=extra).eval()
+        meta = json.loads(extra["convscope.json"])
+        pixels = torch.stack([read_png(path) for path in cls.images])
+        with torch.no_grad():
+            cls.logits = model((pixels - meta["mean"][0]) / meta["std"][0])
+        cls.probs = torch.softmax(cls.logits, 1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def assertFails(self, args, message):
+        BadInput.assertFails(self, args, message)
+
+    def test_top5_matches_pytorch(self):
+        code, out, err = run("predict", *self.images, "--json")  # the default model: LeNet-5
+        self.assertEqual(code, 0, err)
+        docs = json.loads(out)
+        self.assertEqual([d["image"] for d in docs], self.images)
+        for doc, logits, probs in zip(docs, self.logits, self.probs):
+            self.assertEqual(list(doc), ["image", "model", "top"])
+            top = probs.topk(5)
+            self.assertEqual([t["index"] for t in doc["top"]], top.indices.tolist())
+            for t, p in zip(doc["top"], top.values.tolist()):
+                self.assertEqual(list(t), ["index", "label", "prob", "logit"])
+                self.assertEqual(t["label"], str(t["index"]))  # LeNet-5's classes are the digits
+                self.assertAlmostEqual(t["prob"], p, delta=1e-5)
+                self.assertAlmostEqual(t["logit"], logits[t["index"]].item(), delta=1e-4)
+        self.assertEqual([d["top"][0]["index"] for d in docs], [0, 5, 8])
+
+    def test_text_of_a_named_model_and_k_past_the_classes(self):
+        code, out, err = run("predict", LENET, self.images[1], "--top", "50")
+        self.assertEqual(code, 0, err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0], self.images[1])
+        self.assertEqual(len(lines), 11)  # k clamped to the 10 classes
+        order = self.probs[1].argsort(descending=True).tolist()
+        for line, index in zip(lines[1:], order):
+            p, logit = self.probs[1][index].item(), self.logits[1][index].item()
+            shown = f"{100 * p:.2f}" if p >= 0.00005 else "<0.01"
+            self.assertEqual(line.split(), [str(index), shown, "%", "logit", f"{logit:.3f}"])
+
+    def test_errors(self):
+        self.assertFails(["predict", self.images[0], "--top", "0"],
+                         "convscope predict: --top must be a whole number of at least 1")
+        self.assertFails(["predict", self.images[0], "/no/img.png"], "convscope predict: image not found: /no/img.png")
+
+
+class UnknownCommand(unittest.TestCase):
+    """A mistyped command is named as one, not opened as a model in the
+    window; and the window without a display says so in one line."""
+
+    def test_mistyped_command(self):
+        for args, line in ((["sumary", "m.pt"], "convscope: unknown command 'sumary' (did you mean summary?)"),
+                           (["frobnicate"], "convscope: unknown command 'frobnicate' (see convscope --help)")):
+            code, out, err = run(*args)
+            self.assertEqual((code, out, err), (1, "", line + "\n"))
+
+    def test_no_display(self):
+        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+        p = subprocess.run([CONVSCOPE, LENET], capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual((p.returncode, p.stdout), (1, ""), p.stderr)
+        self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+        self.assertTrue(p.stderr.startswith("convscope: no display"), p.stderr)
+        self.assertIn("convscope --help", p.stderr)
+        self.assertIn("convscope render", p.stderr)
+
 if __name__ == "__main__":
     CONVSCOPE, FIXTURES = sys.argv[1], sys.argv[2]
     torch.set_num_threads(2)

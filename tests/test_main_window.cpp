@@ -152,6 +152,7 @@ private Q_SLOTS:
     void guiThreadNeverStalls();
     void sessionPersistsAcrossRestarts();
     void summaryTakesAnotherInputSize();
+    void modelOfFeatureMapsOpensWhereNoImageIsNeeded();
     void droppedFilesOpen();
     void missingCameraIsReported();
     void streamThatStopsKeepsTheLastFrame();
@@ -556,6 +557,76 @@ void TestMainWindow::summaryTakesAnotherInputSize()
     auto* charts = window.findChild<SummaryCharts*>(QStringLiteral("summaryCharts"));
     QCOMPARE(charts->barLayer(SummaryCharts::Params, 5), QStringLiteral("classifier.1"));
     QCOMPARE(charts->barValue(SummaryCharts::Params, 5), 4096.0 * 9216 + 4096);
+}
+
+// The lecture's 1x1 bottleneck example is a block whose input is 192x28x28
+// feature maps: Summary, Filters and the layer list show it; every view that
+// reads, runs or draws images says why not, and no input is fed to it.
+void TestMainWindow::modelOfFeatureMapsOpensWhereNoImageIsNeeded()
+{
+    QTemporaryDir folder;
+    const QString block = folder.filePath(QStringLiteral("block.pt"));
+    {
+        auto unit = std::make_shared<torch::jit::CompilationUnit>();
+        torch::jit::Module module(c10::QualifiedName("__torch__.Block"), unit, false);
+        module.register_attribute("training", c10::BoolType::get(), false);
+        module.register_parameter("weight", torch::randn({16, 192, 1, 1}), false);
+        module.register_parameter("bias", torch::zeros({16}), false);
+        module.define("def forward(self, x):\n    return torch.relu(torch.conv2d(x, self.weight, self.bias))\n");
+        module.save(block.toStdString(), {{"convscope.json", R"({"input": [192, 28, 28]})"}});
+    }
+    const QString why = QStringLiteral(
+        "this model's input is 192x28x28, not an image (1 or 3 channels): summary, layers and filters work on it");
+
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(&window, &MainWindow::modelLoaded);
+    QSignalSpy predictions(&window, &MainWindow::predictionsReady);
+    window.openModel(defaultModelPath());
+    window.openInput(defaultDatasetSpec());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(predictions.count() >= 1, 30000);
+    window.setCurrentTab(QStringLiteral("activations"));
+    waitSettled(window);
+
+    QSignalSpy forwards(window.workspace(), &Workspace::forwardReady);
+    QSignalSpy failures(window.workspace(), &Workspace::forwardFailed);
+    window.openModel(block);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 60000);
+    waitSettled(window);
+    QVERIFY(!window.findChild<QMessageBox*>(QStringLiteral("loadError")));
+    QCOMPARE(window.inputCaption(), why); // in the input dock, in place of the digit
+    for (const QString& key : {QStringLiteral("activations"), QStringLiteral("patches"), QStringLiteral("unit"),
+                               QStringLiteral("saliency"), QStringLiteral("ascent"), QStringLiteral("adversarial"),
+                               QStringLiteral("embedding")}) {
+        QVERIFY(window.setCurrentTab(key));
+        waitSettled(window);
+        ViewTab* view = window.tab(key);
+        auto* message = view->findChild<QLabel*>(QStringLiteral("notAnImageMessage"));
+        QVERIFY2(message && message->isVisible() && message->text() == why, qPrintable(key));
+        QCOMPARE(message->geometry(), view->rect());
+        QVERIFY(!view->isEnabled());
+    }
+    for (const QString& key : {QStringLiteral("summary"), QStringLiteral("filters"), QStringLiteral("training")}) {
+        QVERIFY(window.setCurrentTab(key));
+        waitSettled(window);
+        QVERIFY2(!window.tab(key)->findChild<QLabel*>(QStringLiteral("notAnImageMessage"))->isVisible(), qPrintable(key));
+    }
+    auto* table = window.findChild<QTableView*>(QStringLiteral("summaryTable"));
+    QCOMPARE(table->model()->index(0, 2).data().toString(), QStringLiteral("16×28×28"));
+    QCOMPARE(forwards.count(), 0); // nothing was run on a digit copied into 192 channels
+    QCOMPARE(failures.count(), 0);
+
+    // An image model again: the digits come back, and the views with them.
+    window.openModel(defaultModelPath());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 3, 60000);
+    QTRY_VERIFY_WITH_TIMEOUT(forwards.count() >= 1, 30000);
+    window.setCurrentTab(QStringLiteral("activations"));
+    waitSettled(window);
+    QCOMPARE(window.inputCaption(), QStringLiteral("handwritten digits sheet — test image 1 of 1000 (digit #3), label 0"));
+    QVERIFY(!window.tab(QStringLiteral("activations"))->findChild<QLabel*>(QStringLiteral("notAnImageMessage"))->isVisible());
+    QVERIFY(window.tab(QStringLiteral("activations"))->isEnabled());
+    QCOMPARE(failures.count(), 0);
 }
 
 void TestMainWindow::droppedFilesOpen()

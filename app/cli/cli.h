@@ -4,8 +4,9 @@
 
 namespace convscope {
 
-// True if argv names a headless subcommand (layers, summary, ...) or asks
-// for command-line help, in which case no window is opened.
+// True if argv names a headless subcommand (layers, summary, ...), asks
+// for command-line help, or starts with a bare word that names no file (a
+// mistyped command, which runCli answers), in which case no window is opened.
 bool isCliInvocation(const QStringList& arguments);
 
 // Runs one subcommand; returns the process exit code. Errors are printed as

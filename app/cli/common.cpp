@@ -29,10 +29,12 @@ QString cli::modelArgument(const QStringList& args)
     return args.isEmpty() ? defaultModelPath() : args[0];
 }
 
-std::unique_ptr<Model> cli::loadFromArguments(QCommandLineParser& parser, const QString& path)
+std::unique_ptr<Model> cli::loadFromArguments(QCommandLineParser& parser, const QString& path, ModelUse use)
 {
     LoadOptions options = modelOptions(parser);
     auto model = Model::load(path.toStdString(), options);
+    if (use == ModelUse::Images && !takesImages(model->info()))
+        throw Error(notAnImageMessage(model->info()));
     for (const auto& note : model->info().notes)
         std::cerr << "convscope: note: " << note << '\n';
     return model;

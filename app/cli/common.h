@@ -33,9 +33,16 @@ std::string pad(const std::string& s, size_t width);
 
 // MODEL, or the default model when the command was given none.
 QString modelArgument(const QStringList& args);
+// What a command does with its model: feeds it images (the default: read
+// into its format, run, drawn), or reads only its structure and weights
+// (layers, summary, filters), which any input shape allows.
+enum class ModelUse { Images, Structure };
 // Loads with the shared model options (addModelOptions) and prints the
-// model's notes on stderr, so that stdout stays machine-readable.
-std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path);
+// model's notes on stderr, so that stdout stays machine-readable. For
+// ModelUse::Images, a model whose input is not an image is refused in one
+// line (notAnImageMessage), before any note.
+std::unique_ptr<Model> loadFromArguments(QCommandLineParser& parser, const QString& path,
+                                         ModelUse use = ModelUse::Images);
 // Whether a path names a TorchScript file (.pt, .pth, .ptl) rather than an image or dataset.
 bool looksLikeModel(const QString& path);
 // Loads the model again with the dataset's class names when it has only
@@ -84,10 +91,12 @@ Input readInput(const QCommandLineParser& parser, const QStringList& args, std::
 int layersCommand(QCommandLineParser& parser, const QStringList& arguments);
 int summaryCommand(QCommandLineParser& parser, const QStringList& arguments);
 int activationsCommand(QCommandLineParser& parser, const QStringList& arguments);
+int predictCommand(QCommandLineParser& parser, const QStringList& arguments);
 int trainCommand(QCommandLineParser& parser, const QStringList& arguments);
 int filtersCommand(QCommandLineParser& parser, const QStringList& arguments);
 // Needs a QApplication: main() makes one (offscreen) for `render`.
 int renderCommand(QCommandLineParser& parser, const QStringList& arguments);
+int lessonCommand(QCommandLineParser& parser, const QStringList& arguments);
 int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments);
 int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
 int ascentCommand(QCommandLineParser& parser, const QStringList& arguments);

@@ -82,7 +82,7 @@ int filtersCommand(QCommandLineParser& parser, const QStringList& arguments)
         throw Error("give --layer NAME (run `convscope layers MODEL` for the names)");
     const FilterRange range = rangeOption(parser);
     modeOption(parser, false); // a misspelt mode fails before the model loads
-    auto model = loadFromArguments(parser, modelArgument(args));
+    auto model = loadFromArguments(parser, modelArgument(args), ModelUse::Structure);
     const FilterSet set = filterWeights(*model, model->layerIndex(parser.value(QStringLiteral("layer")).toStdString()));
     const Mode mode = modeOption(parser, set.colour);
     const int64_t filters = set.weights.size(0), channels = set.weights.size(1);

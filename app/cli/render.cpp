@@ -146,6 +146,8 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     if (!failure.isEmpty())
         throw Error(failure.toStdString());
     auto model = window.workspace()->model();
+    if (window.tab(tab)->showsNotAnImage())
+        throw Error(notAnImageMessage(model->info())); // the view would show only that
     if (!layer.isEmpty() && window.currentLayerName() != layer && model->graph().find(layer.toStdString()) < 0)
         model->layerIndex(layer.toStdString()); // throws, naming close layer names
     // Gradient ascent shows nothing until asked: ask once, with the tab's

@@ -20,7 +20,7 @@ int layersCommand(QCommandLineParser& parser, const QStringList& arguments)
     addModelOptions(parser);
     parser.addOption({QStringLiteral("json"), QStringLiteral("Print JSON.")});
     const QStringList args = parse(parser, arguments, 0, 1, "layers [MODEL] [--input C,H,W] [--json]");
-    auto model = loadFromArguments(parser, modelArgument(args));
+    auto model = loadFromArguments(parser, modelArgument(args), ModelUse::Structure);
     if (parser.isSet(QStringLiteral("json")))
         std::cout << layersJson(*model) << '\n';
     else
@@ -36,7 +36,7 @@ int summaryCommand(QCommandLineParser& parser, const QStringList& arguments)
     const QStringList args = parse(parser, arguments, 0, 1, "summary [MODEL] [--input C,H,W] [--json|--csv]");
     if (parser.isSet(QStringLiteral("json")) && parser.isSet(QStringLiteral("csv")))
         throw Error("give either --json or --csv");
-    auto model = loadFromArguments(parser, modelArgument(args));
+    auto model = loadFromArguments(parser, modelArgument(args), ModelUse::Structure);
     const ModelSummary summary = summarize(*model);
     if (parser.isSet(QStringLiteral("csv")))
         std::cout << summaryCsv(summary);

@@ -13,7 +13,7 @@ namespace convscope {
 
 // One input image in the model's format, and where it came from.
 struct InputFrame {
-    torch::Tensor pixels; // [C, H, W] in [0, 1], CPU
+    torch::Tensor pixels; // [C, H, W] in [0, 1], CPU; [1, 0, 0] when the model takes no images (caption says so)
     QString caption;
     QString source;       // file path, dataset spec or video spec
     int index = -1;       // position in the dataset walk or video, -1 for a single image

@@ -310,6 +310,10 @@ void InputController::reopen()
         return; // opened when a model arrives
     const auto format = model->info().input;
     d->format = format;
+    if (!takesImages(model->info())) {
+        declineInput(model->info());
+        return;
+    }
     if (d->kind == Live) {
         play(true); // a live source has nothing to show until it plays
         return;
@@ -352,6 +356,26 @@ void InputController::reopen()
             if (self && generation == self->d->openGeneration)
                 Q_EMIT self->failed(self->d->spec, message);
         });
+}
+
+void InputController::declineInput(const ModelInfo& info)
+{
+    // Read in its format, an image would be its gray copied to every channel
+    // (192 of them for the lecture's bottleneck block), run for nothing: no
+    // input is read, and the spec waits for the next model that takes images.
+    play(false);
+    ++d->openGeneration; // an open on its way is of no use now
+    d->dataset.reset();
+    d->items.clear();
+    d->testSplit.clear();
+    Q_EMIT navigationChanged(0, 0);
+    emitScope();
+    // The dock shows why in place of a picture; no forward pass runs on it.
+    auto frame = std::make_shared<InputFrame>();
+    frame->pixels = torch::zeros({1, 0, 0});
+    frame->caption = QString::fromStdString(notAnImageMessage(info));
+    frame->source = d->spec;
+    d->workspace->setInput(frame);
 }
 
 void InputController::chooseItems()
@@ -484,8 +508,8 @@ void InputController::readItem(int position)
                                      .arg(label >= 0 ? tr(", label %1").arg(QString::fromStdString(
                                                            dataset->classes()[static_cast<size_t>(label)]))
                                                      : QString());
-            return [self, frame] {
-                if (self && frame->index == self->d->position && !self->playing())
+            return [self, frame, dataset] {
+                if (self && frame->index == self->d->position && !self->playing() && dataset == self->d->dataset)
                     self->d->workspace->setInput(frame);
             };
         },
@@ -505,7 +529,7 @@ void InputController::play(bool on)
         return;
     }
     auto model = d->workspace->model();
-    if (!model || (d->kind != Video && d->kind != Live))
+    if (!model || (d->kind != Video && d->kind != Live) || !takesImages(model->info()))
         return;
     const auto format = model->info().input;
     if (d->kind == Video && d->position >= count() - 1)

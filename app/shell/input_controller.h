@@ -9,6 +9,7 @@ namespace convscope {
 
 class Dataset;
 class Workspace;
+struct ModelInfo;
 
 // How an input is named in menus and messages: a file's name, or a live
 // source's whole spec (a pipeline's slashes are not folders).
@@ -17,7 +18,8 @@ QString inputDisplayName(const QString& spec);
 // Feeds the workspace its input: one image, a dataset's test images, the
 // frames of a video file, or a live source (a camera, a network stream, a
 // GStreamer pipeline). Everything is read in the current
-// model's format and read again when the model changes. Reading happens off
+// model's format and read again when the model changes; a model whose input
+// is not an image is fed nothing (the input's caption says why). Reading happens off
 // the GUI thread; while a video or live source plays, a reader thread keeps only
 // the newest frame and the workspace takes it when its last forward pass is
 // done, so frames are dropped, never queued.
@@ -76,6 +78,7 @@ Q_SIGNALS:
 
 private:
     void reopen();
+    void declineInput(const ModelInfo& info);
     void chooseItems();
     void emitScope();
     void readItem(int position);

@@ -2,8 +2,10 @@
 
 #include "app/shell/defaults.h"
 #include "app/shell/frames.h"
+#include "app/lesson/controller.h"
 #include "app/shell/input_controller.h"
 #include "app/shell/job_runner.h"
+#include "app/shell/kept_models.h"
 #include "app/shell/main_window_private.h"
 #include "app/shell/model_validation.h"
 #include "app/shell/tensor_image.h"
@@ -56,10 +58,12 @@ MainWindow::MainWindow(QWidget* parent)
     d->workspace = new Workspace(this);
     d->validator = new ModelValidator(this);
     d->input = new InputController(d->workspace, this);
+    d->kept = new KeptModels(this);
     createTabs();
     createDocks();
     createActions();
     createStatusBar();
+    d->lessons = new LessonController(this);
 
     connect(d->workspace, &Workspace::modelChanged, this, &MainWindow::onModelReady);
     // Until the forward pass for the new model or input is back, the
@@ -127,10 +131,22 @@ MainWindow::~MainWindow()
 
 void MainWindow::createTabs()
 {
-    d->tabs = new QTabWidget(this);
+    auto* centre = new QWidget(this);
+    auto* column = new QVBoxLayout(centre);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(0);
+    d->caption = new QLabel;
+    d->caption->setObjectName(QStringLiteral("lessonCaption"));
+    d->caption->setWordWrap(true);
+    d->caption->setTextFormat(Qt::RichText);
+    d->caption->setStyleSheet(QStringLiteral("QLabel { background: #263238; color: white; padding: 6px 12px; }"));
+    d->caption->hide();
+    d->tabs = new QTabWidget;
     d->tabs->setObjectName(QStringLiteral("viewTabs"));
     d->tabs->setDocumentMode(true);
-    setCentralWidget(d->tabs);
+    column->addWidget(d->caption);
+    column->addWidget(d->tabs, 1);
+    setCentralWidget(centre);
     d->summary = new SummaryTab(d->workspace);
     connect(d->summary, &SummaryTab::inputSizeRequested, this, [this](int height, int width) {
         if (!d->workspace->model())
@@ -398,6 +414,11 @@ void MainWindow::setDevice(const QString& device)
     d->device = device;
 }
 
+QString MainWindow::device() const
+{
+    return d->device;
+}
+
 void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& device)
 {
     if (d->modelPath.isEmpty())
@@ -427,6 +448,17 @@ void MainWindow::reloadWith(const ModelMetadata& overrides, const QString& devic
             fallBackToShippedModel(path, tr("it did not open"));
         Q_EMIT loadFailed(message);
     };
+    // A lesson's model, loaded before: at once (through the event loop, as a load ends).
+    if (auto kept = metadata.empty() ? d->kept->find(path, d->device) : nullptr) {
+        QMetaObject::invokeMethod(this, [this, kept, generation] {
+            if (generation != d->loadGeneration)
+                return;
+            d->loading = false;
+            updateJobStatus();
+            d->workspace->setModel(kept->model, kept->summary);
+        }, Qt::QueuedConnection);
+        return;
+    }
     if (!d->validator->enabled()) {
         submitLoad(path, metadata, generation, failed);
         return;
@@ -448,20 +480,19 @@ void MainWindow::submitLoad(const QString& path, const ModelMetadata& metadata, 
     const std::string file = path.toStdString();
     const std::string deviceName = d->device.toStdString();
     statusBar()->showMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
-    struct Loaded {
-        std::shared_ptr<Model> model;
-        ModelSummary summary;
-    };
+    const QString device = d->device;
     d->workspace->jobs()->submit(
         QStringLiteral("load"), tr("Loading %1").arg(QFileInfo(path).fileName()),
-        [this, file, deviceName, metadata, generation](JobContext&) -> JobRunner::Done {
+        [this, file, deviceName, metadata, generation, path, device](JobContext&) -> JobRunner::Done {
             LoadOptions options;
             options.device = deviceName;
             options.overrides = metadata;
-            auto loaded = std::make_shared<Loaded>();
+            auto loaded = std::make_shared<LoadedModel>();
             loaded->model = Model::load(file, options);
             loaded->summary = summarize(*loaded->model);
-            return [this, loaded, generation] {
+            return [this, loaded, generation, path, device, metadata] {
+                if (metadata.empty())
+                    d->kept->store(path, device, loaded); // when a lesson wants it
                 if (generation != d->loadGeneration)
                     return; // superseded by a newer load
                 d->loading = false;
@@ -638,6 +669,37 @@ QString MainWindow::modelName() const
 {
     auto model = d->workspace->model();
     return model ? QString::fromStdString(model->info().name) : QString();
+}
+
+QString MainWindow::modelPath() const
+{
+    return d->modelPath;
+}
+
+bool MainWindow::isLoading() const
+{
+    return d->loading;
+}
+
+void MainWindow::setCaption(const QString& title, const QString& notes)
+{
+    QString html;
+    if (!title.isEmpty())
+        html = QStringLiteral("<span style='font-size: x-large; font-weight: bold'>%1</span>").arg(title.toHtmlEscaped());
+    if (!notes.isEmpty())
+        html += (html.isEmpty() ? QString() : QStringLiteral("<br>")) + notes.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+    d->caption->setText(html);
+    d->caption->setVisible(!html.isEmpty());
+}
+
+LessonController* MainWindow::lessons() const
+{
+    return d->lessons;
+}
+
+KeptModels* MainWindow::keptModels() const
+{
+    return d->kept;
 }
 
 QString MainWindow::inputCaption() const

@@ -9,6 +9,8 @@ namespace convscope {
 
 struct ModelMetadata;
 class InputController;
+class KeptModels;
+class LessonController;
 class ModelValidator;
 class ViewTab;
 class Workspace;
@@ -34,6 +36,7 @@ public:
     void showTestImage(int index);
     // cpu, cuda, cuda:N or auto, for the next model opened.
     void setDevice(const QString& device);
+    QString device() const;
     // Reloads the current model with these metadata overrides added.
     void reloadWith(const ModelMetadata& overrides, const QString& device);
 
@@ -52,6 +55,16 @@ public:
     void showKeyboardHelp();
 
     QString modelName() const;
+    // The model file shown, or being opened.
+    QString modelPath() const;
+    bool isLoading() const;
+    // A caption bar over the views (a lesson step's title and notes in
+    // presenter mode); hidden when both are empty.
+    void setCaption(const QString& title, const QString& notes);
+    // Lesson ▸ …: the lesson open, its dock, presenter mode and slides.
+    LessonController* lessons() const;
+    // Models kept loaded for a lesson; openModel() takes them at once.
+    KeptModels* keptModels() const;
     QString inputCaption() const;
     QStringList predictionTexts() const;
     Workspace* workspace() const;

@@ -1,5 +1,6 @@
 // Menus, toolbar, files in and out, and the session kept in QSettings.
 
+#include "app/lesson/controller.h"
 #include "app/shell/atomic_save.h"
 #include "app/shell/dataset_dialog.h"
 #include "app/shell/defaults.h"
@@ -410,6 +411,11 @@ bool MainWindow::restoreSession()
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    // A lesson with steps not saved is asked about first.
+    if (d->persistent && !d->lessons->mayClose()) {
+        event->ignore();
+        return;
+    }
     d->input->play(false);
     saveSession();
     QMainWindow::closeEvent(event);

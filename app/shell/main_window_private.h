@@ -24,6 +24,8 @@ namespace convscope {
 
 class InputController;
 class InputPanel;
+class KeptModels;
+class LessonController;
 class ModelValidator;
 class ModuleTreeModel;
 class SummaryTab;
@@ -36,6 +38,9 @@ struct MainWindow::Private {
     ModelValidator* validator = nullptr;
     InputController* input = nullptr;
     QTabWidget* tabs = nullptr;
+    QLabel* caption = nullptr; // over the tabs, in presenter mode
+    LessonController* lessons = nullptr;
+    KeptModels* kept = nullptr;
     QList<ViewTab*> views;
     SummaryTab* summary = nullptr;
     UnitTab* unit = nullptr;

@@ -1,8 +1,16 @@
 #include "app/shell/view_tab.h"
 
+#include "app/shell/workspace.h"
+#include "core/model.h"
+
+#include <cmath>
+
+#include <QDataStream>
+#include <QJsonArray>
 #include <QLabel>
 #include <QSettings>
 #include <QShowEvent>
+#include <QTemporaryDir>
 #include <QTimer>
 
 namespace convscope {
@@ -33,6 +41,46 @@ ViewTab::ViewTab(Workspace* workspace, QWidget* parent)
         m_updating->show();
         m_updating->raise();
     });
+    // A model whose input is not an image (the lecture's 1x1 bottleneck block
+    // takes 192x28x28 feature maps) gives a view of images nothing to read,
+    // run or draw: the view says so instead, over all of it.
+    m_notAnImage = new QLabel(this);
+    m_notAnImage->setObjectName(QStringLiteral("notAnImageMessage"));
+    m_notAnImage->setAlignment(Qt::AlignCenter);
+    m_notAnImage->setWordWrap(true);
+    m_notAnImage->setMargin(24);
+    m_notAnImage->setAutoFillBackground(true);
+    // The view is disabled under it; the sentence must not read as greyed out.
+    QPalette palette = m_notAnImage->palette();
+    palette.setColor(QPalette::Disabled, QPalette::WindowText, palette.color(QPalette::Active, QPalette::WindowText));
+    palette.setColor(QPalette::Disabled, QPalette::Window, palette.color(QPalette::Active, QPalette::Window));
+    m_notAnImage->setPalette(palette);
+    m_notAnImage->hide();
+    if (workspace)
+        connect(workspace, &Workspace::modelChanged, this, [this] { coverIfNotImage(); });
+}
+
+bool ViewTab::showsNotAnImage() const
+{
+    const auto model = m_workspace ? m_workspace->model() : nullptr;
+    return model && needsImage() && !takesImages(model->info());
+}
+
+bool ViewTab::coverIfNotImage()
+{
+    const bool cover = showsNotAnImage();
+    if (cover) {
+        m_notAnImage->setText(QString::fromStdString(notAnImageMessage(m_workspace->model()->info())));
+        m_notAnImage->setGeometry(rect());
+        m_notAnImage->show();
+        m_notAnImage->raise();
+    } else {
+        m_notAnImage->hide();
+    }
+    // Nothing under the message takes a click or a key (the Unit page's A
+    // would start a gradient ascent); what the view disabled itself stays so.
+    setEnabled(!cover);
+    return cover;
 }
 
 bool ViewTab::showsUpdating() const
@@ -50,6 +98,7 @@ void ViewTab::resizeEvent(QResizeEvent* event)
 {
     QWidget::resizeEvent(event);
     placeBadge();
+    m_notAnImage->setGeometry(rect());
 }
 
 QImage ViewTab::exportImage()
@@ -65,11 +114,137 @@ void ViewTab::restoreSettings(const QString&)
 {
 }
 
+namespace {
+
+// Lessons capture a view's settings through the view's own saveSettings():
+// for that moment, settingsAt() opens a scratch file in a format that keeps
+// each value's type (an INI file would give "true" and "3" back as strings).
+QString& scratchFile()
+{
+    static QString file; // set only on the GUI thread, for one call
+    return file;
+}
+
+bool readMap(QIODevice& device, QSettings::SettingsMap& map)
+{
+    QDataStream in(&device);
+    in >> map;
+    return in.status() == QDataStream::Ok;
+}
+
+bool writeMap(QIODevice& device, const QSettings::SettingsMap& map)
+{
+    QDataStream out(&device);
+    out << map;
+    return out.status() == QDataStream::Ok;
+}
+
+QSettings::Format scratchFormat()
+{
+    static const QSettings::Format format = QSettings::registerFormat(QStringLiteral("viewsettings"), readMap, writeMap);
+    return format;
+}
+
+// JSON has no byte arrays (splitter states): they travel as {"base64": "..."}.
+QJsonValue toJson(const QVariant& value)
+{
+    switch (value.metaType().id()) {
+    case QMetaType::Bool:
+        return value.toBool();
+    case QMetaType::Int:
+    case QMetaType::UInt:
+    case QMetaType::LongLong:
+    case QMetaType::ULongLong:
+    case QMetaType::Double:
+    case QMetaType::Float:
+        return value.toDouble();
+    case QMetaType::QByteArray:
+        return QJsonObject{{QStringLiteral("base64"), QString::fromLatin1(value.toByteArray().toBase64())}};
+    case QMetaType::QStringList:
+        return QJsonArray::fromStringList(value.toStringList());
+    default:
+        return value.toString();
+    }
+}
+
+QVariant fromJson(const QJsonValue& value)
+{
+    if (value.isBool())
+        return value.toBool();
+    if (value.isDouble()) {
+        const double number = value.toDouble();
+        if (number == std::floor(number) && std::abs(number) < 1e15)
+            return static_cast<qlonglong>(number);
+        return number;
+    }
+    if (value.isObject())
+        return QByteArray::fromBase64(value.toObject().value(QStringLiteral("base64")).toString().toLatin1());
+    if (value.isArray()) {
+        QStringList list;
+        for (const QJsonValue& item : value.toArray())
+            list << item.toString();
+        return list;
+    }
+    return value.toString();
+}
+
+// Points settingsAt() at a scratch file for as long as it lives.
+class Scratch {
+public:
+    Scratch()
+    {
+        m_dir.setAutoRemove(true);
+        scratchFile() = m_dir.filePath(QStringLiteral("view.settings"));
+    }
+    ~Scratch() { scratchFile().clear(); }
+    QSettings open() const { return QSettings(m_dir.filePath(QStringLiteral("view.settings")), scratchFormat()); }
+
+private:
+    QTemporaryDir m_dir;
+};
+
+const QString kScratchGroup = QStringLiteral("view");
+
+} // namespace
+
 std::unique_ptr<QSettings> ViewTab::settingsAt(const QString& group)
 {
-    auto settings = std::make_unique<QSettings>();
+    auto settings = scratchFile().isEmpty() ? std::make_unique<QSettings>()
+                                            : std::make_unique<QSettings>(scratchFile(), scratchFormat());
     settings->beginGroup(group);
     return settings;
+}
+
+QJsonObject ViewTab::captureSettings() const
+{
+    Scratch scratch;
+    saveSettings(kScratchGroup);
+    QSettings settings = scratch.open();
+    settings.beginGroup(kScratchGroup);
+    QJsonObject out;
+    for (const QString& key : settings.allKeys())
+        out.insert(key, toJson(settings.value(key)));
+    return out;
+}
+
+void ViewTab::applySettings(const QJsonObject& values)
+{
+    Scratch scratch;
+    {
+        QSettings settings = scratch.open();
+        settings.beginGroup(kScratchGroup);
+        for (auto it = values.begin(); it != values.end(); ++it)
+            settings.setValue(it.key(), fromJson(it.value()));
+    }
+    restoreSettings(kScratchGroup);
+}
+
+void ViewTab::setLessonChannel(int)
+{
+}
+
+void ViewTab::startLessonWork(const QString&)
+{
 }
 
 void ViewTab::invalidate()
@@ -77,7 +252,8 @@ void ViewTab::invalidate()
     m_stale = true;
     if (isVisible()) {
         m_stale = false;
-        refresh();
+        if (!coverIfNotImage())
+            refresh();
         if (!m_busy)
             Q_EMIT ready();
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QImage>
+#include <QJsonObject>
 #include <QString>
 #include <QWidget>
 
@@ -29,6 +30,13 @@ public:
     virtual QString title() const = 0;
     // What "Export view as PNG" saves: by default the tab as drawn.
     virtual QImage exportImage();
+    // Whether the view reads, runs or draws images. For a model whose input is
+    // not one (core takesImages(): a block taking 192x28x28 feature maps) such
+    // a view shows notAnImageMessage() instead of its content, is disabled and
+    // is never asked to refresh(). Summary and Filters need none.
+    virtual bool needsImage() const { return true; }
+    // True while the view shows that message.
+    bool showsNotAnImage() const;
     // True once the view shows the current state (no job on its way).
     bool isReady() const { return !m_stale && !m_busy; }
     // Whether the "updating…" badge is up: a job has been on its way for a
@@ -38,6 +46,23 @@ public:
     // Settings of the view (colormap, zoom, ...) under `group`.
     virtual void saveSettings(const QString& group) const;
     virtual void restoreSettings(const QString& group);
+    // The same settings as JSON, for a lesson step (app/lesson): what
+    // saveSettings() writes, with its types kept, and put back through
+    // restoreSettings(); the application's settings are not touched.
+    QJsonObject captureSettings() const;
+    void applySettings(const QJsonObject& settings);
+
+    // What a lesson step records beyond the settings, and replays. The
+    // channel the view is on, or -1 where it has none; for Saliency and
+    // Adversarial, the target class (-1: the predicted one, untargeted).
+    virtual int lessonChannel() const { return -1; }
+    virtual void setLessonChannel(int channel);
+    // The work the view does only when asked ("image", "whole-layer",
+    // "attack", "embed", "ascent"), or "" while none is shown; replay starts
+    // it again with the restored settings.
+    virtual QString lessonWork() const { return {}; }
+    virtual void startLessonWork(const QString& work);
+    virtual bool lessonWorkRunning() const { return false; }
 
 Q_SIGNALS:
     // The view has caught up with the workspace.
@@ -61,11 +86,14 @@ protected:
 
 private:
     void placeBadge();
+    // Shows or hides the not-an-image message for the current model; true if shown.
+    bool coverIfNotImage();
 
     Workspace* m_workspace;
     bool m_stale = true;
     bool m_busy = false;
     QLabel* m_updating = nullptr; // the badge
+    QLabel* m_notAnImage = nullptr; // over the whole view, for a model that takes no images
     QTimer* m_updatingDelay = nullptr;
 };
 

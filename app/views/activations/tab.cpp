@@ -327,22 +327,22 @@ QImage ActivationsTab::exportImage()
 
 void ActivationsTab::saveSettings(const QString& group) const
 {
-    QSettings settings;
-    settings.setValue(group + QStringLiteral("/colormap"), d->colormap->currentText());
-    settings.setValue(group + QStringLiteral("/sharedRange"), d->range->currentIndex() == 1);
-    settings.setValue(group + QStringLiteral("/overlay"), d->overlay->isChecked());
-    settings.setValue(group + QStringLiteral("/opacity"), d->opacity->value());
-    settings.setValue(group + QStringLiteral("/splitter"), d->splitter->saveState());
+    auto settings = settingsAt(group);
+    settings->setValue(QStringLiteral("colormap"), d->colormap->currentText());
+    settings->setValue(QStringLiteral("sharedRange"), d->range->currentIndex() == 1);
+    settings->setValue(QStringLiteral("overlay"), d->overlay->isChecked());
+    settings->setValue(QStringLiteral("opacity"), d->opacity->value());
+    settings->setValue(QStringLiteral("splitter"), d->splitter->saveState());
 }
 
 void ActivationsTab::restoreSettings(const QString& group)
 {
-    QSettings settings;
-    setColormap(settings.value(group + QStringLiteral("/colormap"), QStringLiteral("gray")).toString());
-    setSharedRange(settings.value(group + QStringLiteral("/sharedRange"), false).toBool());
-    setOverlay(settings.value(group + QStringLiteral("/overlay"), false).toBool());
-    d->opacity->setValue(settings.value(group + QStringLiteral("/opacity"), 50).toInt());
-    d->splitter->restoreState(settings.value(group + QStringLiteral("/splitter")).toByteArray());
+    auto settings = settingsAt(group);
+    setColormap(settings->value(QStringLiteral("colormap"), QStringLiteral("gray")).toString());
+    setSharedRange(settings->value(QStringLiteral("sharedRange"), false).toBool());
+    setOverlay(settings->value(QStringLiteral("overlay"), false).toBool());
+    d->opacity->setValue(settings->value(QStringLiteral("opacity"), 50).toInt());
+    d->splitter->restoreState(settings->value(QStringLiteral("splitter")).toByteArray());
 }
 
 } // namespace convscope

@@ -35,6 +35,12 @@ public:
     void setOverlay(bool overlay);
     void selectChannel(int channel);
     int selectedChannel() const;
+    int lessonChannel() const override { return selectedChannel(); }
+    void setLessonChannel(int channel) override
+    {
+        if (channel >= 0)
+            selectChannel(channel);
+    }
     // Frames drawn since construction (live throughput).
     qint64 framesDrawn() const;
 

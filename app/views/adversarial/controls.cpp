@@ -333,6 +333,11 @@ void AdversarialControls::setTarget(int target)
     d->target->setClassIndex(target);
 }
 
+int AdversarialControls::target() const
+{
+    return d->target->classIndex();
+}
+
 void AdversarialControls::setLiveLevel(int level)
 {
     d->live->setValue(level);

@@ -35,6 +35,7 @@ public:
     void setEps(double eps);
     void setSteps(int steps);
     void setTarget(int target); // -1: untargeted
+    int target() const;
     // The live slider, in 8-bit levels (n/255): as if the user dragged it.
     void setLiveLevel(int level);
     int liveLevel() const;

@@ -410,6 +410,27 @@ QImage AdversarialTab::exportImage()
     return picture.render(280);
 }
 
+int AdversarialTab::lessonChannel() const
+{
+    return d->controls->target();
+}
+
+void AdversarialTab::setLessonChannel(int channel)
+{
+    d->controls->setTarget(channel);
+}
+
+QString AdversarialTab::lessonWork() const
+{
+    return d->result ? QStringLiteral("attack") : QString();
+}
+
+void AdversarialTab::startLessonWork(const QString& work)
+{
+    if (work == QLatin1String("attack"))
+        run();
+}
+
 void AdversarialTab::saveSettings(const QString& group) const
 {
     d->controls->save(*settingsAt(group));

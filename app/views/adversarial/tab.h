@@ -48,6 +48,13 @@ public:
     void runCurve(); // a robustness curve with the controls' attack
     void stop(); // keeps what there is
     bool isRunning() const; // an attack or a curve
+    // Lessons: the target class is the step's channel (-1: untargeted); the
+    // attack shown is run again on replay.
+    int lessonChannel() const override;
+    void setLessonChannel(int channel) override;
+    QString lessonWork() const override;
+    void startLessonWork(const QString& work) override;
+    bool lessonWorkRunning() const override { return isRunning(); }
     void useAsInput();
     void restoreOriginal();
     bool exportCsv(const QString& path);

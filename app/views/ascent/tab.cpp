@@ -227,6 +227,30 @@ QVector<double> AscentTab::endValues() const
     return d->shown ? d->shown->end : QVector<double>();
 }
 
+void AscentTab::setLessonChannel(int channel)
+{
+    if (channel < 0)
+        return;
+    d->selected = channel; // shown once the images are there
+    showImage(d->selected);
+}
+
+QString AscentTab::lessonWork() const
+{
+    if (!d->shown)
+        return {};
+    return d->shown->request.wholeLayer ? QStringLiteral("whole-layer") : QStringLiteral("image");
+}
+
+void AscentTab::startLessonWork(const QString& work)
+{
+    if (work != QLatin1String("image") && work != QLatin1String("whole-layer"))
+        return;
+    const int selected = d->selected; // the step's image, shown large when they come
+    start(work == QLatin1String("whole-layer"));
+    d->selected = selected;
+}
+
 int AscentTab::shownIndex() const
 {
     return d->selected;
@@ -248,6 +272,8 @@ void AscentTab::start(bool wholeLayer)
         d->info->setText(tr("Open a model."));
         return;
     }
+    if (showsNotAnImage())
+        return; // asked by a caller (a lesson, render): the tab already says why not
     AscentRequest request;
     try {
         request = d->controls->request(wholeLayer);

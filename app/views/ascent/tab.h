@@ -43,6 +43,12 @@ public:
     void runWholeLayer(); // every channel, unit or class of the target
     void stop(); // keeps the current images
     bool isRunning() const;
+    // Lessons: the image shown large, and which run made the images.
+    int lessonChannel() const override { return shownIndex(); }
+    void setLessonChannel(int channel) override;
+    QString lessonWork() const override;
+    void startLessonWork(const QString& work) override;
+    bool lessonWorkRunning() const override { return isRunning(); }
 
     ImageView* imageView() const; // the image shown large
     TileGridView* grid() const; // a whole layer's images

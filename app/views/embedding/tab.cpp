@@ -490,6 +490,12 @@ QImage EmbeddingTab::exportImage()
     return d->result ? d->view->image() : ViewTab::exportImage();
 }
 
+void EmbeddingTab::startLessonWork(const QString& work)
+{
+    if (work == QLatin1String("embed"))
+        run();
+}
+
 void EmbeddingTab::saveSettings(const QString& group) const
 {
     auto settings = settingsAt(group);

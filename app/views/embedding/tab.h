@@ -45,6 +45,10 @@ public:
     void run();
     void stop();
     bool isRunning() const;
+    // Lessons: the map shown is made again on replay.
+    QString lessonWork() const override { return result() ? QStringLiteral("embed") : QString(); }
+    void startLessonWork(const QString& work) override;
+    bool lessonWorkRunning() const override { return isRunning(); }
     // The layout shown (a t-SNE frame while one runs), or null.
     std::shared_ptr<const Embedding> result() const;
     qint64 framesShown() const; // t-SNE frames drawn while running

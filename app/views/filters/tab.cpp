@@ -330,17 +330,17 @@ QImage FiltersTab::exportImage()
 
 void FiltersTab::saveSettings(const QString& group) const
 {
-    QSettings settings;
-    settings.setValue(group + QStringLiteral("/mode"), d->mode->currentData().toInt());
-    settings.setValue(group + QStringLiteral("/sharedRange"), d->range->currentIndex() == 1);
-    settings.setValue(group + QStringLiteral("/zoom"), d->grid->zoom());
+    auto settings = settingsAt(group);
+    settings->setValue(QStringLiteral("mode"), d->mode->currentData().toInt());
+    settings->setValue(QStringLiteral("sharedRange"), d->range->currentIndex() == 1);
+    settings->setValue(QStringLiteral("zoom"), d->grid->zoom());
 }
 
 void FiltersTab::restoreSettings(const QString& group)
 {
-    QSettings settings;
-    setMode(static_cast<Mode>(settings.value(group + QStringLiteral("/mode"), Colour).toInt()));
-    setSharedRange(settings.value(group + QStringLiteral("/sharedRange"), false).toBool());
+    auto settings = settingsAt(group);
+    setMode(static_cast<Mode>(settings->value(QStringLiteral("mode"), Colour).toInt()));
+    setSharedRange(settings->value(QStringLiteral("sharedRange"), false).toBool());
 }
 
 SnapshotScrubber* FiltersTab::scrubber() const

@@ -23,6 +23,8 @@ public:
 
     QString key() const override { return QStringLiteral("filters"); }
     QString title() const override { return tr("Filters"); }
+    // Weights, not images: any input shape.
+    bool needsImage() const override { return false; }
     QImage exportImage() override;
     void saveSettings(const QString& group) const override;
     void restoreSettings(const QString& group) override;

@@ -471,18 +471,18 @@ QImage PatchesTab::exportImage()
 
 void PatchesTab::saveSettings(const QString& group) const
 {
-    QSettings settings;
-    settings.setValue(group + QStringLiteral("/k"), d->k->value());
-    settings.setValue(group + QStringLiteral("/meanScore"), d->score->currentIndex() == 1);
-    settings.setValue(group + QStringLiteral("/splitter"), d->splitter->saveState());
+    auto settings = settingsAt(group);
+    settings->setValue(QStringLiteral("k"), d->k->value());
+    settings->setValue(QStringLiteral("meanScore"), d->score->currentIndex() == 1);
+    settings->setValue(QStringLiteral("splitter"), d->splitter->saveState());
 }
 
 void PatchesTab::restoreSettings(const QString& group)
 {
-    QSettings settings;
-    setK(settings.value(group + QStringLiteral("/k"), 9).toInt());
-    setMeanScore(settings.value(group + QStringLiteral("/meanScore"), false).toBool());
-    d->splitter->restoreState(settings.value(group + QStringLiteral("/splitter")).toByteArray());
+    auto settings = settingsAt(group);
+    setK(settings->value(QStringLiteral("k"), 9).toInt());
+    setMeanScore(settings->value(QStringLiteral("meanScore"), false).toBool());
+    d->splitter->restoreState(settings->value(QStringLiteral("splitter")).toByteArray());
 }
 
 } // namespace convscope

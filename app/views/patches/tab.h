@@ -32,6 +32,12 @@ public:
     QString infoText() const;
     void selectChannel(int channel);
     int selectedChannel() const;
+    int lessonChannel() const override { return selectedChannel(); }
+    void setLessonChannel(int channel) override
+    {
+        if (channel >= 0)
+            selectChannel(channel);
+    }
     // Opens patch `index` of the selected channel: its image with the box, as the current input.
     void openPatch(int index);
     void setK(int k);

@@ -327,6 +327,11 @@ void SaliencyControls::setTarget(int target)
     d->target->setClassIndex(target);
 }
 
+int SaliencyControls::target() const
+{
+    return d->target->classIndex();
+}
+
 bool SaliencyControls::setCamLayer(const QString& name)
 {
     for (int i = 0; i < d->layer->count(); ++i)

@@ -31,7 +31,8 @@ public:
 
     QString method() const;
     void setMethod(const QString& name);
-    void setTarget(int target);
+    void setTarget(int target); // -1: the predicted class
+    int target() const;
     bool setCamLayer(const QString& name);
     void setOcclusionWindow(int window, int stride);
     QString colormap() const;

@@ -500,6 +500,16 @@ QImage SaliencyTab::exportImage()
     return picture.render();
 }
 
+int SaliencyTab::lessonChannel() const
+{
+    return d->controls->target();
+}
+
+void SaliencyTab::setLessonChannel(int channel)
+{
+    d->controls->setTarget(channel);
+}
+
 void SaliencyTab::saveSettings(const QString& group) const
 {
     d->controls->save(*settingsAt(group));

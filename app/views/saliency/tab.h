@@ -33,6 +33,9 @@ public:
     // The panels with their titles, the legend and the caption, on white.
     QImage exportImage() override;
     void saveSettings(const QString& group) const override;
+    // Lessons: the class explained is the step's channel (-1: the predicted one).
+    int lessonChannel() const override;
+    void setLessonChannel(int channel) override;
     void restoreSettings(const QString& group) override;
 
     SaliencyControls* controls() const;

@@ -199,14 +199,14 @@ void SummaryTab::copyCsv()
 
 void SummaryTab::saveSettings(const QString& group) const
 {
-    QSettings settings;
-    settings.setValue(group + QStringLiteral("/splitter"), d->splitter->saveState());
+    auto settings = settingsAt(group);
+    settings->setValue(QStringLiteral("splitter"), d->splitter->saveState());
 }
 
 void SummaryTab::restoreSettings(const QString& group)
 {
-    QSettings settings;
-    d->splitter->restoreState(settings.value(group + QStringLiteral("/splitter")).toByteArray());
+    auto settings = settingsAt(group);
+    d->splitter->restoreState(settings->value(QStringLiteral("splitter")).toByteArray());
 }
 
 } // namespace convscope

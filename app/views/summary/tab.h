@@ -17,6 +17,8 @@ public:
 
     QString key() const override { return QStringLiteral("summary"); }
     QString title() const override { return tr("Summary"); }
+    // The table and charts come from the layer graph: any input shape.
+    bool needsImage() const override { return false; }
     void copyCsv();
     void saveSettings(const QString& group) const override;
     void restoreSettings(const QString& group) override;

@@ -33,6 +33,8 @@ public:
 
     QString key() const override { return QStringLiteral("training"); }
     QString title() const override { return tr("Training"); }
+    // It trains its own architectures on datasets, whatever model is open.
+    bool needsImage() const override { return false; }
     QImage exportImage() override; // the two charts
     void saveSettings(const QString& group) const override;
     void restoreSettings(const QString& group) override;

@@ -253,6 +253,9 @@ void UnitTab::refresh()
     };
     if (!model)
         return nothing(tr("Open a model (File ▸ Open Model…)."));
+    // The tab itself shows this over everything (ViewTab); the Unit Page dock is refreshed directly.
+    if (!takesImages(model->info()))
+        return nothing(QString::fromStdString(notAnImageMessage(model->info())));
     if (layer < 0)
         return nothing(tr("Select a layer in the layer list."));
     const LayerInfo& info = model->layers()[static_cast<size_t>(layer)];
@@ -512,6 +515,17 @@ void UnitTab::setAscentSteps(int steps)
 {
     d->ascentSteps = std::max(0, steps);
     showAscent();
+}
+
+QString UnitTab::lessonWork() const
+{
+    return page()->filledPanels().contains(QStringLiteral("ascent")) ? QStringLiteral("ascent") : QString();
+}
+
+void UnitTab::startLessonWork(const QString& work)
+{
+    if (work == QLatin1String("ascent"))
+        makeAscent();
 }
 
 void UnitTab::showAscent()

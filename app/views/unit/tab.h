@@ -35,6 +35,16 @@ public:
     UnitPage* page() const;
     int channel() const;
     void setChannel(int channel);
+    // Lessons: the channel, and the ascent image when the page shows it.
+    int lessonChannel() const override { return channel(); }
+    void setLessonChannel(int channel) override
+    {
+        if (channel >= 0)
+            setChannel(channel);
+    }
+    QString lessonWork() const override;
+    void startLessonWork(const QString& work) override;
+    bool lessonWorkRunning() const override { return ascentRunning() || !complete(); }
     // Shows `channel` of `layer` (the workspace's layer changes with it).
     void showUnit(int layer, int channel);
     void setDeconvnet(bool deconvnet);
