@@ -1,4 +1,7 @@
 #include "app/cli/cli.h"
+#include "app/lesson/controller.h"
+#include "app/lesson/player.h"
+#include "app/lesson/presenter.h"
 #include "app/shell/defaults.h"
 #include "app/shell/main_window.h"
 #include "app/shell/model_validation.h"
@@ -12,6 +15,8 @@
 #include <QSettings>
 
 #include <iostream>
+
+#include <algorithm>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -95,7 +100,19 @@ int main(int argc, char** argv)
     // child process, so that a hostile file cannot take the window down.
     window.modelValidator()->setProgram(QCoreApplication::applicationFilePath());
     window.setPersistent(true);
-    if (arguments.size() > 1) {
+    // `convscope LESSON.json [--present] [--step N]`: a lecture, from its first
+    // step (or step N), in the window or straight in presenter mode.
+    const bool lesson = arguments.size() > 1 && arguments[1].endsWith(QLatin1String(".json"), Qt::CaseInsensitive);
+    const bool present = arguments.contains(QStringLiteral("--present"));
+    const int stepAt = arguments.indexOf(QStringLiteral("--step"));
+    const int firstStep = stepAt > 0 ? std::max(0, arguments.value(stepAt + 1).toInt() - 1) : 0;
+    if (lesson) {
+        window.restoreLayout();
+        if (!window.lessons()->open(arguments[1]) && !window.restoreSession()) {
+            window.openModel(convscope::defaultModelPath());
+            window.openInput(convscope::defaultDatasetSpec());
+        }
+    } else if (arguments.size() > 1) {
         window.restoreLayout(); // the files named replace the last session's
         window.openModel(arguments[1]);
         window.openInput(arguments.size() > 2 ? arguments[2] : convscope::defaultDatasetSpec());
@@ -109,5 +126,12 @@ int main(int argc, char** argv)
     window.show();
     if (!settingsNote.isEmpty())
         window.showNote(settingsNote);
+    if (lesson && !window.lessons()->player()->lesson().steps.isEmpty()) {
+        const int step = std::min(firstStep, static_cast<int>(window.lessons()->player()->lesson().steps.size()) - 1);
+        if (present)
+            window.lessons()->presenter()->start(step);
+        else
+            window.lessons()->player()->play(step);
+    }
     return app.exec();
 }

@@ -146,6 +146,51 @@ class Bottleneck(unittest.TestCase):
             self.assertIn("tab filters, layer conv5x5", out)
 
 
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+class ShippedLesson(unittest.TestCase):
+    """lessons/cnn_lecture.json replayed headless, every step drawn as a slide."""
+
+    LESSON = os.path.join(HERE, "..", "lessons", "cnn_lecture.json")
+
+    def test_every_step_is_drawn(self):
+        with open(self.LESSON) as f:
+            lesson = json.load(f)
+        steps = lesson["steps"]
+        # The steps with the lecture's numbers use the files the tests above check.
+        models = {s["title"]: os.path.realpath(os.path.join(os.path.dirname(self.LESSON), s["model"]))
+                  for s in steps if not s["model"].startswith("shipped:")}
+        alexnet = [t for t, m in models.items() if m == os.path.realpath(os.path.join(LECTURE, "alexnet_227.pt"))]
+        self.assertEqual(len(alexnet), 1)
+        self.assertIn("784 KiB", next(s["notes"] for s in steps if s["title"] == alexnet[0]))
+        for name, total in (("bottleneck_direct.pt", "120,422,400"), ("bottleneck_1x1.pt", "12,443,648")):
+            step = [s for s in steps if s["title"] in models
+                    and models[s["title"]] == os.path.realpath(os.path.join(LECTURE, name))]
+            self.assertEqual(len(step), 1, name)
+            self.assertIn(total, step[0]["notes"])
+        with tempfile.TemporaryDirectory() as tmp:
+            pdf = os.path.join(tmp, "lecture.pdf")
+            code, out, err = run("lesson", self.LESSON, "--export", tmp, "--pdf", pdf, "--json")
+            self.assertEqual(code, 0, err)
+            report = json.loads(out[out.index("{"):])
+            self.assertEqual([r["step"] for r in report["steps"]], list(range(1, len(steps) + 1)))
+            self.assertEqual([r["view"] for r in report["steps"]], [s["view"] for s in steps])
+            self.assertEqual([r["layer"] for r in report["steps"]], [s["layer"] for s in steps])
+            pngs = sorted(f for f in os.listdir(tmp) if f.endswith(".png"))
+            self.assertEqual(len(pngs), len(steps))
+            for png in pngs:
+                self.assertEqual(png_size(os.path.join(tmp, png)), (1920, 1080), png)
+            with open(pdf, "rb") as f:
+                body = f.read()
+            self.assertTrue(body.startswith(b"%PDF-"))
+            self.assertEqual(body.count(b"/Type /Page\n"), len(steps))
+
+
 if __name__ == "__main__":
     CONVSCOPE, LECTURE = sys.argv[1], sys.argv[2]
     torch.set_num_threads(2)

@@ -11,6 +11,7 @@
 #include "app/lesson/slides.h"
 #include "app/shell/defaults.h"
 #include "app/shell/input_controller.h"
+#include "app/shell/kept_models.h"
 #include "app/shell/main_window.h"
 #include "app/shell/view_tab.h"
 #include "app/shell/workspace.h"
@@ -18,6 +19,8 @@
 #include "gui_test_support.h"
 
 #include <QDockWidget>
+#include <QElapsedTimer>
+#include <QScreen>
 #include <QFile>
 #include <QJsonDocument>
 #include <QAction>
@@ -97,10 +100,6 @@ QImage picture(ViewTab* view)
     // A long caption may have grown the window while the job ran: the same size again.
     view->window()->resize(kWindow);
     QTest::qWait(50); // the layouts the new texts and size ask for
-    if (qEnvironmentVariableIsSet("LESSON_DEBUG"))
-        for (auto* w : view->findChildren<QWidget*>())
-            if (w->isVisible())
-                qInfo() << w->metaObject()->className() << w->objectName() << w->geometry() << (qobject_cast<QLabel*>(w) ? qobject_cast<QLabel*>(w)->text().left(40) : QString());
     return view->grab().toImage();
 }
 
@@ -117,6 +116,8 @@ private Q_SLOTS:
     void fileRoundTripsAndErrorsAreOneLine();
     void dockRecordsEditsAndReorders();
     void presenterWalksTheSteps();
+    void nextModelLoadsWhileAStepIsShown();
+    void presenterNotesGoToTheSecondScreen();
     void slidesAndPdf();
 
 private:
@@ -395,6 +396,84 @@ void TestLesson::presenterWalksTheSteps()
     QVERIFY(window.menuBar()->isVisible());
     QVERIFY(!caption->isVisible());
     QCOMPARE(window.font().pointSizeF(), usual.pointSizeF());
+}
+
+// ctest runs this with tests/screens_projector_laptop.json: a projector and a laptop.
+void TestLesson::presenterNotesGoToTheSecondScreen()
+{
+    if (QGuiApplication::screens().size() < 2)
+        QSKIP("one screen (ctest's lesson_two_screens runs this with two)");
+    MainWindow window;
+    window.setPersistent(false);
+    window.setGeometry(QGuiApplication::screens()[0]->availableGeometry());
+    window.show();
+    QVERIFY(test::openDigitsTab(window, QStringLiteral("filters")));
+    LessonPlayer* player = window.lessons()->player();
+    player->record();
+    player->record();
+    LessonStep first = player->lesson().steps[0], second = player->lesson().steps[1];
+    first.title = QStringLiteral("The filters");
+    first.notes = QStringLiteral("Say what an edge detector is.");
+    second.title = QStringLiteral("Again");
+    player->setStep(0, first);
+    player->setStep(1, second);
+    Presenter* presenter = window.lessons()->presenter();
+    presenter->start(0);
+    QWidget* notes = presenter->notesWindow();
+    QVERIFY(notes);
+    QCOMPARE(notes->screen(), QGuiApplication::screens()[1]);
+    QCOMPARE(window.screen(), QGuiApplication::screens()[0]);
+    QCOMPARE(window.geometry(), QGuiApplication::screens()[0]->geometry());
+    const QString text = notes->findChild<QLabel*>()->text();
+    QVERIFY(text.contains(QStringLiteral("Say what an edge detector is.")));
+    QVERIFY(text.contains(QStringLiteral("Next: Again")));
+    // The clicker works while the notes window has the focus too.
+    QSignalSpy shown(player, &LessonPlayer::stepShown);
+    QTest::keyClick(notes, Qt::Key_PageDown);
+    QVERIFY(QTest::qWaitFor([&] { return shown.size() >= 1 && player->current() == 1; }, 60000));
+    QVERIFY(!notes->findChild<QLabel*>()->text().contains(QStringLiteral("Next:")));
+    QTest::keyClick(notes, Qt::Key_Escape);
+    QVERIFY(!presenter->notesWindow());
+}
+
+void TestLesson::nextModelLoadsWhileAStepIsShown()
+{
+    MainWindow window;
+    prepare(window);
+    // LESSON_NEXT_MODEL=models/lecture/vgg16.pt measures a large one.
+    const QString resnet = qEnvironmentVariable("LESSON_NEXT_MODEL", QStringLiteral(CONVSCOPE_FIXTURE_DIR "/resnet18_traced.pt"));
+    LessonStep lenet;
+    lenet.model = QStringLiteral("shipped:lenet5_digits.pt");
+    lenet.input = defaultDatasetSpec();
+    lenet.view = QStringLiteral("summary");
+    LessonStep other = lenet;
+    other.model = resnet;
+    Lesson lesson;
+    lesson.steps = {lenet, other};
+    LessonPlayer* player = window.lessons()->player();
+    player->setLesson(lesson, {});
+    QSignalSpy shown(player, &LessonPlayer::stepShown);
+    player->play(0);
+    QVERIFY(QTest::qWaitFor([&] { return shown.size() == 1; }, 60000));
+    KeptModels* kept = window.keptModels();
+    // ResNet-18 loads while step 1 is shown, off the window's workers.
+    QVERIFY(QTest::qWaitFor([&] { return !kept->preloading() && kept->find(resnet, window.device()); }, 60000));
+    const auto preloaded = kept->find(resnet, window.device());
+    QElapsedTimer next;
+    next.start();
+    player->play(1);
+    QVERIFY(QTest::qWaitFor([&] { return shown.size() == 2; }, 60000));
+    qInfo("next step with its model loaded in the background: %lld ms (300 of them the settling wait)", next.elapsed());
+    QCOMPARE(window.workspace()->model().get(), preloaded->model.get());
+    // Back: LeNet-5 was kept when step 1 loaded it.
+    const auto first = kept->find(defaultModelPath(), window.device());
+    QVERIFY(first);
+    player->play(0);
+    QVERIFY(QTest::qWaitFor([&] { return shown.size() == 3; }, 60000));
+    QCOMPARE(window.workspace()->model().get(), first->model.get());
+    // A new lesson lets them go.
+    player->setLesson({}, {});
+    QCOMPARE(kept->count(), 0);
 }
 
 void TestLesson::slidesAndPdf()

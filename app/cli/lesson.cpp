@@ -31,6 +31,9 @@ int cli::lessonCommand(QCommandLineParser& parser, const QStringList& arguments)
     parser.addOption({QStringLiteral("pdf"), QStringLiteral("Also every slide as one page of this PDF."), QStringLiteral("FILE")});
     parser.addOption({QStringLiteral("size"), QStringLiteral("Slide size (default 1920x1080)."), QStringLiteral("WxH"),
                       QStringLiteral("1920x1080")});
+    parser.addOption({QStringLiteral("scale"),
+                      QStringLiteral("Fonts of the views, times the usual size, as presenter mode has them (default 1.25)."),
+                      QStringLiteral("F"), QStringLiteral("1.25")});
     parser.addOption({QStringLiteral("no-title"), QStringLiteral("Slides without the step's title.")});
     parser.addOption({QStringLiteral("no-notes"), QStringLiteral("Slides without the step's notes.")});
     parser.addOption({QStringLiteral("step-timeout"), QStringLiteral("Seconds a step may take (default 600)."),
@@ -48,6 +51,10 @@ int cli::lessonCommand(QCommandLineParser& parser, const QStringList& arguments)
     options.title = !parser.isSet(QStringLiteral("no-title"));
     options.notes = !parser.isSet(QStringLiteral("no-notes"));
     const int64_t timeout = wholeOption(parser, QStringLiteral("step-timeout"), 1);
+    bool scaleOk = false;
+    const double scale = parser.value(QStringLiteral("scale")).toDouble(&scaleOk);
+    if (!scaleOk || scale < 1.0 || scale > 3.0)
+        throw Error("--scale must be a number from 1 to 3");
     const Lesson lesson = readLesson(args[0]); // one line for a bad file
 
     MainWindow window;
@@ -58,6 +65,9 @@ int cli::lessonCommand(QCommandLineParser& parser, const QStringList& arguments)
         dock->hide();
     for (auto* bar : window.findChildren<QToolBar*>())
         bar->hide();
+    QFont font = window.font();
+    font.setPointSizeF(font.pointSizeF() * scale);
+    window.setFont(font);
     window.resize(options.size);
     window.show();
     LessonPlayer* player = window.lessons()->player();

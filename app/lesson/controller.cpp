@@ -28,14 +28,18 @@ LessonController::LessonController(MainWindow* window)
 {
     m_player = new LessonPlayer(window);
     m_presenter = new Presenter(window, m_player);
-    m_presenter->setScale(QSettings().value(QStringLiteral("presenter/scale"), 1.5).toDouble());
+    m_presenter->setScale(QSettings().value(QStringLiteral("presenter/scale"), 1.25).toDouble());
     m_export = new SlideExport(window, m_player, this);
 
     m_dock = new QDockWidget(tr("Lesson"), window);
     m_dock->setObjectName(QStringLiteral("lessonDock"));
     m_panel = new LessonDock(m_player);
     m_dock->setWidget(m_panel);
+    // A tab beside the Input dock, so that it takes no width from the views
+    // on a 1280-pixel projector.
     window->addDockWidget(Qt::RightDockWidgetArea, m_dock);
+    if (auto* input = window->findChild<QDockWidget*>(QStringLiteral("inputDock")))
+        window->tabifyDockWidget(input, m_dock);
     m_dock->hide(); // until a lesson is opened or a step recorded
     connect(m_panel, &LessonDock::presentRequested, m_presenter, &Presenter::start);
     connect(m_player, &LessonPlayer::changed, this, &LessonController::updateTitle);
@@ -57,7 +61,7 @@ void LessonController::createMenu()
     connect(create, &QAction::triggered, this, [this] {
         if (mayClose()) {
             m_player->setLesson({}, {});
-            m_dock->show();
+            showDock();
         }
     });
     QAction* open = menu->addAction(tr("&Open Lesson…"));
@@ -78,7 +82,7 @@ void LessonController::createMenu()
     record->setToolTip(tr("Add the window as it is now to the lesson"));
     connect(record, &QAction::triggered, this, [this] {
         const int index = m_player->record();
-        m_dock->show();
+        showDock();
         m_window->statusBar()->showMessage(tr("Recorded step %1: %2").arg(index + 1).arg(m_player->lesson().steps[index].title), 4000);
     });
     QAction* present = menu->addAction(tr("&Present"));
@@ -123,10 +127,21 @@ bool LessonController::open(const QString& path)
             QMessageBox::warning(m_window, tr("Cannot open lesson"), message);
         return false;
     }
-    m_dock->show();
+    showDock();
     m_window->statusBar()->showMessage(
         tr("Lesson: %1, %2 steps (double-click one, or F5 to present)").arg(m_player->lesson().title).arg(m_player->lesson().steps.size()), 8000);
     return true;
+}
+
+void LessonController::showDock()
+{
+    // A tab beside the Input dock, in front: no width or height taken from
+    // the views on a 1280x720 projector.
+    auto* input = m_window->findChild<QDockWidget*>(QStringLiteral("inputDock"));
+    if (input && !m_dock->isFloating() && m_window->tabifiedDockWidgets(input).isEmpty())
+        m_window->tabifyDockWidget(input, m_dock);
+    m_dock->show();
+    m_dock->raise();
 }
 
 bool LessonController::save(bool choosePath)
@@ -163,7 +178,9 @@ bool LessonController::mayClose()
 void LessonController::updateTitle()
 {
     const QString title = m_player->lesson().title.isEmpty() ? QFileInfo(m_player->path()).completeBaseName() : m_player->lesson().title;
-    m_dock->setWindowTitle(title.isEmpty() ? tr("Lesson") : tr("Lesson: %1%2").arg(title, m_player->isModified() ? QStringLiteral(" *") : QString()));
+    // Short: it shares a tab bar with the Input dock; the title is the tooltip.
+    m_dock->setWindowTitle(m_player->isModified() ? tr("Lesson *") : tr("Lesson"));
+    m_dock->setToolTip(title);
 }
 
 void LessonController::exportSlides()

@@ -33,6 +33,7 @@ public:
 
 private:
     void createMenu();
+    void showDock();
     bool save(bool choosePath);
     void exportSlides();
     void updateTitle();

@@ -28,6 +28,10 @@ Presenter::Presenter(MainWindow* window, LessonPlayer* player)
         if (m_active)
             showCaption(index);
     });
+    connect(player, &LessonPlayer::stepShown, this, [this](int index) {
+        if (m_active)
+            showCaption(index);
+    });
     connect(player, &LessonPlayer::stepFailed, this, [this](int index, const QString& message) {
         if (m_active)
             m_window->setCaption(m_player->lesson().steps.value(index).title, tr("Cannot show this step: %1").arg(message));
@@ -78,6 +82,8 @@ void Presenter::start(int step)
                 w->hide();
             }
         setScale(m_scale);
+        // The whole screen also where no window manager honours full screen (a bare X server).
+        m_window->setGeometry(m_window->screen()->geometry());
         m_window->showFullScreen();
         qApp->installEventFilter(this);
         // The notes go to a second screen, where there is one.
@@ -132,6 +138,10 @@ void Presenter::showCaption(int index)
     if (index < 0 || index >= steps.size())
         return;
     const LessonStep& s = steps[index];
+    // The window grows to fit the docks it had when presenting began (there
+    // is no window manager to hold it on a bare X server): the screen again.
+    if (m_window->geometry() != m_window->screen()->geometry())
+        m_window->setGeometry(m_window->screen()->geometry());
     m_window->setCaption(QStringLiteral("%1 / %2 · %3").arg(index + 1).arg(steps.size()).arg(s.title), s.notes);
     if (m_notesText) {
         QString html = QStringLiteral("<h2>%1 / %2 · %3</h2><p>%4</p>")

@@ -48,7 +48,7 @@ private:
     QPointer<MainWindow> m_window;
     LessonPlayer* m_player;
     bool m_active = false;
-    double m_scale = 1.5;
+    double m_scale = 1.25;
     // What presenter mode hides, to give back on leaving.
     QByteArray m_state;
     QRect m_geometry;

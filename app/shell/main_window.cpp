@@ -311,6 +311,11 @@ void MainWindow::resetLayout()
     addDockWidget(Qt::LeftDockWidgetArea, d->layersDock);
     addDockWidget(d->stackedDocks ? Qt::LeftDockWidgetArea : Qt::RightDockWidgetArea, d->inputDock);
     placeDocks();
+    // The Lesson dock is a tab beside the Input dock: no room taken from the views.
+    if (QDockWidget* lesson = d->lessons ? d->lessons->dock() : nullptr) {
+        lesson->setFloating(false);
+        tabifyDockWidget(d->inputDock, lesson);
+    }
 }
 
 void MainWindow::fitToScreen(const QRect& available)
@@ -688,6 +693,7 @@ void MainWindow::setCaption(const QString& title, const QString& notes)
         html = QStringLiteral("<span style='font-size: x-large; font-weight: bold'>%1</span>").arg(title.toHtmlEscaped());
     if (!notes.isEmpty())
         html += (html.isEmpty() ? QString() : QStringLiteral("<br>")) + notes.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"));
+    d->caption->setFont(font()); // the style sheet keeps it from following presenter mode's larger font
     d->caption->setText(html);
     d->caption->setVisible(!html.isEmpty());
 }
