@@ -108,7 +108,9 @@ int main(int argc, char** argv)
     const int firstStep = stepAt > 0 ? std::max(0, arguments.value(stepAt + 1).toInt() - 1) : 0;
     if (lesson) {
         window.restoreLayout();
-        if (!window.lessons()->open(arguments[1]) && !window.restoreSession()) {
+        // A lesson that does not open, or has no steps yet: the last session, or the demo.
+        const bool opened = window.lessons()->open(arguments[1]) && !window.lessons()->player()->lesson().steps.isEmpty();
+        if (!opened && !window.restoreSession()) {
             window.openModel(convscope::defaultModelPath());
             window.openInput(convscope::defaultDatasetSpec());
         }

@@ -2540,6 +2540,11 @@ class UnknownCommand(unittest.TestCase):
                            (["frobnicate"], "convscope: unknown command 'frobnicate' (see convscope --help)")):
             code, out, err = run(*args)
             self.assertEqual((code, out, err), (1, "", line + "\n"))
+        # `help` is a command of its own: the usage, exit 0.
+        code, out, err = run("help")
+        self.assertEqual(code, 0, err)
+        self.assertIn("commands:", out)
+        self.assertIn("lesson", out)
 
     def test_no_display(self):
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}

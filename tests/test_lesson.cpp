@@ -17,6 +17,7 @@
 #include "app/shell/workspace.h"
 #include "core/error.h"
 #include "gui_test_support.h"
+#include "widgets/tile_grid_view.h"
 
 #include <QDockWidget>
 #include <QElapsedTimer>
@@ -118,6 +119,7 @@ private Q_SLOTS:
     void presenterWalksTheSteps();
     void nextModelLoadsWhileAStepIsShown();
     void presenterNotesGoToTheSecondScreen();
+    void nextPatchScanRunsWhileAStepIsShown();
     void slidesAndPdf();
 
 private:
@@ -257,6 +259,24 @@ void TestLesson::fileRoundTripsAndErrorsAreOneLine()
     QCOMPARE(b.settings, a.settings);
     QCOMPARE(back.steps[1].title, QStringLiteral("Second"));
     QCOMPARE(QFileInfo(resolveModel(b.model, lessonFile)).canonicalFilePath(), QFileInfo(modelFile).canonicalFilePath());
+    // A model that is not there keeps its name (not "shipped:"), and Save As to
+    // another folder keeps it pointing at the same place.
+    QCOMPARE(relativeModel(dir.filePath(QStringLiteral("lecture/models/gone.pt")), lessonFile), QStringLiteral("models/gone.pt"));
+    {
+        MainWindow window;
+        LessonPlayer* player = window.lessons()->player();
+        Lesson moved;
+        moved.steps = {a};
+        moved.steps[0].model = QStringLiteral("models/gone.pt");
+        moved.steps[0].input = QStringLiteral("digits");
+        player->setLesson(moved, lessonFile);
+        QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("elsewhere/deeper"))));
+        const QString other = dir.filePath(QStringLiteral("elsewhere/deeper/copy.json"));
+        QCOMPARE(player->save(other), QString());
+        const Lesson copy = readLesson(other);
+        QCOMPARE(copy.steps[0].model, QDir::cleanPath(dir.filePath(QStringLiteral("lecture/models/gone.pt"))));
+        QCOMPARE(copy.steps[0].input, QStringLiteral("digits"));
+    }
     QCOMPARE(resolveInput(QStringLiteral("digits"), lessonFile), QStringLiteral("digits"));
 
     const auto errorOf = [&](const QByteArray& text) {
@@ -330,8 +350,10 @@ void TestLesson::dockRecordsEditsAndReorders()
     QCOMPARE(player->lesson().steps[0].title, QStringLiteral("Weights"));
     QCOMPARE(player->lesson().steps[0].notes, QStringLiteral("What the first layer looks for."));
     QCOMPARE(list->item(0)->text(), QStringLiteral("1. Weights"));
+    QCOMPARE(player->current(), 1); // the step recorded last
     player->moveStep(0, 1);
     QCOMPARE(list->item(1)->text(), QStringLiteral("2. Weights"));
+    QCOMPARE(player->current(), 0); // the same step, one place up
     player->removeStep(0);
     QCOMPARE(list->count(), 1);
     QCOMPARE(player->lesson().steps[0].view, QStringLiteral("filters"));
@@ -382,9 +404,11 @@ void TestLesson::presenterWalksTheSteps()
     QVERIFY(QTest::qWaitFor([&] { return shown.size() == 2; }, 60000));
     QCOMPARE(window.currentTabKey(), QStringLiteral("filters"));
     QVERIFY(caption->text().contains(QStringLiteral("Six 5x5 filters.")));
+    QSignalSpy started(player, &LessonPlayer::stepStarted);
     QTest::keyClick(tabs->currentWidget(), Qt::Key_Right);
     QTest::qWait(100);
     QCOMPARE(player->current(), 1);
+    QCOMPARE(started.size(), 0); // past the last step: nothing replayed
     QTest::keyClick(tabs->currentWidget(), Qt::Key_Left);
     QVERIFY(QTest::qWaitFor([&] { return shown.size() == 3; }, 60000));
     QCOMPARE(window.currentTabKey(), QStringLiteral("summary"));
@@ -434,6 +458,39 @@ void TestLesson::presenterNotesGoToTheSecondScreen()
     QVERIFY(!notes->findChild<QLabel*>()->text().contains(QStringLiteral("Next:")));
     QTest::keyClick(notes, Qt::Key_Escape);
     QVERIFY(!presenter->notesWindow());
+}
+
+void TestLesson::nextPatchScanRunsWhileAStepIsShown()
+{
+    MainWindow window;
+    prepare(window);
+    LessonStep filters;
+    filters.model = QStringLiteral("shipped:lenet5_digits.pt");
+    filters.input = defaultDatasetSpec();
+    filters.view = QStringLiteral("filters");
+    filters.layer = QStringLiteral("conv1");
+    LessonStep patches = filters;
+    patches.view = QStringLiteral("patches");
+    patches.layer = QStringLiteral("pool1"); // a layer no other test scans
+    Lesson lesson;
+    lesson.steps = {filters, patches};
+    LessonPlayer* player = window.lessons()->player();
+    player->setLesson(lesson, {});
+    const QDir cache(cacheDir(QStringLiteral("topk")));
+    const auto scans = [&] { return cache.entryList({QStringLiteral("*pool1*")}, QDir::Files).size(); };
+    QCOMPARE(scans(), 0);
+    QSignalSpy shown(player, &LessonPlayer::stepShown);
+    player->play(0);
+    QVERIFY(QTest::qWaitFor([&] { return shown.size() == 1; }, 60000));
+    // Step 2's scan of the 5000 digits runs now, quietly, into the cache.
+    QVERIFY(QTest::qWaitFor([&] { return window.isSettled() && scans() > 0; }, 60000));
+    QElapsedTimer next;
+    next.start();
+    player->play(1);
+    QVERIFY(QTest::qWaitFor([&] { return shown.size() == 2; }, 60000));
+    qInfo("next step with its patch scan done in the background: %lld ms", next.elapsed());
+    auto* grid = window.findChild<TileGridView*>(QStringLiteral("patchChannels"));
+    QVERIFY(!grid || grid->tileCount() == 6); // pool1's six channels
 }
 
 void TestLesson::nextModelLoadsWhileAStepIsShown()

@@ -65,7 +65,7 @@ void printUsage(std::ostream& out)
 // as -platform) go to the window as before.
 bool looksLikeCommand(const QString& word)
 {
-    if (word.isEmpty() || word.startsWith(QLatin1Char('-')) || word.contains(QLatin1Char('/'))
+    if (word.isEmpty() || word == QLatin1String("help") || word.startsWith(QLatin1Char('-')) || word.contains(QLatin1Char('/'))
         || word.contains(QLatin1Char('\\')) || word.contains(QLatin1Char('.')))
         return false;
     return !QFileInfo::exists(word);

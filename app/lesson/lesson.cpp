@@ -162,17 +162,39 @@ QString resolveInput(const QString& input, const QString& lessonPath)
     return resolveFile(input, lessonPath);
 }
 
+QString absoluteModel(const QString& model, const QString& lessonPath)
+{
+    if (model.startsWith(kShipped) || model.isEmpty() || QFileInfo(model).isAbsolute() || lessonPath.isEmpty())
+        return model;
+    return QDir::cleanPath(QDir(lessonDir(lessonPath)).absoluteFilePath(model));
+}
+
+QString absoluteInput(const QString& input, const QString& lessonPath)
+{
+    // A name that is no file here ("digits", "camera:0", "rtsp://…") stays a name.
+    const QString inLesson = absoluteModel(input, lessonPath);
+    return input.isEmpty() || QFileInfo(input).isAbsolute() || input.contains(QLatin1Char(':'))
+                   || (!QFileInfo::exists(inLesson) && !input.contains(QLatin1Char('/')))
+               ? input
+               : inLesson;
+}
+
 QString relativeModel(const QString& path, const QString& lessonPath)
 {
+    if (path.startsWith(kShipped))
+        return path;
     const QString name = QFileInfo(path).fileName();
-    if (!name.isEmpty() && QFileInfo(shippedModelPath(name)).canonicalFilePath() == QFileInfo(path).canonicalFilePath())
+    const QString shipped = QFileInfo(shippedModelPath(name)).canonicalFilePath();
+    if (!name.isEmpty() && !shipped.isEmpty() && shipped == QFileInfo(path).canonicalFilePath())
         return kShipped + name;
     return relativeTo(path, lessonPath);
 }
 
 QString relativeInput(const QString& spec, const QString& lessonPath)
 {
-    return QFileInfo::exists(spec) ? relativeTo(QFileInfo(spec).absoluteFilePath(), lessonPath) : spec;
+    if (QFileInfo::exists(spec) || QFileInfo(spec).isAbsolute())
+        return relativeTo(QFileInfo(spec).absoluteFilePath(), lessonPath);
+    return spec;
 }
 
 } // namespace convscope

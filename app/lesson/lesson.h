@@ -45,6 +45,10 @@ QString resolveInput(const QString& input, const QString& lessonPath);
 // a file in the lesson's folder or next to it is written relative to it, a
 // shipped model as "shipped:FILE", anything else as it is.
 QString relativeModel(const QString& path, const QString& lessonPath);
+// A step's paths made absolute against the lesson's folder, whether or not
+// the files are there (for Save As to another folder).
+QString absoluteModel(const QString& model, const QString& lessonPath);
+QString absoluteInput(const QString& input, const QString& lessonPath);
 QString relativeInput(const QString& spec, const QString& lessonPath);
 
 } // namespace convscope

@@ -6,6 +6,7 @@
 #include "app/shell/main_window.h"
 #include "app/shell/view_tab.h"
 #include "app/shell/workspace.h"
+#include "core/model.h"
 
 #include <QFileInfo>
 #include <QTimer>
@@ -57,8 +58,9 @@ QString LessonPlayer::save(const QString& path)
 {
     Lesson saved = m_lesson;
     for (LessonStep& step : saved.steps) {
-        step.model = relativeModel(resolveModel(step.model, m_path), path);
-        step.input = relativeInput(resolveInput(step.input, m_path), path);
+        // Files that are not there keep their place relative to the old folder too.
+        step.model = relativeModel(absoluteModel(step.model, m_path), path);
+        step.input = relativeInput(absoluteInput(step.input, m_path), path);
     }
     if (const QString error = writeLesson(saved, path); !error.isEmpty())
         return error;
@@ -88,8 +90,20 @@ void LessonPlayer::preloadNext()
 {
     if (m_current + 1 >= m_lesson.steps.size())
         return;
-    m_window->keptModels()->preload(resolveModel(m_lesson.steps[m_current + 1].model, m_path), m_window->device(),
-                                    m_window->modelValidator()->program());
+    const LessonStep& next = m_lesson.steps[m_current + 1];
+    const QString model = resolveModel(next.model, m_path);
+    const QString input = resolveInput(next.input, m_path);
+    m_window->keptModels()->preload(model, m_window->device(), m_window->modelValidator()->program());
+    // Its long work too, where it runs on what is open now (most steps of a
+    // lecture share a model and a dataset): into the caches its view reads.
+    auto loaded = m_window->workspace()->model();
+    ViewTab* view = m_window->tab(next.view);
+    if (!view || !loaded || !sameFile(model, m_window->modelPath())
+        || (!input.isEmpty() && input != m_window->inputController()->spec()))
+        return;
+    const int layer = next.layer.isEmpty() ? -1 : loaded->graph().find(next.layer.toStdString());
+    if (layer >= 0)
+        view->prefetchLesson(layer, next.settings);
 }
 
 LessonStep LessonPlayer::capture() const
@@ -102,7 +116,7 @@ LessonStep LessonPlayer::capture() const
     s.title = view ? view->title() : s.view;
     if (!s.layer.isEmpty())
         s.title += QStringLiteral(": ") + s.layer;
-    s.model = relativeModel(m_window->modelPath(), m_path);
+    s.model = relativeModel(QFileInfo(m_window->modelPath()).absoluteFilePath(), m_path);
     s.input = relativeInput(input->spec(), m_path);
     s.position = input->kind() == InputController::Dataset ? input->position() : 0;
     s.walkAll = input->kind() == InputController::Dataset && input->walksAll();
@@ -114,8 +128,16 @@ LessonStep LessonPlayer::capture() const
     return s;
 }
 
+void LessonPlayer::stopPlaying()
+{
+    // A step on its way reads its step on every poll: edits end it first.
+    m_stage = Stage::Idle;
+    m_poll->stop();
+}
+
 int LessonPlayer::record()
 {
+    stopPlaying();
     const int at = m_current < 0 ? static_cast<int>(m_lesson.steps.size()) : m_current + 1;
     m_lesson.steps.insert(at, capture());
     m_current = at;
@@ -135,9 +157,10 @@ void LessonPlayer::removeStep(int index)
 {
     if (index < 0 || index >= m_lesson.steps.size())
         return;
+    stopPlaying();
     m_lesson.steps.remove(index);
     if (m_current >= index)
-        --m_current;
+        m_current = std::max(m_current - 1, m_lesson.steps.isEmpty() ? -1 : 0);
     setModified();
 }
 
@@ -146,9 +169,14 @@ void LessonPlayer::moveStep(int from, int to)
     const int n = static_cast<int>(m_lesson.steps.size());
     if (from < 0 || from >= n || to < 0 || to >= n || from == to)
         return;
+    stopPlaying();
     m_lesson.steps.move(from, to);
     if (m_current == from)
         m_current = to;
+    else if (from < m_current && m_current <= to)
+        --m_current;
+    else if (to <= m_current && m_current < from)
+        ++m_current;
     setModified();
 }
 
@@ -186,6 +214,10 @@ void LessonPlayer::fail(const QString& message)
 
 void LessonPlayer::advance()
 {
+    if (m_stage == Stage::Idle || m_current < 0 || m_current >= m_lesson.steps.size()) {
+        stopPlaying();
+        return;
+    }
     const LessonStep& step = m_lesson.steps[m_current];
     InputController* input = m_window->inputController();
     ViewTab* view = m_window->tab(step.view);
@@ -234,7 +266,9 @@ void LessonPlayer::advance()
         m_stage = Stage::Settle;
         return;
     case Stage::Settle:
-        if (!m_window->isSettled() || view->lessonWorkRunning()) {
+        // A camera or stream brings frames for ever: shown once its work is done.
+        const bool live = input->kind() == InputController::Live;
+        if ((!live && !m_window->isSettled()) || view->lessonWorkRunning()) {
             m_settled.invalidate();
             return;
         }

@@ -55,6 +55,7 @@ private:
     void advance();
     void fail(const QString& message);
     void setModified();
+    void stopPlaying();
     // The lesson's models stay loaded while it is open; the next step's
     // loads in the background while this one is shown.
     void keepModels();

@@ -5,7 +5,11 @@
 
 #include <QApplication>
 #include <QDockWidget>
+#include <QAbstractSpinBox>
 #include <QKeyEvent>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QTextEdit>
 #include <QLabel>
 #include <QMenuBar>
 #include <QScreen>
@@ -93,6 +97,7 @@ void Presenter::start(int step)
         if (other != screens.end()) {
             m_notes = new QWidget(nullptr, Qt::Window);
             m_notes->setObjectName(QStringLiteral("presenterNotes"));
+            m_notes->setAttribute(Qt::WA_QuitOnClose, false);
             m_notes->setWindowTitle(tr("ConvScope — notes"));
             auto* layout = new QVBoxLayout(m_notes);
             m_notesText = new QLabel;
@@ -119,6 +124,7 @@ void Presenter::stop()
     m_active = false;
     qApp->removeEventFilter(this);
     delete m_notes;
+    m_notesText = nullptr;
     m_window->setCaption({}, {});
     m_window->setFont(m_font);
     for (const auto& w : m_hidden)
@@ -157,6 +163,8 @@ void Presenter::showCaption(int index)
 void Presenter::step(int delta)
 {
     const int n = static_cast<int>(m_player->lesson().steps.size());
+    if (n == 0)
+        return;
     const int next = std::clamp(m_player->current() + delta, 0, n - 1);
     if (next != m_player->current() || m_player->error().size())
         start(next);
@@ -169,6 +177,12 @@ bool Presenter::eventFilter(QObject* watched, QEvent* event)
     // Only keys meant for the window: a dialog keeps its own.
     auto* widget = qobject_cast<QWidget*>(watched);
     if (!widget || (widget->window() != m_window && widget->window() != m_notes))
+        return QObject::eventFilter(watched, event);
+    // A field being typed in keeps its arrows (the clicker's keys still go).
+    const int key = static_cast<QKeyEvent*>(event)->key();
+    if ((key == Qt::Key_Left || key == Qt::Key_Right)
+        && (qobject_cast<QLineEdit*>(widget) || qobject_cast<QAbstractSpinBox*>(widget)
+            || qobject_cast<QPlainTextEdit*>(widget) || qobject_cast<QTextEdit*>(widget)))
         return QObject::eventFilter(watched, event);
     switch (static_cast<QKeyEvent*>(event)->key()) {
     case Qt::Key_Right:

@@ -56,7 +56,7 @@ private:
     QFont m_font;
     QList<QPointer<QWidget>> m_hidden;
     QPointer<QWidget> m_notes;
-    QLabel* m_notesText = nullptr;
+    QPointer<QLabel> m_notesText;
 };
 
 } // namespace convscope

@@ -3,6 +3,7 @@
 #include "app/shell/model_validation.h"
 #include "core/model.h"
 
+#include <QDateTime>
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
@@ -26,7 +27,10 @@ KeptModels::~KeptModels() = default;
 
 QString KeptModels::key(const QString& path, const QString& device)
 {
-    return canonical(path) + QLatin1Char('\n') + device;
+    // The file's size and time too: a model exported again is loaded again.
+    const QFileInfo file(path);
+    return canonical(path) + QLatin1Char('\n') + device + QLatin1Char('\n') + QString::number(file.size())
+           + QLatin1Char('\n') + QString::number(file.lastModified().toMSecsSinceEpoch());
 }
 
 void KeptModels::keep(const QStringList& paths)
@@ -50,7 +54,9 @@ std::shared_ptr<const LoadedModel> KeptModels::find(const QString& path, const Q
 
 void KeptModels::store(const QString& path, const QString& device, std::shared_ptr<const LoadedModel> loaded)
 {
-    if (wanted(path) && loaded)
+    // The first copy stays: a step that opened the model while it was being
+    // preloaded must not leave two copies of a 500 MB model in memory.
+    if (wanted(path) && loaded && !m_models.contains(key(path, device)))
         m_models.insert(key(path, device), std::move(loaded));
 }
 

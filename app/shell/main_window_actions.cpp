@@ -1,6 +1,7 @@
 // Menus, toolbar, files in and out, and the session kept in QSettings.
 
 #include "app/lesson/controller.h"
+#include "app/lesson/presenter.h"
 #include "app/shell/atomic_save.h"
 #include "app/shell/dataset_dialog.h"
 #include "app/shell/defaults.h"
@@ -416,6 +417,8 @@ void MainWindow::closeEvent(QCloseEvent* event)
         event->ignore();
         return;
     }
+    // The session keeps the window as it is without presenter mode.
+    d->lessons->presenter()->stop();
     d->input->play(false);
     saveSession();
     QMainWindow::closeEvent(event);

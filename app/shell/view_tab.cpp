@@ -193,10 +193,13 @@ class Scratch {
 public:
     Scratch()
     {
+        Q_ASSERT(scratchFile().isEmpty()); // one at a time, on the GUI thread
         m_dir.setAutoRemove(true);
-        scratchFile() = m_dir.filePath(QStringLiteral("view.settings"));
+        if (m_dir.isValid())
+            scratchFile() = m_dir.filePath(QStringLiteral("view.settings"));
     }
     ~Scratch() { scratchFile().clear(); }
+    bool isValid() const { return m_dir.isValid(); }
     QSettings open() const { return QSettings(m_dir.filePath(QStringLiteral("view.settings")), scratchFormat()); }
 
 private:
@@ -218,6 +221,8 @@ std::unique_ptr<QSettings> ViewTab::settingsAt(const QString& group)
 QJsonObject ViewTab::captureSettings() const
 {
     Scratch scratch;
+    if (!scratch.isValid())
+        return {}; // never into the user's own settings
     saveSettings(kScratchGroup);
     QSettings settings = scratch.open();
     settings.beginGroup(kScratchGroup);
@@ -230,6 +235,8 @@ QJsonObject ViewTab::captureSettings() const
 void ViewTab::applySettings(const QJsonObject& values)
 {
     Scratch scratch;
+    if (!scratch.isValid())
+        return;
     {
         QSettings settings = scratch.open();
         settings.beginGroup(kScratchGroup);
@@ -244,6 +251,10 @@ void ViewTab::setLessonChannel(int)
 }
 
 void ViewTab::startLessonWork(const QString&)
+{
+}
+
+void ViewTab::prefetchLesson(int, const QJsonObject&)
 {
 }
 

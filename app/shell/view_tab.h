@@ -63,6 +63,10 @@ public:
     virtual QString lessonWork() const { return {}; }
     virtual void startLessonWork(const QString& work);
     virtual bool lessonWorkRunning() const { return false; }
+    // The long work a coming step of this view will need on the model and
+    // dataset open now (a patch scan), done in the background into the disk
+    // caches while the current step is shown; nothing is drawn.
+    virtual void prefetchLesson(int layer, const QJsonObject& settings);
 
 Q_SIGNALS:
     // The view has caught up with the workspace.

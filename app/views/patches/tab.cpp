@@ -469,6 +469,27 @@ QImage PatchesTab::exportImage()
     return d->channels->tileCount() > 0 ? d->channels->renderAll() : ViewTab::exportImage();
 }
 
+void PatchesTab::prefetchLesson(int layer, const QJsonObject& settings)
+{
+    auto model = workspace()->model();
+    auto dataset = d->input->dataset();
+    if (!model || !dataset || layer < 0 || layer >= static_cast<int>(model->layers().size()) || cacheDir().isEmpty())
+        return;
+    const size_t rank = model->layers()[static_cast<size_t>(layer)].shape.size();
+    if (rank != 3 && rank != 1)
+        return;
+    TopkOptions options;
+    options.k = settings.value(QStringLiteral("k")).toInt(9);
+    options.score = settings.value(QStringLiteral("meanScore")).toBool(false) ? TopkScore::Mean : TopkScore::Max;
+    options.cacheDir = cacheDir().toStdString();
+    // Quiet (no title): the result goes to the cache the step's own scan reads.
+    workspace()->jobs()->submit(QStringLiteral("topk-prefetch"), QString(),
+                                [model, dataset, layer, options](JobContext& job) -> JobRunner::Done {
+                                    topkScan(*model, *dataset, {layer}, options, job.progress, job.cancel);
+                                    return [] {};
+                                });
+}
+
 void PatchesTab::saveSettings(const QString& group) const
 {
     auto settings = settingsAt(group);

@@ -41,6 +41,7 @@ public:
     // Opens patch `index` of the selected channel: its image with the box, as the current input.
     void openPatch(int index);
     void setK(int k);
+    void prefetchLesson(int layer, const QJsonObject& settings) override;
     void setMeanScore(bool mean);
     // Where scans are cached ($XDG_CACHE_HOME/convscope/topk, as the CLI).
     static QString cacheDir();

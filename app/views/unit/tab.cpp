@@ -522,6 +522,25 @@ QString UnitTab::lessonWork() const
     return page()->filledPanels().contains(QStringLiteral("ascent")) ? QStringLiteral("ascent") : QString();
 }
 
+void UnitTab::prefetchLesson(int layer, const QJsonObject&)
+{
+    auto model = workspace()->model();
+    auto dataset = d->input->dataset();
+    if (!model || !dataset || layer < 0 || layer >= static_cast<int>(model->layers().size())
+        || model->layers()[static_cast<size_t>(layer)].shape.size() != 3)
+        return;
+    const std::string topkCache = cacheDir(QStringLiteral("topk")).toStdString();
+    const std::string scoresCache = cacheDir(QStringLiteral("unit")).toStdString();
+    if (topkCache.empty() || scoresCache.empty())
+        return;
+    // Quiet: the page's own scan reads both caches when the step comes.
+    workspace()->jobs()->submit(QStringLiteral("unit-prefetch"), QString(),
+                                [model, dataset, layer, topkCache, scoresCache](JobContext& job) -> JobRunner::Done {
+                                    scanForUnits(*model, dataset, layer, topkCache, scoresCache, job.progress, job.cancel);
+                                    return [] {};
+                                });
+}
+
 void UnitTab::startLessonWork(const QString& work)
 {
     if (work == QLatin1String("ascent"))

@@ -43,6 +43,7 @@ public:
             setChannel(channel);
     }
     QString lessonWork() const override;
+    void prefetchLesson(int layer, const QJsonObject& settings) override;
     void startLessonWork(const QString& work) override;
     bool lessonWorkRunning() const override { return ascentRunning() || !complete(); }
     // Shows `channel` of `layer` (the workspace's layer changes with it).
