@@ -11,6 +11,9 @@
 #include "io/image_io.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QThread>
 #include <QFileInfo>
 
 #include <chrono>
@@ -22,6 +25,18 @@ namespace convscope {
 std::string cli::pad(const std::string& s, size_t width)
 {
     return padRight(s, width);
+}
+
+void cli::waitFor(const std::function<bool()>& done, qint64 timeoutMs, const char* what)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (!done()) {
+        if (timer.elapsed() > timeoutMs)
+            throw Error(std::string("timed out waiting for ") + what);
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+        QThread::msleep(5);
+    }
 }
 
 QString cli::modelArgument(const QStringList& args)

@@ -12,6 +12,7 @@
 #include "core/progress.h"
 
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -30,6 +31,10 @@ QStringList parse(QCommandLineParser& parser, const QStringList& arguments, int 
 struct HelpShown {};
 
 std::string pad(const std::string& s, size_t width);
+
+// Runs the event loop until `done` holds (the drawing commands: render,
+// lesson); throws "timed out waiting for WHAT" after timeoutMs.
+void waitFor(const std::function<bool()>& done, qint64 timeoutMs, const char* what);
 
 // MODEL, or the default model when the command was given none.
 QString modelArgument(const QStringList& args);

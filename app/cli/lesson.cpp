@@ -17,10 +17,10 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QThread>
 #include <QToolBar>
 
 #include <iostream>
+#include <limits>
 
 namespace convscope {
 
@@ -96,15 +96,15 @@ int cli::lessonCommand(QCommandLineParser& parser, const QStringList& arguments)
     SlideExport exporter(&window, player); // after the lines above: they speak of a step before the next starts
     QObject::connect(&exporter, &SlideExport::finished, [&done] { done = true; });
     exporter.start(dir, pdf, options);
-    while (!done) {
+    // The limit is a step's, not the lesson's.
+    waitFor([&] {
         if (player->isPlaying() && stepTimer.isValid() && stepTimer.elapsed() > timeout * 1000) {
             exporter.stop();
             throw Error("step " + std::to_string(player->current() + 1) + " took more than "
                         + std::to_string(timeout) + " s");
         }
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThread::msleep(5);
-    }
+        return done;
+    }, std::numeric_limits<qint64>::max(), "the slides");
     if (!exporter.error().isEmpty()) {
         std::cout << '\n';
         throw Error(exporter.error().toStdString());

@@ -33,27 +33,12 @@
 #include <QTemporaryDir>
 #include <QMouseEvent>
 #include <QPixmap>
-#include <QThread>
 
 #include <iostream>
 
 namespace convscope {
 
 namespace {
-
-// Runs the event loop until `done` holds (or the window gave up); throws on timeout.
-template <typename Done>
-void waitFor(Done done, int timeoutMs, const char* what)
-{
-    QElapsedTimer timer;
-    timer.start();
-    while (!done()) {
-        if (timer.elapsed() > timeoutMs)
-            throw Error(std::string("timed out waiting for ") + what);
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-        QThread::msleep(5);
-    }
-}
 
 // What the embedding's view offers, for the screenshot: the images around the
 // first misclassified one selected (their pictures below the plot), and the
@@ -71,7 +56,7 @@ void showEmbeddingFeatures(EmbeddingTab& tab, MainWindow& window)
     ScatterView* view = tab.view();
     const QPointF at = view->toWidget(view->point(wrong));
     view->setSelection(view->pointsIn(QRectF(at - QPointF(30, 30), QSizeF(60, 60))));
-    waitFor([&] { return window.isSettled() && tab.selectionGrid()->tileCount() > 0; }, 60000, "the selection's images");
+    cli::waitFor([&] { return window.isSettled() && tab.selectionGrid()->tileCount() > 0; }, 60000, "the selection's images");
     QMouseEvent move(QEvent::MouseMove, at, view->mapToGlobal(at), Qt::NoButton, Qt::NoButton, Qt::NoModifier);
     QCoreApplication::sendEvent(view, &move);
 }

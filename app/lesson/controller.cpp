@@ -135,11 +135,7 @@ bool LessonController::open(const QString& path)
 
 void LessonController::showDock()
 {
-    // A tab beside the Input dock, in front: no width or height taken from
-    // the views on a 1280x720 projector.
-    auto* input = m_window->findChild<QDockWidget*>(QStringLiteral("inputDock"));
-    if (input && !m_dock->isFloating() && m_window->tabifiedDockWidgets(input).isEmpty())
-        m_window->tabifyDockWidget(input, m_dock);
+    // Where the layout put it (a tab beside the Input dock), its tab in front.
     m_dock->show();
     m_dock->raise();
 }

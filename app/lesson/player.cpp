@@ -49,8 +49,7 @@ void LessonPlayer::setLesson(const Lesson& lesson, const QString& path)
     keepModels();
     m_modified = false;
     m_current = -1;
-    m_stage = Stage::Idle;
-    m_poll->stop();
+    stopPlaying();
     Q_EMIT changed();
 }
 
@@ -206,8 +205,7 @@ void LessonPlayer::play(int index)
 
 void LessonPlayer::fail(const QString& message)
 {
-    m_stage = Stage::Idle;
-    m_poll->stop();
+    stopPlaying();
     m_error = message;
     Q_EMIT stepFailed(m_current, message);
 }
@@ -222,8 +220,7 @@ void LessonPlayer::advance()
     InputController* input = m_window->inputController();
     ViewTab* view = m_window->tab(step.view);
     switch (m_stage) {
-    case Stage::Idle:
-        m_poll->stop();
+    case Stage::Idle: // ended above
         return;
     case Stage::Model:
         if (m_window->isLoading())
@@ -276,8 +273,7 @@ void LessonPlayer::advance()
             m_settled.start();
         if (m_settled.elapsed() < kSettledMs)
             return;
-        m_stage = Stage::Idle;
-        m_poll->stop();
+        stopPlaying();
         preloadNext(); // while this one is shown
         Q_EMIT stepShown(m_current);
         return;

@@ -113,8 +113,7 @@ void Presenter::start(int step)
         }
         Q_EMIT activeChanged(true);
     }
-    showCaption(std::clamp(step, 0, static_cast<int>(m_player->lesson().steps.size()) - 1));
-    m_player->play(std::clamp(step, 0, static_cast<int>(m_player->lesson().steps.size()) - 1));
+    m_player->play(std::clamp(step, 0, static_cast<int>(m_player->lesson().steps.size()) - 1)); // its caption on stepStarted
 }
 
 void Presenter::stop()

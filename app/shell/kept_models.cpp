@@ -73,9 +73,7 @@ void KeptModels::preload(const QString& path, const QString& device, const QStri
     // A checker of its own: the window's abandons a check when the next starts.
     auto* validator = new ModelValidator(this);
     validator->setProgram(checker);
-    m_checkers << validator;
     validator->check(path, {}, [this, validator, path, device, k](bool ok, const QString&) {
-        m_checkers.removeOne(validator);
         validator->deleteLater();
         if (ok)
             load(path, device);
@@ -90,10 +88,7 @@ void KeptModels::load(const QString& path, const QString& device)
     auto* watcher = new QFutureWatcher<std::shared_ptr<const LoadedModel>>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, path, device] {
         m_loading.remove(key(path, device));
-        if (auto loaded = watcher->result()) {
-            store(path, device, loaded);
-            Q_EMIT preloaded(path);
-        }
+        store(path, device, watcher->result());
         watcher->deleteLater();
     });
     watcher->setFuture(QtConcurrent::run([file, deviceName]() -> std::shared_ptr<const LoadedModel> {

@@ -44,9 +44,6 @@ public:
     bool preloading() const { return !m_loading.isEmpty(); }
     int count() const { return static_cast<int>(m_models.size()); }
 
-Q_SIGNALS:
-    void preloaded(const QString& path);
-
 private:
     static QString key(const QString& path, const QString& device);
     void load(const QString& path, const QString& device);
@@ -54,7 +51,6 @@ private:
     QSet<QString> m_wanted; // canonical paths
     QHash<QString, std::shared_ptr<const LoadedModel>> m_models;
     QSet<QString> m_loading;
-    QList<ModelValidator*> m_checkers;
 };
 
 } // namespace convscope
