@@ -65,9 +65,11 @@ int main(int argc, char** argv)
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
 
-    // `render`, `lesson` and `unit` (its page is a widget) draw without a display.
+    // `render`, `lesson`, `unit` (its page is a widget) and `sanity` (its figure
+    // has text) draw without a display.
     const QString command = arguments.value(1);
-    if (command == QLatin1String("render") || command == QLatin1String("lesson") || command == QLatin1String("unit")) {
+    if (command == QLatin1String("render") || command == QLatin1String("lesson") || command == QLatin1String("unit")
+        || command == QLatin1String("sanity")) {
         // Draws the real window without a display.
         if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
             qputenv("QT_QPA_PLATFORM", "offscreen");

@@ -229,6 +229,60 @@ torch::Tensor LayerGraph::weight(int layer) const
     return stored.defined() && stored.dim() == 2 ? stored.t() : torch::Tensor();
 }
 
+namespace {
+
+// Which argument of each parameterized op holds what; -1: none.
+struct ParameterSlots {
+    int weight = -1, bias = -1, runningMean = -1, runningVar = -1;
+};
+
+ParameterSlots parameterSlots(const Node* node, const std::string& category)
+{
+    const std::string kind = kindName(node);
+    if (category == "conv" || kind == "linear")
+        return {1, 2};
+    if (kind == "addmm")
+        return {2, 0};
+    if (kind == "matmul" || kind == "mm")
+        return {1};
+    if (kind == "batch_norm" || kind == "instance_norm")
+        return {1, 2, 3, 4};
+    if (kind == "layer_norm" || kind == "group_norm")
+        return {2, 3};
+    return {};
+}
+
+} // namespace
+
+std::vector<LayerGraph::Parameter> LayerGraph::parameters(int layer) const
+{
+    const Node* node = d->producer(layer);
+    const ParameterSlots slots = parameterSlots(node, detail::opInfo(node, &d->module).category);
+    std::vector<Parameter> out;
+    const auto add = [&](int slot, const char* role) {
+        if (slot < 0 || slot >= static_cast<int>(node->inputs().size()))
+            return;
+        Value* value = const_cast<Value*>(node->input(static_cast<size_t>(slot)));
+        if (value->node()->kind() == aten::t) // addmm's and matmul's W.t()
+            value = value->node()->input(0);
+        std::vector<std::string> names;
+        if (!detail::attributePath(value, names) || names.empty())
+            return;
+        const c10::IValue tensor = detail::attributeAt(d->module, names);
+        if (!tensor.isTensor() || !tensor.toTensor().defined())
+            return;
+        std::string name;
+        for (const auto& n : names)
+            name += (name.empty() ? "" : ".") + n;
+        out.push_back({name, role, tensor.toTensor()});
+    };
+    add(slots.weight, "weight");
+    add(slots.bias, "bias");
+    add(slots.runningMean, "running_mean");
+    add(slots.runningVar, "running_var");
+    return out;
+}
+
 int LayerGraph::inputLayer(int layer) const
 {
     const Value* value = d->dataInput(layer);

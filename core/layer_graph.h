@@ -52,6 +52,19 @@ public:
     int inputLayer(int layer) const;
     std::vector<std::string> warnings() const;
 
+    // The parameters and buffers the op producing `layer` reads, each once, in
+    // the op's argument order, with their role in the op: "weight" or "bias"
+    // (conv, linear, norms), "running_mean" or "running_var" (batch and
+    // instance norm). `name` is the attribute path ("layer1.0.bn1.weight").
+    // The tensors are the module's own: changing them in place changes what
+    // the model computes. Empty for ops without parameters.
+    struct Parameter {
+        std::string name;
+        std::string role;
+        torch::Tensor tensor;
+    };
+    std::vector<Parameter> parameters(int layer) const;
+
     struct Run {
         c10::IValue result; // forward()'s own return value (None unless asked)
         std::vector<torch::Tensor> layers;

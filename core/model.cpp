@@ -150,6 +150,12 @@ std::optional<std::string> nonFiniteWeightsNote(const torch::jit::Module& module
            ": outputs will be NaN (was training diverging?)";
 }
 
+uint64_t nextModelId()
+{
+    static std::atomic<uint64_t> made{0};
+    return ++made;
+}
+
 } // namespace
 
 bool takesImages(const ModelInfo& info)
@@ -168,8 +174,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
 {
     checkArchive(path);
     std::unique_ptr<Model> model(new Model());
-    static std::atomic<uint64_t> loaded{0};
-    model->m_id = ++loaded;
+    model->m_id = nextModelId();
     model->m_info.path = path;
     model->m_device = parseDevice(options.device);
     if (model->m_device.is_cuda())
@@ -227,6 +232,26 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     }
     for (const auto& w : warnings.messages)
         model->m_info.notes.push_back("the model warns: " + w);
+    return model;
+}
+
+std::unique_ptr<Model> Model::copy() const
+{
+    std::unique_ptr<Model> model(new Model());
+    model->m_id = nextModelId();
+    model->m_info = m_info;
+    model->m_device = m_device;
+    model->m_mean = m_mean;
+    model->m_std = m_std;
+    model->m_module = m_module.deepcopy();
+    for (const torch::Tensor& parameter : model->m_module.parameters())
+        parameter.requires_grad_(false);
+    model->m_graph = std::make_unique<LayerGraph>(model->m_module);
+    const auto& in = m_info.input;
+    WarningCollector quiet; // load() reported the model's warnings once
+    WarningGuard guard(&quiet);
+    torch::NoGradGuard noGrad;
+    model->m_graph->analyze(model->normalize(torch::full({1, in[0], in[1], in[2]}, 0.5, torch::Device(m_device))));
     return model;
 }
 

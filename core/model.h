@@ -58,6 +58,12 @@ public:
     // Throws Error with a one-line message for every way a file can be wrong.
     static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
 
+    // A Model of its own with a deep copy of every parameter and buffer, the
+    // same metadata and layers, and a new id: the one Model whose weights may
+    // be changed (sanity checks re-initialize them), by the one thread that
+    // owns it, between passes.
+    std::unique_ptr<Model> copy() const;
+
     const ModelInfo& info() const { return m_info; }
     // Unique in the process and never reused, unlike the address: a view that
     // remembers which model it drew must not take a new model allocated where
@@ -68,6 +74,7 @@ public:
 
     const std::vector<LayerInfo>& layers() const { return m_graph->layers(); }
     LayerGraph& graph() { return *m_graph; }
+    const LayerGraph& graph() const { return *m_graph; }
     // Index of a layer by name; Error naming a few close names if unknown.
     int layerIndex(const std::string& name) const;
 

@@ -16,7 +16,8 @@ namespace {
 
 const std::vector<std::string>& methodNames()
 {
-    static const std::vector<std::string> names = {"gradient", "smoothgrad", "ig", "gradcam", "guided", "guided-gradcam"};
+    static const std::vector<std::string> names = {"gradient", "smoothgrad",     "ig",        "gradcam",  "guided",
+                                                   "guided-gradcam", "gradcam++", "scorecam", "deconvnet"};
     return names;
 }
 
@@ -57,35 +58,152 @@ torch::Tensor summedGradient(Model& model, const torch::Tensor& points, int64_t 
     return sum.to(torch::kCPU);
 }
 
-struct Cam {
-    std::string layer;
-    torch::Tensor map;      // [h, w]
-    torch::Tensor upsampled; // [H, W]
-};
-
-Cam gradCam(Model& model, const torch::Tensor& x, int layer, int64_t target, Score score)
+const char* camTitle(SaliencyMethod method)
 {
+    switch (method) {
+    case SaliencyMethod::GradCamPlusPlus:
+        return "Grad-CAM++";
+    case SaliencyMethod::ScoreCam:
+        return "Score-CAM";
+    default:
+        return "Grad-CAM";
+    }
+}
+
+// `layer`, or the default one when it is -1, checked to hold channel maps.
+int camLayer(const Model& model, int layer, SaliencyMethod method)
+{
+    const std::string title = camTitle(method);
     if (layer < 0)
         layer = defaultCamLayer(model);
     if (layer < 0)
-        throw Error("Grad-CAM needs a convolutional layer, and this model has none");
+        throw Error(title + " needs a convolutional layer, and this model has none");
     const LayerInfo& info = model.layers().at(static_cast<size_t>(layer));
     if (info.shape.size() != 3)
-        throw Error("Grad-CAM needs a layer of channel maps (C x H x W); '" + info.name + "' has shape "
+        throw Error(title + " needs a layer of channel maps (C x H x W); '" + info.name + "' has shape "
                     + dimsText(info.shape));
+    return layer;
+}
+
+struct Cam {
+    torch::Tensor map;       // [h, w]
+    torch::Tensor upsampled; // [H, W]
+    std::string layer;
+    int64_t copies = 0, batch = 0; // Score-CAM's
+};
+
+// ReLU(sum_k weights_k maps_k) for maps [1, K, h, w] and weights [1, K, 1, 1],
+// and that upsampled to height x width as pytorch-grad-cam and Grad-CAM's
+// authors do (bilinear, align_corners false).
+Cam weightedCam(const torch::Tensor& maps, const torch::Tensor& weights, int64_t height, int64_t width)
+{
+    const torch::Tensor cam = torch::relu((weights * maps).sum(1, true)).detach(); // [1, 1, h, w]
+    Cam out;
+    out.map = cam[0][0].to(torch::kCPU);
+    out.upsampled = torch::upsample_bilinear2d(cam, {height, width}, false)[0][0].to(torch::kCPU);
+    return out;
+}
+
+struct LayerGradient {
+    torch::Tensor maps;  // [1, K, h, w]
+    torch::Tensor grads; // d score / d maps
+};
+
+LayerGradient layerGradient(Model& model, const torch::Tensor& x, int layer, int64_t target, Score score)
+{
     // The input requires grad so that the whole graph is recorded even when
     // the model's parameters do not.
     torch::Tensor in = x.detach().clone().requires_grad_(true);
     Model::Capture capture = model.capture(in, {layer}, true);
     const torch::Tensor maps = capture.layers[0];
     const torch::Tensor grads = torch::autograd::grad({scoreOf(capture.logits, target, score).sum()}, {maps})[0];
-    const torch::Tensor weights = grads.mean({2, 3}, true);
-    const torch::Tensor cam = torch::relu((weights * maps).sum(1, true)).detach(); // [1, 1, h, w]
-    Cam out;
-    out.layer = info.name;
-    out.map = cam[0][0].to(torch::kCPU);
-    out.upsampled = torch::upsample_bilinear2d(cam, {x.size(2), x.size(3)}, false)[0][0].to(torch::kCPU);
-    return out;
+    return {maps.detach(), grads};
+}
+
+// Grad-CAM++'s channel weights as pytorch-grad-cam writes equation 19 of the
+// paper (the score's exponential cancels out of alpha): alpha = g^2 /
+// (2 g^2 + sum_ij A * g^3 + 1e-6), 0 where g is, summed against relu(g).
+torch::Tensor gradCamPlusPlusWeights(const LayerGradient& at)
+{
+    const torch::Tensor& g = at.grads;
+    const torch::Tensor g2 = g * g;
+    const torch::Tensor alpha = g2 / (2 * g2 + at.maps.sum({2, 3}, true) * (g2 * g) + 1e-6);
+    return (torch::relu(g) * alpha.masked_fill(g == 0, 0)).sum({2, 3}, true);
+}
+
+// Channels [first, first + n) of `maps` [1, K, h, w] as masks [n, 1, H, W]
+// in [0, 1]: upsampled as torch.nn.UpsamplingBilinear2d does (align_corners
+// true), then min-max scaled. A constant channel (a dead ReLU's) hides the
+// whole input; the test is on the channel itself, since interpolation can
+// round a constant into a range of a few ulps.
+torch::Tensor channelMasks(const torch::Tensor& maps, int64_t first, int64_t n, int64_t height, int64_t width)
+{
+    const torch::Tensor channels = maps[0].narrow(0, first, n).unsqueeze(1);
+    torch::Tensor masks = torch::upsample_bilinear2d(channels, {height, width}, true);
+    const torch::Tensor low = masks.amin({2, 3}, true);
+    const torch::Tensor range = masks.amax({2, 3}, true) - low;
+    const torch::Tensor flat = channels.amax({2, 3}, true) == channels.amin({2, 3}, true);
+    return masks.sub_(low).div_(range).masked_fill_(flat, 0);
+}
+
+// Score-CAM's channel weights: the softmax over channels of the target's
+// score for the input masked by each channel. Masking happens in normalized
+// space (input x mask, as pytorch-grad-cam does): in pixels that is
+// mean + (x - mean) x mask. The masks are built a batch at a time (all of
+// ResNet-50's 2048 at 224 px would take 1.2 GB).
+torch::Tensor scoreCamWeights(Model& model, const torch::Tensor& x, const torch::Tensor& maps, int64_t target,
+                              Score score, Batches& batches, const ProgressFn& progress)
+{
+    const std::vector<double>& means = model.info().mean;
+    const torch::Tensor mean
+        = torch::tensor(std::vector<float>(means.begin(), means.end())).view({1, -1, 1, 1}).to(x.device());
+    const torch::Tensor centred = x - mean;
+    const int64_t count = maps.size(1);
+    std::vector<torch::Tensor> scores;
+    const auto compute = [&](int64_t first, int64_t n) {
+        const torch::Tensor masked = torch::addcmul(mean, centred, channelMasks(maps, first, n, x.size(2), x.size(3)));
+        // The model's own forward: nothing is tapped, and its in-place ReLUs
+        // spare an allocation per activation (as occlusion()).
+        return scoreOf(model.logits(masked), target, score);
+    };
+    batches.run(count, compute, [&](int64_t first, int64_t n, const torch::Tensor& s) {
+        scores.push_back(s);
+        if (progress)
+            progress(static_cast<double>(first + n) / static_cast<double>(count), "scorecam");
+    });
+    return torch::softmax(torch::cat(scores), 0).view({1, count, 1, 1});
+}
+
+Cam scoreCam(Model& model, const torch::Tensor& x, int layer, const SaliencyOptions& options, int64_t target,
+             const ProgressFn& progress, const CancelFlag* cancel)
+{
+    torch::NoGradGuard noGrad;
+    const torch::Tensor maps = model.capture(x, {layer}, false).layers[0];
+    const int64_t batch = options.batch > 0 ? options.batch : imagesPerBatch(model, options.memoryBudget, false);
+    Batches batches(batch, cancel, progress);
+    const torch::Tensor weights = scoreCamWeights(model, x, maps, target, options.score, batches, progress);
+    Cam cam = weightedCam(maps, weights, x.size(2), x.size(3));
+    cam.copies = maps.size(1);
+    cam.batch = batches.batch();
+    return cam;
+}
+
+// The map of a CAM method (not guided) at its layer.
+Cam classActivationMap(Model& model, const torch::Tensor& x, const SaliencyOptions& options, int64_t target,
+                       const ProgressFn& progress, const CancelFlag* cancel)
+{
+    const int layer = camLayer(model, options.layer, options.method);
+    Cam cam;
+    if (options.method == SaliencyMethod::ScoreCam) {
+        cam = scoreCam(model, x, layer, options, target, progress, cancel);
+    } else {
+        const LayerGradient at = layerGradient(model, x, layer, target, options.score);
+        const torch::Tensor weights = options.method == SaliencyMethod::GradCamPlusPlus ? gradCamPlusPlusWeights(at)
+                                                                                        : at.grads.mean({2, 3}, true);
+        cam = weightedCam(at.maps, weights, x.size(2), x.size(3));
+    }
+    cam.layer = model.layers()[static_cast<size_t>(layer)].name;
+    return cam;
 }
 
 } // namespace
@@ -95,7 +213,8 @@ SaliencyMethod saliencyMethodFromName(const std::string& name)
     const auto& names = methodNames();
     auto it = std::find(names.begin(), names.end(), name);
     if (it == names.end())
-        throw Error("unknown method '" + name + "': use gradient, smoothgrad, ig, gradcam, guided or guided-gradcam");
+        throw Error("unknown method '" + name
+                    + "': use gradient, smoothgrad, ig, gradcam, guided, guided-gradcam, gradcam++, scorecam or deconvnet");
     return static_cast<SaliencyMethod>(it - names.begin());
 }
 
@@ -111,7 +230,8 @@ std::vector<std::string> saliencyMethodNames()
 
 bool usesCamLayer(SaliencyMethod method)
 {
-    return method == SaliencyMethod::GradCam || method == SaliencyMethod::GuidedGradCam;
+    return method == SaliencyMethod::GradCam || method == SaliencyMethod::GuidedGradCam
+        || method == SaliencyMethod::GradCamPlusPlus || method == SaliencyMethod::ScoreCam;
 }
 
 int defaultCamLayer(const Model& model)
@@ -194,11 +314,15 @@ SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const Salienc
         break;
     }
     case SaliencyMethod::GradCam:
-    case SaliencyMethod::GuidedGradCam: {
-        Cam cam = gradCam(model, x, options.layer, target, options.score);
+    case SaliencyMethod::GuidedGradCam:
+    case SaliencyMethod::GradCamPlusPlus:
+    case SaliencyMethod::ScoreCam: {
+        const Cam cam = classActivationMap(model, x, options, target, progress, cancel);
         result.layer = cam.layer;
         result.cam = cam.map;
-        if (options.method == SaliencyMethod::GradCam) {
+        result.copies = cam.copies;
+        result.batch = cam.batch;
+        if (options.method != SaliencyMethod::GuidedGradCam) {
             result.heatmap = cam.upsampled;
         } else {
             throwIfCancelled(cancel);
@@ -209,6 +333,9 @@ SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const Salienc
     }
     case SaliencyMethod::GuidedBackprop:
         result.attribution = inputGradient(model, x, target, options.score, ReluGradient::Guided)[0].to(torch::kCPU);
+        break;
+    case SaliencyMethod::Deconvnet:
+        result.attribution = inputGradient(model, x, target, options.score, ReluGradient::Deconvnet)[0].to(torch::kCPU);
         break;
     }
     if (!result.heatmap.defined()) {

@@ -1,8 +1,8 @@
 #pragma once
 
-// Gradient attribution: which input pixels the target class's score is most
-// sensitive to, by five recipes that all backpropagate through the model's
-// captured graph (no change to the model itself).
+// Attribution: which input pixels the target class's score is most sensitive
+// to. Most recipes backpropagate through the model's captured graph (no change
+// to the model itself); Score-CAM instead runs the model on masked copies.
 
 #include "core/attribution.h"
 #include "core/progress.h"
@@ -24,18 +24,23 @@ enum class SaliencyMethod {
     GradCam,       // ReLU(sum_k mean(dS/dA_k) A_k) at one conv layer, upsampled (Selvaraju et al. 2017)
     GuidedBackprop, // gradient with every ReLU passing back only positive gradients (Springenberg et al. 2015)
     GuidedGradCam, // guided backprop times the Grad-CAM map
+    GradCamPlusPlus, // Grad-CAM with weights sum_ij relu(g) g^2 / (2 g^2 + sum(A) g^3) (Chattopadhay et al. 2018)
+    ScoreCam,      // ReLU(sum_k softmax(score of the input masked by A_k)_k A_k) (Wang et al. 2020)
+    Deconvnet,     // gradient with every ReLU passing back its rectified gradient, ungated (Zeiler & Fergus 2014)
 };
-// "gradient", "smoothgrad", "ig", "gradcam", "guided", "guided-gradcam".
+// "gradient", "smoothgrad", "ig", "gradcam", "guided", "guided-gradcam",
+// "gradcam++", "scorecam", "deconvnet".
 SaliencyMethod saliencyMethodFromName(const std::string& name);
 std::string saliencyMethodName(SaliencyMethod method);
 std::vector<std::string> saliencyMethodNames();
+// Grad-CAM, guided Grad-CAM, Grad-CAM++ and Score-CAM explain a layer.
 bool usesCamLayer(SaliencyMethod method);
 
 struct SaliencyOptions {
     SaliencyMethod method = SaliencyMethod::Gradient;
     int64_t target = -1;          // -1: the predicted class
     Score score = Score::Logit;
-    int layer = -1;               // Grad-CAM layer; -1: defaultCamLayer()
+    int layer = -1;               // the CAM methods' layer; -1: defaultCamLayer()
     // SmoothGrad: noisy copies, noise standard deviation as a fraction of the
     // input's max - min, and the seed of the noise (a CPU generator:
     // torch.Generator().manual_seed(seed) draws the same [samples, C, H, W]).
@@ -46,7 +51,9 @@ struct SaliencyOptions {
     int64_t steps = 50;
     Baseline baseline = Baseline::Zero;
     double blurSigma = 0;         // 0: 1/32 of the shorter input side (at least 1)
-    int64_t batch = 0;            // copies per backward pass, halved when memory runs out; 0: from memoryBudget
+    // Copies per backward pass (Score-CAM: per forward pass), halved when
+    // memory runs out; 0: from memoryBudget.
+    int64_t batch = 0;
     int64_t memoryBudget = int64_t(1) << 30;
 };
 
@@ -55,21 +62,24 @@ struct SaliencyResult {
     int64_t target = 0;
     int64_t predicted = 0;
     double score = 0;       // the target's score for the input
-    std::string layer;      // Grad-CAM layer name, empty for the others
+    std::string layer;      // the CAM methods' layer name, empty for the others
     // [H, W] >= 0 at the input resolution: what the heatmap draws.
-    //   gradient, smoothgrad, guided: max over channels of |gradient|
+    //   gradient, smoothgrad, guided, deconvnet: max over channels of |gradient|
     //   ig: |sum over channels of the attribution|
-    //   gradcam: the upsampled (bilinear) map
+    //   gradcam, gradcam++, scorecam: the upsampled (bilinear) map
     //   guided-gradcam: max over channels of |guided gradient x map|
     torch::Tensor heatmap;
     // [C, H, W] signed, in pixel space: the gradient (averaged for
-    // SmoothGrad), IG's attribution, the guided gradient (times the map for
-    // guided-gradcam); undefined for gradcam.
+    // SmoothGrad), IG's attribution, the guided or deconvnet gradient (times
+    // the map for guided-gradcam); undefined for the other CAM methods.
     torch::Tensor attribution;
-    torch::Tensor cam;      // [h, w] Grad-CAM map at the layer's resolution (gradcam, guided-gradcam)
+    torch::Tensor cam;      // [h, w] map at the layer's resolution (the CAM methods)
     // Integrated Gradients' completeness check: sum of the attribution and
     // score(input) - score(baseline), which it approximates.
     double attributionSum = 0, scoreDelta = 0;
+    // Score-CAM: the masked copies run (one per channel of the layer) and how
+    // many went through the model at once, after any halving.
+    int64_t copies = 0, batch = 0;
 };
 
 // The layer Grad-CAM explains by default: the last layer of channel maps
@@ -78,10 +88,10 @@ struct SaliencyResult {
 // the model has no convolution.
 int defaultCamLayer(const Model& model);
 
-// `pixels` [C, H, W] or [1, C, H, W] in [0, 1]. SmoothGrad and Integrated
-// Gradients go through the model in chunks (core/batches): a cancel is seen
-// within tens of milliseconds, and memory running out halves the batch (a
-// note through `progress`) without changing the result.
+// `pixels` [C, H, W] or [1, C, H, W] in [0, 1]. SmoothGrad, Integrated
+// Gradients and Score-CAM go through the model in chunks (core/batches): a
+// cancel is seen within tens of milliseconds, and memory running out halves
+// the batch (a note through `progress`) without changing the result.
 SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options,
                         const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

@@ -15,7 +15,7 @@ PACKAGES=(
   gstreamer1.0-plugins-base
   # tests: references from PyTorch itself (and matplotlib's colormaps, PIL to read PNGs back),
   # GoogleTest, the digits and photos of opencv-doc
-  python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-matplotlib python3-pil
+  python3 python3-torch python3-torchvision python3-sklearn python3-numpy python3-matplotlib python3-pil python3-skimage
   libgtest-dev libgmock-dev opencv-doc
   # the real Fashion-MNIST (60,000 + 10,000 images): the `fashion-mnist` dataset and the shipped MiniVGG
   dataset-fashion-mnist

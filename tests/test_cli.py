@@ -1150,8 +1150,8 @@ def input_gradient(model, points, target, score, guided=False):
     return x.grad
 
 
-def grad_cam(model, module, pixels, target, score):
-    """(cam [h, w], cam upsampled to the input [H, W]) at `module`'s output."""
+def layer_gradient(model, module, pixels, target, score):
+    """(maps [1, K, h, w] at `module`'s output, d score / d maps)."""
     got = {}
 
     def keep(m, args, out):
@@ -1162,10 +1162,65 @@ def grad_cam(model, module, pixels, target, score):
     logits = model(export_torchvision.normalize(pixels.unsqueeze(0).requires_grad_(True)))
     handle.remove()
     maps = got["maps"]
-    grads = torch.autograd.grad(scores(logits, target, score).sum(), maps)[0]
-    cam = F.relu((grads.mean((2, 3), keepdim=True) * maps).sum(1, keepdim=True)).detach()
+    return maps.detach(), torch.autograd.grad(scores(logits, target, score).sum(), maps)[0]
+
+
+def cam_of(weights, maps, pixels):
+    """(relu(sum_k w_k A_k) [h, w], that upsampled to the input [H, W])."""
+    cam = F.relu((weights * maps).sum(1, keepdim=True)).detach()
     up = F.interpolate(cam, size=tuple(pixels.shape[1:]), mode="bilinear", align_corners=False)
     return cam[0, 0], up[0, 0]
+
+
+def grad_cam(model, module, pixels, target, score):
+    """(cam [h, w], cam upsampled to the input [H, W]) at `module`'s output."""
+    maps, grads = layer_gradient(model, module, pixels, target, score)
+    return cam_of(grads.mean((2, 3), keepdim=True), maps, pixels)
+
+
+def grad_cam_plus_plus(model, module, pixels, target, score):
+    """Chattopadhay et al. 2018, equation 19 as pytorch-grad-cam writes it:
+    alpha = g^2 / (2 g^2 + sum_ij A g^3 + eps), zero where g is; weights
+    sum_ij relu(g) alpha."""
+    maps, grads = layer_gradient(model, module, pixels, target, score)
+    g2 = grads ** 2
+    alpha = g2 / (2 * g2 + maps.sum((2, 3), keepdim=True) * g2 * grads + 1e-6)
+    alpha = alpha.masked_fill(grads == 0, 0)
+    return cam_of((grads.clamp(min=0) * alpha).sum((2, 3), keepdim=True), maps, pixels)
+
+
+def score_cam(model, module, pixels, target, score, batch=16):
+    """Wang et al. 2020 as pytorch-grad-cam computes it: each channel of
+    `module`'s output upsampled (UpsamplingBilinear2d) and min-max scaled
+    masks the normalized input; the target's scores of the masked inputs,
+    softmaxed over channels, weight the maps. A constant channel masks
+    everything (0/0 in pytorch-grad-cam's eps-free form)."""
+    got = {}
+    handle = module.register_forward_hook(lambda m, args, out: got.__setitem__("maps", out.clone()))
+    x = export_torchvision.normalize(pixels.unsqueeze(0))
+    with torch.no_grad():
+        model(x)
+        handle.remove()
+        maps = got["maps"]
+        up = torch.nn.UpsamplingBilinear2d(size=tuple(pixels.shape[1:]))(maps)[0]
+        low, high = up.amin((1, 2), keepdim=True), up.amax((1, 2), keepdim=True)
+        flat = (maps[0].amax((1, 2)) == maps[0].amin((1, 2))).view(-1, 1, 1)
+        masks = ((up - low) / (high - low)).masked_fill(flat, 0)
+        masked = x * masks[:, None]
+        s = torch.cat([scores(model(b), target, score) for b in masked.split(batch)])
+    return cam_of(s.softmax(0).view(1, -1, 1, 1), maps, pixels)
+
+
+def deconvnet_gradient(model, points, target, score):
+    """d sum_n score_n / d points with every nn.ReLU's backward replaced by
+    the incoming gradient clamped at 0, no forward gate (Zeiler & Fergus)."""
+    handles = [m.register_full_backward_hook(lambda m, grad_in, grad_out: (grad_out[0].clamp(min=0),))
+               for m in model.modules() if isinstance(m, torch.nn.ReLU)]
+    x = points.clone().requires_grad_(True)
+    scores(model(export_torchvision.normalize(x)), target, score).sum().backward()
+    for h in handles:
+        h.remove()
+    return x.grad
 
 
 class Saliency(unittest.TestCase):
@@ -1328,18 +1383,62 @@ class Saliency(unittest.TestCase):
         self.assertMap(doc["cam"], cam, "guided-gradcam")
         self.assertGradientMaps(doc, self.reference("guided") * up, "guided-gradcam")
 
+    def assertCam(self, doc, cam, up, method, shape):
+        self.assertEqual(tuple(cam.shape), shape)
+        self.assertNotIn("attribution", doc)
+        self.assertMap(doc["cam"], cam, method)
+        self.assertMap(doc["heatmap"], up, method)
+
+    def test_gradcam_plus_plus(self):
+        doc = self.saliency("resnet18_traced", "gradcam++")
+        self.assertEqual(doc["layer"], "layer4.1.relu#2")
+        cam, up = grad_cam_plus_plus(self.model, self.model.layer4, self.pixels, self.predicted, "logit")
+        self.assertCam(doc, cam, up, "gradcam++", (4, 4))
+        # Not Grad-CAM under another name: the weights differ.
+        plain = self.reference("gradcam")[0]
+        self.assertGreater((cam / cam.max() - plain / plain.max()).abs().max().item(), 0.01)
+        doc = self.saliency("resnet18_scripted", "gradcam++", "--layer", "layer3", "--score", "prob",
+                            "--target", str(self.third), target=self.third, score="prob")
+        cam, up = grad_cam_plus_plus(self.model, self.model.layer3, self.pixels, self.third, "prob")
+        self.assertCam(doc, cam, up, "gradcam++", (7, 7))
+
+    def test_scorecam(self):
+        # layer2: 128 channels, a forward pass each; batches of 24 leave a remainder.
+        doc = self.saliency("resnet18_traced", "scorecam", "--layer", "layer2", "--batch", "24")
+        self.assertEqual((doc["layer"], doc["scorecam"]), ("layer2.1.relu#2", {"channels": 128, "batch": 24}))
+        cam, up = score_cam(self.model, self.model.layer2, self.pixels, self.predicted, "logit")
+        self.assertCam(doc, cam, up, "scorecam", (14, 14))
+        # layer1 (64 channels) of another class as a probability, the batch from the memory budget.
+        doc = self.saliency("resnet18_scripted", "scorecam", "--layer", "layer1", "--score", "prob",
+                            "--target", str(self.third), target=self.third, score="prob")
+        self.assertEqual(doc["scorecam"]["channels"], 64)
+        cam, up = score_cam(self.model, self.model.layer1, self.pixels, self.third, "prob")
+        self.assertCam(doc, cam, up, "scorecam", (28, 28))
+
+    def test_deconvnet(self):
+        doc = self.saliency("resnet18_scripted", "deconvnet")
+        g = deconvnet_gradient(self.model, self.pixels.unsqueeze(0), self.predicted, "logit")[0]
+        self.assertGradientMaps(doc, g, "deconvnet")
+        self.assertNotIn("layer", doc)
+        # Without the forward gates it is not guided backprop.
+        guided = self.reference("guided")
+        self.assertGreater((g - guided).abs().max().item(), 0.1 * guided.abs().max().item())
+
     def test_errors(self):
         model = f"{FIXTURES}/pixel_templates.pt"  # 3 x 8 x 6 pixels -> fc -> 4 classes
         fail = lambda args, message: assertFailsWith(self, ["saliency", model, self.image, *args],  # noqa: E731
                                                      "convscope saliency: " + message)
-        fail(["--method", "lrp"],
-             "unknown method 'lrp': use gradient, smoothgrad, ig, gradcam, guided or guided-gradcam")
-        fail(["--method", "gradient", "--layer", "fc"],
-             "--layer is the Grad-CAM layer: use it with --method gradcam or guided-gradcam")
+        fail(["--method", "lrp"], "unknown method 'lrp': use gradient, smoothgrad, ig, gradcam, guided, "
+             "guided-gradcam, gradcam++, scorecam or deconvnet")
+        fail(["--method", "deconvnet", "--layer", "fc"],
+             "--layer is the CAM methods' layer: use it with --method gradcam, guided-gradcam, gradcam++ or scorecam")
         fail(["--target", "4"], "--target must lie between 0 and 3")
         fail(["--method", "gradcam", "--layer", "fc"],
              "Grad-CAM needs a layer of channel maps (C x H x W); 'fc' has shape 4")
         fail(["--method", "guided-gradcam"], "Grad-CAM needs a convolutional layer, and this model has none")
+        fail(["--method", "scorecam"], "Score-CAM needs a convolutional layer, and this model has none")
+        fail(["--method", "gradcam++", "--layer", "fc"],
+             "Grad-CAM++ needs a layer of channel maps (C x H x W); 'fc' has shape 4")
         fail(["--method", "ig", "--baseline", "purple"], "unknown baseline 'purple': use gray, zero, mean or blur")
         fail(["--score", "median"], "unknown score 'median': use prob or logit")
 

@@ -26,6 +26,8 @@
 #include "app/views/filters/tab.h"
 #include "app/views/patches/tab.h"
 #include "app/views/saliency/controls.h"
+#include "app/views/saliency/sanity_controls.h"
+#include "app/views/saliency/sanity_page.h"
 #include "app/views/saliency/tab.h"
 #include "app/views/unit/page.h"
 #include "app/views/unit/tab.h"
@@ -37,6 +39,7 @@
 #include "core/model.h"
 #include "core/model_metadata.h"
 #include "core/saliency.h"
+#include "core/sanity.h"
 #include "gui_test_support.h"
 #include "memory_limit.h"
 #include "widgets/bar_chart_view.h"
@@ -161,6 +164,7 @@ private Q_SLOTS:
     void saliencyOcclusionShowsTheClassMap();
     void saliencyFollowsMethodAndTarget();
     void saliencyReportsFailuresAndCancels();
+    void saliencySanityCheck();
     void ascentRaisesAClassScore();
     void ascentWholeLayerIsOneBatch();
     void ascentStopKeepsTheImage();
@@ -943,6 +947,83 @@ void TestMainWindow::saliencyFollowsMethodAndTarget()
     QCOMPARE(other.controls()->requestKey(), tab->controls()->requestKey());
     QCOMPARE(other.controls()->colormap(), QStringLiteral("viridis"));
     QCOMPARE(other.controls()->opacity(), 0.3);
+}
+
+void TestMainWindow::saliencySanityCheck()
+{
+    MainWindow window;
+    SaliencyTab* tab = openSaliency(window, defaultModelPath(), defaultDatasetSpec(), QStringLiteral("gradient"));
+    QVERIFY(tab);
+    waitSettled(window);
+    const QImage trained = tab->heatmapView()->image();
+    QVERIFY(!tab->randomizedView()->isVisible());
+    SanityControls* sanity = tab->sanityControls();
+    QCOMPARE(sanity->steps(), 5); // LeNet-5: fc3, fc2, fc1, conv2, conv1
+
+    // Every layer re-initialized: the map on the copy beside the trained model's.
+    sanity->setMode(QStringLiteral("cascading"));
+    sanity->setStep(5);
+    waitSettled(window);
+    QVERIFY(tab->randomizedView()->isVisible());
+    // The loaded model is never changed: its map is the same.
+    QCOMPARE(tab->heatmapView()->image(), trained);
+    // The same through core, independently of the window.
+    auto model = Model::load(defaultModelPath().toStdString());
+    const torch::Tensor pixels = window.workspace()->input()->pixels;
+    SaliencyOptions options;
+    const SaliencyResult original = saliency(*model, pixels, options);
+    RandomizedModel randomized(*model, 0);
+    randomized.setStep(Randomization::Cascading, 5);
+    options.target = original.target;
+    const SaliencyResult expected = saliency(randomized.model(), pixels, options);
+    QVERIFY(maxPixelDifference(tab->randomizedView()->image(),
+                               toQImage(heatmapImage(expected.heatmap, Colormap::Inferno))) <= 2);
+    const MapSimilarity similarity = compareMaps(sanityMaps(original.attribution), sanityMaps(expected.attribution));
+    QVERIFY2(tab->captionText().contains(QStringLiteral("Spearman %1 (absolute values)")
+                                             .arg(similarity.spearmanAbs, 0, 'f', 3)),
+             qPrintable(tab->captionText()));
+
+    // Off: the trained model alone again.
+    sanity->setMode(QStringLiteral("off"));
+    waitSettled(window);
+    QVERIFY(!tab->randomizedView()->isVisible());
+    QCOMPARE(tab->heatmapView()->image(), trained);
+
+    // All methods: the paper's figure, every method at every step.
+    SanityPage* page = tab->sanityPage();
+    tab->showSanityFigure();
+    QVERIFY(page->isVisible());
+    QVERIFY(!tab->controls()->isVisible()); // the figure takes the tab's width
+    QTRY_VERIFY_WITH_TIMEOUT(!page->running(), 120000);
+    QCOMPARE(page->cellsTotal(), static_cast<int>(saliencyMethodNames().size()) * 6);
+    QCOMPARE(page->cellsDone(), page->cellsTotal());
+    QVERIFY(!page->figureImage().isNull());
+    QCOMPARE(tab->exportImage().size(), page->figureImage().size());
+    QTemporaryDir dir;
+    const QString csv = dir.filePath(QStringLiteral("sanity.csv"));
+    QCOMPARE(page->exportCsv(csv), QString());
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll().count('\n'), page->cellsTotal() + 1);
+    // Asked again: kept from this session.
+    tab->showSanityFigure();
+    QVERIFY(!page->running());
+    QVERIFY2(page->statusText().contains(QStringLiteral("kept")), qPrintable(page->statusText()));
+    // Another seed is another question; Stop ends it with what it has.
+    sanity->setMode(QStringLiteral("independent"));
+    tab->showSanityFigure();
+    QVERIFY(page->running());
+    page->stop();
+    QVERIFY(!page->running());
+    QVERIFY2(page->statusText().contains(QStringLiteral("stopped")), qPrintable(page->statusText()));
+    waitSettled(window);
+    QVERIFY(page->cellsDone() < page->cellsTotal());
+
+    // The sanity check's settings travel with the tab's.
+    tab->saveSettings(QStringLiteral("test/sanity"));
+    SaliencyTab other(window.workspace());
+    other.restoreSettings(QStringLiteral("test/sanity"));
+    QCOMPARE(other.sanityControls()->mode(), QStringLiteral("independent"));
 }
 
 void TestMainWindow::saliencyReportsFailuresAndCancels()

@@ -407,6 +407,37 @@ TEST(Saliency, CancelAndDefaultLayerOfAResnet)
     EXPECT_EQ(alexnet->layers().at(static_cast<size_t>(defaultCamLayer(*alexnet))).name, "features.12");
 }
 
+// Score-CAM runs a forward pass per channel (the pool's 2 here, one a batch):
+// progress after each batch, and a cancel seen between them.
+TEST(Saliency, ScoreCamReportsEachBatchAndCancels)
+{
+    ConvRelu conv;
+    const torch::Tensor x = testImage({1, 4, 4}, 13);
+    SaliencyOptions options;
+    options.method = SaliencyMethod::ScoreCam;
+    options.batch = 1;
+    std::vector<double> seen;
+    const SaliencyResult r = saliency(*conv.model, x, options, [&](double f, const std::string& stage) {
+        EXPECT_EQ(stage, "scorecam");
+        seen.push_back(f);
+    });
+    EXPECT_EQ(seen, (std::vector<double>{0.5, 1.0, 1.0})); // the last one: saliency() done
+    EXPECT_EQ(r.layer, "pool");
+    EXPECT_EQ(r.copies, 2);
+    EXPECT_EQ(r.batch, 1);
+    EXPECT_EQ(r.cam.sizes(), (torch::IntArrayRef{2, 2}));
+    EXPECT_TRUE(torch::isfinite(r.heatmap).all().item<bool>());
+
+    CancelFlag cancel{false};
+    int reports = 0;
+    const ProgressFn cancelAfterOne = [&](double, const std::string&) {
+        ++reports;
+        cancel = true;
+    };
+    EXPECT_THROW(saliency(*conv.model, x, options, cancelAfterOne, &cancel), Cancelled);
+    EXPECT_EQ(reports, 1);
+}
+
 // -- baselines and pictures -----------------------------------------------------
 
 TEST(Attribution, BlurOfAnImpulseIsTheSeparableKernel)
@@ -453,7 +484,8 @@ TEST(Attribution, Baselines)
     EXPECT_EQ(errorOf([] { baselineFromName("purple"); }), "unknown baseline 'purple': use gray, zero, mean or blur");
     EXPECT_EQ(errorOf([] { scoreFromName("median"); }), "unknown score 'median': use prob or logit");
     EXPECT_EQ(errorOf([] { saliencyMethodFromName("lrp"); }),
-              "unknown method 'lrp': use gradient, smoothgrad, ig, gradcam, guided or guided-gradcam");
+              "unknown method 'lrp': use gradient, smoothgrad, ig, gradcam, guided, guided-gradcam, gradcam++, scorecam "
+              "or deconvnet");
     for (const std::string& name : saliencyMethodNames())
         EXPECT_EQ(saliencyMethodName(saliencyMethodFromName(name)), name);
 }

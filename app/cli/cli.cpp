@@ -38,6 +38,8 @@ const std::vector<Command>& commands()
          cli::occlusionCommand},
         {"saliency", "Gradient attribution: gradient, SmoothGrad, Integrated Gradients, Grad-CAM, guided backprop.",
          cli::saliencyCommand},
+        {"sanity", "Sanity check of saliency maps: each method's map as the model's layers are re-initialized.",
+         cli::sanityCommand},
         {"unit", "One channel on one page: filter, activation, guided backprop, top-9, statistics, class support.",
          cli::unitCommand},
         {"ascent", "Gradient ascent: the image a channel, a unit or a class responds to most.", cli::ascentCommand},

@@ -1,5 +1,7 @@
 #include "app/cli/common.h"
 
+#include "app/cli/json_matrix.h"
+
 #include "app/cli/options.h"
 #include "app/shell/defaults.h"
 #include "core/dataset.h"
@@ -179,6 +181,17 @@ std::string cli::cacheOption(const QCommandLineParser& parser, const char* kind)
         return {};
     return parser.isSet(QStringLiteral("cache")) ? parser.value(QStringLiteral("cache")).toStdString()
                                                  : defaultCacheDir(kind);
+}
+
+nlohmann::ordered_json cli::jsonMatrix(const torch::Tensor& t)
+{
+    const torch::Tensor m = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (int64_t r = 0; r < m.size(0); ++r) {
+        const double* row = m[r].data_ptr<double>();
+        rows.push_back(std::vector<double>(row, row + m.size(1)));
+    }
+    return rows;
 }
 
 } // namespace convscope

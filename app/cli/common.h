@@ -104,6 +104,7 @@ int renderCommand(QCommandLineParser& parser, const QStringList& arguments);
 int lessonCommand(QCommandLineParser& parser, const QStringList& arguments);
 int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments);
 int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments);
+int sanityCommand(QCommandLineParser& parser, const QStringList& arguments);
 int ascentCommand(QCommandLineParser& parser, const QStringList& arguments);
 int attackCommand(QCommandLineParser& parser, const QStringList& arguments);
 int tsneCommand(QCommandLineParser& parser, const QStringList& arguments);

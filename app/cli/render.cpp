@@ -11,6 +11,11 @@
 #include "app/views/adversarial/tab.h"
 #include "app/views/ascent/controls.h"
 #include "app/views/ascent/tab.h"
+#include "app/views/saliency/controls.h"
+#include "app/views/saliency/run.h"
+#include "app/views/saliency/sanity_controls.h"
+#include "app/views/saliency/sanity_page.h"
+#include "app/views/saliency/tab.h"
 #include "app/views/embedding/controls.h"
 #include "app/views/embedding/run.h"
 #include "app/views/embedding/tab.h"
@@ -61,6 +66,28 @@ void showEmbeddingFeatures(EmbeddingTab& tab, MainWindow& window)
     QCoreApplication::sendEvent(view, &move);
 }
 
+// --method and --randomize on the Saliency tab, before the model loads (the
+// step waits for the model's range).
+void setUpSaliency(const QCommandLineParser& parser, SaliencyTab& tab)
+{
+    if (parser.isSet(QStringLiteral("method"))) {
+        const QString method = parser.value(QStringLiteral("method"));
+        if (method != QLatin1String("occlusion"))
+            saliencyMethodFromName(method.toStdString()); // one line naming the methods
+        tab.controls()->setMethod(method);
+    }
+    if (parser.isSet(QStringLiteral("randomize"))) {
+        const QStringList parts = parser.value(QStringLiteral("randomize")).split(QLatin1Char(':'));
+        bool ok = false;
+        const int step = parts.value(1).toInt(&ok);
+        if (parts.size() != 2 || !ok || step < 0)
+            throw Error("--randomize takes MODE:STEP, e.g. cascading:3");
+        randomizationFromName(parts[0].toStdString());
+        tab.sanityControls()->setMode(parts[0]);
+        tab.sanityControls()->setStep(step);
+    }
+}
+
 } // namespace
 
 int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
@@ -79,6 +106,13 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     parser.addOption({QStringLiteral("ascent-steps"),
                       QStringLiteral("--tab unit: steps of the gradient ascent (default: the Lucid preset's 512)."),
                       QStringLiteral("N"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("method"), QStringLiteral("--tab saliency: the method (default: the tab's, occlusion)."),
+                      QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("randomize"),
+                      QStringLiteral("--tab saliency: the sanity check's step, e.g. cascading:3 or independent:1."),
+                      QStringLiteral("MODE:STEP")});
+    parser.addOption({QStringLiteral("sanity-figure"),
+                      QStringLiteral("--tab saliency: show the sanity check of every method (All methods…), made.")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
     parser.addOption({QStringLiteral("size"), QStringLiteral("Window size (default 1400x900)."), QStringLiteral("WxH"),
                       QStringLiteral("1400x900")});
@@ -124,6 +158,9 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     QObject::connect(&window, &MainWindow::loadFailed, [&failure](const QString& message) { failure = message; });
     bool loaded = false;
     QObject::connect(&window, &MainWindow::modelLoaded, [&loaded] { loaded = true; });
+    auto* saliencyTab = qobject_cast<SaliencyTab*>(window.tab(tab));
+    if (saliencyTab)
+        setUpSaliency(parser, *saliencyTab);
     window.setDevice(parser.value(QStringLiteral("device")));
     window.openModel(modelPath);
     window.openInput(input);
@@ -172,6 +209,12 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         embedding->controls()->setSamples(1000);
         embedding->run();
         waitFor([&] { return !embedding->isRunning(); }, 300000, "the embedding");
+    }
+
+    if (saliencyTab && parser.isSet(QStringLiteral("sanity-figure"))) {
+        waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        saliencyTab->showSanityFigure();
+        waitFor([&] { return !saliencyTab->sanityPage()->running(); }, 1800000, "the sanity check");
     }
 
     // The Training tab shows runs side by side: LeNet-5 without and with batch

@@ -2,6 +2,7 @@
 // class, by hiding them or by gradients.
 
 #include "app/cli/common.h"
+#include "app/cli/json_matrix.h"
 #include "app/cli/options.h"
 #include "core/error.h"
 #include "core/heatmap.h"
@@ -21,18 +22,6 @@ namespace convscope::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// A 2-D tensor as nested lists (rows).
-Json matrix(const torch::Tensor& t)
-{
-    const torch::Tensor m = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-    Json rows = Json::array();
-    for (int64_t r = 0; r < m.size(0); ++r) {
-        const double* row = m[r].data_ptr<double>();
-        rows.push_back(std::vector<double>(row, row + m.size(1)));
-    }
-    return rows;
-}
 
 Json intMatrix(const torch::Tensor& t)
 {
@@ -154,14 +143,14 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["cols"] = result.cols;
         out["batch"] = result.batch;
         out["seconds"] = seconds;
-        out["drops"] = matrix(result.drops);
+        out["drops"] = jsonMatrix(result.drops);
         out["classes"] = intMatrix(result.classes);
         out["class_counts"] = Json::array();
         for (size_t i = 0; i < classes.classes.size(); ++i)
             out["class_counts"].push_back({{"class", classes.classes[i]},
                                            {"label", labelName(*model, classes.classes[i])},
                                            {"windows", classes.counts[i]}});
-        out["heatmap"] = matrix(result.heatmap);
+        out["heatmap"] = jsonMatrix(result.heatmap);
         std::cout << out.dump() << '\n';
         return 0;
     }
@@ -185,9 +174,11 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
     parser.addOptions({
         {QStringLiteral("method"),
          QStringLiteral("gradient (default), smoothgrad, ig (Integrated Gradients), gradcam, guided (guided "
-                        "backpropagation) or guided-gradcam."),
+                        "backpropagation), guided-gradcam, gradcam++, scorecam or deconvnet."),
          QStringLiteral("METHOD"), QStringLiteral("gradient")},
-        {QStringLiteral("layer"), QStringLiteral("Grad-CAM layer (default: the last convolutional feature map)."),
+        {QStringLiteral("layer"),
+         QStringLiteral("Layer of gradcam, guided-gradcam, gradcam++ and scorecam (default: the last convolutional "
+                        "feature map)."),
          QStringLiteral("NAME")},
         {QStringLiteral("score"), QStringLiteral("logit (default) or prob."), QStringLiteral("SCORE"), QStringLiteral("logit")},
         {QStringLiteral("samples"), QStringLiteral("SmoothGrad: noisy copies (default 25)."), QStringLiteral("N"),
@@ -200,14 +191,17 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
          QStringLiteral("50")},
         {QStringLiteral("baseline"), QStringLiteral("Integrated Gradients: path start, zero (default), gray, mean or blur."),
          QStringLiteral("FILL"), QStringLiteral("zero")},
-        {QStringLiteral("batch"), QStringLiteral("Copies per backward pass (default: what 1 GiB holds, at most 64)."),
+        {QStringLiteral("batch"),
+         QStringLiteral("Copies per backward pass (default: what 1 GiB holds, at most 64); scorecam: masked copies per "
+                        "forward pass (default: what 1 GiB holds)."),
          QStringLiteral("N")},
         {QStringLiteral("with-attribution"), QStringLiteral("Add the signed per-channel attribution (C x H x W) to --json.")},
     });
     addPictureOptions(parser);
     const QStringList args = withDefaultModel(parse(parser, arguments, 0, 2,
-        "saliency [MODEL] [IMAGE] --method gradient|smoothgrad|ig|gradcam|guided|guided-gradcam [--layer NAME] "
-        "[--target C] [--score logit|prob] [--out heat.png] [--overlay PNG] [--json]"));
+        "saliency [MODEL] [IMAGE] --method gradient|smoothgrad|ig|gradcam|guided|guided-gradcam|gradcam++|scorecam|"
+        "deconvnet [--layer NAME] [--target C] [--score logit|prob] [--batch N] [--out heat.png] [--overlay PNG] "
+        "[--json]"));
     SaliencyOptions options;
     options.method = saliencyMethodFromName(parser.value(QStringLiteral("method")).toStdString());
     options.score = scoreFromName(parser.value(QStringLiteral("score")).toStdString());
@@ -219,7 +213,8 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
     if (parser.isSet(QStringLiteral("batch")))
         options.batch = wholeOption(parser, QStringLiteral("batch"), 1);
     if (parser.isSet(QStringLiteral("layer")) && !usesCamLayer(options.method))
-        throw Error("--layer is the Grad-CAM layer: use it with --method gradcam or guided-gradcam");
+        throw Error("--layer is the CAM methods' layer: use it with --method gradcam, guided-gradcam, gradcam++ or "
+                    "scorecam");
     colormapFromName(parser.value(QStringLiteral("colormap")).toStdString());
 
     auto model = loadFromArguments(parser, modelArgument(args));
@@ -228,7 +223,10 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
         options.layer = model->layerIndex(parser.value(QStringLiteral("layer")).toStdString());
     const Input input = readInput(parser, args, model);
     const auto start = std::chrono::steady_clock::now();
-    const SaliencyResult result = saliency(*model, input.pixels, options, stderrNotes("saliency"));
+    // Score-CAM runs a forward pass per channel: minutes on a large model.
+    const ProgressFn progress = options.method == SaliencyMethod::ScoreCam ? stderrProgress("saliency", true)
+                                                                          : stderrNotes("saliency");
+    const SaliencyResult result = saliency(*model, input.pixels, options, progress);
     const double seconds = secondsSince(start);
     writePictures(parser, result.heatmap, input.pixels[0]);
 
@@ -251,14 +249,16 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
                          {"baseline", baselineName(options.baseline)},
                          {"attribution_sum", result.attributionSum},
                          {"score_delta", result.scoreDelta}};
+        if (options.method == SaliencyMethod::ScoreCam)
+            out["scorecam"] = {{"channels", result.copies}, {"batch", result.batch}};
         out["seconds"] = seconds;
         if (result.cam.defined())
-            out["cam"] = matrix(result.cam);
-        out["heatmap"] = matrix(result.heatmap);
+            out["cam"] = jsonMatrix(result.cam);
+        out["heatmap"] = jsonMatrix(result.heatmap);
         if (parser.isSet(QStringLiteral("with-attribution")) && result.attribution.defined()) {
             out["attribution"] = Json::array();
             for (int64_t c = 0; c < result.attribution.size(0); ++c)
-                out["attribution"].push_back(matrix(result.attribution[c]));
+                out["attribution"].push_back(jsonMatrix(result.attribution[c]));
         }
         std::cout << out.dump() << '\n';
         return 0;
@@ -269,6 +269,8 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
               << seconds << " s\n";
     std::cout << "heatmap max " << std::setprecision(4) << result.heatmap.max().item<double>() << " at "
               << hottest(result.heatmap) << '\n';
+    if (options.method == SaliencyMethod::ScoreCam)
+        std::cout << result.copies << " masked copies, " << result.batch << " per forward pass\n";
     if (options.method == SaliencyMethod::IntegratedGradients)
         std::cout << "completeness: attributions sum to " << result.attributionSum << ", score - baseline score = "
                   << result.scoreDelta << '\n';

@@ -32,7 +32,7 @@ Page pageOf(const QString& method)
         return SmoothGradPage;
     if (method == QLatin1String("ig"))
         return IntegratedGradientsPage;
-    if (method == QLatin1String("gradcam") || method == QLatin1String("guided-gradcam"))
+    if (usesCamLayer(saliencyMethodFromName(method.toStdString())))
         return CamPage;
     return NoParameters;
 }
@@ -157,7 +157,7 @@ SaliencyControls::SaliencyControls(QWidget* parent)
     d->layer->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     d->layer->setMinimumContentsLength(12);
     d->layer->setToolTip(
-        tr("The layer of channel maps Grad-CAM explains; by default the last convolutional feature map"));
+        tr("The layer of channel maps the CAM methods explain; by default the last convolutional feature map"));
 
     d->colormap = new QComboBox;
     d->colormap->setObjectName(QStringLiteral("saliencyColormap"));

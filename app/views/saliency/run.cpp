@@ -3,6 +3,7 @@
 #include "app/shell/class_text.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/tensor_image.h"
+#include "app/views/saliency/sanity_run.h"
 #include "core/heatmap.h"
 #include "core/model.h"
 
@@ -65,6 +66,27 @@ QString runOcclusion(Model& model, const SaliencyRequest& request, const JobCont
         .arg(baselineTitle(QString::fromStdString(baselineName(request.occlusion.baseline))));
 }
 
+// The title of the signed gradient picture the guided methods and the
+// deconvnet show; empty for the others.
+QString signedGradientTitle(SaliencyMethod method)
+{
+    switch (method) {
+    case SaliencyMethod::GuidedBackprop:
+        return tr("Guided gradient (gray: 0)");
+    case SaliencyMethod::GuidedGradCam:
+        return tr("Guided Grad-CAM (gray: 0)");
+    case SaliencyMethod::Deconvnet:
+        return tr("Deconvnet gradient (gray: 0)");
+    default:
+        return {};
+    }
+}
+
+QString camDetails(const SaliencyResult& r)
+{
+    return tr("layer %1 (%2×%3 map)").arg(QString::fromStdString(r.layer)).arg(r.cam.size(0)).arg(r.cam.size(1));
+}
+
 QString runGradients(Model& model, const SaliencyRequest& request, const JobContext& job, SaliencyRun& run,
                      int64_t& predicted, double& score)
 {
@@ -73,11 +95,13 @@ QString runGradients(Model& model, const SaliencyRequest& request, const JobCont
     predicted = r.predicted;
     score = r.score;
     run.heatmap = r.heatmap.to(torch::kCPU, torch::kFloat).contiguous();
-    if (options.method == SaliencyMethod::GuidedBackprop || options.method == SaliencyMethod::GuidedGradCam) {
+    if (request.randomize)
+        addRandomizedMap(model, request, r, job, run);
+    else
+        releaseRandomizedCopy();
+    run.guidedTitle = signedGradientTitle(options.method);
+    if (!run.guidedTitle.isEmpty())
         run.guidedImage = toQImage(attributionImage(r.attribution));
-        run.guidedTitle = options.method == SaliencyMethod::GuidedBackprop ? tr("Guided gradient (gray: 0)")
-                                                                           : tr("Guided Grad-CAM (gray: 0)");
-    }
     switch (options.method) {
     case SaliencyMethod::SmoothGrad:
         return tr("%1 noisy copies, noise %2 % of the range, seed %3")
@@ -92,7 +116,13 @@ QString runGradients(Model& model, const SaliencyRequest& request, const JobCont
             .arg(r.scoreDelta, 0, 'g', 4);
     case SaliencyMethod::GradCam:
     case SaliencyMethod::GuidedGradCam:
-        return tr("layer %1 (%2×%3 map)").arg(QString::fromStdString(r.layer)).arg(r.cam.size(0)).arg(r.cam.size(1));
+    case SaliencyMethod::GradCamPlusPlus:
+        return camDetails(r);
+    case SaliencyMethod::ScoreCam:
+        return tr("%1; %2 masked copies, %3 per forward pass")
+            .arg(camDetails(r))
+            .arg(r.copies)
+            .arg(r.batch);
     default:
         return {};
     }
@@ -125,6 +155,15 @@ const std::vector<SaliencyMethodEntry>& saliencyMethodEntries()
              "The gradient with every ReLU passing back only positive gradients (Springenberg et al. 2015)")},
         {"guided-gradcam", QT_TRANSLATE_NOOP("SaliencyTab", "Guided Grad-CAM"),
          QT_TRANSLATE_NOOP("SaliencyTab", "Guided backpropagation times the Grad-CAM map")},
+        {"gradcam++", QT_TRANSLATE_NOOP("SaliencyTab", "Grad-CAM++"),
+         QT_TRANSLATE_NOOP("SaliencyTab", "Grad-CAM with each map weighted by its positive gradients, scaled "
+                                          "pixel by pixel from higher derivatives (Chattopadhay et al. 2018)")},
+        {"scorecam", QT_TRANSLATE_NOOP("SaliencyTab", "Score-CAM"),
+         QT_TRANSLATE_NOOP("SaliencyTab", "A conv layer's maps weighted by the class score of the input masked by "
+                                          "each map: a forward pass per channel, no gradients (Wang et al. 2020)")},
+        {"deconvnet", QT_TRANSLATE_NOOP("SaliencyTab", "Deconvnet"),
+         QT_TRANSLATE_NOOP("SaliencyTab", "The gradient with every ReLU passing back its positive part, whatever it "
+                                          "let through going forward (Zeiler & Fergus 2014)")},
     };
     return entries;
 }
@@ -160,15 +199,10 @@ QString baselineTitle(const QString& name)
 
 namespace {
 
-// Occlusion is a forward pass per window: minutes on a slow model (ConvNeXt-tiny
-// started an 8-minute one as the tab opened). Times a batch of a few windows,
-// as occlusion() batches them; empty if the whole would take at most
-// autoStartSeconds, else what it would take.
-QString occlusionEstimate(Model& model, const torch::Tensor& input, const SaliencyRequest& request)
+// Milliseconds of a forward pass per copy of `input`, timed on a batch of
+// `probe` copies as occlusion() and Score-CAM batch them.
+double msPerCopy(Model& model, const torch::Tensor& input, int64_t probe)
 {
-    const OcclusionResult grid = occlusionGrid(request.occlusion, input.size(1), input.size(2));
-    const auto windows = static_cast<int64_t>(grid.rows.size() * grid.cols.size());
-    const int64_t probe = std::min<int64_t>(8, windows);
     torch::NoGradGuard noGrad;
     const torch::Tensor batch = model.prepare(input.unsqueeze(0)).expand({probe, -1, -1, -1}).contiguous();
     double ms = 0;
@@ -178,16 +212,64 @@ QString occlusionEstimate(Model& model, const torch::Tensor& input, const Salien
         model.logits(batch);
         ms = clock.nsecsElapsed() / 1e6;
     }
-    const double seconds = static_cast<double>(windows) * ms / static_cast<double>(probe) / 1000;
+    return ms / static_cast<double>(probe);
+}
+
+// Occlusion is a forward pass per window: minutes on a slow model (ConvNeXt-tiny
+// started an 8-minute one as the tab opened). Times a batch of a few windows;
+// empty if the whole would take at most autoStartSeconds, else what it would take.
+QString occlusionEstimate(Model& model, const torch::Tensor& input, const SaliencyRequest& request)
+{
+    const OcclusionResult grid = occlusionGrid(request.occlusion, input.size(1), input.size(2));
+    const auto windows = static_cast<int64_t>(grid.rows.size() * grid.cols.size());
+    const int64_t probe = std::min<int64_t>(8, windows);
+    const double ms = msPerCopy(model, input, probe);
+    const double seconds = static_cast<double>(windows) * ms / 1000;
     if (seconds <= request.autoStartSeconds)
         return {};
     return tr("Occlusion: %1 windows of %2 px, a forward pass each; at %3 ms a window (%4 timed), about %5 s. "
               "Press Compute to run it, or pick a gradient method (a pass or two).")
         .arg(windows)
         .arg(grid.window)
-        .arg(ms / static_cast<double>(probe), 0, 'f', 1)
+        .arg(ms, 0, 'f', 1)
         .arg(probe)
         .arg(std::ceil(seconds));
+}
+
+// Score-CAM is a forward pass per channel of its layer (2048 on ResNet-50):
+// the same question as occlusion's. Empty, too, when the layer is not one
+// Score-CAM takes: saliency() says why.
+QString scoreCamEstimate(Model& model, const torch::Tensor& input, const SaliencyRequest& request)
+{
+    const int layer = request.saliency.layer >= 0 ? request.saliency.layer : defaultCamLayer(model);
+    if (layer < 0 || model.layers()[static_cast<size_t>(layer)].shape.size() != 3)
+        return {};
+    const LayerInfo& info = model.layers()[static_cast<size_t>(layer)];
+    const int64_t channels = info.shape[0];
+    const int64_t probe = std::min<int64_t>(8, channels);
+    const double ms = msPerCopy(model, input, probe);
+    const double seconds = static_cast<double>(channels) * ms / 1000;
+    if (seconds <= request.autoStartSeconds)
+        return {};
+    return tr("Score-CAM: a forward pass for each of %1's %2 channels; at %3 ms a pass (%4 timed), about %5 s. "
+              "Press Compute to run it, or pick Grad-CAM (a pass or two).")
+        .arg(QString::fromStdString(info.name))
+        .arg(channels)
+        .arg(ms, 0, 'f', 1)
+        .arg(probe)
+        .arg(std::ceil(seconds));
+}
+
+// What a long method would take when it is too long to start unasked; empty otherwise.
+QString estimate(Model& model, const torch::Tensor& input, const SaliencyRequest& request)
+{
+    if (request.autoStartSeconds <= 0)
+        return {};
+    if (request.isOcclusion())
+        return occlusionEstimate(model, input, request);
+    if (request.saliency.method == SaliencyMethod::ScoreCam)
+        return scoreCamEstimate(model, input, request);
+    return {};
 }
 
 } // namespace
@@ -201,11 +283,9 @@ SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const Salienc
     run.method = request.method;
     run.input = pixels.detach().to(torch::kCPU, torch::kFloat).contiguous();
     run.inputImage = toQImage(run.input);
-    if (request.isOcclusion() && request.autoStartSeconds > 0) {
-        run.estimate = occlusionEstimate(model, run.input, request);
-        if (!run.estimate.isEmpty())
-            return run;
-    }
+    run.estimate = estimate(model, run.input, request);
+    if (!run.estimate.isEmpty())
+        return run;
     int64_t predicted = 0;
     double score = 0;
     const QString details = request.isOcclusion() ? runOcclusion(model, request, job, run, predicted, score)
@@ -221,6 +301,14 @@ SaliencyRun runSaliency(Model& model, const torch::Tensor& pixels, const Salienc
                            explained == predicted ? tr("the same") : classText(model, predicted),
                            details.isEmpty() ? QString() : details + QStringLiteral(" · "))
                       .arg(clock.elapsed() / 1000.0, 0, 'f', 2);
+    if (run.randomizedHeatmap.defined())
+        run.caption += QLatin1Char('\n')
+                       + tr("The randomized model's map against the trained model's: Spearman %1 (absolute values), "
+                            "%2 (signed), SSIM %3, HOG %4.")
+                             .arg(run.similarity.spearmanAbs, 0, 'f', 3)
+                             .arg(run.similarity.spearman, 0, 'f', 3)
+                             .arg(run.similarity.ssim, 0, 'f', 3)
+                             .arg(run.similarity.hog, 0, 'f', 3);
     return run;
 }
 

@@ -5,7 +5,9 @@
 // pictures that do not depend on the colormap, and a caption out. Runs on the
 // model's worker. Not seen by moc: included from .cpp files only.
 
+#include "core/map_similarity.h"
 #include "core/occlusion.h"
+#include "core/randomization.h"
 #include "core/saliency.h"
 
 #include <torch/script.h>
@@ -40,6 +42,14 @@ struct SaliencyRequest {
     // Occlusion only: above 0, first time a few windows' forward pass and run
     // the whole only if it is estimated to take at most this long.
     double autoStartSeconds = 0;
+    // The sanity check's one step (sanity_controls.h), gradient methods only:
+    // the same map on a copy of the model with layers re-initialized, and
+    // how alike the two are.
+    bool randomize = false;
+    Randomization randomization = Randomization::Cascading;
+    int randomizeStep = 0, randomizeSteps = 0;
+    uint64_t randomizeSeed = 0;
+    QString randomizedLayers; // what step randomizeStep re-initializes, for the caption
     bool isOcclusion() const { return method == QLatin1String("occlusion"); }
     Score score() const { return isOcclusion() ? occlusion.score : saliency.score; }
 };
@@ -56,6 +66,11 @@ struct SaliencyRun {
     QStringList legend; // occlusion: "281: tabby — 12 windows", most windows first
     QVector<QColor> legendColours;
     QString caption; // method, target and score, prediction, parameters, time
+    // With request.randomize: the map on the randomized copy, its title, and
+    // the four similarities to the map above.
+    torch::Tensor randomizedHeatmap;
+    QString randomizedTitle;
+    MapSimilarity similarity;
     // Set (and nothing else drawn) when an occlusion was estimated to take
     // longer than autoStartSeconds: what it would take, in words.
     QString estimate;

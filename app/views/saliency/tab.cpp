@@ -2,12 +2,15 @@
 
 #include "app/shell/class_text.h"
 #include "app/shell/frames.h"
+#include "app/shell/job_end_notice.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/slide_picture.h"
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "app/views/saliency/controls.h"
 #include "app/views/saliency/run.h"
+#include "app/views/saliency/sanity_controls.h"
+#include "app/views/saliency/sanity_page.h"
 #include "core/heatmap.h"
 #include "core/model.h"
 #include "widgets/image_view.h"
@@ -19,6 +22,7 @@
 #include <QLabel>
 #include <QPointer>
 #include <QSettings>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 
 
@@ -30,25 +34,6 @@ const QString kChannel = QStringLiteral("saliency");
 // An occlusion estimated to take longer waits for Compute (a ConvNeXt-tiny
 // started an 8-minute one as the tab opened).
 constexpr double kAutoStartSeconds = 3;
-
-// Calls back on the GUI thread once the job holding it is gone: JobRunner
-// drops a cancelled job's continuation silently, and the tab must stop waiting.
-class JobEndNotice {
-public:
-    explicit JobEndNotice(std::function<void()> notify)
-        : m_notify(std::move(notify))
-    {
-    }
-    ~JobEndNotice()
-    {
-        if (QCoreApplication* app = QCoreApplication::instance())
-            QMetaObject::invokeMethod(app, m_notify, Qt::QueuedConnection);
-    }
-    Q_DISABLE_COPY_MOVE(JobEndNotice)
-
-private:
-    std::function<void()> m_notify;
-};
 
 struct Panel {
     QWidget* box = nullptr;
@@ -80,10 +65,13 @@ Panel makePanel(const QString& objectName, const QString& title)
 
 struct SaliencyTab::Private {
     SaliencyControls* controls = nullptr;
+    SanityControls* sanity = nullptr;
+    SanityPage* figure = nullptr;
+    QStackedWidget* pages = nullptr; // the panels, or the sanity check's figure
     QLabel* info = nullptr;
     QLabel* caption = nullptr;
     QLabel* legend = nullptr;
-    Panel input, heatmap, overlay, classMap, guided;
+    Panel input, heatmap, overlay, classMap, guided, randomized;
     QWidget* area = nullptr; // the panels and the caption
     QGridLayout* grid = nullptr;
     QString arrangement; // the panels shown and the columns they are in
@@ -95,7 +83,7 @@ struct SaliencyTab::Private {
     int generation = 0;
     qint64 shown = 0;
 
-    QList<Panel*> panels() { return {&input, &heatmap, &overlay, &classMap, &guided}; }
+    QList<Panel*> panels() { return {&input, &heatmap, &overlay, &classMap, &guided, &randomized}; }
 };
 
 SaliencyTab::SaliencyTab(Workspace* workspace, QWidget* parent)
@@ -123,8 +111,12 @@ SaliencyTab::SaliencyTab(Workspace* workspace, QWidget* parent)
     d->legend->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     d->classMap.box->layout()->addWidget(d->legend);
     d->guided = makePanel(QStringLiteral("saliencyGuided"), QString());
+    d->randomized = makePanel(QStringLiteral("saliencyRandomized"), QString());
+    d->randomized.view->setToolTip(tr("The same method on a copy of the model with layers re-initialized: "
+                                      "a map that explains the model should change"));
     d->classMap.box->hide();
     d->guided.box->hide();
+    d->randomized.box->hide();
     d->grid = new QGridLayout;
     d->grid->setHorizontalSpacing(8);
     d->grid->setVerticalSpacing(12);
@@ -142,15 +134,33 @@ SaliencyTab::SaliencyTab(Workspace* workspace, QWidget* parent)
     area->addWidget(d->caption);
     area->addStretch(1);
 
-    auto* right = new QVBoxLayout;
+    auto* mapPage = new QWidget;
+    auto* right = new QVBoxLayout(mapPage);
+    right->setContentsMargins(0, 0, 0, 0);
     right->addWidget(d->info);
     right->addWidget(d->area, 1);
+    d->sanity = new SanityControls;
+    d->figure = new SanityPage(workspace);
+    d->pages = new QStackedWidget;
+    d->pages->addWidget(mapPage);
+    d->pages->addWidget(d->figure);
+    auto* column = new QVBoxLayout;
+    column->addWidget(d->controls);
+    column->addWidget(d->sanity);
+    column->addStretch(1);
     auto* layout = new QHBoxLayout(this);
-    layout->addWidget(d->controls, 0, Qt::AlignTop);
+    layout->addLayout(column);
     layout->addSpacing(8);
-    layout->addLayout(right, 1);
+    layout->addWidget(d->pages, 1);
 
-    connect(d->controls, &SaliencyControls::requestChanged, this, &SaliencyTab::invalidate);
+    connect(d->controls, &SaliencyControls::requestChanged, this, [this] {
+        d->sanity->setMethodSupported(d->controls->method() != QLatin1String("occlusion"));
+        invalidate();
+    });
+    d->sanity->setMethodSupported(d->controls->method() != QLatin1String("occlusion"));
+    connect(d->sanity, &SanityControls::requestChanged, this, &SaliencyTab::invalidate);
+    connect(d->sanity, &SanityControls::figureClicked, this, &SaliencyTab::showSanityFigure);
+    connect(d->figure, &SanityPage::closeClicked, this, [this] { showPage(0); });
     connect(d->controls, &SaliencyControls::displayChanged, this, &SaliencyTab::redraw);
     connect(d->controls, &SaliencyControls::computeClicked, this, &SaliencyTab::compute);
     connect(d->controls, &SaliencyControls::stopClicked, this, &SaliencyTab::cancel);
@@ -167,8 +177,12 @@ SaliencyTab::SaliencyTab(Workspace* workspace, QWidget* parent)
             cancel();
             setBusy(false);
         }
-        if (auto model = this->workspace()->model())
+        d->figure->stop();
+        showPage(0);
+        if (auto model = this->workspace()->model()) {
             d->controls->setModel(*model);
+            d->sanity->setModel(*model);
+        }
         invalidate();
     });
 }
@@ -251,7 +265,8 @@ void SaliencyTab::refresh()
     if (frame->pixels.size(0) != in[0] || frame->pixels.size(1) != in[1] || frame->pixels.size(2) != in[2])
         return; // the input is being read again in the new model's format; inputChanged brings it here
 
-    const QString request = QStringLiteral("%1/%2").arg(model->id()).arg(d->controls->requestKey());
+    const QString request =
+        QStringLiteral("%1/%2/%3").arg(model->id()).arg(d->controls->requestKey(), d->sanity->requestKey());
     const QString key = QStringLiteral("%1/%2").arg(request).arg(frame->serial);
     if (key == d->shownKey || (d->running && key == d->runningKey))
         return;
@@ -260,6 +275,7 @@ void SaliencyTab::refresh()
         return;
     }
     SaliencyRequest options = d->controls->request();
+    d->sanity->fill(options);
     // Unasked, an occlusion first times a few windows and runs only if short (run.h).
     options.autoStartSeconds = d->computeAsked ? 0 : kAutoStartSeconds;
     d->computeAsked = false;
@@ -340,10 +356,11 @@ void SaliencyTab::showFailure(const QString& text)
     d->shownKey.clear();
     d->info->setText(text);
     d->caption->clear();
-    for (Panel* panel : {&d->heatmap, &d->overlay, &d->classMap, &d->guided})
+    for (Panel* panel : {&d->heatmap, &d->overlay, &d->classMap, &d->guided, &d->randomized})
         panel->view->setImage({});
     d->classMap.box->hide();
     d->guided.box->hide();
+    d->randomized.box->hide();
     d->legend->clear();
     fitPanels();
 }
@@ -356,7 +373,7 @@ void SaliencyTab::show(const std::shared_ptr<const SaliencyRun>& result)
     d->input.view->setImage(result->inputImage);
     // Photos upscale smoothly; small inputs (digits) keep their square pixels.
     const bool smooth = std::min(result->inputImage.width(), result->inputImage.height()) >= 96;
-    for (Panel* panel : {&d->input, &d->heatmap, &d->overlay, &d->guided})
+    for (Panel* panel : {&d->input, &d->heatmap, &d->overlay, &d->guided, &d->randomized})
         panel->view->setSmooth(smooth);
     d->classMap.box->setVisible(!result->classImage.isNull());
     d->classMap.view->setImage(result->classImage);
@@ -371,6 +388,8 @@ void SaliencyTab::show(const std::shared_ptr<const SaliencyRun>& result)
     d->guided.box->setVisible(!result->guidedImage.isNull());
     d->guided.title->setText(result->guidedTitle);
     d->guided.view->setImage(result->guidedImage);
+    d->randomized.box->setVisible(result->randomizedHeatmap.defined());
+    d->randomized.title->setText(result->randomizedTitle);
     redraw();
     fitPanels();
 }
@@ -384,6 +403,47 @@ void SaliencyTab::redraw()
     d->heatmap.view->setImage(toQImage(heatmapImage(d->result->heatmap, colormap)));
     d->overlay.view->setImage(
         toQImage(heatmapOverlay(d->result->heatmap, d->result->input, colormap, d->controls->opacity())));
+    d->randomized.view->setImage(d->result->randomizedHeatmap.defined()
+                                     ? toQImage(heatmapImage(d->result->randomizedHeatmap, colormap))
+                                     : QImage());
+}
+
+void SaliencyTab::showSanityFigure()
+{
+    auto model = workspace()->model();
+    auto frame = workspace()->input();
+    if (!model || !frame || !frame->pixels.defined() || d->controls->method() == QLatin1String("occlusion"))
+        return;
+    SaliencyRequest request = d->controls->request();
+    d->sanity->fill(request);
+    if (d->sanity->mode() == QLatin1String("off"))
+        request.randomization = Randomization::Cascading;
+    showPage(1);
+    d->figure->start(request, d->controls->colormap());
+}
+
+void SaliencyTab::showPage(int page)
+{
+    // The figure takes the tab's whole width: nine rows of maps and a chart
+    // at 1280x720 need it.
+    d->controls->setVisible(page == 0);
+    d->sanity->setVisible(page == 0);
+    d->pages->setCurrentIndex(page);
+}
+
+SanityControls* SaliencyTab::sanityControls() const
+{
+    return d->sanity;
+}
+
+SanityPage* SaliencyTab::sanityPage() const
+{
+    return d->figure;
+}
+
+ImageView* SaliencyTab::randomizedView() const
+{
+    return d->randomized.view;
 }
 
 bool SaliencyTab::eventFilter(QObject* watched, QEvent* event)
@@ -479,6 +539,8 @@ void SaliencyTab::hoverClassMap(QPoint pixel)
 
 QImage SaliencyTab::exportImage()
 {
+    if (d->pages->currentWidget() == d->figure && !d->figure->figureImage().isNull())
+        return d->figure->figureImage();
     if (!d->result)
         return ViewTab::exportImage();
     SlidePicture picture;
@@ -512,12 +574,16 @@ void SaliencyTab::setLessonChannel(int channel)
 
 void SaliencyTab::saveSettings(const QString& group) const
 {
-    d->controls->save(*settingsAt(group));
+    auto settings = settingsAt(group);
+    d->controls->save(*settings);
+    d->sanity->save(*settings);
 }
 
 void SaliencyTab::restoreSettings(const QString& group)
 {
-    d->controls->restore(*settingsAt(group));
+    auto settings = settingsAt(group);
+    d->controls->restore(*settings);
+    d->sanity->restore(*settings);
 }
 
 } // namespace convscope

@@ -10,12 +10,16 @@ namespace convscope {
 
 class ImageView;
 class SaliencyControls;
+class SanityControls;
+class SanityPage;
 struct SaliencyRun;
 
 // Which pixels matter to a class: occlusion (Zeiler & Fergus) or one of the
 // gradient methods (gradient, SmoothGrad, Integrated Gradients, Grad-CAM,
-// guided backpropagation, guided Grad-CAM), the same core functions and
-// parameters as `convscope occlusion|saliency`. Panels side by side: the
+// guided backpropagation, guided Grad-CAM, Grad-CAM++, Score-CAM, deconvnet),
+// the same core functions and parameters as `convscope occlusion|saliency`;
+// and the sanity check (`convscope sanity`): the map on a randomized copy of
+// the model beside it, or every method at every step as a figure. Panels side by side: the
 // input, the heatmap, the heatmap over the input, and for occlusion the class
 // predicted under each window, for the guided methods the signed guided
 // gradient. Recomputes on the model's worker whenever the model, the input or
@@ -39,6 +43,10 @@ public:
     void restoreSettings(const QString& group) override;
 
     SaliencyControls* controls() const;
+    SanityControls* sanityControls() const;
+    // "All methods": the sanity check's figure, shown in place of the panels.
+    SanityPage* sanityPage() const;
+    void showSanityFigure();
     // Runs again even if nothing changed (after a cancel).
     void compute();
     // Stops the running computation; it stays stopped until compute() or a change.
@@ -48,6 +56,7 @@ public:
     ImageView* overlayView() const;
     ImageView* classMapView() const;
     ImageView* guidedView() const;
+    ImageView* randomizedView() const; // the map on the randomized copy (sanity check)
     QString captionText() const; // the result shown, in words
     QString infoText() const;    // what is going on, or what went wrong
     QStringList legendTexts() const;
@@ -59,6 +68,7 @@ protected:
 
 private:
     void redraw();
+    void showPage(int page); // 0: the maps and the form, 1: the sanity figure alone
     void show(const std::shared_ptr<const SaliencyRun>& result);
     void showFailure(const QString& text);
     void jobGone(int generation);
