@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 using namespace convscope;
@@ -28,47 +29,6 @@ double secondsOf(const std::function<void()>& work)
     const auto start = std::chrono::steady_clock::now();
     work();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// PROFILE: temporary
-void profile(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options, int64_t batch)
-{
-    torch::NoGradGuard noGrad;
-    const auto& in = model.info().input;
-    const torch::Tensor x = pixels.reshape({1, in[0], in[1], in[2]});
-    const torch::Tensor maps = model.capture(x, {options.layer}, false).layers[0];
-    const int64_t channels = maps.size(1);
-    const auto& means = model.info().mean;
-    const torch::Tensor mean = torch::tensor(std::vector<float>(means.begin(), means.end())).view({1, -1, 1, 1});
-    const torch::Tensor centred = x - mean;
-    auto build = [&](int64_t first) {
-        const int64_t n = std::min<int64_t>(batch, channels - first);
-        const torch::Tensor c = maps[0].narrow(0, first, n).unsqueeze(1);
-        torch::Tensor u = torch::upsample_bilinear2d(c, {in[1], in[2]}, true);
-        const torch::Tensor lo = u.amin({2, 3}, true);
-        const torch::Tensor range = u.amax({2, 3}, true) - lo;
-        const torch::Tensor flat = c.amax({2, 3}, true) == c.amin({2, 3}, true);
-        return torch::addcmul(mean, centred, u.sub_(lo).div_(range).masked_fill_(flat, 0));
-    };
-    const torch::Tensor fixed = build(0);
-    for (int rep = 0; rep < 2; ++rep) {
-        const double a = secondsOf([&] { for (int64_t f = 0; f < channels; f += batch) model.logits(build(f)); });
-        const double b = secondsOf([&] { for (int64_t f = 0; f < channels; f += batch) { build(f); model.logits(fixed); } });
-        std::vector<torch::Tensor> all;
-        const double c0 = secondsOf([&] { for (int64_t f = 0; f < channels; f += batch) all.push_back(build(f)); });
-        std::string line;
-        const double c = secondsOf([&] {
-            for (const auto& t : all) {
-                char text[16];
-                std::snprintf(text, sizeof text, "%.2f ", secondsOf([&] { model.logits(t); }));
-                line += text;
-            }
-        });
-        const double d = secondsOf([&] { saliency(model, pixels, options); });
-        std::printf("replica %.2f, build+fixed %.2f, build only %.2f, prebuilt %.2f [%s], scorecam %.2f\n", a, b, c0, c,
-                    line.c_str(), d);
-        std::fflush(stdout);
-    }
 }
 
 } // namespace
@@ -106,10 +66,10 @@ int main(int argc, char** argv)
     options.layer = model->layerIndex(layer);
     const auto& in = model->info().input;
     const torch::Tensor pixels = io::readImage(imagePath, in[0], in[1], in[2]);
-    const int64_t batch = options.batch > 0 ? options.batch : imagesPerBatch(*model, options.memoryBudget, false);
+    const int64_t batch = scoreCamBatch(*model, options);
     if (runs < 1) { // what run_scorecam.sh asks for the batch
-        std::printf("channels %lld batch %lld\n", static_cast<long long>(model->layers()[options.layer].shape[0]),
-                    static_cast<long long>(batch));
+        const auto& shape = model->layers()[static_cast<size_t>(options.layer)].shape;
+        std::printf("channels %lld batch %lld\n", static_cast<long long>(shape[0]), static_cast<long long>(batch));
         return 0;
     }
 
@@ -122,10 +82,6 @@ int main(int argc, char** argv)
         torch::NoGradGuard noGrad;
         for (int pass = 0; pass < 2; ++pass)
             model->logits(pixels.reshape({1, in[0], in[1], in[2]}).expand({batch, -1, -1, -1}).contiguous());
-    }
-    if (std::getenv("PROFILE_FORWARD")) {
-        profile(*model, pixels, options, batch);
-        return 0;
     }
 
     SaliencyResult result;

@@ -64,7 +64,7 @@ void setThreads(int threads)
 void tuneAllocator()
 {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 32 << 20); // blocks below 32 MiB come from the reusable heap
+    mallopt(M_MMAP_THRESHOLD, static_cast<int>(kMallocMappedBytes)); // smaller blocks come from the reusable heap
     mallopt(M_TRIM_THRESHOLD, 1 << 30);  // return freed memory to the kernel only past 1 GiB
     mallopt(M_TOP_PAD, 64 << 20);
     // One arena for every thread: malloc_trim() (releaseFreeMemory) leaves the

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <c10/core/Device.h>
@@ -34,6 +35,10 @@ void setThreads(int threads);
 // memory, up to 1 GiB, for reuse. Call first thing in main(), before any
 // thread starts (it also keeps every thread on one malloc arena).
 void tuneAllocator();
+// The block size from which tuneAllocator() leaves malloc mapping each block
+// afresh (and the kernel faulting it in page by page): batches that keep their
+// activations below it reuse the heap.
+constexpr int64_t kMallocMappedBytes = int64_t(32) << 20;
 
 // Hands the CPU memory that malloc keeps for reuse back to the kernel: for
 // when the app has been idle a while, so that it does not hold the high-water

@@ -1,6 +1,7 @@
 #include "core/saliency.h"
 
 #include "core/batches.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_summary.h"
@@ -9,6 +10,8 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
 
 namespace convscope {
 
@@ -131,40 +134,66 @@ torch::Tensor gradCamPlusPlusWeights(const LayerGradient& at)
     return (torch::relu(g) * alpha.masked_fill(g == 0, 0)).sum({2, 3}, true);
 }
 
-// Channels [first, first + n) of `maps` [1, K, h, w] as masks [n, 1, H, W]
-// in [0, 1]: upsampled as torch.nn.UpsamplingBilinear2d does (align_corners
-// true), then min-max scaled. A constant channel (a dead ReLU's) hides the
-// whole input; the test is on the channel itself, since interpolation can
-// round a constant into a range of a few ulps.
-torch::Tensor channelMasks(const torch::Tensor& maps, int64_t first, int64_t n, int64_t height, int64_t width)
+// Channels [first, first + n) of `maps` [1, K, h, w] as masks in [0, 1],
+// written into `out` [n, 1, H, W]: upsampled as torch.nn.UpsamplingBilinear2d
+// does (align_corners true), then min-max scaled. A constant channel (a dead
+// ReLU's) hides the whole input; the test is on the channel itself, since
+// interpolation can round a constant into a range of a few ulps.
+void channelMasks(const torch::Tensor& maps, int64_t first, torch::Tensor& out)
 {
-    const torch::Tensor channels = maps[0].narrow(0, first, n).unsqueeze(1);
-    torch::Tensor masks = torch::upsample_bilinear2d(channels, {height, width}, true);
-    const torch::Tensor low = masks.amin({2, 3}, true);
-    const torch::Tensor range = masks.amax({2, 3}, true) - low;
+    const torch::Tensor channels = maps[0].narrow(0, first, out.size(0)).unsqueeze(1);
+    torch::upsample_bilinear2d_out(out, channels, {out.size(2), out.size(3)}, true);
+    const torch::Tensor low = out.amin({2, 3}, true);
+    const torch::Tensor range = out.amax({2, 3}, true) - low;
     const torch::Tensor flat = channels.amax({2, 3}, true) == channels.amin({2, 3}, true);
-    return masks.sub_(low).div_(range).masked_fill_(flat, 0);
+    out.sub_(low).div_(range).masked_fill_(flat, 0);
+}
+
+// The target's scores for masked copies [n, C, H, W] of the input. On the
+// CPU they go in channels-last: oneDNN's NHWC convolutions take about 3/4 of
+// the time of NCHW ones on ResNet-18 (bench_scorecam; PyTorch gets NHWC from
+// an image's HWC layout). A model that .view()s its maps cannot take NHWC:
+// `channelsLast` turns off for the rest of the run.
+torch::Tensor maskedScores(Model& model, const torch::Tensor& copies, int64_t target, Score score, bool& channelsLast)
+{
+    // The model's own forward: nothing is tapped, and its in-place ReLUs
+    // spare an allocation per activation (as occlusion()).
+    if (channelsLast) {
+        try {
+            return scoreOf(model.logits(copies.contiguous(torch::MemoryFormat::ChannelsLast)), target, score);
+        } catch (const std::exception& e) {
+            if (isOutOfMemory(e))
+                throw;
+            channelsLast = false;
+        }
+    }
+    return scoreOf(model.logits(copies.contiguous()), target, score);
 }
 
 // Score-CAM's channel weights: the softmax over channels of the target's
 // score for the input masked by each channel. Masking happens in normalized
 // space (input x mask, as pytorch-grad-cam does): in pixels that is
 // mean + (x - mean) x mask. The masks are built a batch at a time (all of
-// ResNet-50's 2048 at 224 px would take 1.2 GB).
+// ResNet-50's 2048 at 224 px would take 1.2 GB), in buffers that every batch
+// reuses.
 torch::Tensor scoreCamWeights(Model& model, const torch::Tensor& x, const torch::Tensor& maps, int64_t target,
                               Score score, Batches& batches, const ProgressFn& progress)
 {
     const std::vector<double>& means = model.info().mean;
     const torch::Tensor mean
         = torch::tensor(std::vector<float>(means.begin(), means.end())).view({1, -1, 1, 1}).to(x.device());
-    const torch::Tensor centred = x - mean;
-    const int64_t count = maps.size(1);
+    bool channelsLast = x.is_cpu();
+    const auto format = channelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+    const torch::Tensor centred = (x - mean).contiguous(format);
+    const int64_t count = maps.size(1), batch = std::min(batches.batch(), count);
+    const int64_t height = x.size(2), width = x.size(3);
+    const torch::Tensor masks = torch::empty({batch, 1, height, width}, x.options());
+    const torch::Tensor copies = torch::empty({batch, x.size(1), height, width}, x.options().memory_format(format));
     std::vector<torch::Tensor> scores;
     const auto compute = [&](int64_t first, int64_t n) {
-        const torch::Tensor masked = torch::addcmul(mean, centred, channelMasks(maps, first, n, x.size(2), x.size(3)));
-        // The model's own forward: nothing is tapped, and its in-place ReLUs
-        // spare an allocation per activation (as occlusion()).
-        return scoreOf(model.logits(masked), target, score);
+        torch::Tensor mask = masks.narrow(0, 0, n), copy = copies.narrow(0, 0, n);
+        channelMasks(maps, first, mask);
+        return maskedScores(model, torch::addcmul_out(copy, mean, centred, mask), target, score, channelsLast);
     };
     batches.run(count, compute, [&](int64_t first, int64_t n, const torch::Tensor& s) {
         scores.push_back(s);
@@ -179,12 +208,11 @@ Cam scoreCam(Model& model, const torch::Tensor& x, int layer, const SaliencyOpti
 {
     torch::NoGradGuard noGrad;
     const torch::Tensor maps = model.capture(x, {layer}, false).layers[0];
-    const int64_t batch = options.batch > 0 ? options.batch : imagesPerBatch(model, options.memoryBudget, false);
-    Batches batches(batch, cancel, progress);
+    Batches batches(scoreCamBatch(model, options), cancel, progress);
     const torch::Tensor weights = scoreCamWeights(model, x, maps, target, options.score, batches, progress);
     Cam cam = weightedCam(maps, weights, x.size(2), x.size(3));
     cam.copies = maps.size(1);
-    cam.batch = batches.batch();
+    cam.batch = std::min(batches.batch(), cam.copies);
     return cam;
 }
 
@@ -252,6 +280,25 @@ int defaultCamLayer(const Model& model)
             best = static_cast<int>(i);
     }
     return best;
+}
+
+int64_t scoreCamBatch(const Model& model, const SaliencyOptions& options)
+{
+    if (options.batch > 0)
+        return options.batch;
+    // A block past kMallocMappedBytes is mapped and faulted in page by page
+    // again on every batch: on ResNet-18 at 224 px, batches of 31 took
+    // 9-12 s, of 10 6.1 s (bench_scorecam).
+    int64_t cap = 256;
+    if (model.device().is_cpu()) {
+        const auto& in = model.info().input;
+        int64_t largest = in[0] * in[1] * in[2];
+        for (const LayerInfo& layer : model.layers())
+            largest = std::max(largest, std::accumulate(layer.shape.begin(), layer.shape.end(), int64_t(1),
+                                                        std::multiplies<int64_t>()));
+        cap = std::clamp<int64_t>(kMallocMappedBytes / (largest * int64_t(sizeof(float))), 1, cap);
+    }
+    return imagesPerBatch(model, options.memoryBudget, false, cap);
 }
 
 SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const SaliencyOptions& options,

@@ -52,7 +52,7 @@ struct SaliencyOptions {
     Baseline baseline = Baseline::Zero;
     double blurSigma = 0;         // 0: 1/32 of the shorter input side (at least 1)
     // Copies per backward pass (Score-CAM: per forward pass), halved when
-    // memory runs out; 0: from memoryBudget.
+    // memory runs out; 0: from memoryBudget (Score-CAM: scoreCamBatch()).
     int64_t batch = 0;
     int64_t memoryBudget = int64_t(1) << 30;
 };
@@ -87,6 +87,11 @@ struct SaliencyResult {
 // i.e. the last convolutional feature map before pooling to a vector. -1 if
 // the model has no convolution.
 int defaultCamLayer(const Model& model);
+
+// The masked copies Score-CAM runs at once: options.batch, else what
+// options.memoryBudget holds and, on the CPU, no more than keep every
+// activation of a batch below 32 MiB (past it malloc maps each block afresh).
+int64_t scoreCamBatch(const Model& model, const SaliencyOptions& options);
 
 // `pixels` [C, H, W] or [1, C, H, W] in [0, 1]. SmoothGrad, Integrated
 // Gradients and Score-CAM go through the model in chunks (core/batches): a

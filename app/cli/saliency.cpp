@@ -193,7 +193,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
          QStringLiteral("FILL"), QStringLiteral("zero")},
         {QStringLiteral("batch"),
          QStringLiteral("Copies per backward pass (default: what 1 GiB holds, at most 64); scorecam: masked copies per "
-                        "forward pass (default: what 1 GiB holds)."),
+                        "forward pass (default: what 1 GiB holds and, on the CPU, keeps each activation under 32 MiB)."),
          QStringLiteral("N")},
         {QStringLiteral("with-attribution"), QStringLiteral("Add the signed per-channel attribution (C x H x W) to --json.")},
     });

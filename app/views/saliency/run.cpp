@@ -251,10 +251,10 @@ QString scoreCamEstimate(Model& model, const torch::Tensor& input, const Salienc
     const double seconds = static_cast<double>(channels) * ms / 1000;
     if (seconds <= request.autoStartSeconds)
         return {};
-    return tr("Score-CAM: a forward pass for each of %1's %2 channels; at %3 ms a pass (%4 timed), about %5 s. "
+    return tr("Score-CAM: a forward pass for each of the %1 channels of %2; at %3 ms a pass (%4 timed), about %5 s. "
               "Press Compute to run it, or pick Grad-CAM (a pass or two).")
-        .arg(QString::fromStdString(info.name))
         .arg(channels)
+        .arg(QString::fromStdString(info.name))
         .arg(ms, 0, 'f', 1)
         .arg(probe)
         .arg(std::ceil(seconds));
