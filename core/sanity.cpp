@@ -71,11 +71,12 @@ SanityResult sanityCheck(Model& model, RandomizedModel& randomized, const torch:
             SanityCell cell;
             cell.heatmap = map.heatmap;
             cell.maps = sanityMaps(comparedMap(map));
-            cell.similarity = s == 0 ? compareMaps(cell.maps, cell.maps) : compareMaps(result.cells[m][0].maps, cell.maps);
+            if (s > 0) // step 0 keeps MapSimilarity's 1s: a map is its own original
+                cell.similarity = compareMaps(result.cells[m][0].maps, cell.maps);
             result.cells[m].push_back(cell);
             ++done;
             if (onCell)
-                onCell(result);
+                onCell(result, m, s);
             if (progress)
                 progress(static_cast<double>(done) / static_cast<double>(total), stage);
         }

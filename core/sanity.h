@@ -54,9 +54,9 @@ struct SanityResult {
 
 // Called after each cell is computed (on the computing thread), step by step
 // and within a step method by method, with the result so far (every step
-// named, target set, cells[m] as long as computed), so that a figure can fill
-// in as it goes.
-using SanityCellFn = std::function<void(const SanityResult& soFar)>;
+// named, target set, cells[m] as long as computed) and the new cell's indices
+// (cells[method][stepIndex]), so that a figure can fill in as it goes.
+using SanityCellFn = std::function<void(const SanityResult& soFar, size_t method, size_t stepIndex)>;
 
 // `randomized` is a copy of `model` (the loaded model is never changed); it
 // is left at the last step computed. Progress covers every cell; cancel is

@@ -320,7 +320,10 @@ void TestCancel::ascentWholeLayer()
     QVERIFY(settled(window));
     tab->controls()->setTargetsLayer(true);
     tab->controls()->knobs()->setPreset(QStringLiteral("plain"));
-    tab->controls()->knobs()->setSteps(10000);
+    // The tab reports every steps / 128 steps: 1280 report every 10 (about 4 s
+    // here) and run for minutes, which Stop cuts short (10000 waited 30 s for
+    // the first report, three times).
+    tab->controls()->knobs()->setSteps(1280);
     const QList<qint64> ms = threeStops(window, [&](int) { tab->runWholeLayer(); }, [&] { click(window, "ascentStop"); });
     const bool fast = record(QStringLiteral("Ascent: whole layer, 64 channels (ResNet-18)"), ms);
     QVERIFY2(tab->infoText().startsWith(QStringLiteral("Stopped")), qPrintable(tab->infoText()));
@@ -335,7 +338,8 @@ void TestCancel::ascentLucid()
     tab->controls()->setTargetsLayer(false);
     tab->controls()->setUnit(7);
     tab->controls()->knobs()->setPreset(QStringLiteral("lucid"));
-    tab->controls()->knobs()->setSteps(20000);
+    // A report every 15 steps (20000: every 156, 40 s before the first).
+    tab->controls()->knobs()->setSteps(2000);
     const QList<qint64> ms = threeStops(window, [&](int) { tab->run(); }, [&] { click(window, "ascentStop"); });
     QVERIFY2(record(QStringLiteral("Ascent: Lucid, one class (ResNet-18)"), ms), qPrintable(text(ms)));
 }

@@ -30,9 +30,11 @@ def run(*args):
     return p.returncode, p.stdout, p.stderr
 
 
-def sanity(test, *args):
+def sanity(*args):
+    """convscope sanity ARGS --json, read; a failed run fails the test with its stderr."""
     code, out, err = run("sanity", *args, "--json")
-    test.assertEqual(code, 0, err)
+    if code != 0:
+        raise AssertionError(f"convscope sanity exited with {code}: {err.strip()}")
     return json.loads(out)
 
 
@@ -100,7 +102,7 @@ class Randomization(unittest.TestCase):
 
     def test_cascading_reinitializes_from_the_top(self):
         saved = os.path.join(self.tmp.name, "cascade.pt")
-        doc = sanity(self, minivgg(), "--data", "fashion-mnist", "--index", "0", "--methods", "gradient",
+        doc = sanity(minivgg(), "--data", "fashion-mnist", "--index", "0", "--methods", "gradient",
                      "--steps", "2", "--seed", "7", "--save-model", saved)
         self.assertEqual((doc["mode"], doc["seed"], doc["randomizable_steps"]), ("cascading", 7, 7))
         steps = [(s["step"], s["layer"]) for s in doc["steps"]]
@@ -109,7 +111,7 @@ class Randomization(unittest.TestCase):
 
     def test_independent_reinitializes_one_step(self):
         saved = os.path.join(self.tmp.name, "independent.pt")
-        doc = sanity(self, minivgg(), "--data", "fashion-mnist", "--index", "0", "--methods", "gradient",
+        doc = sanity(minivgg(), "--data", "fashion-mnist", "--index", "0", "--methods", "gradient",
                      "--mode", "independent", "--step", "5", "--save-model", saved)
         self.assertEqual([(s["step"], s["layer"]) for s in doc["steps"]], [(0, "original"), (5, "conv2_1 + bn2_1")])
         self.assertWeights(saved, expected_weights(self.original, [(5, "conv2_1 + bn2_1")], 0),
@@ -141,19 +143,13 @@ class Similarity(unittest.TestCase):
         cls.pixels = fashion_test_image(3)
         cls.image = os.path.join(cls.tmp.name, "coat.png")
         Image.fromarray((cls.pixels[0, 0] * 255).round().to(torch.uint8).numpy(), mode="L").save(cls.image)
-        cls.doc = sanity(cls, minivgg(), cls.image, "--steps", "3",
+        cls.doc = sanity(minivgg(), cls.image, "--steps", "3",
                          "--methods", "gradient,ig,gradcam,guided,scorecam", "--ig-steps", "8", "--with-maps",
                          "--save-model", cls.saved, "--csv", cls.csv, "--out", cls.figure)
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
-
-    # unittest calls assertEqual on the class in setUpClass's sanity(): a stand-in.
-    @classmethod
-    def assertEqual(cls, a, b, msg=None):
-        if a != b:
-            raise AssertionError(f"{a} != {b}: {msg}")
 
     def test_similarities_equal_scipy_and_skimage(self):
         # HOG bins angles: numpy's own arctan2 (AVX-512) can land an ulp off
@@ -213,7 +209,7 @@ class PaperFinding(unittest.TestCase):
     def test_gradient_and_gradcam_decorrelate_guided_does_not(self):
         mean = {}
         for index in range(4):
-            doc = sanity(self, minivgg(), "--data", "fashion-mnist", "--index", str(index),
+            doc = sanity(minivgg(), "--data", "fashion-mnist", "--index", str(index),
                          "--methods", "gradient,gradcam,guided")
             for method, steps in doc["methods"].items():
                 values = np.array([s["spearman_abs"] for s in steps])

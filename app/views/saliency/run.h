@@ -39,8 +39,8 @@ struct SaliencyRequest {
     QString method; // a SaliencyMethodEntry key
     OcclusionOptions occlusion;
     SaliencyOptions saliency; // its method follows `method` unless occlusion
-    // Occlusion only: above 0, first time a few windows' forward pass and run
-    // the whole only if it is estimated to take at most this long.
+    // Occlusion and Score-CAM only: above 0, first time a few forward passes
+    // and run the whole only if it is estimated to take at most this long.
     double autoStartSeconds = 0;
     // The sanity check's one step (sanity_controls.h), gradient methods only:
     // the same map on a copy of the model with layers re-initialized, and
@@ -71,8 +71,8 @@ struct SaliencyRun {
     torch::Tensor randomizedHeatmap;
     QString randomizedTitle;
     MapSimilarity similarity;
-    // Set (and nothing else drawn) when an occlusion was estimated to take
-    // longer than autoStartSeconds: what it would take, in words.
+    // Set (and nothing else drawn) when an occlusion or Score-CAM was
+    // estimated to take longer than autoStartSeconds: what it would take, in words.
     QString estimate;
 };
 

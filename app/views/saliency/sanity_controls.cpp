@@ -105,7 +105,7 @@ void SanityControls::setModel(const Model& model)
 
 void SanityControls::fill(SaliencyRequest& request) const
 {
-    request.randomize = d->supported && mode() != QLatin1String("off") && step() > 0;
+    request.randomize = active();
     request.randomization = mode() == QLatin1String("independent") ? Randomization::Independent : Randomization::Cascading;
     request.randomizeStep = step();
     request.randomizeSeed = static_cast<uint64_t>(d->seed->value());
@@ -115,9 +115,14 @@ void SanityControls::fill(SaliencyRequest& request) const
 
 QString SanityControls::requestKey() const
 {
-    if (!d->supported || mode() == QLatin1String("off") || step() == 0)
+    if (!active())
         return {};
     return QStringLiteral("%1/%2/%3").arg(mode()).arg(step()).arg(d->seed->value());
+}
+
+bool SanityControls::active() const
+{
+    return d->supported && mode() != QLatin1String("off") && step() > 0;
 }
 
 void SanityControls::setMethodSupported(bool supported)

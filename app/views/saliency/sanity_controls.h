@@ -47,6 +47,9 @@ Q_SIGNALS:
     void figureClicked();
 
 private:
+    // The map is to be made on a randomized copy (a method that supports it,
+    // a mode, a step past the original).
+    bool active() const;
     void updateLabel();
 
     struct Private;

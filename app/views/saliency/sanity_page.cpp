@@ -19,6 +19,7 @@
 #include <QPointer>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QStringList>
 #include <QVBoxLayout>
 
 namespace convscope {
@@ -161,21 +162,21 @@ void SanityPage::start(const SaliencyRequest& request, const QString& colormap)
     d->input = frame->pixels;
     d->colormap = colormap;
     d->seed = request.randomizeSeed;
-    const QString methodKey = QStringLiteral("%1/%2/%3/%4/%5/%6/%7")
-                                  .arg(request.saliency.target)
-                                  .arg(QString::fromStdString(scoreName(request.saliency.score)))
-                                  .arg(request.saliency.layer)
-                                  .arg(request.saliency.samples)
-                                  .arg(request.saliency.noise)
-                                  .arg(request.saliency.seed)
-                                  .arg(QStringLiteral("%1/%2").arg(request.saliency.steps).arg(
-                                      QString::fromStdString(baselineName(request.saliency.baseline))));
-    d->key = QStringLiteral("%1/%2/%3/%4/%5")
-                 .arg(model->id())
-                 .arg(frame->serial)
-                 .arg(QString::fromStdString(randomizationName(options.mode)))
-                 .arg(d->seed)
-                 .arg(methodKey);
+    // Everything the figure depends on; a figure kept under this key is reused.
+    const SaliencyOptions& asked = request.saliency;
+    d->key = QStringList{QString::number(model->id()),
+                         QString::number(frame->serial),
+                         QString::fromStdString(randomizationName(options.mode)),
+                         QString::number(d->seed),
+                         QString::number(asked.target),
+                         QString::fromStdString(scoreName(asked.score)),
+                         QString::number(asked.layer),
+                         QString::number(asked.samples),
+                         QString::number(asked.noise),
+                         QString::number(asked.seed),
+                         QString::number(asked.steps),
+                         QString::fromStdString(baselineName(asked.baseline))}
+                 .join(QLatin1Char('/'));
     const int steps = static_cast<int>(randomizationSteps(*model).size());
     d->total = static_cast<int>(options.methods.size()) * (steps + 1);
     if (auto kept = finishedFigures().value(d->key)) {
@@ -222,13 +223,7 @@ void SanityPage::start(const SaliencyRequest& request, const QString& colormap)
         kChannel, tr("Sanity check: every method, %1 steps").arg(steps),
         [self, model, pixels, options, seed, post, generation, key, notice](JobContext& job) -> JobRunner::Done {
             RandomizedModel randomized(*model, seed);
-            const auto onCell = [&](const SanityResult& soFar) {
-                // The newest cell: the last method with cells of the latest step.
-                size_t m = 0;
-                for (size_t i = 0; i < soFar.cells.size(); ++i)
-                    if (soFar.cells[i].size() >= soFar.cells[m].size())
-                        m = i;
-                const size_t s = soFar.cells[m].size() - 1;
+            const auto onCell = [&](const SanityResult& soFar, size_t m, size_t s) {
                 post(std::make_shared<const SanityResult>(soFar),
                      tr("%1 at %2").arg(saliencyMethodTitle(QString::fromStdString(saliencyMethodName(soFar.methods[m]))),
                                         QString::fromStdString(soFar.stepNames[s])));

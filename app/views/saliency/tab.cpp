@@ -31,8 +31,8 @@ namespace convscope {
 namespace {
 
 const QString kChannel = QStringLiteral("saliency");
-// An occlusion estimated to take longer waits for Compute (a ConvNeXt-tiny
-// started an 8-minute one as the tab opened).
+// An occlusion or Score-CAM estimated to take longer waits for Compute (a
+// ConvNeXt-tiny started an 8-minute occlusion as the tab opened).
 constexpr double kAutoStartSeconds = 3;
 
 struct Panel {
@@ -539,8 +539,11 @@ void SaliencyTab::hoverClassMap(QPoint pixel)
 
 QImage SaliencyTab::exportImage()
 {
-    if (d->pages->currentWidget() == d->figure && !d->figure->figureImage().isNull())
-        return d->figure->figureImage();
+    if (d->pages->currentWidget() == d->figure) {
+        const QImage figure = d->figure->figureImage();
+        if (!figure.isNull())
+            return figure;
+    }
     if (!d->result)
         return ViewTab::exportImage();
     SlidePicture picture;
