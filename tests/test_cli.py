@@ -2092,6 +2092,87 @@ class Attack(unittest.TestCase):
             self.assertSame(doc, png, self.lenet, x, adv, counts, label, target, eps, l2=True, what="pgd-l2", levels=1)
             self.assertEqual((doc["success"], doc["steps"]), (True, 8) if target else (False, 20))
 
+    # -- the amplification curve ---------------------------------------------------
+
+    def trace_reference(self, *images):
+        """Every LeNet layer's output for each image, by forward hooks on the
+        eager model: {name: [activation per image]} in forward order."""
+        net, mean, std = lenet_eager()
+        acts = {}
+        for name, module in net.named_children():
+            module.register_forward_hook(lambda m, a, out, name=name: acts.setdefault(name, []).append(out.double()))
+        with torch.no_grad():
+            for image in images:
+                net((image - mean) / std)
+        return acts
+
+    def test_trace_matches_forward_hooks(self):
+        """--trace's relative changes are PyTorch's, layer by layer, for the
+        FGSM image and for the sign-noise baseline it writes (both exact in
+        8 bits: a digit plus or minus 24/255); the noise is the attack's L∞,
+        seeded and reproducible."""
+        path, x = self.digit(1500)
+        noise_png = os.path.join(self.tmp.name, "noise-5.png")
+        doc, png = self.attack(path, "--method", "fgsm", "--eps", "24/255", "--trace", "--seed", "5",
+                               "--noise", noise_png)
+        adv, noisy = read_png(png).unsqueeze(0), read_png(noise_png).unsqueeze(0)
+        acts = self.trace_reference(x, adv, noisy)
+        self.assertEqual([l["name"] for l in doc["trace"]], list(acts))
+
+        def relative(a, b):
+            return ((b - a).norm() / a.norm()).item()
+
+        worst = 0
+        for layer in doc["trace"]:
+            clean, attacked, noise = acts[layer["name"]]
+            worst = max(worst, abs(layer["relative_change"] - relative(clean, attacked)),
+                        abs(layer["noise_relative_change"] - relative(clean, noise)))
+        note("trace against forward hooks", worst)
+        self.assertLess(worst, 1e-5)
+        # The attack grows towards the logits where noise of its size does not.
+        self.assertGreater(doc["trace"][-1]["relative_change"], 1.5 * doc["trace"][-1]["noise_relative_change"])
+        # Sign noise: every value moves by the budget, unless clipping stops it.
+        eps = 24 / 255
+        d = (noisy - x)[0, 0]
+        free = (x[0, 0] >= eps) & (x[0, 0] <= 1 - eps)
+        self.assertLess(((d[free].abs() - eps).abs().max()).item(), 1e-6)
+        self.assertEqual((doc["noise"]["kind"], doc["noise"]["seed"]), ("sign", 5))
+        self.assertAlmostEqual(doc["noise"]["linf"], eps, delta=1e-6)
+        # Both signs, about half each, where the image leaves room for both.
+        up = int((d[free] > 0).sum())
+        self.assertLess(abs(up - int(free.sum()) / 2), 3 * (int(free.sum()) / 4) ** 0.5)
+        again, _ = self.attack(path, "--method", "fgsm", "--eps", "24/255", "--trace", "--seed", "5")
+        self.assertEqual(again["trace"], doc["trace"])
+        other, _ = self.attack(path, "--method", "fgsm", "--eps", "24/255", "--trace", "--seed", "6")
+        self.assertEqual([l["relative_change"] for l in other["trace"]], [l["relative_change"] for l in doc["trace"]])
+        self.assertNotEqual(other["trace"], doc["trace"])
+
+    def test_trace_l2_noise_has_the_attacks_l2(self):
+        path, x = self.digit(2100)
+        noise_png = os.path.join(self.tmp.name, "noise-l2.png")
+        doc, png = self.attack(path, "--method", "pgd-l2", "--eps", "1.5", "--trace", "--noise", noise_png)
+        self.assertEqual(doc["noise"]["kind"], "gaussian")
+        self.assertAlmostEqual(doc["noise"]["l2"], doc["l2"], delta=1e-5 * doc["l2"])
+        # The PNG holds it to 8 bits: within half a level a value.
+        noisy = read_png(noise_png).unsqueeze(0)
+        self.assertAlmostEqual((noisy - x).norm().item(), doc["l2"], delta=0.5 / 255 * 28)
+        acts = self.trace_reference(x, noisy)
+        for layer in doc["trace"]:
+            clean, noise = acts[layer["name"]]
+            # The PNG's rounding moves the reference too: a loose bound.
+            self.assertAlmostEqual(layer["noise_relative_change"], ((noise - clean).norm() / clean.norm()).item(),
+                                   delta=0.02 * layer["noise_relative_change"] + 1e-3, msg=layer["name"])
+
+    def test_trace_is_for_one_image(self):
+        code, out, err = run("attack", LENET, "digits", "--samples", "5", "--trace")
+        self.assertEqual(code, 1)
+        self.assertEqual(err.strip().splitlines()[-1], "convscope attack: --out, --diff, --label, --trace and --noise "
+                         "are for one image; on a dataset use --json or --csv")
+        path, _ = self.digit(1500)
+        code, out, err = run("attack", path, "--noise", os.path.join(self.tmp.name, "n.png"))
+        self.assertEqual(code, 1)
+        self.assertEqual(err.strip(), "convscope attack: --noise writes the noise baseline of --trace: add --trace")
+
     # -- minimal perturbations -----------------------------------------------------
 
     def test_deepfool(self):

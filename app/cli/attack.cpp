@@ -7,6 +7,7 @@
 #include "app/shell/defaults.h"
 #include "app/views/adversarial/attack_text.h"
 #include "core/attack.h"
+#include "core/attack_trace.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -17,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <optional>
@@ -83,6 +85,36 @@ Json sampleJson(const Model& model, const AttackResult& r, size_t i)
     return s;
 }
 
+// Infinite ratios (a silent clean layer that woke) are JSON nulls.
+Json finiteOrNull(double value)
+{
+    return std::isfinite(value) ? Json(value) : Json(nullptr);
+}
+
+Json traceJson(const AttackTrace& trace)
+{
+    Json layers = Json::array();
+    for (const LayerChange& l : trace.layers)
+        layers.push_back({{"name", l.name}, {"relative_change", finiteOrNull(l.relativeChange)},
+                          {"noise_relative_change", finiteOrNull(l.noiseRelativeChange)}});
+    return layers;
+}
+
+void printTrace(const AttackTrace& trace)
+{
+    std::cout << "relative change per layer, ||a_adv - a|| / ||a|| (noise: "
+              << (trace.l2 ? "Gaussian of the same L2" : "random signs of the same Linf") << ", seed " << trace.seed
+              << ")\n"
+              << pad("layer", 24) << pad("attack", 12) << "noise\n";
+    const auto text = [](double value) {
+        std::ostringstream s;
+        s << std::setprecision(4) << value;
+        return s.str();
+    };
+    for (const LayerChange& l : trace.layers)
+        std::cout << pad(l.name, 24) << pad(text(l.relativeChange), 12) << text(l.noiseRelativeChange) << '\n';
+}
+
 int attackImage(const QCommandLineParser& parser, const QStringList& args, std::unique_ptr<Model>& loaded,
                 AttackOptions o)
 {
@@ -129,6 +161,16 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
     }
 
     const bool l2 = attackIsL2(o.method);
+    std::optional<AttackTrace> trace;
+    if (parser.isSet(QStringLiteral("trace"))) {
+        trace = traceAttack(model, input.pixels.narrow(0, 0, 1), r.adversarial.narrow(0, 0, 1), l2, o.seed);
+        if (parser.isSet(QStringLiteral("noise"))) {
+            const std::string path = parser.value(QStringLiteral("noise")).toStdString();
+            io::writeImage(path, trace->noisy[0]);
+            std::cerr << "convscope: wrote " << path << " (the noise baseline's image)\n";
+        }
+    } else if (parser.isSet(QStringLiteral("noise")))
+        throw Error("--noise writes the noise baseline of --trace: add --trace");
     if (parser.isSet(QStringLiteral("json"))) {
         Json out;
         out["model"] = model.info().name;
@@ -160,6 +202,12 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
         out["saved_success"] = roundedSuccess;
         out["cancelled"] = r.cancelled;
         out["seconds"] = r.seconds;
+        if (trace) {
+            out["trace"] = traceJson(*trace);
+            const torch::Tensor noise = (trace->noisy[0] - clean).to(torch::kDouble);
+            out["noise"] = {{"kind", l2 ? "gaussian" : "sign"}, {"seed", o.seed},
+                            {"linf", noise.abs().max().item<double>()}, {"l2", noise.norm().item<double>()}};
+        }
         std::cout << out.dump() << '\n';
         return 0;
     }
@@ -181,13 +229,16 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
     std::cout << std::defaultfloat << std::setprecision(4) << "perturbation: Linf " << r.linf[0] << " ("
               << std::setprecision(3) << r.linf[0] * 255 << "/255), L2 " << std::setprecision(4) << r.l2[0] << ", L0 "
               << r.l0[0] << " of " << clean.numel() << " values; " << std::setprecision(3) << r.seconds << " s\n";
+    if (trace)
+        printTrace(*trace);
     return 0;
 }
 
 int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& model, const AttackOptions& o)
 {
-    if (parser.isSet(QStringLiteral("out")) || parser.isSet(QStringLiteral("diff")) || parser.isSet(QStringLiteral("label")))
-        throw Error("--out, --diff and --label are for one image; on a dataset use --json or --csv");
+    if (parser.isSet(QStringLiteral("out")) || parser.isSet(QStringLiteral("diff")) || parser.isSet(QStringLiteral("label"))
+        || parser.isSet(QStringLiteral("trace")) || parser.isSet(QStringLiteral("noise")))
+        throw Error("--out, --diff, --label, --trace and --noise are for one image; on a dataset use --json or --csv");
     RobustnessOptions options;
     const bool l2 = attackIsL2(o.method);
     options.epsilons = epsList(parser.isSet(QStringLiteral("eps")) ? parser.value(QStringLiteral("eps")) : defaultEpsList(l2));
@@ -281,6 +332,10 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("out"), QStringLiteral("Write the adversarial image (8-bit PNG)."), QStringLiteral("PNG")},
         {QStringLiteral("diff"), QStringLiteral("Write the difference, 0.5 + scale x (adversarial - image)."), QStringLiteral("PNG")},
         {QStringLiteral("diff-scale"), QStringLiteral("Scale of --diff (default 10)."), QStringLiteral("S"), QStringLiteral("10")},
+        {QStringLiteral("trace"),
+         QStringLiteral("Relative change of every layer's activations, against random noise of the same norm (seeded "
+                        "by --seed).")},
+        {QStringLiteral("noise"), QStringLiteral("With --trace: write the noise baseline's image (PNG)."), QStringLiteral("PNG")},
         {QStringLiteral("samples"), QStringLiteral("Dataset: images attacked, a seeded sample (default 500)."), QStringLiteral("N")},
         {QStringLiteral("batch"), QStringLiteral("Dataset: images per batch (default: what 512 MiB holds, at most 128)."),
          QStringLiteral("N")},
@@ -290,7 +345,7 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
     addInputOptions(parser);
     QStringList args = parse(parser, arguments, 0, 2,
         "attack [MODEL] [IMAGE|DATASET] --method fgsm|bim|pgd|pgd-l2|deepfool|cw [--eps 8/255] [--alpha A] [--steps N] "
-        "[--target C] [--restarts R] [--seed S] [--out adv.png] [--diff diff.png] [--json]");
+        "[--target C] [--restarts R] [--seed S] [--out adv.png] [--diff diff.png] [--trace] [--json]");
     const AttackOptions base = attackOptions(parser);
     // One argument: an image or a model (then the image is --data/--index),
     // else a dataset for the default model.
