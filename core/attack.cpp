@@ -810,9 +810,24 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
     for (const auto& b : batches)
         cleanCorrect += std::count(b.cleanCorrect.begin(), b.cleanCorrect.end(), true);
     result.cleanAccuracy = static_cast<double>(cleanCorrect) / static_cast<double>(result.samples);
-    const auto point = [&](double eps, int64_t correct) {
-        result.points.push_back({eps, correct, static_cast<double>(correct) / static_cast<double>(result.samples)});
+    const int64_t classes = model.info().outputs;
+    const auto point = [&](double eps, int64_t correct, std::vector<int64_t> confusion) {
+        result.points.push_back({eps, correct, static_cast<double>(correct) / static_cast<double>(result.samples),
+                                 std::move(confusion), classes});
     };
+    // Counts of (label, prediction) pairs, one per sample in batch order.
+    const auto confusionOf = [&](const std::vector<int64_t>& predictions) {
+        std::vector<int64_t> counts(static_cast<size_t>(classes * classes), 0);
+        size_t k = 0;
+        for (const auto& b : batches)
+            for (int64_t label : b.labels)
+                ++counts[static_cast<size_t>(label * classes + predictions[k++])];
+        return counts;
+    };
+    std::vector<int64_t> cleanPredictions;
+    for (const auto& b : batches)
+        for (int64_t p : longVector(b.logits.argmax(1)))
+            cleanPredictions.push_back(p);
     const auto done = [&] {
         result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         return result;
@@ -822,6 +837,8 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         // One minimal-perturbation run gives every budget: a sample survives
         // eps when it was correct and the attack failed or needed more.
         std::vector<double> needed; // per clean-correct sample: L2 to fool it, infinity if never
+        std::vector<double> l2s; // per sample, batch order: L2 of the perturbation, infinity if it failed
+        std::vector<int64_t> afters; // per sample: the adversarial class
         for (size_t bi = 0; bi < batches.size(); ++bi) {
             const ProgressFn inner = partProgress(progress, static_cast<double>(bi), static_cast<double>(batches.size()),
                                                   attackMethodName(attackOptions.method) + ": batch "
@@ -832,12 +849,22 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                 result.cancelled = true;
                 return done();
             }
-            for (size_t i = 0; i < r.success.size(); ++i)
+            for (size_t i = 0; i < r.success.size(); ++i) {
+                const double l2 = r.success[i] ? r.l2[i] : std::numeric_limits<double>::infinity();
                 if (batches[bi].cleanCorrect[i])
-                    needed.push_back(r.success[i] ? r.l2[i] : std::numeric_limits<double>::infinity());
+                    needed.push_back(l2);
+                l2s.push_back(l2);
+                afters.push_back(r.after[i]);
+            }
         }
-        for (double eps : options.epsilons)
-            point(eps, std::count_if(needed.begin(), needed.end(), [&](double l2) { return l2 > eps; }));
+        for (double eps : options.epsilons) {
+            std::vector<int64_t> predictions = cleanPredictions;
+            for (size_t k = 0; k < predictions.size(); ++k)
+                if (l2s[k] <= eps)
+                    predictions[k] = afters[k];
+            point(eps, std::count_if(needed.begin(), needed.end(), [&](double l2) { return l2 > eps; }),
+                  confusionOf(predictions));
+        }
         std::vector<double> fooled;
         for (double l2 : needed)
             if (std::isfinite(l2))
@@ -855,12 +882,13 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
     for (size_t e = 0; e < options.epsilons.size(); ++e) {
         const double eps = options.epsilons[e];
         if (eps == 0) {
-            point(0, cleanCorrect);
+            point(0, cleanCorrect, confusionOf(cleanPredictions));
             continue;
         }
         AttackOptions o = attackOptions;
         o.eps = eps;
         int64_t correct = 0;
+        std::vector<int64_t> predictions;
         for (size_t bi = 0; bi < batches.size(); ++bi) {
             const double base = static_cast<double>(e * batches.size() + bi);
             const ProgressFn inner = partProgress(progress, base, units,
@@ -871,10 +899,12 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                 result.cancelled = true;
                 return done();
             }
-            for (size_t i = 0; i < r.after.size(); ++i)
+            for (size_t i = 0; i < r.after.size(); ++i) {
                 correct += r.after[i] == batches[bi].labels[i];
+                predictions.push_back(r.after[i]);
+            }
         }
-        point(eps, correct);
+        point(eps, correct, confusionOf(predictions));
     }
     return done();
 }

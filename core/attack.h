@@ -111,6 +111,12 @@ struct RobustnessPoint {
     double eps = 0;
     int64_t correct = 0;  // still predicted as the label
     double accuracy = 0;  // correct / samples
+    // classes x classes counts, row-major: row = the label (true class, or the
+    // clean prediction without labels), column = the prediction under attack
+    // at this eps (for deepfool/cw: the adversarial class where the
+    // perturbation fits in eps, else the clean prediction).
+    std::vector<int64_t> confusion;
+    int64_t classes = 0;
 };
 struct RobustnessResult {
     AttackMethod method = AttackMethod::Fgsm;

@@ -2238,6 +2238,14 @@ class Attack(unittest.TestCase):
                           pixels.unsqueeze(2).expand(28, 28, 3).contiguous())
         return folder, self.digits[indices], torch.tensor([i // 500 for i in indices])
 
+    @staticmethod
+    def cells(labels, predictions):
+        """Non-zero confusion cells [true, predicted, count], row-major order."""
+        counts = {}
+        for t, a in zip(labels.tolist(), predictions.tolist()):
+            counts[(t, a)] = counts.get((t, a), 0) + 1
+        return [[t, a, n] for (t, a), n in sorted(counts.items())]
+
     def robustness(self, folder, *args):
         code, out, err = run("attack", folder, *args, "--json", "--threads", "1")
         self.assertEqual(code, 0, err)
@@ -2255,18 +2263,21 @@ class Attack(unittest.TestCase):
             clean = int((self.lenet(pixels).argmax(1) == labels).sum())
         expected = []
         for eps in epsilons:
-            correct = 0
+            predictions = []
             for start in range(0, len(order), 5):
                 rows = order[start:start + 5]
-                if eps == 0:
-                    with torch.no_grad():
-                        correct += int((self.lenet(pixels[rows]).argmax(1) == labels[rows]).sum())
-                    continue
-                adv, _ = ref_gradient_steps(self.lenet, pixels[rows], labels[rows], False, eps, 2.5 * eps / 5, 5,
-                                            random=True, restarts=2, seed=4)
+                adv = pixels[rows]
+                if eps > 0:
+                    adv, _ = ref_gradient_steps(self.lenet, pixels[rows], labels[rows], False, eps, 2.5 * eps / 5, 5,
+                                                random=True, restarts=2, seed=4)
                 with torch.no_grad():
-                    correct += int((self.lenet(adv).argmax(1) == labels[rows]).sum())
-            expected.append({"eps": eps, "accuracy": correct / 12, "correct": correct})
+                    predictions.append(self.lenet(adv).argmax(1))
+            predictions = torch.cat(predictions)
+            truth = labels[order]
+            correct = int((predictions == truth).sum())
+            # The confusion under attack: PyTorch's predictions of PyTorch's adversarial images.
+            expected.append({"eps": eps, "accuracy": correct / 12, "correct": correct,
+                             "confusion": self.cells(truth, predictions)})
         self.assertEqual((doc["method"], doc["norm"], doc["samples"], doc["labeled"], doc["max_steps"]),
                          ("pgd", "linf", 12, True, 5))
         self.assertEqual(doc["clean_accuracy"], clean / 12)
@@ -2278,12 +2289,15 @@ class Attack(unittest.TestCase):
         folder, pixels, labels = self.digit_folder()
         csv = os.path.join(self.tmp.name, "fgsm.csv")
         doc = self.robustness(folder, "--eps", "0, 16/255,40/255", "--csv", csv)
-        rows = []
+        rows, cells = [], []
         for eps in (0, 16 / 255, 40 / 255):
             adv = ref_gradient_steps(self.lenet, pixels, labels, False, eps, eps, 1)[0] if eps else pixels
             with torch.no_grad():
-                rows.append((eps, int((self.lenet(adv).argmax(1) == labels).sum())))
-        self.assertEqual(doc["accuracy"], [{"eps": e, "accuracy": c / 12, "correct": c} for e, c in rows])
+                predictions = self.lenet(adv).argmax(1)
+            rows.append((eps, int((predictions == labels).sum())))
+            cells.append(self.cells(labels, predictions))
+        self.assertEqual(doc["accuracy"], [{"eps": e, "accuracy": c / 12, "correct": c, "confusion": m}
+                                           for (e, c), m in zip(rows, cells)])
         with open(csv) as f:
             lines = f.read().splitlines()
         self.assertEqual(lines[0], "method,norm,eps,accuracy,correct,samples")
@@ -2299,8 +2313,25 @@ class Attack(unittest.TestCase):
         with torch.no_grad():
             fooled = self.lenet(adv).argmax(1) != labels
         needed = [(adv[i] - pixels[i]).norm().item() if fooled[i] else math.inf for i in range(12) if correct[i]]
-        self.assertEqual(doc["accuracy"], [{"eps": e, "accuracy": sum(n > e for n in needed) / 12,
-                                            "correct": sum(n > e for n in needed)} for e in (0, 0.5, 1, 2)])
+        self.assertEqual([{k: p[k] for k in ("eps", "accuracy", "correct")} for p in doc["accuracy"]],
+                         [{"eps": e, "accuracy": sum(n > e for n in needed) / 12,
+                           "correct": sum(n > e for n in needed)} for e in (0, 0.5, 1, 2)])
+        # Under a budget, a sample is the adversarial class where its perturbation fits, else the clean one.
+        with torch.no_grad():
+            clean, attacked = self.lenet(pixels).argmax(1), self.lenet(adv).argmax(1)
+        l2 = (adv - pixels).flatten(1).norm(dim=1)
+        for point in doc["accuracy"]:
+            fits = (attacked != clean) & (l2 <= point["eps"])
+            self.assertEqual(point["confusion"], self.cells(labels, torch.where(fits, attacked, clean)), point["eps"])
+        # And the CSV holds the same cells, with the classes' names.
+        csv = os.path.join(self.tmp.name, "deepfool-confusion.csv")
+        again = self.robustness(folder, "--method", "deepfool", "--eps", "0,0.5,1,2", "--confusion", csv)
+        with open(csv) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], "method,norm,eps,true_class,true_label,attacked_class,attacked_label,count")
+        got = [[float(f[2]), int(f[3]), int(f[5]), int(f[7])] for f in (line.split(",") for line in lines[1:])]
+        self.assertEqual(got, [[p["eps"], *cell] for p in again["accuracy"] for cell in p["confusion"]])
+        self.assertTrue(all(line.split(",")[4] == line.split(",")[3] for line in lines[1:]))  # digits name themselves
         finite = sorted(n for n in needed if n < math.inf)
         self.assertAlmostEqual(doc["success_rate"], len(finite) / len(needed), delta=1e-12)
         median = (finite[(len(finite) - 1) // 2] + finite[len(finite) // 2]) / 2
@@ -2324,7 +2355,7 @@ class Attack(unittest.TestCase):
         fail([path, "--method", "deepfool", "--alpha", "0.1"],
              "--alpha and --restarts belong to fgsm, bim, pgd and pgd-l2, not deepfool")
         fail([path, "--method", "bim", "--steps", "0"], "--steps must be a whole number of at least 1")
-        fail([path, "--samples", "10"], "--samples and --csv are for a dataset, not an image")
+        fail([path, "--samples", "10"], "--samples, --csv and --confusion are for a dataset, not an image")
         fail(["/no/such.pt", path], "model file not found: /no/such.pt")
         broken = os.path.join(self.tmp.name, "broken.png")
         with open(broken, "w") as f:
@@ -2333,7 +2364,8 @@ class Attack(unittest.TestCase):
              f"cannot decode image {broken} (not an image, or a format OpenCV cannot read)")
         fail([f"{FIXTURES}/alexnet_traced.pt", "/no/dir"], "dataset not found: /no/dir")
         folder, _, _ = self.digit_folder()
-        fail([folder, "--label", "3"], "--out, --diff and --label are for one image; on a dataset use --json or --csv")
+        fail([folder, "--label", "3"], "--out, --diff, --label, --trace and --noise are for one image; on a dataset use "
+             "--json or --csv")
 
 
 class Rows(torch.nn.Module):

@@ -13,12 +13,16 @@
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "app/views/activations/tab.h"
+#include "app/shell/class_text.h"
+#include "app/views/adversarial/amplification_chart.h"
+#include "app/views/adversarial/attack_confusion.h"
 #include "app/views/adversarial/attack_text.h"
 #include "app/views/adversarial/charts.h"
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/run.h"
 #include "app/views/adversarial/tab.h"
+#include "app/views/adversarial/trace_panel.h"
 #include "app/views/ascent/chart.h"
 #include "app/views/ascent/controls.h"
 #include "app/views/ascent/knobs.h"
@@ -33,6 +37,8 @@
 #include "app/views/unit/tab.h"
 #include "core/ascent.h"
 #include "core/attack.h"
+#include "widgets/confusion_matrix_view.h"
+#include "core/attack_trace.h"
 #include "core/dataset.h"
 #include "core/device.h"
 #include "core/heatmap.h"
@@ -63,6 +69,8 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QListWidget>
+#include <QComboBox>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTabWidget>
@@ -172,6 +180,7 @@ private Q_SLOTS:
     void adversarialFgsmMatchesCore();
     void adversarialSliderRerunsFgsm();
     void adversarialCurvesAndCsv();
+    void adversarialTraceThroughLayers();
     void adversarialUseAsInput();
     void adversarialReportsFailures();
     void unitWalksWithTheKeyboard();
@@ -1381,8 +1390,38 @@ void TestMainWindow::adversarialCurvesAndCsv()
     curve.samples = 40;
     curve.epsilons = epsList(QStringLiteral("0,1/255,2/255,4/255,8/255,16/255"));
     QString expected = robustnessCsvHeader();
-    for (AttackMethod method : {AttackMethod::Fgsm, AttackMethod::Bim})
-        expected += robustnessCsvRows(robustness(*model, *dataset, attackDefaults(method), curve));
+    RobustnessResult last;
+    for (AttackMethod method : {AttackMethod::Fgsm, AttackMethod::Bim}) {
+        last = robustness(*model, *dataset, attackDefaults(method), curve);
+        expected += robustnessCsvRows(last);
+    }
+    // Beside it, the latest curve's confusion under attack at the budget
+    // chosen: robustness()'s counts, and its CSV as the CLI writes it.
+    AttackConfusion* confusion = tab->attackConfusion();
+    QCOMPARE(confusion->budgets()->count(), 6);
+    for (int b = 0; b < 6; ++b) {
+        confusion->setBudget(b);
+        const RobustnessPoint& point = last.points[static_cast<size_t>(b)];
+        QCOMPARE(confusion->matrix()->classCount(), 10);
+        qint64 diagonal = 0;
+        for (int t = 0; t < 10; ++t)
+            for (int a = 0; a < 10; ++a) {
+                QCOMPARE(confusion->matrix()->count(t, a), point.confusion[static_cast<size_t>(t * 10 + a)]);
+                diagonal += t == a ? point.confusion[static_cast<size_t>(t * 10 + a)] : 0;
+            }
+        QCOMPARE(diagonal, point.correct);
+    }
+    QVERIFY(last.points[5].correct < last.points[0].correct); // a matrix that moved
+    {
+        QTemporaryDir csvDir;
+        const QString csvPath = csvDir.filePath(QStringLiteral("confusion.csv"));
+        QVERIFY(confusion->exportCsv(csvPath));
+        QFile csv(csvPath);
+        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+        QCOMPARE(QString::fromUtf8(csv.readAll()),
+                 confusionCsvHeader() + confusionCsvRows(last, [&](int64_t c) { return classText(*model, c); },
+                                                         last.points[5].eps));
+    }
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("curves.csv"));
     QVERIFY(tab->exportCsv(path));
@@ -1406,6 +1445,54 @@ void TestMainWindow::adversarialCurvesAndCsv()
     QVERIFY(tab->robustnessChart()->seriesCount() >= 2);
     tab->robustnessChart()->clear();
     QCOMPARE(tab->robustnessChart()->seriesCount(), 0);
+}
+
+void TestMainWindow::adversarialTraceThroughLayers()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    tab->controls()->setMethod(QStringLiteral("pgd"));
+    tab->controls()->setEps(24.0 / 255);
+    tab->run();
+    waitSettled(window);
+    auto result = tab->result();
+    QVERIFY(result);
+    // The curves are core traceAttack()'s on the run's images, one point a layer.
+    auto model = window.workspace()->model();
+    const AttackTrace expected = traceAttack(*model, result->clean.unsqueeze(0), result->adversarial.unsqueeze(0),
+                                             false, result->options.seed);
+    QCOMPARE(result->trace.layers.size(), model->layers().size());
+    for (size_t l = 0; l < expected.layers.size(); ++l) {
+        QCOMPARE(result->trace.layers[l].name, expected.layers[l].name);
+        QVERIFY(std::abs(result->trace.layers[l].relativeChange - expected.layers[l].relativeChange) < 1e-9);
+        QVERIFY(std::abs(result->trace.layers[l].noiseRelativeChange - expected.layers[l].noiseRelativeChange) < 1e-9);
+    }
+    TracePanel* trace = tab->tracePanel();
+    QCOMPARE(trace->chart()->seriesCount(), 3); // attack, noise, the mark
+
+    // A click on conv2: clean, adversarial and difference, and the channels
+    // that moved most, as channelChanges() ranks them.
+    const int conv2 = model->layerIndex("conv2");
+    trace->showLayer(conv2);
+    waitSettled(window);
+    QCOMPARE(trace->chart()->marked(), conv2);
+    QVERIFY2(trace->layerText().startsWith(QStringLiteral("conv2: relative change")), qPrintable(trace->layerText()));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(!trace->picture(i)->image().isNull());
+    QCOMPARE(trace->picture(0)->image().size(), trace->picture(1)->image().size());
+    const torch::Tensor both
+        = model->capture(torch::stack({result->clean, result->adversarial}), {conv2}, false).layers[0];
+    const auto ranked = channelChanges(both[0], both[1]);
+    QCOMPARE(trace->channelList()->count(), 12);
+    QCOMPARE(trace->channelList()->item(0)->data(Qt::UserRole).toInt(), static_cast<int>(ranked[0].channel));
+    // Clicking a channel opens it on the Unit page.
+    QSignalSpy picked(window.workspace(), &Workspace::unitPicked);
+    trace->channelList()->itemClicked(trace->channelList()->item(1));
+    QCOMPARE(picked.count(), 1);
+    QCOMPARE(picked[0][0].toInt(), conv2);
+    QCOMPARE(picked[0][1].toInt(), static_cast<int>(ranked[1].channel));
+    waitSettled(window);
 }
 
 void TestMainWindow::adversarialUseAsInput()

@@ -127,8 +127,9 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
             throw Error("a list of --eps values is for a dataset; give one for an image");
         o.eps = eps[0];
     }
-    if (parser.isSet(QStringLiteral("samples")) || parser.isSet(QStringLiteral("csv")))
-        throw Error("--samples and --csv are for a dataset, not an image");
+    if (parser.isSet(QStringLiteral("samples")) || parser.isSet(QStringLiteral("csv"))
+        || parser.isSet(QStringLiteral("confusion")))
+        throw Error("--samples, --csv and --confusion are for a dataset, not an image");
     const Input input = readInput(parser, args, loaded);
     Model& model = *loaded; // after readInput, which may lend it a dataset's class names
     std::vector<int64_t> labels;
@@ -264,6 +265,14 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
             throw Error("cannot write " + path.toStdString() + ": " + error.toStdString());
         std::cerr << "convscope: wrote " << path.toStdString() << '\n';
     }
+    if (parser.isSet(QStringLiteral("confusion"))) {
+        const QString path = parser.value(QStringLiteral("confusion"));
+        const QString text = confusionCsvHeader()
+            + confusionCsvRows(r, [&](int64_t c) { return QString::fromStdString(labelName(model, c)); });
+        if (const QString error = saveBytesAtomically(text.toUtf8(), path); !error.isEmpty())
+            throw Error("cannot write " + path.toStdString() + ": " + error.toStdString());
+        std::cerr << "convscope: wrote " << path.toStdString() << '\n';
+    }
     if (parser.isSet(QStringLiteral("json"))) {
         Json out;
         out["model"] = model.info().name;
@@ -284,8 +293,15 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
         out["target"] = o.target >= 0 ? Json(o.target) : Json(nullptr);
         out["seconds"] = r.seconds;
         Json points = Json::array();
-        for (const auto& p : r.points)
-            points.push_back({{"eps", p.eps}, {"accuracy", p.accuracy}, {"correct", p.correct}});
+        for (const auto& p : r.points) {
+            // Non-zero cells only: [true class, class under attack, count].
+            Json cells = Json::array();
+            for (int64_t t = 0; t < p.classes; ++t)
+                for (int64_t a = 0; a < p.classes; ++a)
+                    if (const int64_t n = p.confusion[static_cast<size_t>(t * p.classes + a)])
+                        cells.push_back({t, a, n});
+            points.push_back({{"eps", p.eps}, {"accuracy", p.accuracy}, {"correct", p.correct}, {"confusion", cells}});
+        }
         out["accuracy"] = points;
         std::cout << out.dump() << '\n';
         return 0;
@@ -340,6 +356,10 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("batch"), QStringLiteral("Dataset: images per batch (default: what 512 MiB holds, at most 128)."),
          QStringLiteral("N")},
         {QStringLiteral("csv"), QStringLiteral("Dataset: write accuracy per eps as CSV."), QStringLiteral("FILE")},
+        {QStringLiteral("confusion"),
+         QStringLiteral("Dataset: write the confusion matrix under attack per eps as CSV (true class, class after the "
+                        "attack, count)."),
+         QStringLiteral("FILE")},
         {QStringLiteral("json"), QStringLiteral("Print JSON.")},
     });
     addInputOptions(parser);

@@ -9,6 +9,7 @@
 #include "app/shell/workspace.h"
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/tab.h"
+#include "app/views/adversarial/trace_panel.h"
 #include "app/views/ascent/controls.h"
 #include "app/views/ascent/tab.h"
 #include "app/views/saliency/controls.h"
@@ -195,6 +196,16 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         adversarial->controls()->setTarget(std::min<int>(8, static_cast<int>(model->info().outputs) - 1));
         adversarial->run();
         waitFor([&] { return !adversarial->isRunning(); }, 300000, "the attack");
+        // Through the layers: the last layer of channel maps, opened as a click would.
+        int maps = -1;
+        for (size_t l = 0; l < model->layers().size(); ++l)
+            if (model->layers()[l].shape.size() == 3)
+                maps = static_cast<int>(l);
+        if (maps >= 0) {
+            adversarial->tracePanel()->showLayer(maps);
+            waitFor([&] { return window.isSettled() && !adversarial->tracePanel()->layerText().startsWith(
+                                     QStringLiteral("Click")); }, 300000, "the layer's activations");
+        }
     }
     // So does an embedding: t-SNE of 1000 images of the dataset at the --layer
     // given, else at a layer two thirds of the way through the model (LeNet-5's

@@ -59,4 +59,53 @@ QString robustnessCsvRows(const RobustnessResult& result)
     return rows;
 }
 
+namespace
+{
+
+QString csvField(const QString& text)
+{
+    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) && !text.contains(QLatin1Char('\n')))
+        return text;
+    return QLatin1Char('"') + QString(text).replace(QStringLiteral("\""), QStringLiteral("\"\"")) + QLatin1Char('"');
+}
+
+} // namespace
+
+QString confusionCsvHeader()
+{
+    return QStringLiteral("method,norm,eps,true_class,true_label,attacked_class,attacked_label,count\n");
+}
+
+const RobustnessPoint* nearestPoint(const RobustnessResult& result, double eps)
+{
+    const RobustnessPoint* best = nullptr;
+    for (const RobustnessPoint& p : result.points)
+        if (!best || std::abs(p.eps - eps) < std::abs(best->eps - eps))
+            best = &p;
+    return best;
+}
+
+QString confusionCsvRows(const RobustnessResult& result, const std::function<QString(int64_t)>& className, double eps)
+{
+    const QString method = QString::fromStdString(attackMethodName(result.method));
+    const QString norm = attackIsL2(result.method) ? QStringLiteral("l2") : QStringLiteral("linf");
+    const RobustnessPoint* only = eps >= 0 ? nearestPoint(result, eps) : nullptr;
+    QString rows;
+    for (const RobustnessPoint& p : result.points) {
+        if (only && &p != only)
+            continue;
+        for (int64_t t = 0; t < p.classes; ++t)
+            for (int64_t a = 0; a < p.classes; ++a) {
+                const int64_t count = p.confusion[static_cast<size_t>(t * p.classes + a)];
+                if (count == 0)
+                    continue;
+                rows += QStringList { method, norm, QString::number(p.eps, 'g', 17), QString::number(t),
+                    csvField(className(t)), QString::number(a), csvField(className(a)), QString::number(count) }
+                            .join(QLatin1Char(','))
+                    + QLatin1Char('\n');
+            }
+    }
+    return rows;
+}
+
 } // namespace convscope

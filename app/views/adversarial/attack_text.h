@@ -7,6 +7,7 @@
 
 #include <QString>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,16 @@ std::string epsText(double eps, bool l2);
 // (method,norm,eps,accuracy,correct,samples).
 QString robustnessCsvHeader();
 QString robustnessCsvRows(const RobustnessResult& result);
+
+// The confusion matrices under attack as CSV, one row per non-zero cell:
+// method,norm,eps,true_class,true_label,attacked_class,attacked_label,count
+// (rows of a class × class matrix: a thousand ImageNet classes stay short).
+// `eps` < 0: every budget, else the one nearest it. Names are quoted when
+// they hold a comma or a quote ("tench, Tinca tinca").
+QString confusionCsvHeader();
+QString confusionCsvRows(const RobustnessResult& result, const std::function<QString(int64_t)>& className,
+                         double eps = -1);
+// The point of `result` whose budget is nearest `eps` (nullptr when none).
+const RobustnessPoint* nearestPoint(const RobustnessResult& result, double eps);
 
 } // namespace convscope

@@ -1,11 +1,14 @@
-#include "app/shell/atomic_save.h"
 #include "app/views/adversarial/robustness.h"
+
+#include "app/shell/atomic_save.h"
 
 #include "app/shell/form_widgets.h"
 #include "app/shell/gui_post.h"
 #include "app/shell/input_controller.h"
 #include "app/shell/job_runner.h"
+#include "app/shell/class_text.h"
 #include "app/shell/workspace.h"
+#include "app/views/adversarial/attack_confusion.h"
 #include "app/views/adversarial/attack_text.h"
 #include "app/views/adversarial/charts.h"
 #include "core/attack.h"
@@ -59,6 +62,7 @@ struct RobustnessPanel::Private {
     Workspace* workspace = nullptr;
     InputController* input = nullptr;
     RobustnessChart* chart = nullptr;
+    AttackConfusion* confusion = nullptr;
     QLabel* info = nullptr;
     bool running = false;
     int generation = 0;
@@ -91,11 +95,16 @@ RobustnessPanel::RobustnessPanel(Workspace* workspace, InputController* input, Q
     buttons->addStretch(1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(d->chart, 1);
+    d->confusion = new AttackConfusion;
+    auto* figures = new QHBoxLayout;
+    figures->addWidget(d->chart, 1);
+    figures->addWidget(d->confusion, 1);
+    layout->addLayout(figures, 1);
     layout->addWidget(d->info);
     layout->addLayout(buttons);
 
     connect(clear, &QPushButton::clicked, d->chart, &RobustnessChart::clear);
+    connect(clear, &QPushButton::clicked, d->confusion, &AttackConfusion::clear);
     connect(csv, &QPushButton::clicked, this, [this] { chooseExport(true); });
     connect(png, &QPushButton::clicked, this, [this] { chooseExport(false); });
 }
@@ -105,6 +114,11 @@ RobustnessPanel::~RobustnessPanel() = default;
 RobustnessChart* RobustnessPanel::chart() const
 {
     return d->chart;
+}
+
+AttackConfusion* RobustnessPanel::confusion() const
+{
+    return d->confusion;
 }
 
 QString RobustnessPanel::infoText() const
@@ -173,12 +187,18 @@ void RobustnessPanel::run(const AttackOptions& options, int samples, const QStri
                         panel->d->info->setText(text);
                 });
             };
-            const RobustnessResult r = robustness(*model, *dataset, options, curveOptions, progress, job.cancel);
-            const auto [curve, summary] = describe(r, method, curveOptions.epsilons.size());
+            auto r = std::make_shared<const RobustnessResult>(
+                robustness(*model, *dataset, options, curveOptions, progress, job.cancel));
+            const auto [curve, summary] = describe(*r, method, curveOptions.epsilons.size());
+            QStringList names;
+            for (int64_t c = 0; c < model->info().outputs; ++c)
+                names << classText(*model, c);
             // Straight to the panel, not as the continuation: JobRunner drops that
             // of a cancelled job, and Stop keeps the finished budgets.
-            postTo(self, [generation, curve = curve, summary = summary](RobustnessPanel* panel) {
+            postTo(self, [generation, curve = curve, summary = summary, r, names](RobustnessPanel* panel) {
                 panel->finish(generation, curve, summary);
+                if (generation == panel->d->generation)
+                    panel->d->confusion->setResult(r, names);
             });
             return {};
         },
@@ -220,6 +240,7 @@ void RobustnessPanel::abandon()
         setRunning(false);
     }
     d->chart->clear();
+    d->confusion->clear();
 }
 
 void RobustnessPanel::setRunning(bool running)

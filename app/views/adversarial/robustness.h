@@ -7,6 +7,7 @@
 namespace convscope
 {
 
+class AttackConfusion;
 class InputController;
 class RobustnessChart;
 class Workspace;
@@ -33,6 +34,7 @@ public:
     bool isRunning() const;
 
     RobustnessChart* chart() const;
+    AttackConfusion* confusion() const; // the latest curve's, beside it
     QString infoText() const;
     bool exportCsv(const QString& path);
     bool exportPng(const QString& path);

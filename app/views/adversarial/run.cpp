@@ -103,6 +103,9 @@ std::shared_ptr<const AdversarialRun> runAttack(
         run->curve.append(step[0]);
     run->cancelled = r.cancelled;
     run->seconds = r.seconds;
+    // One forward pass of three images: cheap enough for every slider step.
+    run->trace = traceAttack(model, run->clean.unsqueeze(0), run->adversarial.unsqueeze(0),
+                             attackIsL2(options.method), options.seed, job.cancel);
     return run;
 }
 

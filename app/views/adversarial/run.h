@@ -6,6 +6,7 @@
 // worker. Not seen by moc: included from .cpp files only.
 
 #include "core/attack.h"
+#include "core/attack_trace.h"
 
 #include <torch/script.h>
 
@@ -38,6 +39,7 @@ struct AdversarialRun {
     int64_t l0 = 0;
     int64_t steps = 0;
     QVector<double> curve; // the tracked class's probability per step; entry 0 is the start
+    AttackTrace trace; // the amplification curves (empty when stopped before them)
     bool cancelled = false;
     double seconds = 0;
 };

@@ -11,6 +11,7 @@
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/robustness.h"
 #include "app/views/adversarial/run.h"
+#include "app/views/adversarial/trace_panel.h"
 #include "core/error.h"
 #include "core/model.h"
 
@@ -19,6 +20,7 @@
 #include <QPointer>
 #include <QScrollArea>
 #include <QSettings>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace convscope
@@ -36,6 +38,8 @@ struct AdversarialTab::Private {
     AdversarialPictures* pictures = nullptr;
     TravelChart* travel = nullptr;
     RobustnessPanel* curves = nullptr;
+    TracePanel* trace = nullptr;
+    QTabWidget* below = nullptr;
     QLabel* info = nullptr;
     QLabel* caption = nullptr;
 
@@ -60,6 +64,13 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     d->travel = new TravelChart;
     d->travel->setObjectName(QStringLiteral("travelChart"));
     d->curves = new RobustnessPanel(workspace, input);
+    d->trace = new TracePanel(workspace);
+    d->trace->setObjectName(QStringLiteral("tracePanel"));
+    // Under the pictures, one at a time: both need the tab's width to read.
+    d->below = new QTabWidget;
+    d->below->setObjectName(QStringLiteral("adversarialBelow"));
+    d->below->addTab(d->trace, tr("Through the layers"));
+    d->below->addTab(d->curves, tr("Robustness"));
     d->info = infoLabel(QStringLiteral("adversarialInfo"));
     d->caption = infoLabel(QStringLiteral("adversarialCaption"));
 
@@ -75,7 +86,7 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     right->addWidget(d->pictures, 5);
     right->addWidget(d->caption);
     right->addSpacing(4);
-    right->addWidget(d->curves, 4);
+    right->addWidget(d->below, 4);
     // Four pictures, two charts and the form need more room than a small
     // window has: they scroll rather than forcing the whole window wider.
     auto* content = new QWidget;
@@ -135,6 +146,18 @@ TravelChart* AdversarialTab::travelChart() const
 RobustnessChart* AdversarialTab::robustnessChart() const
 {
     return d->curves->chart();
+}
+TracePanel* AdversarialTab::tracePanel() const
+{
+    return d->trace;
+}
+AttackConfusion* AdversarialTab::attackConfusion() const
+{
+    return d->curves->confusion();
+}
+void AdversarialTab::showBelow(int page)
+{
+    d->below->setCurrentIndex(page);
 }
 std::shared_ptr<const AdversarialRun> AdversarialTab::result() const
 {
@@ -318,6 +341,9 @@ void AdversarialTab::show(const std::shared_ptr<const AdversarialRun>& run)
     });
     d->pictures->setTopK(run->topBefore, run->topAfter);
     d->travel->setCurve(run->curve, run->tracked);
+    d->trace->setRun(run);
+    if (!run->live)
+        d->below->setCurrentWidget(d->trace);
     const QString aim
         = run->options.target >= 0 ? tr("towards %1").arg(run->tracked) : tr("away from %1").arg(run->tracked);
     d->caption->setText(tr("%1 %2 · %3 after %4 in %5 s%6")
@@ -334,6 +360,7 @@ void AdversarialTab::clearResult()
     d->attacked.reset();
     d->pictures->clear();
     d->travel->clear();
+    d->trace->clear();
     d->caption->clear();
     updateState();
 }
@@ -383,6 +410,7 @@ void AdversarialTab::restoreOriginal()
 
 void AdversarialTab::runCurve()
 {
+    d->below->setCurrentWidget(d->curves);
     d->curves->run(d->controls->options(), d->controls->samples(), d->controls->epsListText());
 }
 

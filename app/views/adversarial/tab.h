@@ -8,10 +8,12 @@ namespace convscope
 {
 
 class AdversarialControls;
+class AttackConfusion;
 class AdversarialPictures;
 class InputController;
 class RobustnessChart;
 class RobustnessPanel;
+class TracePanel;
 class TravelChart;
 struct AdversarialRun;
 
@@ -42,6 +44,10 @@ public:
     AdversarialPictures* pictures() const;
     TravelChart* travelChart() const;
     RobustnessChart* robustnessChart() const;
+    TracePanel* tracePanel() const;
+    AttackConfusion* attackConfusion() const; // beside the robustness curve
+    // Under the pictures: 0 "Through the layers", 1 "Robustness".
+    void showBelow(int page);
 
     void run(); // the controls' attack on the current input
     void runLive(double eps); // FGSM at eps (what the slider does)
