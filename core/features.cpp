@@ -175,4 +175,18 @@ FeatureSet extractFeatures(Model& model, Dataset& dataset, int layer, const Feat
     return set;
 }
 
+torch::Tensor featureRows(Model& model, const torch::Tensor& images, int layer, FeaturePooling pooling,
+                          std::vector<int64_t>* predictions)
+{
+    if (layer < 0 || layer >= static_cast<int>(model.layers().size()))
+        throw Error("no layer " + std::to_string(layer));
+    torch::NoGradGuard noGrad;
+    const Model::Capture capture = model.capture(model.prepare(images), {layer}, true);
+    if (predictions) {
+        const torch::Tensor top = capture.logits.argmax(1).to(torch::kCPU).contiguous();
+        predictions->assign(top.data_ptr<int64_t>(), top.data_ptr<int64_t>() + top.numel());
+    }
+    return rows(capture.layers[0], pooling).to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
 } // namespace convscope

@@ -54,4 +54,10 @@ std::vector<int64_t> featureSample(int64_t size, int64_t samples, uint64_t seed)
 FeatureSet extractFeatures(Model& model, Dataset& dataset, int layer, const FeatureOptions& options,
                            const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
+// The same rows for images of one's own ([N, C, H, W] pixels in [0, 1]; an
+// adversarial pair to place into a map of the dataset's features): [N, D]
+// float on the CPU, and the model's top class of each in `predictions`.
+torch::Tensor featureRows(Model& model, const torch::Tensor& images, int layer, FeaturePooling pooling,
+                          std::vector<int64_t>* predictions = nullptr);
+
 } // namespace convscope

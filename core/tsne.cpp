@@ -341,7 +341,10 @@ TsneResult tsne(const torch::Tensor& x, const TsneOptions& options, const TsnePr
     report(0, "PCA");
     torch::Tensor reduced, init;
     if (options.pcaDimensions > 0 && d > options.pcaDimensions) {
-        reduced = pca(x, std::min(options.pcaDimensions, n - 1), cancel).projected;
+        auto reduction = pca(x, std::min(options.pcaDimensions, n - 1), cancel);
+        reduced = reduction.projected;
+        result.pcaMean = reduction.mean;
+        result.pcaComponents = reduction.components;
         init = reduced.narrow(1, 0, std::min<int64_t>(2, reduced.size(1)));
     } else {
         reduced = x.to(torch::kFloat);

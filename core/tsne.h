@@ -85,6 +85,11 @@ struct TsneResult {
     int64_t iterations = 0;                // iterations done
     TsneOptions::Repulsion repulsion = TsneOptions::Repulsion::Auto; // the method used (never Auto)
     bool approximateNeighbours = false;    // HNSW was used
+    // The PCA that reduced x first, when it did (undefined tensors otherwise):
+    // neighbours were found among (x - pcaMean) · pcaComponentsᵀ, which is
+    // where core/tsne_transform.h places new points.
+    torch::Tensor pcaMean;                 // [D] float
+    torch::Tensor pcaComponents;           // [pcaDimensions, D] float
 };
 
 // What Auto means for n points; other requests are returned as they are.

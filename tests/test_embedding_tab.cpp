@@ -10,11 +10,15 @@
 #include "app/shell/workspace.h"
 #include "app/views/embedding/controls.h"
 #include "app/views/embedding/run.h"
+#include "app/views/adversarial/controls.h"
+#include "app/views/adversarial/run.h"
+#include "app/views/adversarial/tab.h"
 #include "app/views/embedding/tab.h"
 #include "core/dataset.h"
 #include "core/features.h"
 #include "core/model.h"
 #include "core/tsne.h"
+#include "core/tsne_transform.h"
 #include "gui_test_support.h"
 #include "widgets/scatter_view.h"
 #include "widgets/tile_grid_view.h"
@@ -75,6 +79,7 @@ private Q_SLOTS:
     void pcaMatchesCore();
     void hoverClickAndSelect();
     void tsneAnimatesAndMatchesCore();
+    void adversarialPairPlacedWithArrow();
     void stopIsPrompt();
     void reportsErrors();
     void bigDataset();
@@ -287,6 +292,51 @@ void TestEmbeddingTab::tsneAnimatesAndMatchesCore()
     const QVector<QPointF> points = toPoints(expected.embedding);
     for (int i = 0; i < points.size(); i += 37)
         QCOMPARE(result->points[i], points[i]);
+}
+
+// "Show in embedding" in the Adversarial tab: t-SNE runs first (there is no
+// map yet), then the clean and the adversarial image are placed into it by
+// core placeInMap() on their features, with one arrow between them.
+void TestEmbeddingTab::adversarialPairPlacedWithArrow()
+{
+    MainWindow window;
+    EmbeddingTab* tab = openEmbedding(window);
+    QVERIFY(tab);
+    QVERIFY(setUp(window, tab, QStringLiteral("fc1"), QStringLiteral("tsne"), 500, 300));
+    auto* adversarial = qobject_cast<AdversarialTab*>(window.tab(QStringLiteral("adversarial")));
+    QVERIFY(adversarial);
+    window.setCurrentTab(QStringLiteral("adversarial"));
+    adversarial->controls()->setMethod(QStringLiteral("pgd"));
+    adversarial->controls()->setEps(40.0 / 255);
+    adversarial->run();
+    QVERIFY(settled(window));
+    auto run = adversarial->result();
+    QVERIFY(run && run->success);
+    Q_EMIT adversarial->showInEmbeddingRequested();
+    QCOMPARE(window.currentTabKey(), QStringLiteral("embedding"));
+    QVERIFY(QTest::qWaitFor([&] { return window.isSettled() && !tab->isRunning() && !tab->isPlacing(); }, 120000));
+    auto result = tab->result();
+    QVERIFY(result && result->map);
+    QCOMPARE(tab->view()->arrows().size(), 1);
+
+    // The same places from core, on features taken here.
+    auto model = window.workspace()->model();
+    const int fc1 = model->layerIndex("fc1");
+    const torch::Tensor features
+        = featureRows(*model, torch::stack({run->clean, run->adversarial}), fc1, FeaturePooling::Mean);
+    const Placement expected = placeInMap(*result->map, features);
+    const ScatterView::Arrow arrow = tab->view()->arrows()[0];
+    QVERIFY(std::abs(arrow.from.x() - expected.embedding[0][0].item<double>()) < 1e-5);
+    QVERIFY(std::abs(arrow.from.y() - expected.embedding[0][1].item<double>()) < 1e-5);
+    QVERIFY(std::abs(arrow.to.x() - expected.embedding[1][0].item<double>()) < 1e-5);
+    QVERIFY(std::abs(arrow.to.y() - expected.embedding[1][1].item<double>()) < 1e-5);
+    QVERIFY2(tab->placementText().contains(QStringLiteral("the clean image")) &&
+                 tab->placementText().contains(QStringLiteral("nearest")),
+             qPrintable(tab->placementText()));
+    // A new layout drops the arrows of the old one.
+    tab->run();
+    QVERIFY(settled(window));
+    QCOMPARE(tab->view()->arrows().size(), 0);
 }
 
 void TestEmbeddingTab::stopIsPrompt()

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <tuple>
 
 namespace convscope
 {
@@ -49,6 +50,7 @@ struct ScatterView::Private {
     QString placeholder;
     bool marksVisible = true;
     CardFunction cardFunction;
+    QVector<ScatterView::Arrow> arrows;
 
     // widget = (x·scale + ox, −y·scale + oy)
     double scale = 1, ox = 0, oy = 0, fitScale = 1;
@@ -126,6 +128,7 @@ ScatterView::~ScatterView() = default;
 
 void ScatterView::setPoints(const QVector<QPointF>& points, const QVector<int>& classes, const QVector<bool>& marked)
 {
+    d->arrows.clear();
     d->classes = classes;
     d->marked = marked;
     d->selection.clear();
@@ -378,6 +381,8 @@ QImage ScatterView::image() const
     QPainter painter(&image);
     painter.setFont(font());
     d->legend.draw(painter, rect());
+    painter.setRenderHint(QPainter::Antialiasing);
+    drawArrows(painter);
     return image;
 }
 
@@ -415,6 +420,7 @@ void ScatterView::paintEvent(QPaintEvent*)
     }
     d->legend.draw(painter, rect());
     painter.setRenderHint(QPainter::Antialiasing);
+    drawArrows(painter);
     if (!d->band.isEmpty()) {
         painter.setPen(QPen(QColor(40, 90, 200), 1, Qt::DashLine));
         painter.setBrush(QColor(40, 90, 200, 30));
@@ -531,6 +537,61 @@ void ScatterView::leaveEvent(QEvent* event)
 {
     QWidget::leaveEvent(event);
     setHovered(-1);
+}
+
+void ScatterView::setArrows(const QVector<Arrow>& arrows)
+{
+    d->arrows = arrows;
+    update();
+}
+
+const QVector<ScatterView::Arrow>& ScatterView::arrows() const
+{
+    return d->arrows;
+}
+
+void ScatterView::drawArrows(QPainter& painter) const
+{
+    // Many arrows (a batch) thin and see-through, so that the flow shows and
+    // the clusters stay readable; one or a few bold, with their labels.
+    const bool many = d->arrows.size() > 8;
+    for (const Arrow& a : d->arrows) {
+        const QPointF from = toWidget(a.from), to = toWidget(a.to);
+        QColor colour = a.colour;
+        if (many)
+            colour.setAlpha(150);
+        painter.setPen(QPen(colour, many ? 1.5 : 3, Qt::SolidLine, Qt::RoundCap));
+        painter.setBrush(colour);
+        painter.drawLine(from, to);
+        const QPointF d = to - from;
+        const double length = std::hypot(d.x(), d.y());
+        if (length > 1) {
+            const QPointF u = d / length, n(-u.y(), u.x());
+            const double head = many ? 7 : 13;
+            painter.drawPolygon(QPolygonF({ to, to - head * u + 0.45 * head * n, to - head * u - 0.45 * head * n }));
+        }
+        if (!many) {
+            // The clean end: a hollow ring; the labels on a white card to read over dots.
+            painter.setBrush(Qt::white);
+            painter.drawEllipse(from, 6, 6);
+            // Each label beyond its end of the arrow, so that short arrows keep both readable.
+            const QPointF u = length > 1 ? d / length : QPointF(1, 0);
+            for (const auto& [at, text, away] :
+                { std::tuple{ from, a.fromLabel, -u }, std::tuple{ to, a.toLabel, u } }) {
+                if (text.isEmpty())
+                    continue;
+                const QRectF box = painter.fontMetrics().boundingRect(text).adjusted(-4, -2, 4, 2);
+                const QPointF centre = at + away * (16 + 0.5 * std::abs(away.x()) * box.width()
+                                                        + 0.5 * std::abs(away.y()) * box.height());
+                const QRectF placed = box.translated(centre - box.center());
+                painter.setPen(Qt::NoPen);
+                painter.setBrush(QColor(255, 255, 255, 225));
+                painter.drawRoundedRect(placed, 3, 3);
+                painter.setPen(QColor(30, 30, 30));
+                painter.drawText(placed, Qt::AlignCenter, text);
+            }
+        }
+    }
 }
 
 } // namespace convscope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QColor>
 #include <QImage>
 #include <QPointF>
 #include <QPolygonF>
@@ -9,6 +10,8 @@
 
 #include <functional>
 #include <memory>
+
+class QPainter;
 
 namespace convscope
 {
@@ -32,6 +35,13 @@ public:
         int colourClass = -1; // classColour's index; -1 gray
         QString name;
         int count = 0;
+    };
+    // An arrow over the points, in data coordinates (an image placed into
+    // the map, clean to adversarial), with a label at each end.
+    struct Arrow {
+        QPointF from, to;
+        QColor colour;
+        QString fromLabel, toLabel;
     };
     // What the hover card shows for a point.
     struct Card {
@@ -63,6 +73,9 @@ public:
     void setMarkLegend(const QString& text); // the legend's line for a ring; empty: none
     void setCardFunction(CardFunction card);
     void setPlaceholderText(const QString& text); // shown while there are no points
+    // Drawn over the dots until replaced; setPoints() and clear() remove them.
+    void setArrows(const QVector<Arrow>& arrows);
+    const QVector<Arrow>& arrows() const;
 
     // The view: fitted to the points (beside the legend) until the user
     // zooms or pans; resetView() fits it again.
@@ -111,6 +124,7 @@ protected:
 
 private:
     void setHovered(int index);
+    void drawArrows(QPainter& painter) const;
     void legendChanged();
     void pointsChanged();
     void viewChanged();

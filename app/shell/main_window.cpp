@@ -11,6 +11,7 @@
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "app/views/activations/tab.h"
+#include "app/views/adversarial/run.h"
 #include "app/views/adversarial/tab.h"
 #include "app/views/ascent/tab.h"
 #include "app/views/embedding/tab.h"
@@ -173,9 +174,17 @@ void MainWindow::createTabs()
     });
     addViewTab(new SaliencyTab(d->workspace));
     addViewTab(new AscentTab(d->workspace));
-    addViewTab(new AdversarialTab(d->workspace, d->input));
+    auto* adversarial = new AdversarialTab(d->workspace, d->input);
+    addViewTab(adversarial);
     auto* embedding = new EmbeddingTab(d->workspace, d->input);
     addViewTab(embedding);
+    connect(adversarial, &AdversarialTab::showInEmbeddingRequested, this, [this, adversarial, embedding] {
+        auto run = adversarial->result();
+        if (!run)
+            return;
+        embedding->showPairs(run->clean.unsqueeze(0), run->adversarial.unsqueeze(0), attackTitle(run->options));
+        d->tabs->setCurrentWidget(embedding);
+    });
     auto* training = new TrainingTab(d->workspace);
     addViewTab(training);
     // A training's epochs, and the model it is making, open like any model.

@@ -35,6 +35,7 @@ AttackConfusion::AttackConfusion(QWidget* parent)
     d->budgets->setObjectName(QStringLiteral("confusionBudget"));
     d->budgets->setToolTip(tr("The budget ε whose predictions the matrix counts"));
     d->matrix = new ConfusionMatrixView;
+    d->matrix->setMinimumSize(180, 180); // beside the curve in a 1280-pixel window
     d->matrix->setObjectName(QStringLiteral("attackConfusion"));
     d->caption = new QLabel;
     d->caption->setObjectName(QStringLiteral("attackConfusionCaption"));
@@ -43,7 +44,7 @@ AttackConfusion::AttackConfusion(QWidget* parent)
     d->csv->setObjectName(QStringLiteral("confusionCsv"));
     d->csv->setToolTip(tr("Save this budget's matrix as CSV: true class, class after the attack, count"));
     auto* top = new QHBoxLayout;
-    top->addWidget(new QLabel(tr("Under attack at ε")));
+    top->addWidget(new QLabel(tr("Attacked at ε")));
     top->addWidget(d->budgets, 1);
     top->addWidget(d->csv);
     auto* layout = new QVBoxLayout(this);

@@ -18,6 +18,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPointer>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
 #include <QTabWidget>
@@ -42,6 +43,7 @@ struct AdversarialTab::Private {
     QTabWidget* below = nullptr;
     QLabel* info = nullptr;
     QLabel* caption = nullptr;
+    QPushButton* embed = nullptr;
 
     std::shared_ptr<const AdversarialRun> result;
     std::shared_ptr<const InputFrame> attacked; // the input of the result shown
@@ -73,6 +75,11 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     d->below->addTab(d->curves, tr("Robustness"));
     d->info = infoLabel(QStringLiteral("adversarialInfo"));
     d->caption = infoLabel(QStringLiteral("adversarialCaption"));
+    d->embed = new QPushButton(tr("Show in embedding"));
+    d->embed->setObjectName(QStringLiteral("adversarialShowInEmbedding"));
+    d->embed->setToolTip(tr("Place the clean and the adversarial image into the Embedding tab's t-SNE map, with an "
+                            "arrow from one to the other"));
+    d->embed->setEnabled(false);
 
     // The travel chart under the controls, where the form leaves room; the
     // pictures and the robustness curves get the tab's width.
@@ -84,7 +91,10 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     auto* right = new QVBoxLayout;
     right->addWidget(d->info);
     right->addWidget(d->pictures, 5);
-    right->addWidget(d->caption);
+    auto* captionRow = new QHBoxLayout;
+    captionRow->addWidget(d->caption, 1);
+    captionRow->addWidget(d->embed);
+    right->addLayout(captionRow);
     right->addSpacing(4);
     right->addWidget(d->below, 4);
     // Four pictures, two charts and the form need more room than a small
@@ -103,6 +113,7 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     outer->addWidget(scroll);
 
     connect(d->controls, &AdversarialControls::runClicked, this, &AdversarialTab::run);
+    connect(d->embed, &QPushButton::clicked, this, &AdversarialTab::showInEmbeddingRequested);
     connect(d->controls, &AdversarialControls::liveEpsChanged, this, &AdversarialTab::runLive);
     connect(d->controls, &AdversarialControls::stopClicked, this, &AdversarialTab::stop);
     connect(d->controls, &AdversarialControls::curveClicked, this, &AdversarialTab::runCurve);
@@ -371,6 +382,7 @@ void AdversarialTab::updateState()
     auto frame = workspace()->input();
     const bool adversarialInput = frame && frame->serial == d->adversarialSerial && d->original;
     d->controls->setCanUse(d->result && d->attacked, adversarialInput);
+    d->embed->setEnabled(d->result != nullptr);
 }
 
 void AdversarialTab::useAsInput()

@@ -72,6 +72,10 @@ public:
     QString captionText() const;
     QString curveText() const; // the robustness panel's line
 
+Q_SIGNALS:
+    // "Show in embedding": place result()'s clean and adversarial image into the Embedding tab's map.
+    void showInEmbeddingRequested();
+
 protected:
     void refresh() override;
 

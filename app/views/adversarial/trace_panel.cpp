@@ -81,7 +81,7 @@ TracePanel::TracePanel(Workspace* workspace, QWidget* parent)
         d->titles[i]->setAlignment(Qt::AlignCenter);
         d->pictures[i] = new ImageView;
         d->pictures[i]->setObjectName(QStringLiteral("traceActivation%1").arg(i));
-        d->pictures[i]->setMinimumSize(120, 120);
+        d->pictures[i]->setMinimumSize(80, 80);
         pictures->addWidget(d->titles[i], 0, i);
         pictures->addWidget(d->pictures[i], 1, i);
         pictures->setColumnStretch(i, 1);
@@ -90,7 +90,7 @@ TracePanel::TracePanel(Workspace* workspace, QWidget* parent)
     d->channels->setObjectName(QStringLiteral("traceChannels"));
     d->channels->setToolTip(tr("The channels whose activations changed most: ‖Δ‖ and, in brackets, ‖Δ‖ over the "
                                "clean channel's size; click one to open it in the Unit view"));
-    d->channels->setMinimumWidth(170);
+    d->channels->setMinimumWidth(140);
     auto* listColumn = new QVBoxLayout;
     listColumn->addWidget(new QLabel(tr("Changed most (click: Unit view)")));
     listColumn->addWidget(d->channels, 1);

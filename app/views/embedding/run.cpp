@@ -88,6 +88,8 @@ std::shared_ptr<const Embedding> runEmbedding(Model& model, const std::shared_pt
         };
     }
     const TsneResult r = tsne(set.values, request.tsneOptions, preview, job.progress, job.cancel);
+    if (!r.cancelled)
+        result->map = std::make_shared<const TsneMap>(tsneMap(set.values, r));
     result->points = toPoints(r.embedding);
     result->kl = r.kl;
     result->perplexity = r.perplexity;

@@ -7,6 +7,7 @@
 
 #include "core/features.h"
 #include "core/tsne.h"
+#include "core/tsne_transform.h"
 
 #include <QPointF>
 #include <QString>
@@ -58,6 +59,8 @@ struct Embedding {
     double perplexity = 0; // as used (tsne() clamps it for few points)
     bool cancelled = false;
     std::vector<double> explainedVariance; // PCA
+    // A finished t-SNE map, for placing new images into it (Show in embedding).
+    std::shared_ptr<const TsneMap> map;
     double secondsFeatures = 0, secondsPca = 0, secondsNeighbours = 0, secondsAffinities = 0, secondsOptimization = 0;
 };
 

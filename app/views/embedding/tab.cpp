@@ -11,11 +11,13 @@
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "app/views/embedding/controls.h"
+#include "app/views/embedding/placement.h"
 #include "app/views/embedding/run.h"
 #include "core/class_colours.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "widgets/scatter_paint.h"
 #include "widgets/scatter_view.h"
 #include "widgets/tile_grid_view.h"
 
@@ -49,6 +51,11 @@ struct EmbeddingTab::Private {
     ScatterView* view = nullptr;
     QLabel* info = nullptr;
     QLabel* selectionInfo = nullptr;
+    QLabel* placement = nullptr;
+    torch::Tensor pendingClean, pendingAdversarial; // pairs waiting for a map
+    QString pendingCaption;
+    bool placing = false;
+    int placeGeneration = 0;
     TileGridView* thumbnails = nullptr;
     QSplitter* splitter = nullptr;
 
@@ -108,6 +115,7 @@ EmbeddingTab::EmbeddingTab(Workspace* workspace, InputController* input, QWidget
     d->view->setCardFunction([this](int point) { return d->card(this->workspace()->model().get(), point); });
     d->info = infoLabel(QStringLiteral("embeddingInfo"));
     d->selectionInfo = infoLabel(QStringLiteral("embeddingSelectionInfo"));
+    d->placement = infoLabel(QStringLiteral("embeddingPlacement"));
     d->thumbnails = new TileGridView;
     d->thumbnails->setObjectName(QStringLiteral("embeddingSelection"));
     d->thumbnails->setCaptionsVisible(true);
@@ -128,6 +136,7 @@ EmbeddingTab::EmbeddingTab(Workspace* workspace, InputController* input, QWidget
     auto* right = new QVBoxLayout;
     right->addWidget(d->scrubber);
     right->addWidget(d->info);
+    right->addWidget(d->placement);
     right->addWidget(d->splitter, 1);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(d->controls);
@@ -310,6 +319,7 @@ void EmbeddingTab::finish(int generation, const std::shared_ptr<const Embedding>
         return;
     showFrame(generation, result);
     setRunning(false);
+    placePending();
     if (result->cancelled)
         d->info->setText(tr("Stopped after %1 iterations; the layout is as it was then. ").arg(result->iteration)
             + embeddingSummary(*result));
@@ -513,6 +523,96 @@ void EmbeddingTab::restoreSettings(const QString& group)
 SnapshotScrubber* EmbeddingTab::scrubber() const
 {
     return d->scrubber;
+}
+
+void EmbeddingTab::showPairs(const at::Tensor& clean, const at::Tensor& adversarial, const QString& caption)
+{
+    d->pendingClean = clean.to(torch::kCPU, torch::kFloat).clone();
+    d->pendingAdversarial = adversarial.to(torch::kCPU, torch::kFloat).clone();
+    d->pendingCaption = caption;
+    if (d->result && d->result->map && !d->running) {
+        placePending();
+        return;
+    }
+    d->placement->setText(tr("%1: waiting for a t-SNE map to place it in…").arg(caption));
+    if (!d->running) {
+        d->controls->setMethod(QStringLiteral("tsne"));
+        run();
+    }
+}
+
+void EmbeddingTab::placePending()
+{
+    auto model = workspace()->model();
+    auto shown = d->result;
+    if (!d->pendingClean.defined() || !model)
+        return;
+    if (!shown || !shown->map) {
+        d->placement->setText(tr("%1: no finished t-SNE map to place it in (PCA layouts and stopped runs have none).")
+                                  .arg(d->pendingCaption));
+        return;
+    }
+    const torch::Tensor clean = d->pendingClean, adversarial = d->pendingAdversarial;
+    const QString caption = d->pendingCaption;
+    d->pendingClean = d->pendingAdversarial = torch::Tensor();
+    const int generation = ++d->placeGeneration;
+    d->placing = true;
+    d->placement->setText(tr("%1: placing into the map…").arg(caption));
+    QPointer<EmbeddingTab> self(this);
+    workspace()->jobs()->submit(QStringLiteral("embedding-place"), tr("Placing into the embedding"),
+        [self, model, shown, clean, adversarial, caption, generation](JobContext& job) -> JobRunner::Done {
+            auto pairs = placePairs(*model, *shown, clean, adversarial, job);
+            return [self, model, shown, pairs, caption, generation] {
+                if (!self || generation != self->d->placeGeneration || self->d->result != shown)
+                    return;
+                self->d->placing = false;
+                auto name = [&](int64_t c) { return classText(*model, c); };
+                QVector<ScatterView::Arrow> arrows;
+                for (int i = 0; i < pairs->clean.size(); ++i) {
+                    const PlacedImage& from = pairs->clean[i];
+                    const PlacedImage& to = pairs->adversarial[i];
+                    ScatterView::Arrow arrow;
+                    arrow.from = from.at;
+                    arrow.to = to.at;
+                    // One pair in black (every cluster's colour is taken); a batch by the clean class.
+                    arrow.colour = pairs->clean.size() == 1 ? QColor(20, 20, 20) : QColor(classRgb(static_cast<int>(from.prediction)));
+                    arrow.fromLabel = tr("clean: %1").arg(name(from.prediction));
+                    arrow.toLabel = tr("adversarial: %1").arg(name(to.prediction));
+                    arrows.append(arrow);
+                }
+                self->d->view->setArrows(arrows);
+                QString text;
+                if (pairs->clean.size() == 1)
+                    text = tr("%1: the clean image (%2) lands %3; the adversarial one (%4) lands %5 · placed in %6 s")
+                               .arg(caption, name(pairs->clean[0].prediction),
+                                   nearText(pairs->clean[0], name(pairs->clean[0].nearClass)),
+                                   name(pairs->adversarial[0].prediction),
+                                   nearText(pairs->adversarial[0], name(pairs->adversarial[0].nearClass)))
+                               .arg(pairs->seconds, 0, 'f', 2);
+                else
+                    text = tr("%1: %2 pairs placed in %3 s, one arrow each, coloured by the clean prediction")
+                               .arg(caption)
+                               .arg(pairs->clean.size())
+                               .arg(pairs->seconds, 0, 'f', 2);
+                self->d->placement->setText(text);
+            };
+        },
+        [self, generation](const QString& error) {
+            if (!self || generation != self->d->placeGeneration)
+                return;
+            self->d->placing = false;
+            self->d->placement->setText(tr("Cannot place the images: %1").arg(error));
+        });
+}
+
+bool EmbeddingTab::isPlacing() const
+{
+    return d->placing || d->pendingClean.defined();
+}
+
+QString EmbeddingTab::placementText() const
+{
+    return d->placement->text();
 }
 
 } // namespace convscope

@@ -6,6 +6,11 @@
 
 #include <memory>
 
+namespace at
+{
+class Tensor;
+}
+
 namespace convscope
 {
 
@@ -58,6 +63,13 @@ public:
     void openPoint(int index);
     bool exportCsv(const QString& path);
     bool exportPng(const QString& path);
+    // Places clean/adversarial pairs ([N, C, H, W] pixels each) into the
+    // finished t-SNE map without moving it (running t-SNE first when there
+    // is none) and draws an arrow from each clean image to its adversarial
+    // one, naming the classes around both ends.
+    void showPairs(const at::Tensor& clean, const at::Tensor& adversarial, const QString& caption);
+    bool isPlacing() const;
+    QString placementText() const;
 
 protected:
     void refresh() override;
@@ -72,6 +84,7 @@ private:
     void colourPoints(bool newPoints); // else only the colours change
     void showSelection(const QVector<int>& points);
     void chooseExport(bool csv);
+    void placePending();
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -1,0 +1,74 @@
+#include "app/views/embedding/placement.h"
+
+#include "app/shell/job_runner.h"
+#include "app/views/embedding/run.h"
+#include "core/error.h"
+#include "core/features.h"
+#include "core/model.h"
+
+#include <QCoreApplication>
+
+#include <map>
+
+namespace convscope
+{
+
+namespace
+{
+
+// The commonest class among a point's first kNearest map neighbours (ties:
+// the nearer one's), by label where the dataset has them.
+void nameSurroundings(PlacedImage& image, const torch::Tensor& neighbours, const EmbeddingRows& rows)
+{
+    std::map<int64_t, int> counts;
+    std::map<int64_t, int> first;
+    const int64_t k = std::min<int64_t>(PlacedPairs::kNearest, neighbours.size(0));
+    for (int64_t j = 0; j < k; ++j) {
+        const auto row = static_cast<size_t>(neighbours[j].item<int64_t>());
+        const int64_t c = rows.labels[row] >= 0 ? rows.labels[row] : rows.predictions[row];
+        ++counts[c];
+        first.emplace(c, static_cast<int>(j));
+    }
+    for (const auto& [c, n] : counts)
+        if (n > image.nearCount || (n == image.nearCount && first[c] < first[image.nearClass])) {
+            image.nearClass = c;
+            image.nearCount = n;
+        }
+}
+
+} // namespace
+
+std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& embedding, const torch::Tensor& clean,
+                                              const torch::Tensor& adversarial, const JobContext& job)
+{
+    if (!embedding.map || !embedding.rows)
+        throw Error("no finished t-SNE map to place the images in: run t-SNE in the Embedding tab first");
+    const int layer = model.layerIndex(embedding.layer.toStdString());
+    std::vector<int64_t> predictions;
+    const torch::Tensor features = featureRows(model, torch::cat({ clean, adversarial }), layer,
+                                               embedding.request.features.pooling, &predictions);
+    const Placement placed = placeInMap(*embedding.map, features, {}, job.progress, job.cancel);
+    auto pairs = std::make_shared<PlacedPairs>();
+    pairs->seconds = placed.seconds;
+    pairs->cancelled = placed.cancelled;
+    const int64_t n = clean.size(0);
+    const torch::Tensor at = placed.embedding.to(torch::kDouble).contiguous();
+    for (int64_t i = 0; i < 2 * n; ++i) {
+        PlacedImage image;
+        image.at = QPointF(at[i][0].item<double>(), at[i][1].item<double>());
+        image.prediction = predictions[static_cast<size_t>(i)];
+        nameSurroundings(image, placed.neighbours[i], *embedding.rows);
+        (i < n ? pairs->clean : pairs->adversarial).append(image);
+    }
+    return pairs;
+}
+
+QString nearText(const PlacedImage& image, const QString& className)
+{
+    return QCoreApplication::translate("convscope::EmbeddingTab", "among %1 (%2 of %3 nearest)")
+        .arg(className)
+        .arg(image.nearCount)
+        .arg(PlacedPairs::kNearest);
+}
+
+} // namespace convscope

@@ -1,0 +1,48 @@
+#pragma once
+
+// Images placed into the Embedding tab's finished t-SNE map without moving it
+// (core placeInMap, openTSNE's transform): an adversarial example beside its
+// clean image, drawn as an arrow from one to the other, with the classes of
+// the map points around each. Runs on the model's worker. Not seen by moc:
+// included from .cpp files only.
+
+#include <torch/script.h>
+
+#include <QPointF>
+#include <QString>
+#include <QVector>
+
+#include <cstdint>
+#include <memory>
+
+namespace convscope
+{
+
+class Model;
+struct Embedding;
+struct JobContext;
+
+// Where one image landed and what surrounds it there.
+struct PlacedImage {
+    QPointF at;
+    int64_t prediction = -1;   // the model's top class of the image
+    int64_t nearClass = -1;    // the commonest label (or prediction) of its nearest map points
+    int nearCount = 0;         // of kNearest
+};
+
+struct PlacedPairs {
+    QVector<PlacedImage> clean, adversarial; // one per pair
+    double seconds = 0;
+    bool cancelled = false;
+    static constexpr int kNearest = 10;
+};
+
+// `clean` and `adversarial` [N, C, H, W] pixels; `map` must hold a finished
+// t-SNE map of the model's features (Error otherwise, in one line).
+std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& map, const torch::Tensor& clean,
+                                              const torch::Tensor& adversarial, const JobContext& job);
+
+// "among 3s (9 of 10 nearest)".
+QString nearText(const PlacedImage& image, const QString& className);
+
+} // namespace convscope
