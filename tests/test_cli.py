@@ -2675,6 +2675,51 @@ class Tsne(unittest.TestCase):
         self.assertFails(["tsne", "/no/such/folder", "--layer", "fc3"],
                          "convscope tsne: dataset not found: /no/such/folder")
 
+    def test_place_images_into_the_map(self):
+        """--place: digits of the map itself, placed again, land by their own
+        dots (within the distance to their 10th map neighbour) among their own
+        class, with PyTorch's prediction; an adversarial one lands too; bad
+        requests fail before any work."""
+        raw = digits_28()
+        paths = []
+        for index in (40, 1210, 2605, 4480):
+            path = os.path.join(self.tmp.name, f"place-{index}.png")
+            write_png(path, (raw[index, 0] * 255).round().to(torch.uint8).unsqueeze(2).expand(28, 28, 3).contiguous())
+            paths.append((index, path))
+        adversarial = os.path.join(self.tmp.name, "place-adv.png")
+        code, _, err = run("attack", paths[1][1], "--method", "pgd", "--eps", "48/255", "--out", adversarial)
+        self.assertEqual(code, 0, err)
+        args = ["--layer", "fc1", "--n", "5000", "--iters", "300", "--no-cache"]
+        for _, path in paths:
+            args += ["--place", path]
+        doc, xy, meta = self.embed(*args, "--place", adversarial)
+        placed = doc["placed"]
+        self.assertEqual([p["image"] for p in placed], [p for _, p in paths] + [adversarial])
+        images = {m[2]: row for row, m in enumerate(meta)}
+        with torch.no_grad():
+            predicted = self.lenet(self.digits[[i for i, _ in paths]]).argmax(1).tolist()
+        for (index, _), p, prediction in zip(paths, placed, predicted):
+            row = images[index]
+            # The issue's 5th-neighbour check holds for 95.8 % of 500 digits
+            # (tests/test_tsne_transform.cpp); each of these four lies within its 10th.
+            radius = (xy - xy[row]).norm(dim=1).sort().values[10].item()  # [0] is the point itself
+            moved = math.hypot(p["x"] - xy[row, 0].item(), p["y"] - xy[row, 1].item())
+            note("placed back / 10th-neighbour radius", moved / radius)
+            self.assertLessEqual(moved, radius, index)
+            self.assertEqual(p["prediction"], prediction)
+            self.assertEqual(p["near_class"], index // 500)
+            self.assertGreaterEqual(p["near_count"], 6)
+        self.assertTrue(all(math.isfinite(placed[-1][k]) for k in ("x", "y")))
+        _, mean, std = lenet_eager()
+        with torch.no_grad():
+            self.assertEqual(placed[-1]["prediction"],
+                             self.lenet((read_png(adversarial).unsqueeze(0) - mean) / std).argmax(1).item())
+        code, out, err = run("tsne", "--layer", "fc1", "--method", "pca", "--place", paths[0][1])
+        self.assertEqual((code, err.strip()), (1, "convscope tsne: --place puts images into a t-SNE map: leave out "
+                                                  "--method pca"))
+        code, out, err = run("tsne", "--layer", "fc1", "--n", "50", "--place", "/no/such.png", "--no-cache")
+        self.assertEqual((code, err.strip().splitlines()[-1]), (1, "convscope tsne: image not found: /no/such.png"))
+
 
 class Predict(unittest.TestCase):
     """`convscope predict`: the top classes of shipped LeNet-5 on digits of the

@@ -4,6 +4,7 @@
 #include "app/cli/common.h"
 #include "app/cli/options.h"
 #include "app/shell/defaults.h"
+#include "app/views/embedding/placement.h"
 #include "app/views/embedding/run.h"
 #include "core/class_colours.h"
 #include "core/error.h"
@@ -11,6 +12,7 @@
 #include "core/model.h"
 #include "core/scatter.h"
 #include "core/tsne.h"
+#include "core/tsne_transform.h"
 #include "io/datasets.h"
 #include "io/image_io.h"
 
@@ -24,6 +26,32 @@
 namespace convscope::cli {
 
 using Json = nlohmann::ordered_json;
+
+namespace {
+
+// Each image's place in the finished map (core placeInMap), its prediction
+// and the commonest class of its nearest map points.
+Json placeImages(Model& model, int layer, const FeatureSet& set, const TsneResult& result, const QStringList& paths,
+                 const std::vector<torch::Tensor>& images)
+{
+    std::vector<int64_t> predictions;
+    const torch::Tensor features = featureRows(model, torch::cat(images), layer, set.pooling, &predictions);
+    const Placement placement = placeInMap(tsneMap(set.values, result), features);
+    const torch::Tensor at = placement.embedding.to(torch::kDouble).contiguous();
+    Json out = Json::array();
+    for (int64_t i = 0; i < at.size(0); ++i) {
+        PlacedImage image;
+        nameSurroundings(image, placement.neighbours[i], set.labels, set.predictions);
+        const auto row = static_cast<size_t>(i);
+        out.push_back({{"image", paths[static_cast<int>(i)].toStdString()}, {"x", at[i][0].item<double>()},
+                       {"y", at[i][1].item<double>()}, {"prediction", predictions[row]},
+                       {"prediction_label", labelName(model, predictions[row])}, {"near_class", image.nearClass},
+                       {"near_label", labelName(model, image.nearClass)}, {"near_count", image.nearCount}});
+    }
+    return out;
+}
+
+} // namespace
 
 int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
 {
@@ -56,17 +84,24 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("cache"), QStringLiteral("Keep features here (default $XDG_CACHE_HOME/convscope/features)."),
          QStringLiteral("DIR")},
         {QStringLiteral("no-cache"), QStringLiteral("Neither read nor write cached features.")},
+        {QStringLiteral("place"),
+         QStringLiteral("t-SNE: place this image into the finished map without moving it (repeatable; an adversarial "
+                        "example and its original, say)."),
+         QStringLiteral("IMAGE")},
         {QStringLiteral("json"), QStringLiteral("Print N, KL divergence and seconds per phase as JSON.")},
     });
     QStringList args = parse(parser, arguments, 0, 2,
                              "tsne [MODEL] [DATASET] --layer NAME [--method tsne|pca] [--n N] [--perplexity P] "
-                             "[--iters I] [--seed S] [--out emb.csv] [--png plot.png] [--json]");
+                             "[--iters I] [--seed S] [--out emb.csv] [--png plot.png] [--place IMAGE]... [--json]");
     args = modelAndDataset(args);
     if (!parser.isSet(QStringLiteral("layer")))
         throw Error("give --layer NAME (run `convscope layers MODEL` for the names)");
     const QString method = parser.value(QStringLiteral("method"));
     if (method != QLatin1String("tsne") && method != QLatin1String("pca"))
         throw Error("unknown --method '" + method.toStdString() + "': use tsne or pca");
+    const QStringList placed = parser.values(QStringLiteral("place"));
+    if (!placed.isEmpty() && method != QLatin1String("tsne"))
+        throw Error("--place puts images into a t-SNE map: leave out --method pca");
     FeatureOptions features;
     features.pooling = featurePoolingFromName(parser.value(QStringLiteral("pooling")).toStdString());
     if (parser.isSet(QStringLiteral("n")))
@@ -92,6 +127,10 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
     const int layer = model->layerIndex(parser.value(QStringLiteral("layer")).toStdString());
     const auto& in = model->info().input;
     auto dataset = io::openDataset(args[1].toStdString(), {in[0], in[1], in[2]});
+    // Read first: a missing image should not wait for the map.
+    std::vector<torch::Tensor> placedImages;
+    for (const QString& path : placed)
+        placedImages.push_back(io::readImage(path.toStdString(), in[0], in[1], in[2]));
     const ProgressFn progress = stderrProgress("tsne");
 
     auto start = std::chrono::steady_clock::now();
@@ -123,6 +162,8 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
     } else {
         const TsneResult r = tsne(set.values, tsneOptions, {}, progress);
         embedding = r.embedding;
+        if (!placed.isEmpty())
+            out["placed"] = placeImages(*model, layer, set, r, placed, placedImages);
         out["perplexity"] = r.perplexity; // as used: clamped to (N - 1) / 3 for small N
         out["iterations"] = r.iterations;
         out["pca_dims"] = tsneOptions.pcaDimensions;
@@ -170,6 +211,12 @@ int tsneCommand(QCommandLineParser& parser, const QStringList& arguments)
     }
     std::cout << "seconds: features " << std::setprecision(3) << featureSeconds << (set.fromCache ? " (cached)" : "")
               << ", total " << seconds["total"].get<double>() << '\n';
+    if (out.contains("placed"))
+        for (const auto& p : out["placed"])
+            std::cout << "placed " << p["image"].get<std::string>() << " at (" << std::setprecision(4)
+                      << p["x"].get<double>() << ", " << p["y"].get<double>() << "), predicted "
+                      << p["prediction_label"].get<std::string>() << ", among " << p["near_label"].get<std::string>()
+                      << " (" << p["near_count"].get<int>() << " of " << PlacedPairs::kNearest << " nearest)\n";
     return 0;
 }
 

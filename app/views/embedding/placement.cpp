@@ -13,30 +13,27 @@
 namespace convscope
 {
 
-namespace
-{
-
-// The commonest class among a point's first kNearest map neighbours (ties:
-// the nearer one's), by label where the dataset has them.
-void nameSurroundings(PlacedImage& image, const torch::Tensor& neighbours, const EmbeddingRows& rows)
+void nameSurroundings(PlacedImage& image, const torch::Tensor& neighbours, const std::vector<int64_t>& labels,
+                      const std::vector<int64_t>& predictions)
 {
     std::map<int64_t, int> counts;
     std::map<int64_t, int> first;
-    const int64_t k = std::min<int64_t>(PlacedPairs::kNearest, neighbours.size(0));
+    const torch::Tensor nearest = neighbours.to(torch::kCPU).contiguous();
+    const int64_t k = std::min<int64_t>(PlacedPairs::kNearest, nearest.size(0));
     for (int64_t j = 0; j < k; ++j) {
-        const auto row = static_cast<size_t>(neighbours[j].item<int64_t>());
-        const int64_t c = rows.labels[row] >= 0 ? rows.labels[row] : rows.predictions[row];
+        const auto row = static_cast<size_t>(nearest[j].item<int64_t>());
+        const int64_t c = labels[row] >= 0 ? labels[row] : predictions[row];
         ++counts[c];
         first.emplace(c, static_cast<int>(j));
     }
+    image.nearClass = -1;
+    image.nearCount = 0;
     for (const auto& [c, n] : counts)
         if (n > image.nearCount || (n == image.nearCount && first[c] < first[image.nearClass])) {
             image.nearClass = c;
             image.nearCount = n;
         }
 }
-
-} // namespace
 
 std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& embedding, const torch::Tensor& clean,
                                               const torch::Tensor& adversarial, const JobContext& job)
@@ -57,7 +54,7 @@ std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& emb
         PlacedImage image;
         image.at = QPointF(at[i][0].item<double>(), at[i][1].item<double>());
         image.prediction = predictions[static_cast<size_t>(i)];
-        nameSurroundings(image, placed.neighbours[i], *embedding.rows);
+        nameSurroundings(image, placed.neighbours[i], embedding.rows->labels, embedding.rows->predictions);
         (i < n ? pairs->clean : pairs->adversarial).append(image);
     }
     return pairs;

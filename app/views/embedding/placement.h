@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace convscope
 {
@@ -41,6 +42,12 @@ struct PlacedPairs {
 // t-SNE map of the model's features (Error otherwise, in one line).
 std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& map, const torch::Tensor& clean,
                                               const torch::Tensor& adversarial, const JobContext& job);
+
+// The commonest class among the first kNearest of `neighbours` (one placed
+// point's row of map indices, nearest first): by label where there is one,
+// else by prediction; a tie goes to the class met first.
+void nameSurroundings(PlacedImage& image, const torch::Tensor& neighbours, const std::vector<int64_t>& labels,
+                      const std::vector<int64_t>& predictions);
 
 // "among 3s (9 of 10 nearest)".
 QString nearText(const PlacedImage& image, const QString& className);
