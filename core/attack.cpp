@@ -795,6 +795,8 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
             const int64_t label = result.labeled ? classMap[static_cast<size_t>(dataset.label(loaded[i]))] : p[i];
             b.labels.push_back(label);
             b.cleanCorrect.push_back(p[i] == label);
+            result.images.push_back(loaded[i]);
+            result.labels.push_back(label);
         }
         result.samples += static_cast<int64_t>(loaded.size());
         batches.push_back(std::move(b));
@@ -828,6 +830,18 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
     for (const auto& b : batches)
         for (int64_t p : longVector(b.logits.argmax(1)))
             cleanPredictions.push_back(p);
+    // The images, when the caller wants them and they fit.
+    const auto& in = model.info().input;
+    const double imageBytes = 4.0 * static_cast<double>(in[0] * in[1] * in[2]);
+    const bool keep = options.keepImages
+        && imageBytes * static_cast<double>(result.samples) * static_cast<double>(options.epsilons.size() + 1)
+            <= static_cast<double>(options.keepBytes);
+    if (keep) {
+        std::vector<torch::Tensor> parts;
+        for (const auto& b : batches)
+            parts.push_back(b.images.to(torch::kCPU, torch::kFloat));
+        result.clean = torch::cat(parts);
+    }
     const auto done = [&] {
         result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         return result;
@@ -839,6 +853,7 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         std::vector<double> needed; // per clean-correct sample: L2 to fool it, infinity if never
         std::vector<double> l2s; // per sample, batch order: L2 of the perturbation, infinity if it failed
         std::vector<int64_t> afters; // per sample: the adversarial class
+        std::vector<torch::Tensor> minimal; // per batch: the adversarial images (keep only)
         for (size_t bi = 0; bi < batches.size(); ++bi) {
             const ProgressFn inner = partProgress(progress, static_cast<double>(bi), static_cast<double>(batches.size()),
                                                   attackMethodName(attackOptions.method) + ": batch "
@@ -849,6 +864,8 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                 result.cancelled = true;
                 return done();
             }
+            if (keep)
+                minimal.push_back(r.adversarial);
             for (size_t i = 0; i < r.success.size(); ++i) {
                 const double l2 = r.success[i] ? r.l2[i] : std::numeric_limits<double>::infinity();
                 if (batches[bi].cleanCorrect[i])
@@ -857,11 +874,19 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                 afters.push_back(r.after[i]);
             }
         }
+        const torch::Tensor adversarial = keep ? torch::cat(minimal) : torch::Tensor();
         for (double eps : options.epsilons) {
             std::vector<int64_t> predictions = cleanPredictions;
+            std::vector<uint8_t> fits(predictions.size(), 0);
             for (size_t k = 0; k < predictions.size(); ++k)
-                if (l2s[k] <= eps)
+                if (l2s[k] <= eps) {
                     predictions[k] = afters[k];
+                    fits[k] = 1;
+                }
+            if (keep) {
+                const torch::Tensor mask = torch::tensor(fits).to(torch::kBool).view({-1, 1, 1, 1});
+                result.adversarial.push_back(torch::where(mask, adversarial, result.clean));
+            }
             point(eps, std::count_if(needed.begin(), needed.end(), [&](double l2) { return l2 > eps; }),
                   confusionOf(predictions));
         }
@@ -883,12 +908,15 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
         const double eps = options.epsilons[e];
         if (eps == 0) {
             point(0, cleanCorrect, confusionOf(cleanPredictions));
+            if (keep)
+                result.adversarial.push_back(result.clean);
             continue;
         }
         AttackOptions o = attackOptions;
         o.eps = eps;
         int64_t correct = 0;
         std::vector<int64_t> predictions;
+        std::vector<torch::Tensor> attacked;
         for (size_t bi = 0; bi < batches.size(); ++bi) {
             const double base = static_cast<double>(e * batches.size() + bi);
             const ProgressFn inner = partProgress(progress, base, units,
@@ -903,8 +931,12 @@ RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions&
                 correct += r.after[i] == batches[bi].labels[i];
                 predictions.push_back(r.after[i]);
             }
+            if (keep)
+                attacked.push_back(r.adversarial);
         }
         point(eps, correct, confusionOf(predictions));
+        if (keep)
+            result.adversarial.push_back(torch::cat(attacked));
     }
     return done();
 }

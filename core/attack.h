@@ -128,12 +128,22 @@ struct RobustnessResult {
     double medianL2 = 0;        // deepfool/cw: median L2 of the successful perturbations
     bool cancelled = false;     // points holds the finished budgets
     double seconds = 0;
+    // With RobustnessOptions::keepImages: the images attacked ([samples, C, H, W]
+    // CPU float, in the order of the confusion counts), their dataset indices
+    // and labels, and per point the images the predictions came from (for
+    // deepfool/cw the adversarial image where it fits the budget, else the
+    // clean one). Empty when they would not fit keepBytes.
+    torch::Tensor clean;
+    std::vector<torch::Tensor> adversarial;
+    std::vector<int64_t> images, labels;
 };
 struct RobustnessOptions {
     std::vector<double> epsilons;  // budgets to try (0 is clean accuracy)
     int64_t samples = 500;         // at most this many images, a seeded shuffle of the dataset
     uint64_t sampleSeed = 0;
     int64_t batch = 0;             // images per attack batch; 0: what 512 MiB of activations hold (at most 128)
+    bool keepImages = false;       // keep the clean and adversarial images (Show in embedding)
+    int64_t keepBytes = int64_t(256) << 20; // ... when all of them fit in this many bytes
 };
 RobustnessResult robustness(Model& model, Dataset& dataset, const AttackOptions& attackOptions,
                             const RobustnessOptions& options, const ProgressFn& progress = {},

@@ -2173,6 +2173,74 @@ class Attack(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertEqual(err.strip(), "convscope attack: --noise writes the noise baseline of --trace: add --trace")
 
+    # -- compare with a second model ---------------------------------------------
+
+    def second_lenet(self):
+        """LeNet-5 with seeded noise on its weights, saved as TorchScript with
+        the shipped file's metadata: (path, eager net normalizing inside)."""
+        path = os.path.join(self.tmp.name, "lenet_other.pt")
+        net, mean, std = lenet_eager()
+        generator = torch.Generator().manual_seed(21)
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(0.08 * p.abs().mean() * torch.randn(p.shape, generator=generator))
+        if not os.path.exists(path):
+            extra = {"convscope.json": ""}
+            torch.jit.load(LENET, _extra_files=extra)
+            torch.jit.save(torch.jit.script(net), path, _extra_files={"convscope.json": extra["convscope.json"]})
+        return path, net, normalized(net, [mean], [std]), mean, std
+
+    def test_compare_runs_the_attack_on_both(self):
+        """--compare: the same FGSM on a second model is PyTorch's on that
+        model, with its own trace against forward hooks; on a dataset its
+        accuracy per budget is PyTorch's too."""
+        other, net, f, mean, std = self.second_lenet()
+        path, x = self.digit(1500)
+        doc, png = self.attack(path, "--method", "fgsm", "--eps", "24/255", "--trace", "--compare", other)
+        eps = 24 / 255
+        adv, steps = ref_gradient_steps(f, x, torch.tensor([3]), False, eps, eps, 1)
+        second = doc["compare"]
+        self.assertEqual(second["file"], other)
+        with torch.no_grad():
+            logits = f(adv)
+        self.assertEqual((second["label"], second["after"]["class"], second["success"], second["steps"]),
+                         (3, logits.argmax(1).item(), fooled_by(logits, torch.tensor([3]), False).item(), steps[0]))
+        self.assertAlmostEqual(second["linf"], (adv - x).abs().max().item(), delta=1e-6)
+        self.assertAlmostEqual(second["l2"], (adv - x).norm().item(), delta=1e-5)
+        # Its trace, against hooks on the second model (the noise is the same seed's).
+        acts = {}
+        for name, module in net.named_children():
+            module.register_forward_hook(lambda m, a, out, name=name: acts.setdefault(name, []).append(out.double()))
+        with torch.no_grad():
+            for image in (x, adv):
+                net((image - mean) / std)
+        worst = max(abs(l["relative_change"] - ((acts[l["name"]][1] - acts[l["name"]][0]).norm()
+                                                / acts[l["name"]][0].norm()).item()) for l in second["trace"])
+        note("compared model's trace against forward hooks", worst)
+        self.assertLess(worst, 1e-5)
+        self.assertNotEqual(second["trace"], doc["trace"])
+        # The text names the file.
+        code, out, err = run("attack", path, "--method", "fgsm", "--eps", "24/255", "--compare", other, "--threads", "1")
+        self.assertEqual(code, 0, err)
+        self.assertIn("compared with lenet_other.pt: ", out)
+        # A dataset: the second model's accuracy per budget.
+        folder, pixels, labels = self.digit_folder()
+        doc = self.robustness(folder, "--eps", "0,16/255,40/255", "--compare", other)
+        expected = []
+        for e in (0, 16 / 255, 40 / 255):
+            attacked = ref_gradient_steps(f, pixels, labels, False, e, e, 1)[0] if e else pixels
+            with torch.no_grad():
+                predictions = f(attacked).argmax(1)
+            correct = int((predictions == labels).sum())
+            expected.append({"eps": e, "accuracy": correct / 12, "correct": correct,
+                             "confusion": self.cells(labels, predictions)})
+        self.assertEqual(doc["compare"]["accuracy"], expected)
+        # Models of another input size are refused in one line.
+        code, _, err = run("attack", path, "--compare", f"{FIXTURES}/alexnet_traced.pt")
+        self.assertEqual(code, 1)
+        self.assertRegex(err.strip().splitlines()[-1], r"^convscope attack: --compare: .* takes 3x\d+x\d+ images and "
+                         r".* 1x28x28: compare models of one input size$")
+
     # -- minimal perturbations -----------------------------------------------------
 
     def test_deepfool(self):
@@ -2336,6 +2404,43 @@ class Attack(unittest.TestCase):
         self.assertAlmostEqual(doc["success_rate"], len(finite) / len(needed), delta=1e-12)
         median = (finite[(len(finite) - 1) // 2] + finite[len(finite) // 2]) / 2
         self.assertAlmostEqual(doc["median_l2"], median, delta=1e-4)
+
+    def test_dataset_embed_places_every_attacked_image(self):
+        """--embed: per budget, every attacked digit and its clean one placed
+        into a t-SNE map of the digits; the classes before and after are
+        PyTorch's (FGSM has no randomness), clean and unchanged images land on
+        the same spot, and the flow counts the pairs whose surroundings differ."""
+        doc = self.robustness("digits", "--samples", "30", "--eps", "0,40/255", "--embed", "relu3", "--embed-n", "300")
+        embedding = doc["embedding"]
+        self.assertEqual((embedding["layer"], embedding["map_points"]), ("relu3", 300))
+        self.assertEqual([b["eps"] for b in embedding["budgets"]], [0, 40 / 255])
+        digits = digits_28()
+        for budget, point in zip(embedding["budgets"], doc["accuracy"]):
+            pairs = budget["pairs"]
+            self.assertEqual(len(pairs), 30)
+            indices = torch.tensor([p["image"] for p in pairs])
+            labels = torch.tensor([p["label"] for p in pairs])
+            x = digits[indices]
+            adv = ref_gradient_steps(self.lenet, x, labels, False, budget["eps"], budget["eps"], 1)[0] \
+                if budget["eps"] else x
+            with torch.no_grad():
+                before, after = self.lenet(x).argmax(1).tolist(), self.lenet(adv).argmax(1).tolist()
+            self.assertEqual([p["before"] for p in pairs], before)
+            self.assertEqual([p["after"] for p in pairs], after)
+            self.assertEqual(sum(a == l for a, l in zip(after, labels.tolist())), point["correct"])
+            flow = {}
+            for p in pairs:
+                if p["near_clean"] != p["near_adversarial"]:
+                    flow[(p["near_clean"], p["near_adversarial"])] = flow.get((p["near_clean"], p["near_adversarial"]), 0) + 1
+            self.assertEqual(sorted((f[0], f[1], f[2]) for f in budget["flow"]), sorted((a, b, n) for (a, b), n in flow.items()))
+            if budget["eps"] == 0:
+                self.assertTrue(all(p["clean"] == p["adversarial"] for p in pairs))
+                self.assertEqual(budget["flow"], [])
+        moved = embedding["budgets"][1]["pairs"]
+        self.assertTrue(any(p["clean"] != p["adversarial"] for p in moved))
+        code, _, err = run("attack", "digits", "--samples", "5", "--embed", "nolayer")
+        self.assertEqual(code, 1)
+        self.assertTrue(err.strip().splitlines()[-1].startswith("convscope attack: no layer named 'nolayer'"), err)
 
     # -- errors --------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
 #include "app/shell/workspace.h"
 #include "app/views/embedding/controls.h"
 #include "app/views/embedding/run.h"
+#include "app/views/adversarial/attack_confusion.h"
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/run.h"
 #include "app/views/adversarial/tab.h"
@@ -19,6 +20,7 @@
 #include "core/model.h"
 #include "core/tsne.h"
 #include "core/tsne_transform.h"
+#include "core/attack.h"
 #include "gui_test_support.h"
 #include "widgets/scatter_view.h"
 #include "widgets/tile_grid_view.h"
@@ -80,6 +82,7 @@ private Q_SLOTS:
     void hoverClickAndSelect();
     void tsneAnimatesAndMatchesCore();
     void adversarialPairPlacedWithArrow();
+    void robustnessRunPlacedAsAFlow();
     void stopIsPrompt();
     void reportsErrors();
     void bigDataset();
@@ -337,6 +340,46 @@ void TestEmbeddingTab::adversarialPairPlacedWithArrow()
     tab->run();
     QVERIFY(settled(window));
     QCOMPARE(tab->view()->arrows().size(), 0);
+}
+
+// The Embed… button beside the confusion under attack: every image of the
+// robustness run at the chosen budget, clean and adversarial, placed into the
+// map as core placeInMap places them, one arrow each.
+void TestEmbeddingTab::robustnessRunPlacedAsAFlow()
+{
+    MainWindow window;
+    EmbeddingTab* tab = openEmbedding(window);
+    QVERIFY(tab);
+    QVERIFY(setUp(window, tab, QStringLiteral("fc1"), QStringLiteral("tsne"), 400, 300));
+    auto* adversarial = qobject_cast<AdversarialTab*>(window.tab(QStringLiteral("adversarial")));
+    window.setCurrentTab(QStringLiteral("adversarial"));
+    adversarial->controls()->setMethod(QStringLiteral("fgsm"));
+    adversarial->controls()->setSamples(24);
+    adversarial->runCurve();
+    QVERIFY(settled(window));
+    AttackConfusion* confusion = adversarial->attackConfusion();
+    auto robust = confusion->result();
+    QVERIFY(robust && robust->clean.defined());
+    QCOMPARE(robust->clean.size(0), int64_t(24));
+    QCOMPARE(robust->adversarial.size(), robust->points.size());
+    confusion->setBudget(5); // 16/255
+    Q_EMIT confusion->showInEmbeddingClicked();
+    QCOMPARE(window.currentTabKey(), QStringLiteral("embedding"));
+    QVERIFY(QTest::qWaitFor([&] { return window.isSettled() && !tab->isRunning() && !tab->isPlacing(); }, 120000));
+    auto result = tab->result();
+    QVERIFY(result && result->map);
+    const QVector<ScatterView::Arrow> arrows = tab->view()->arrows();
+    QCOMPARE(arrows.size(), 24);
+    auto model = window.workspace()->model();
+    const torch::Tensor features = featureRows(*model, torch::cat({robust->clean, robust->adversarial[5]}),
+                                               model->layerIndex("fc1"), FeaturePooling::Mean);
+    const Placement expected = placeInMap(*result->map, features);
+    for (int i = 0; i < 24; i += 5) {
+        QVERIFY(std::abs(arrows[i].from.x() - expected.embedding[i][0].item<double>()) < 1e-5);
+        QVERIFY(std::abs(arrows[i].to.y() - expected.embedding[24 + i][1].item<double>()) < 1e-5);
+    }
+    QVERIFY2(tab->placementText().startsWith(QStringLiteral("fgsm at ε 16/255 on 24 images: 24 pairs placed")),
+             qPrintable(tab->placementText()));
 }
 
 void TestEmbeddingTab::stopIsPrompt()

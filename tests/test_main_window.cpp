@@ -18,6 +18,7 @@
 #include "app/views/adversarial/attack_confusion.h"
 #include "app/views/adversarial/attack_text.h"
 #include "app/views/adversarial/charts.h"
+#include "app/views/adversarial/compare_panel.h"
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/run.h"
@@ -68,6 +69,7 @@
 #include <QMimeData>
 #include <QPushButton>
 #include <QSettings>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QListWidget>
 #include <QComboBox>
@@ -181,6 +183,7 @@ private Q_SLOTS:
     void adversarialSliderRerunsFgsm();
     void adversarialCurvesAndCsv();
     void adversarialTraceThroughLayers();
+    void adversarialCompareWithASecondModel();
     void adversarialUseAsInput();
     void adversarialReportsFailures();
     void unitWalksWithTheKeyboard();
@@ -1493,6 +1496,71 @@ void TestMainWindow::adversarialTraceThroughLayers()
     QCOMPARE(picked[0][0].toInt(), conv2);
     QCOMPARE(picked[0][1].toInt(), static_cast<int>(ranked[1].channel));
     waitSettled(window);
+}
+
+// "Compare with…" MiniVGG (Fashion-MNIST, 1x28x28 too): each Run attacks both,
+// as core attack() does on each, with both gradient saliency maps; the chart
+// gets both models' curves and robustness curves run on both.
+void TestMainWindow::adversarialCompareWithASecondModel()
+{
+    MainWindow window;
+    AdversarialTab* tab = openAdversarial(window);
+    QVERIFY(tab);
+    ComparePanel* compare = tab->comparePanel();
+    // Shipped beside the default LeNet-5.
+    const QString second = QFileInfo(defaultModelPath()).dir().filePath(QStringLiteral("minivgg_fashion.pt"));
+    compare->loadModel(second);
+    QVERIFY(QTest::qWaitFor([&] { return !compare->isLoading(); }, 60000));
+    QVERIFY2(compare->model(), qPrintable(compare->infoText()));
+    QCOMPARE(compare->name(), QStringLiteral("minivgg_fashion.pt"));
+    tab->controls()->setMethod(QStringLiteral("pgd"));
+    tab->controls()->setEps(16.0 / 255);
+    tab->run();
+    waitSettled(window);
+    auto result = tab->result();
+    QVERIFY(result && result->compared);
+    QVERIFY2(result->compareError.isEmpty(), qPrintable(result->compareError));
+
+    // The compared model's attack and saliency are core's on that model.
+    auto other = Model::load(second.toStdString());
+    const torch::Tensor pixels = window.workspace()->input()->pixels;
+    const AttackResult expected = attack(*other, pixels.unsqueeze(0), {}, result->options);
+    QVERIFY(maxDifference(result->compared->adversarial, expected.adversarial[0]) < 1e-6);
+    QCOMPARE(compare->picture(1, 0)->image(), toQImage(expected.adversarial[0]));
+    QCOMPARE(compare->picture(0, 0)->image(), result->adversarialImage);
+    QCOMPARE(compare->picture(1, 1)->image(),
+             toQImage(heatmapImage(saliency(*other, pixels, SaliencyOptions{}).heatmap, Colormap::Inferno)));
+    QVERIFY(!compare->picture(0, 1)->image().isNull());
+    QVERIFY2(compare->caption(1, 0).endsWith(expected.success[0] ? QStringLiteral(", fooled") : QStringLiteral(", not fooled")),
+             qPrintable(compare->caption(1, 0)));
+    QCOMPARE(tab->tracePanel()->chart()->seriesCount(), 5); // two models × (attack, noise), the mark
+    QCOMPARE(result->compared->trace.layers.size(), other->layers().size());
+
+    // Robustness: one curve per model.
+    tab->controls()->setSamples(20);
+    tab->controls()->setMethod(QStringLiteral("fgsm"));
+    tab->runCurve();
+    waitSettled(window);
+    QCOMPARE(tab->robustnessChart()->seriesNames(),
+             QStringList({QStringLiteral("fgsm"), QStringLiteral("fgsm · minivgg_fashion.pt")}));
+
+    // Stop comparing: the next Run is one model's again.
+    compare->clearModel();
+    tab->run();
+    waitSettled(window);
+    QVERIFY(tab->result() && !tab->result()->compared);
+    QCOMPARE(tab->tracePanel()->chart()->seriesCount(), 3);
+    // A file that is no model says so in one line and keeps the tab working.
+    QTemporaryDir dir;
+    const QString broken = dir.filePath(QStringLiteral("broken.pt"));
+    QFile file(broken);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("not a model");
+    file.close();
+    compare->loadModel(broken);
+    QVERIFY(QTest::qWaitFor([&] { return !compare->isLoading(); }, 60000));
+    QVERIFY(!compare->model());
+    QVERIFY2(compare->infoText().startsWith(QStringLiteral("Cannot compare with broken.pt: ")), qPrintable(compare->infoText()));
 }
 
 void TestMainWindow::adversarialUseAsInput()

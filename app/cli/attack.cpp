@@ -6,14 +6,20 @@
 #include "app/shell/atomic_save.h"
 #include "app/shell/defaults.h"
 #include "app/views/adversarial/attack_text.h"
+#include "app/views/embedding/placement.h"
 #include "core/attack.h"
 #include "core/attack_trace.h"
+#include "core/features.h"
+#include "core/tsne.h"
+#include "core/tsne_transform.h"
 #include "core/dataset.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "io/datasets.h"
 #include "io/image_io.h"
 
+
+#include <QFileInfo>
 
 #include <nlohmann/json.hpp>
 
@@ -85,6 +91,23 @@ Json sampleJson(const Model& model, const AttackResult& r, size_t i)
     return s;
 }
 
+// `--compare MODEL`: the second model, on the first one's device, taking its input size.
+std::unique_ptr<Model> comparedModel(const QCommandLineParser& parser, const Model& model)
+{
+    if (!parser.isSet(QStringLiteral("compare")))
+        return nullptr;
+    LoadOptions options;
+    options.device = modelOptions(parser).device;
+    auto other = Model::load(parser.value(QStringLiteral("compare")).toStdString(), options);
+    const auto& a = model.info().input;
+    const auto& b = other->info().input;
+    if (a != b)
+        throw Error("--compare: " + other->info().name + " takes " + std::to_string(b[0]) + "x" + std::to_string(b[1])
+                    + "x" + std::to_string(b[2]) + " images and " + model.info().name + " " + std::to_string(a[0])
+                    + "x" + std::to_string(a[1]) + "x" + std::to_string(a[2]) + ": compare models of one input size");
+    return other;
+}
+
 // Infinite ratios (a silent clean layer that woke) are JSON nulls.
 Json finiteOrNull(double value)
 {
@@ -128,8 +151,9 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
         o.eps = eps[0];
     }
     if (parser.isSet(QStringLiteral("samples")) || parser.isSet(QStringLiteral("csv"))
-        || parser.isSet(QStringLiteral("confusion")))
-        throw Error("--samples, --csv and --confusion are for a dataset, not an image");
+        || parser.isSet(QStringLiteral("confusion")) || parser.isSet(QStringLiteral("embed")))
+        throw Error("--samples, --csv, --confusion and --embed are for a dataset, not an image (for one image: "
+                    "convscope tsne --place)");
     const Input input = readInput(parser, args, loaded);
     Model& model = *loaded; // after readInput, which may lend it a dataset's class names
     std::vector<int64_t> labels;
@@ -162,6 +186,17 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
     }
 
     const bool l2 = attackIsL2(o.method);
+    // The same attack on a second model, from the same image.
+    const std::unique_ptr<Model> other = comparedModel(parser, model);
+    std::optional<AttackResult> otherResult;
+    std::optional<AttackTrace> otherTrace;
+    if (other) {
+        checkAttackOptions(*other, o);
+        otherResult = attack(*other, input.pixels, labels, o);
+        if (parser.isSet(QStringLiteral("trace")))
+            otherTrace = traceAttack(*other, input.pixels.narrow(0, 0, 1), otherResult->adversarial.narrow(0, 0, 1), l2,
+                                     o.seed);
+    }
     std::optional<AttackTrace> trace;
     if (parser.isSet(QStringLiteral("trace"))) {
         trace = traceAttack(model, input.pixels.narrow(0, 0, 1), r.adversarial.narrow(0, 0, 1), l2, o.seed);
@@ -209,6 +244,14 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
             out["noise"] = {{"kind", l2 ? "gaussian" : "sign"}, {"seed", o.seed},
                             {"linf", noise.abs().max().item<double>()}, {"l2", noise.norm().item<double>()}};
         }
+        if (other) {
+            Json compared = sampleJson(*other, *otherResult, 0);
+            compared["model"] = other->info().name;
+            compared["file"] = parser.value(QStringLiteral("compare")).toStdString();
+            if (otherTrace)
+                compared["trace"] = traceJson(*otherTrace);
+            out["compare"] = compared;
+        }
         std::cout << out.dump() << '\n';
         return 0;
     }
@@ -232,7 +275,82 @@ int attackImage(const QCommandLineParser& parser, const QStringList& args, std::
               << r.l0[0] << " of " << clean.numel() << " values; " << std::setprecision(3) << r.seconds << " s\n";
     if (trace)
         printTrace(*trace);
+    if (other) {
+        const AttackResult& c = *otherResult;
+        std::cout << std::fixed << std::setprecision(1) << "compared with "
+                  << QFileInfo(parser.value(QStringLiteral("compare"))).fileName().toStdString() << ": "
+                  << labelName(*other, c.before[0]) << " (" << 100 * c.beforeProbability[0] << " %) -> "
+                  << labelName(*other, c.after[0]) << " (" << 100 * c.afterProbability[0] << " %), "
+                  << (c.success[0] ? "fooled" : "not fooled") << std::defaultfloat << std::setprecision(4)
+                  << "; Linf " << c.linf[0] << ", L2 " << c.l2[0] << '\n';
+        if (otherTrace)
+            printTrace(*otherTrace);
+    }
     return 0;
+}
+
+// `--embed LAYER`: a t-SNE map of the dataset's features at LAYER (a seeded
+// sample of --embed-n images), and every attacked image placed into it beside
+// its clean one, per budget: where each lands, the commonest class around
+// both ends, and the flow between the clusters.
+Json embedAttacked(Model& model, Dataset& dataset, const QCommandLineParser& parser, const RobustnessResult& r)
+{
+    if (!r.clean.defined() || r.adversarial.size() != r.points.size())
+        throw Error("--embed: the attacked images do not fit in memory; use fewer --samples");
+    const int layer = model.layerIndex(parser.value(QStringLiteral("embed")).toStdString());
+    FeatureOptions features;
+    features.samples = parser.isSet(QStringLiteral("embed-n")) ? wholeOption(parser, QStringLiteral("embed-n"), 10) : 1000;
+    const FeatureSet set = extractFeatures(model, dataset, layer, features);
+    TsneOptions options;
+    options.reportEvery = 0;
+    const TsneResult map = tsne(set.values, options);
+    const TsneMap fixed = tsneMap(set.values, map);
+    Json out = {{"layer", set.layer}, {"map_points", set.values.size(0)}, {"perplexity", map.perplexity}};
+    Json budgets = Json::array();
+    const int64_t n = r.clean.size(0);
+    for (size_t e = 0; e < r.points.size(); ++e) {
+        std::vector<int64_t> predictions;
+        const torch::Tensor rows = featureRows(model, torch::cat({r.clean, r.adversarial[e]}), layer, set.pooling,
+                                               &predictions);
+        const Placement placed = placeInMap(fixed, rows);
+        const torch::Tensor at = placed.embedding.to(torch::kDouble).contiguous();
+        PlacedPairs pairs;
+        Json list = Json::array();
+        for (int64_t i = 0; i < n; ++i) {
+            PlacedImage from, to;
+            nameSurroundings(from, placed.neighbours[i], set.labels, set.predictions);
+            nameSurroundings(to, placed.neighbours[n + i], set.labels, set.predictions);
+            pairs.clean.append(from);
+            pairs.adversarial.append(to);
+            const auto k = static_cast<size_t>(i);
+            list.push_back({{"image", r.images[k]}, {"label", r.labels[k]}, {"before", predictions[k]},
+                            {"after", predictions[k + static_cast<size_t>(n)]},
+                            {"clean", {at[i][0].item<double>(), at[i][1].item<double>()}},
+                            {"adversarial", {at[n + i][0].item<double>(), at[n + i][1].item<double>()}},
+                            {"near_clean", from.nearClass}, {"near_adversarial", to.nearClass}});
+        }
+        Json flow = Json::array();
+        for (const ClusterFlow& f : clusterFlow(pairs))
+            flow.push_back({f.from, f.to, f.count});
+        budgets.push_back({{"eps", r.points[e].eps}, {"flow", flow}, {"pairs", list}});
+    }
+    out["budgets"] = budgets;
+    return out;
+}
+
+// Per budget: eps, accuracy, correct and the non-zero confusion cells [true class, class under attack, count].
+Json accuracyJson(const RobustnessResult& r)
+{
+    Json points = Json::array();
+    for (const auto& p : r.points) {
+        Json cells = Json::array();
+        for (int64_t t = 0; t < p.classes; ++t)
+            for (int64_t a = 0; a < p.classes; ++a)
+                if (const int64_t n = p.confusion[static_cast<size_t>(t * p.classes + a)])
+                    cells.push_back({t, a, n});
+        points.push_back({{"eps", p.eps}, {"accuracy", p.accuracy}, {"correct", p.correct}, {"confusion", cells}});
+    }
+    return points;
 }
 
 int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& model, const AttackOptions& o)
@@ -240,6 +358,8 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
     if (parser.isSet(QStringLiteral("out")) || parser.isSet(QStringLiteral("diff")) || parser.isSet(QStringLiteral("label"))
         || parser.isSet(QStringLiteral("trace")) || parser.isSet(QStringLiteral("noise")))
         throw Error("--out, --diff, --label, --trace and --noise are for one image; on a dataset use --json or --csv");
+    if (parser.isSet(QStringLiteral("embed-n")) && !parser.isSet(QStringLiteral("embed")))
+        throw Error("--embed-n sizes the map of --embed LAYER: add --embed");
     RobustnessOptions options;
     const bool l2 = attackIsL2(o.method);
     options.epsilons = epsList(parser.isSet(QStringLiteral("eps")) ? parser.value(QStringLiteral("eps")) : defaultEpsList(l2));
@@ -251,7 +371,20 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
     auto dataset = io::openDataset(spec.toStdString(), {in[0], in[1], in[2]});
 
     const ProgressFn report = stderrProgress("attack", true);
+    const std::unique_ptr<Model> other = comparedModel(parser, model);
+    if (other)
+        checkAttackOptions(*other, o);
+    if (parser.isSet(QStringLiteral("embed"))) {
+        model.layerIndex(parser.value(QStringLiteral("embed")).toStdString()); // a wrong name fails before the attacks
+        options.keepImages = true;
+        options.keepBytes = int64_t(2) << 30;
+    }
     const RobustnessResult r = robustness(model, *dataset, o, options, report);
+    const std::optional<Json> embedding
+        = parser.isSet(QStringLiteral("embed")) ? std::optional<Json>(embedAttacked(model, *dataset, parser, r)) : std::nullopt;
+    std::optional<RobustnessResult> otherResult;
+    if (other)
+        otherResult = robustness(*other, *dataset, o, options, report);
     if (!dataset->skippedSummary().empty())
         std::cerr << "convscope attack: note: " << dataset->skippedSummary() << '\n';
     if (!r.labeled)
@@ -292,30 +425,51 @@ int attackDataset(const QCommandLineParser& parser, const QString& spec, Model& 
         }
         out["target"] = o.target >= 0 ? Json(o.target) : Json(nullptr);
         out["seconds"] = r.seconds;
-        Json points = Json::array();
-        for (const auto& p : r.points) {
-            // Non-zero cells only: [true class, class under attack, count].
-            Json cells = Json::array();
-            for (int64_t t = 0; t < p.classes; ++t)
-                for (int64_t a = 0; a < p.classes; ++a)
-                    if (const int64_t n = p.confusion[static_cast<size_t>(t * p.classes + a)])
-                        cells.push_back({t, a, n});
-            points.push_back({{"eps", p.eps}, {"accuracy", p.accuracy}, {"correct", p.correct}, {"confusion", cells}});
-        }
-        out["accuracy"] = points;
+        out["accuracy"] = accuracyJson(r);
+        if (embedding)
+            out["embedding"] = *embedding;
+        if (otherResult)
+            out["compare"] = {{"model", other->info().name}, {"file", parser.value(QStringLiteral("compare")).toStdString()},
+                              {"clean_accuracy", otherResult->cleanAccuracy},
+                              {"accuracy", accuracyJson(*otherResult)}};
         std::cout << out.dump() << '\n';
         return 0;
     }
     std::cout << attackMethodName(o.method) << " on " << r.samples << " images of " << dataset->description() << ", "
               << std::setprecision(3) << r.seconds << " s\n";
-    std::cout << pad(l2 ? "L2 eps" : "Linf eps", 18) << "accuracy\n";
-    for (const auto& p : r.points)
-        std::cout << pad(epsText(p.eps, l2), 18) << std::fixed << std::setprecision(1) << 100 * p.accuracy << " %  ("
-                  << p.correct << "/" << r.samples << ")\n"
-                  << std::defaultfloat;
+    std::cout << pad(l2 ? "L2 eps" : "Linf eps", 18) << "accuracy"
+              << (otherResult ? "            " + QFileInfo(parser.value(QStringLiteral("compare"))).fileName().toStdString()
+                              : std::string())
+              << '\n';
+    for (size_t i = 0; i < r.points.size(); ++i) {
+        const RobustnessPoint& p = r.points[i];
+        std::ostringstream line;
+        line << std::fixed << std::setprecision(1) << 100 * p.accuracy << " %  (" << p.correct << "/" << r.samples << ")";
+        std::cout << pad(epsText(p.eps, l2), 18) << (otherResult ? pad(line.str(), 20) : line.str());
+        if (otherResult && i < otherResult->points.size())
+            std::cout << std::fixed << std::setprecision(1) << 100 * otherResult->points[i].accuracy << " %  ("
+                      << otherResult->points[i].correct << "/" << otherResult->samples << ")";
+        std::cout << std::defaultfloat << '\n';
+    }
     if (!attackUsesEps(o.method))
         std::cout << "fooled " << std::setprecision(3) << 100 * r.successRate << " % of the correctly classified, median L2 "
                   << r.medianL2 << '\n';
+    if (embedding) {
+        std::cout << "placed into a t-SNE map of " << (*embedding)["map_points"].get<int64_t>() << " images at "
+                  << (*embedding)["layer"].get<std::string>() << "; moved between clusters (class around the clean "
+                  << "image -> around the adversarial one):\n";
+        for (const auto& b : (*embedding)["budgets"]) {
+            std::cout << pad(epsText(b["eps"].get<double>(), l2), 18);
+            int shown = 0;
+            for (const auto& f : b["flow"]) {
+                if (shown++ == 5)
+                    break;
+                std::cout << (shown > 1 ? ", " : "") << labelName(model, f[0].get<int64_t>()) << " -> "
+                          << labelName(model, f[1].get<int64_t>()) << " (" << f[2].get<int64_t>() << ")";
+            }
+            std::cout << (shown == 0 ? "none" : "") << '\n';
+        }
+    }
     return 0;
 }
 
@@ -352,6 +506,15 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
          QStringLiteral("Relative change of every layer's activations, against random noise of the same norm (seeded "
                         "by --seed).")},
         {QStringLiteral("noise"), QStringLiteral("With --trace: write the noise baseline's image (PNG)."), QStringLiteral("PNG")},
+        {QStringLiteral("compare"),
+         QStringLiteral("Run the same attack on this second model too (an adversarially trained one, say)."),
+         QStringLiteral("MODEL")},
+        {QStringLiteral("embed"),
+         QStringLiteral("Dataset: place every attacked image and its clean one into a t-SNE map of this layer's "
+                        "features (the flow between clusters)."),
+         QStringLiteral("LAYER")},
+        {QStringLiteral("embed-n"), QStringLiteral("Dataset, --embed: images in the map (default 1000)."),
+         QStringLiteral("N")},
         {QStringLiteral("samples"), QStringLiteral("Dataset: images attacked, a seeded sample (default 500)."), QStringLiteral("N")},
         {QStringLiteral("batch"), QStringLiteral("Dataset: images per batch (default: what 512 MiB holds, at most 128)."),
          QStringLiteral("N")},
@@ -365,7 +528,7 @@ int attackCommand(QCommandLineParser& parser, const QStringList& arguments)
     addInputOptions(parser);
     QStringList args = parse(parser, arguments, 0, 2,
         "attack [MODEL] [IMAGE|DATASET] --method fgsm|bim|pgd|pgd-l2|deepfool|cw [--eps 8/255] [--alpha A] [--steps N] "
-        "[--target C] [--restarts R] [--seed S] [--out adv.png] [--diff diff.png] [--trace] [--json]");
+        "[--target C] [--restarts R] [--seed S] [--out adv.png] [--diff diff.png] [--trace] [--compare MODEL] [--json]");
     const AttackOptions base = attackOptions(parser);
     // One argument: an image or a model (then the image is --data/--index),
     // else a dataset for the default model.

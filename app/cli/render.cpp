@@ -8,6 +8,7 @@
 #include "app/shell/view_tab.h"
 #include "app/shell/workspace.h"
 #include "app/views/adversarial/controls.h"
+#include "app/views/adversarial/compare_panel.h"
 #include "app/views/adversarial/tab.h"
 #include "app/views/adversarial/trace_panel.h"
 #include "app/views/ascent/controls.h"
@@ -114,6 +115,16 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
                       QStringLiteral("MODE:STEP")});
     parser.addOption({QStringLiteral("sanity-figure"),
                       QStringLiteral("--tab saliency: show the sanity check of every method (All methods…), made.")});
+    parser.addOption({QStringLiteral("compare"),
+                      QStringLiteral("--tab adversarial: compare with this second model (Compare with…)."),
+                      QStringLiteral("MODEL")});
+    parser.addOption({QStringLiteral("page"),
+                      QStringLiteral("--tab adversarial: the page under the pictures, scrolled into view: layers, "
+                                     "robustness or compare."),
+                      QStringLiteral("PAGE")});
+    parser.addOption({QStringLiteral("show-in-embedding"),
+                      QStringLiteral("--tab adversarial: place the attack into a t-SNE map of 1000 images (Show in "
+                                     "embedding); the Embedding tab is drawn.")});
     parser.addOption({QStringLiteral("out"), QStringLiteral("PNG file to write."), QStringLiteral("PNG")});
     parser.addOption({QStringLiteral("size"), QStringLiteral("Window size (default 1400x900)."), QStringLiteral("WxH"),
                       QStringLiteral("1400x900")});
@@ -184,8 +195,20 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
     // PGD's robustness curves over the digits, then the classic demonstration:
     // targeted PGD pushing the digit towards an 8 within 0.2 of every pixel
     // (MNIST papers use eps 0.2-0.3), which stays on the controls.
+    const QStringList pages = {QStringLiteral("layers"), QStringLiteral("robustness"), QStringLiteral("compare")};
+    const int page = parser.isSet(QStringLiteral("page")) ? pages.indexOf(parser.value(QStringLiteral("page"))) : 0;
+    if (page < 0)
+        throw Error("unknown --page '" + parser.value(QStringLiteral("page")).toStdString()
+                    + "': use layers, robustness or compare");
     if (auto* adversarial = qobject_cast<AdversarialTab*>(window.tab(tab))) {
         waitFor([&] { return window.workspace()->input() && window.isSettled(); }, 300000, "the input");
+        if (parser.isSet(QStringLiteral("compare"))) {
+            ComparePanel* compare = adversarial->comparePanel();
+            compare->loadModel(parser.value(QStringLiteral("compare")));
+            waitFor([&] { return !compare->isLoading(); }, 300000, "the compared model");
+            if (!compare->model())
+                throw Error(compare->infoText().toStdString());
+        }
         for (const QString& curve : {QStringLiteral("fgsm"), QStringLiteral("pgd")}) {
             adversarial->controls()->setMethod(curve);
             adversarial->runCurve();
@@ -205,6 +228,17 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
             adversarial->tracePanel()->showLayer(maps);
             waitFor([&] { return window.isSettled() && !adversarial->tracePanel()->layerText().startsWith(
                                      QStringLiteral("Click")); }, 300000, "the layer's activations");
+        }
+        if (parser.isSet(QStringLiteral("page")))
+            adversarial->showBelow(page);
+        if (parser.isSet(QStringLiteral("show-in-embedding"))) {
+            auto* embedding = qobject_cast<EmbeddingTab*>(window.tab(QStringLiteral("embedding")));
+            const auto& layers = model->layers();
+            embedding->controls()->setLayer(static_cast<int>(layers.size() * 2 / 3));
+            embedding->controls()->setSamples(1000);
+            Q_EMIT adversarial->showInEmbeddingRequested();
+            waitFor([&] { return window.isSettled() && !embedding->isRunning() && !embedding->isPlacing(); }, 300000,
+                    "the placement");
         }
     }
     // So does an embedding: t-SNE of 1000 images of the dataset at the --layer

@@ -11,6 +11,7 @@
 #include "app/shell/tensor_image.h"
 #include "app/shell/workspace.h"
 #include "app/views/activations/tab.h"
+#include "app/views/adversarial/attack_confusion.h"
 #include "app/views/adversarial/run.h"
 #include "app/views/adversarial/tab.h"
 #include "app/views/ascent/tab.h"
@@ -183,6 +184,19 @@ void MainWindow::createTabs()
         if (!run)
             return;
         embedding->showPairs(run->clean.unsqueeze(0), run->adversarial.unsqueeze(0), attackTitle(run->options));
+        d->tabs->setCurrentWidget(embedding);
+    });
+    connect(adversarial, &AdversarialTab::showBatchInEmbeddingRequested, this, [this, adversarial, embedding] {
+        const AttackConfusion* confusion = adversarial->attackConfusion();
+        auto result = confusion->result();
+        const int budget = confusion->budget();
+        if (!result || !result->clean.defined() || budget < 0
+            || budget >= static_cast<int>(result->adversarial.size()))
+            return;
+        embedding->showPairs(result->clean, result->adversarial[static_cast<size_t>(budget)],
+                             tr("%1 at ε %2 on %3 images")
+                                 .arg(QString::fromStdString(attackMethodName(result->method)), confusion->budgetText())
+                                 .arg(result->samples));
         d->tabs->setCurrentWidget(embedding);
     });
     auto* training = new TrainingTab(d->workspace);

@@ -138,8 +138,9 @@ void AmplificationChart::setCurves(const QVector<AmplificationCurves>& curves)
         const AmplificationCurves& c = curves[m];
         for (int kind = 0; kind < 2; ++kind) {
             auto* series = new QLineSeries;
-            const QString what = kind == 0 ? tr("attack") : tr("noise of its size");
-            series->setName(compared ? QStringLiteral("%1: %2").arg(c.model, what) : what);
+            // Short names: the legend shares the chart's width with four entries when comparing.
+            const QString what = kind == 0 ? tr("attack") : compared ? tr("noise") : tr("noise of its size");
+            series->setName(compared && m > 0 ? QStringLiteral("%1: %2").arg(c.model, what) : what);
             const QVector<double>& values = kind == 0 ? c.attack : c.noise;
             for (int i = 0; i < values.size(); ++i)
                 series->append(i, std::isfinite(values[i]) ? values[i] : d->top);

@@ -23,6 +23,7 @@ struct AttackConfusion::Private {
     ConfusionMatrixView* matrix = nullptr;
     QLabel* caption = nullptr;
     QPushButton* csv = nullptr;
+    QPushButton* embed = nullptr;
     std::shared_ptr<const RobustnessResult> result;
     QStringList names;
 };
@@ -43,16 +44,22 @@ AttackConfusion::AttackConfusion(QWidget* parent)
     d->csv = new QPushButton(tr("CSV…"));
     d->csv->setObjectName(QStringLiteral("confusionCsv"));
     d->csv->setToolTip(tr("Save this budget's matrix as CSV: true class, class after the attack, count"));
+    d->embed = new QPushButton(tr("Embed…"));
+    d->embed->setObjectName(QStringLiteral("confusionEmbed"));
+    d->embed->setToolTip(tr("Show in embedding: place every image attacked at this budget into the Embedding tab's "
+                            "t-SNE map, an arrow from each clean image to its adversarial one"));
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Attacked at ε")));
     top->addWidget(d->budgets, 1);
     top->addWidget(d->csv);
+    top->addWidget(d->embed);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(top);
     layout->addWidget(d->matrix, 1);
     layout->addWidget(d->caption);
     connect(d->budgets, &QComboBox::currentIndexChanged, this, [this] { show(); });
+    connect(d->embed, &QPushButton::clicked, this, &AttackConfusion::showInEmbeddingClicked);
     connect(d->csv, &QPushButton::clicked, this, [this] {
         const QString path = askExportPath(this, true, tr("Save the confusion under attack as CSV"),
                                            QStringLiteral("confusion-under-attack"));
@@ -64,6 +71,14 @@ AttackConfusion::AttackConfusion(QWidget* parent)
 
 AttackConfusion::~AttackConfusion() = default;
 
+std::shared_ptr<const RobustnessResult> AttackConfusion::result() const
+{
+    return d->result;
+}
+QString AttackConfusion::budgetText() const
+{
+    return d->budgets->currentText();
+}
 ConfusionMatrixView* AttackConfusion::matrix() const
 {
     return d->matrix;
@@ -87,6 +102,7 @@ void AttackConfusion::clear()
     d->budgets->clear();
     d->matrix->clear();
     d->csv->setEnabled(false);
+    d->embed->setEnabled(false);
     d->caption->setText(tr("The confusion under attack appears with a robustness curve."));
 }
 
@@ -114,6 +130,9 @@ void AttackConfusion::setResult(const std::shared_ptr<const RobustnessResult>& r
         chosen = static_cast<int>(result->points.size()) - 1;
     d->budgets->setCurrentIndex(chosen);
     d->csv->setEnabled(true);
+    d->embed->setEnabled(result->clean.defined() && result->adversarial.size() == result->points.size());
+    if (!d->embed->isEnabled())
+        d->embed->setToolTip(tr("The images of this run were too many to keep for Show in embedding"));
     show();
 }
 

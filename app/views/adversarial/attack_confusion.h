@@ -31,10 +31,16 @@ public:
     void setBudget(int index); // into the result's budgets
     int budget() const;
 
+    std::shared_ptr<const RobustnessResult> result() const;
+    QString budgetText() const; // "8/255", as the chooser shows it
     ConfusionMatrixView* matrix() const;
     QComboBox* budgets() const;
     QString csv() const; // the chosen budget's cells, with the header
     bool exportCsv(const QString& path); // false, with the reason in the caption, when it cannot
+
+Q_SIGNALS:
+    // Place the images attacked at the chosen budget into the Embedding tab's map.
+    void showInEmbeddingClicked();
 
 private:
     void show();

@@ -21,6 +21,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <optional>
+
 namespace convscope
 {
 
@@ -66,6 +68,8 @@ struct RobustnessPanel::Private {
     QLabel* info = nullptr;
     bool running = false;
     int generation = 0;
+    std::shared_ptr<Model> compared;
+    QString comparedName;
 };
 
 RobustnessPanel::RobustnessPanel(Workspace* workspace, InputController* input, QWidget* parent)
@@ -146,6 +150,7 @@ void RobustnessPanel::run(const AttackOptions& options, int samples, const QStri
     }
     RobustnessOptions curveOptions;
     curveOptions.samples = samples;
+    curveOptions.keepImages = true; // for Show in embedding, when they fit 256 MiB
     try {
         curveOptions.epsilons = epsList(epsText);
     } catch (const std::exception& e) {
@@ -169,7 +174,8 @@ void RobustnessPanel::run(const AttackOptions& options, int samples, const QStri
     });
     d->workspace->jobs()->submit(
         kChannel, tr("Robustness: %1").arg(method),
-        [self, model, dataset, options, curveOptions, method, generation, notice](JobContext& job) -> JobRunner::Done {
+        [self, model, dataset, options, curveOptions, method, generation, notice, compared = d->compared,
+            comparedName = d->comparedName](JobContext& job) -> JobRunner::Done {
             checkAttackOptions(*model, options);
             // The stage in the panel too, a few times a second.
             QElapsedTimer since;
@@ -195,8 +201,34 @@ void RobustnessPanel::run(const AttackOptions& options, int samples, const QStri
                 names << classText(*model, c);
             // Straight to the panel, not as the continuation: JobRunner drops that
             // of a cancelled job, and Stop keeps the finished budgets.
-            postTo(self, [generation, curve = curve, summary = summary, r, names](RobustnessPanel* panel) {
-                panel->finish(generation, curve, summary);
+            if (!compared || r->cancelled) {
+                postTo(self, [generation, curve = curve, summary = summary, r, names](RobustnessPanel* panel) {
+                    panel->finish(generation, curve, summary);
+                    if (generation == panel->d->generation)
+                        panel->d->confusion->setResult(r, names);
+                });
+                return {};
+            }
+            // The same budgets on the compared model: a second curve, named after it.
+            QString text = summary;
+            std::optional<RobustnessCurve> second;
+            try {
+                checkAttackOptions(*compared, options);
+                const RobustnessResult other = robustness(*compared, *dataset, options, curveOptions, progress, job.cancel);
+                auto [otherCurve, otherSummary] = describe(other, method + QStringLiteral(" · ") + comparedName,
+                                                           curveOptions.epsilons.size());
+                second = otherCurve;
+                text += QStringLiteral("; ") + otherSummary;
+            } catch (const Cancelled&) {
+                text += tr("; stopped before %1's curve").arg(comparedName);
+            } catch (const std::exception& e) {
+                text += tr("; not on %1: %2").arg(comparedName, QString::fromUtf8(e.what()));
+            }
+            postTo(self, [generation, curve = curve, second, text, r, names](RobustnessPanel* panel) {
+                const bool current = generation == panel->d->generation && panel->d->running;
+                panel->finish(generation, curve, text);
+                if (current && second && !second->points.isEmpty())
+                    panel->d->chart->addCurve(*second);
                 if (generation == panel->d->generation)
                     panel->d->confusion->setResult(r, names);
             });
@@ -225,6 +257,12 @@ void RobustnessPanel::fail(int generation, const QString& message)
         return;
     d->info->setText(tr("Cannot draw the curve: %1").arg(message));
     setRunning(false);
+}
+
+void RobustnessPanel::setCompared(const std::shared_ptr<Model>& model, const QString& name)
+{
+    d->compared = model;
+    d->comparedName = name;
 }
 
 void RobustnessPanel::stop()

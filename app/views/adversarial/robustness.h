@@ -9,6 +9,7 @@ namespace convscope
 
 class AttackConfusion;
 class InputController;
+class Model;
 class RobustnessChart;
 class Workspace;
 struct AttackOptions;
@@ -32,6 +33,9 @@ public:
     void stop(); // keeps the finished budgets
     void abandon(); // a new model: no answer wanted, no curves kept
     bool isRunning() const;
+    // "Compare with…": every curve runs on this model too, named after it
+    // (null: none).
+    void setCompared(const std::shared_ptr<Model>& model, const QString& name);
 
     RobustnessChart* chart() const;
     AttackConfusion* confusion() const; // the latest curve's, beside it

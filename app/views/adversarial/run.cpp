@@ -3,7 +3,11 @@
 #include "app/shell/class_text.h"
 #include "app/shell/job_runner.h"
 #include "app/shell/tensor_image.h"
+#include "core/colormap.h"
+#include "core/error.h"
+#include "core/heatmap.h"
 #include "core/model.h"
+#include "core/saliency.h"
 
 #include <QCoreApplication>
 
@@ -107,6 +111,33 @@ std::shared_ptr<const AdversarialRun> runAttack(
     run->trace = traceAttack(model, run->clean.unsqueeze(0), run->adversarial.unsqueeze(0),
                              attackIsL2(options.method), options.seed, job.cancel);
     return run;
+}
+
+namespace
+{
+
+QImage gradientSaliency(Model& model, const torch::Tensor& pixels)
+{
+    SaliencyOptions options; // the plain gradient of the predicted class's logit
+    return toQImage(heatmapImage(saliency(model, pixels, options).heatmap, Colormap::Inferno));
+}
+
+} // namespace
+
+void compareAttack(AdversarialRun& run, Model& model, Model& compared, const QString& comparedName,
+                   const torch::Tensor& pixels, const JobContext& job)
+{
+    const auto& a = model.info().input;
+    const auto& b = compared.info().input;
+    if (a != b)
+        throw Error("the compared model takes " + std::to_string(b[0]) + "x" + std::to_string(b[1]) + "x"
+                    + std::to_string(b[2]) + " images and this one " + std::to_string(a[0]) + "x"
+                    + std::to_string(a[1]) + "x" + std::to_string(a[2]) + ": compare models of one input size");
+    auto other = std::const_pointer_cast<AdversarialRun>(runAttack(compared, pixels, run.options, job));
+    other->saliency = gradientSaliency(compared, pixels);
+    run.saliency = gradientSaliency(model, pixels);
+    run.compared = other;
+    run.comparedName = comparedName;
 }
 
 } // namespace convscope

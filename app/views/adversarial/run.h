@@ -42,11 +42,23 @@ struct AdversarialRun {
     AttackTrace trace; // the amplification curves (empty when stopped before them)
     bool cancelled = false;
     double seconds = 0;
+    // "Compare with…": the clean image's gradient saliency (|d logit / d pixels|,
+    // the predicted class), and the same attack on the compared model.
+    QImage saliency;
+    std::shared_ptr<const AdversarialRun> compared;
+    QString comparedName;
+    QString compareError; // why the comparison could not run, if it did not
 };
 
 // Attacks one image [C, H, W]; untargeted attacks move away from the clean prediction.
 std::shared_ptr<const AdversarialRun> runAttack(
     Model& model, const torch::Tensor& pixels, const AttackOptions& options, const JobContext& job);
+
+// The same attack on `compared` too (when set), with both models' gradient
+// saliency of the clean image: what "Compare with…" shows. Error in one line
+// when the compared model takes another input size.
+void compareAttack(AdversarialRun& run, Model& model, Model& compared, const QString& comparedName,
+                   const torch::Tensor& pixels, const JobContext& job);
 
 // "FGSM, L∞ ε 8/255" / "PGD-L2, ε 0.5, 10 steps" / "DeepFool, ≤ 50 steps".
 QString attackTitle(const AttackOptions& options);

@@ -6,11 +6,14 @@
 #include "app/shell/job_runner.h"
 #include "app/shell/slide_picture.h"
 #include "app/shell/workspace.h"
+#include "app/views/adversarial/attack_confusion.h"
 #include "app/views/adversarial/charts.h"
+#include "app/views/adversarial/compare_panel.h"
 #include "app/views/adversarial/controls.h"
 #include "app/views/adversarial/pictures.h"
 #include "app/views/adversarial/robustness.h"
 #include "app/views/adversarial/run.h"
+#include "app/views/adversarial/amplification_chart.h"
 #include "app/views/adversarial/trace_panel.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -40,7 +43,9 @@ struct AdversarialTab::Private {
     TravelChart* travel = nullptr;
     RobustnessPanel* curves = nullptr;
     TracePanel* trace = nullptr;
+    ComparePanel* compare = nullptr;
     QTabWidget* below = nullptr;
+    QScrollArea* scroll = nullptr;
     QLabel* info = nullptr;
     QLabel* caption = nullptr;
     QPushButton* embed = nullptr;
@@ -73,6 +78,9 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     d->below->setObjectName(QStringLiteral("adversarialBelow"));
     d->below->addTab(d->trace, tr("Through the layers"));
     d->below->addTab(d->curves, tr("Robustness"));
+    d->compare = new ComparePanel(workspace);
+    d->compare->setObjectName(QStringLiteral("comparePanel"));
+    d->below->addTab(d->compare, tr("Compare"));
     d->info = infoLabel(QStringLiteral("adversarialInfo"));
     d->caption = infoLabel(QStringLiteral("adversarialCaption"));
     d->embed = new QPushButton(tr("Show in embedding"));
@@ -91,9 +99,13 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     auto* right = new QVBoxLayout;
     right->addWidget(d->info);
     right->addWidget(d->pictures, 5);
+    auto* compareButton = new QPushButton(tr("Compare with…"));
+    compareButton->setObjectName(QStringLiteral("adversarialCompareWith"));
+    compareButton->setToolTip(tr("Run every attack on a second model too (an adversarially trained one, say)"));
     auto* captionRow = new QHBoxLayout;
     captionRow->addWidget(d->caption, 1);
     captionRow->addWidget(d->embed);
+    captionRow->addWidget(compareButton);
     right->addLayout(captionRow);
     right->addSpacing(4);
     right->addWidget(d->below, 4);
@@ -104,7 +116,7 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
     layout->addLayout(left);
     layout->addSpacing(8);
     layout->addLayout(right, 1);
-    auto* scroll = new QScrollArea;
+    auto* scroll = d->scroll = new QScrollArea;
     scroll->setWidget(content);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
@@ -114,6 +126,14 @@ AdversarialTab::AdversarialTab(Workspace* workspace, InputController* input, QWi
 
     connect(d->controls, &AdversarialControls::runClicked, this, &AdversarialTab::run);
     connect(d->embed, &QPushButton::clicked, this, &AdversarialTab::showInEmbeddingRequested);
+    connect(d->curves->confusion(), &AttackConfusion::showInEmbeddingClicked, this,
+            &AdversarialTab::showBatchInEmbeddingRequested);
+    connect(compareButton, &QPushButton::clicked, this, [this] {
+        d->below->setCurrentWidget(d->compare);
+        d->compare->chooseModel();
+    });
+    connect(d->compare, &ComparePanel::comparedChanged, this,
+            [this] { d->curves->setCompared(d->compare->model(), d->compare->name()); });
     connect(d->controls, &AdversarialControls::liveEpsChanged, this, &AdversarialTab::runLive);
     connect(d->controls, &AdversarialControls::stopClicked, this, &AdversarialTab::stop);
     connect(d->controls, &AdversarialControls::curveClicked, this, &AdversarialTab::runCurve);
@@ -162,6 +182,10 @@ TracePanel* AdversarialTab::tracePanel() const
 {
     return d->trace;
 }
+ComparePanel* AdversarialTab::comparePanel() const
+{
+    return d->compare;
+}
 AttackConfusion* AdversarialTab::attackConfusion() const
 {
     return d->curves->confusion();
@@ -169,6 +193,7 @@ AttackConfusion* AdversarialTab::attackConfusion() const
 void AdversarialTab::showBelow(int page)
 {
     d->below->setCurrentIndex(page);
+    d->scroll->ensureWidgetVisible(d->below, 0, 0);
 }
 std::shared_ptr<const AdversarialRun> AdversarialTab::result() const
 {
@@ -257,14 +282,28 @@ void AdversarialTab::startAttack(bool live, double eps)
     updateState();
     setBusy(true);
 
+    // "Compare with…": each Run on the second model too (not the live slider: twice the work per step).
+    std::shared_ptr<Model> compared = live ? nullptr : d->compare->model();
+    const QString comparedName = d->compare->name();
     QPointer<AdversarialTab> self(this);
     auto notice = jobEndNotice(self, [generation](AdversarialTab* tab) { tab->jobGone(generation); });
     // Live FGSM runs quietly: a status-bar flash per slider step would only flicker.
     workspace()->jobs()->submit(
         kAttack, live ? QString() : tr("Attack: %1").arg(title),
-        [self, model, frame, options, live, generation, notice](JobContext& job) -> JobRunner::Done {
+        [self, model, frame, options, live, generation, notice, compared, comparedName](JobContext& job)
+            -> JobRunner::Done {
             checkAttackOptions(*model, options);
             auto run = std::const_pointer_cast<AdversarialRun>(runAttack(*model, frame->pixels, options, job));
+            if (compared && !run->cancelled) {
+                try {
+                    checkAttackOptions(*compared, options);
+                    compareAttack(*run, *model, *compared, comparedName, frame->pixels, job);
+                } catch (const Cancelled&) {
+                    run->compareError = AdversarialTab::tr("stopped before the compared model's attack ended");
+                } catch (const std::exception& e) {
+                    run->compareError = QString::fromUtf8(e.what());
+                }
+            }
             run->live = live;
             run->inputSerial = frame->serial;
             // Straight to the tab, not as the continuation: JobRunner drops that
@@ -352,7 +391,17 @@ void AdversarialTab::show(const std::shared_ptr<const AdversarialRun>& run)
     });
     d->pictures->setTopK(run->topBefore, run->topAfter);
     d->travel->setCurve(run->curve, run->tracked);
-    d->trace->setRun(run);
+    if (run->compared) {
+        const AmplificationCurves other = curvesOf(*run->compared, run->comparedName);
+        d->trace->setRun(run, &other);
+    } else
+        d->trace->setRun(run);
+    if (!run->live) {
+        if (run->compareError.isEmpty())
+            d->compare->setRun(run);
+        else
+            d->compare->showError(run->compareError);
+    }
     if (!run->live)
         d->below->setCurrentWidget(d->trace);
     const QString aim
@@ -372,6 +421,7 @@ void AdversarialTab::clearResult()
     d->pictures->clear();
     d->travel->clear();
     d->trace->clear();
+    d->compare->setRun({});
     d->caption->clear();
     updateState();
 }

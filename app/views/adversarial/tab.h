@@ -9,6 +9,7 @@ namespace convscope
 
 class AdversarialControls;
 class AttackConfusion;
+class ComparePanel;
 class AdversarialPictures;
 class InputController;
 class RobustnessChart;
@@ -45,8 +46,9 @@ public:
     TravelChart* travelChart() const;
     RobustnessChart* robustnessChart() const;
     TracePanel* tracePanel() const;
+    ComparePanel* comparePanel() const;
     AttackConfusion* attackConfusion() const; // beside the robustness curve
-    // Under the pictures: 0 "Through the layers", 1 "Robustness".
+    // Under the pictures: 0 "Through the layers", 1 "Robustness", 2 "Compare".
     void showBelow(int page);
 
     void run(); // the controls' attack on the current input
@@ -75,6 +77,8 @@ public:
 Q_SIGNALS:
     // "Show in embedding": place result()'s clean and adversarial image into the Embedding tab's map.
     void showInEmbeddingRequested();
+    // The same for every image of the latest robustness curve at the confusion's budget.
+    void showBatchInEmbeddingRequested();
 
 protected:
     void refresh() override;

@@ -8,6 +8,9 @@
 
 #include <QCoreApplication>
 
+#include <QStringList>
+
+#include <algorithm>
 #include <map>
 
 namespace convscope
@@ -58,6 +61,31 @@ std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& emb
         (i < n ? pairs->clean : pairs->adversarial).append(image);
     }
     return pairs;
+}
+
+std::vector<ClusterFlow> clusterFlow(const PlacedPairs& pairs)
+{
+    std::map<std::pair<int64_t, int64_t>, int> counts;
+    for (int i = 0; i < pairs.clean.size() && i < pairs.adversarial.size(); ++i)
+        if (pairs.clean[i].nearClass != pairs.adversarial[i].nearClass)
+            ++counts[{ pairs.clean[i].nearClass, pairs.adversarial[i].nearClass }];
+    std::vector<ClusterFlow> flow;
+    for (const auto& [key, n] : counts)
+        flow.push_back({ key.first, key.second, n });
+    std::stable_sort(flow.begin(), flow.end(), [](const ClusterFlow& a, const ClusterFlow& b) { return a.count > b.count; });
+    return flow;
+}
+
+QString flowText(const PlacedPairs& pairs, const std::function<QString(int64_t)>& className)
+{
+    const std::vector<ClusterFlow> flow = clusterFlow(pairs);
+    if (flow.empty())
+        return QCoreApplication::translate("convscope::EmbeddingTab", " · none left its cluster");
+    QStringList parts;
+    for (size_t i = 0; i < flow.size() && i < 3; ++i)
+        parts << QStringLiteral("%1 → %2 (%3)").arg(className(flow[i].from), className(flow[i].to)).arg(flow[i].count);
+    return QCoreApplication::translate("convscope::EmbeddingTab", " · moved between clusters: %1")
+        .arg(parts.join(QStringLiteral(", ")));
 }
 
 QString nearText(const PlacedImage& image, const QString& className)

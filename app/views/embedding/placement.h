@@ -13,6 +13,7 @@
 #include <QVector>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -48,6 +49,18 @@ std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& map
 // else by prediction; a tie goes to the class met first.
 void nameSurroundings(PlacedImage& image, const torch::Tensor& neighbours, const std::vector<int64_t>& labels,
                       const std::vector<int64_t>& predictions);
+
+// The flow between the map's clusters: for each (class around the clean
+// image, class around the adversarial one) that differ, how many pairs;
+// most first.
+struct ClusterFlow {
+    int64_t from = -1, to = -1;
+    int count = 0;
+};
+std::vector<ClusterFlow> clusterFlow(const PlacedPairs& pairs);
+// " · moved between clusters: 4 → 9 (12), 7 → 3 (8), 1 → 8 (3)" (the three
+// largest), or " · none left its cluster".
+QString flowText(const PlacedPairs& pairs, const std::function<QString(int64_t)>& className);
 
 // "among 3s (9 of 10 nearest)".
 QString nearText(const PlacedImage& image, const QString& className);

@@ -583,17 +583,18 @@ void EmbeddingTab::placePending()
                 self->d->view->setArrows(arrows);
                 QString text;
                 if (pairs->clean.size() == 1)
-                    text = tr("%1: the clean image (%2) lands %3; the adversarial one (%4) lands %5 · placed in %6 s")
+                    text = tr("%1: the clean image (%2) lands %3; the adversarial one (%4) lands %5 · placed in %6 ms")
                                .arg(caption, name(pairs->clean[0].prediction),
                                    nearText(pairs->clean[0], name(pairs->clean[0].nearClass)),
                                    name(pairs->adversarial[0].prediction),
                                    nearText(pairs->adversarial[0], name(pairs->adversarial[0].nearClass)))
-                               .arg(pairs->seconds, 0, 'f', 2);
+                               .arg(1000 * pairs->seconds, 0, 'f', 0);
                 else
-                    text = tr("%1: %2 pairs placed in %3 s, one arrow each, coloured by the clean prediction")
+                    text = tr("%1: %2 pairs placed in %3 ms, one arrow each, coloured by the clean prediction%4")
                                .arg(caption)
                                .arg(pairs->clean.size())
-                               .arg(pairs->seconds, 0, 'f', 2);
+                               .arg(1000 * pairs->seconds, 0, 'f', 0)
+                               .arg(flowText(*pairs, name));
                 self->d->placement->setText(text);
             };
         },
