@@ -2460,7 +2460,8 @@ class Attack(unittest.TestCase):
         fail([path, "--method", "deepfool", "--alpha", "0.1"],
              "--alpha and --restarts belong to fgsm, bim, pgd and pgd-l2, not deepfool")
         fail([path, "--method", "bim", "--steps", "0"], "--steps must be a whole number of at least 1")
-        fail([path, "--samples", "10"], "--samples, --csv and --confusion are for a dataset, not an image")
+        fail([path, "--samples", "10"], "--samples, --csv, --confusion and --embed are for a dataset, not an image "
+             "(for one image: convscope tsne --place)")
         fail(["/no/such.pt", path], "model file not found: /no/such.pt")
         broken = os.path.join(self.tmp.name, "broken.png")
         with open(broken, "w") as f:

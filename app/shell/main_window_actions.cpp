@@ -93,7 +93,7 @@ void MainWindow::createActions()
     QAction* digits = file->addAction(tr("Open Handwritten Di&gits"));
     digits->setToolTip(tr("The 5000 digits Debian's opencv-doc ships"));
     connect(digits, &QAction::triggered, this, [this] { openInput(QStringLiteral("digits")); });
-    // The two models the project trains and ships, each with the data it learned.
+    // The models the project trains and ships, each with the data it learned.
     QMenu* examples = file->addMenu(tr("&Examples"));
     examples->setObjectName(QStringLiteral("examplesMenu"));
     const auto example = [this, examples](const QString& title, const QString& model, const QString& data) {
@@ -105,6 +105,8 @@ void MainWindow::createActions()
         });
     };
     example(tr("LeNet-5 on Handwritten Digits"), QStringLiteral("lenet5_digits.pt"), defaultDatasetSpec());
+    // The same LeNet-5 trained on PGD examples: Adversarial ▸ Compare with… sets it beside the standard one.
+    example(tr("LeNet-5, Adversarially Trained (PGD)"), QStringLiteral("lenet5_digits_pgd.pt"), defaultDatasetSpec());
     example(tr("MiniVGG on Fashion-MNIST"), QStringLiteral("minivgg_fashion.pt"), QStringLiteral("fashion-mnist-test"));
     // Its official test set: the images a model trained on the 60,000 never saw.
     QAction* fashion = file->addAction(tr("Open &Fashion-MNIST Test Set"));
