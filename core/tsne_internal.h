@@ -1,11 +1,15 @@
 #pragma once
 
-// Pieces shared by core/tsne.cpp and core/tsne_repulsion.cpp (not an API).
+// Pieces shared by core/tsne*.cpp (not an API).
+
+#include "core/tsne.h"
 
 #include <ATen/Parallel.h>
+#include <torch/script.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace convscope::tsne_internal {
@@ -60,6 +64,55 @@ inline double sumInOrder(const std::vector<double>& v)
     for (double x : v)
         s += x;
     return s;
+}
+
+// rows · xᵀ, with xMkldnn x.to_mkldnn() or undefined. Through oneDNN when
+// given: 8× faster than Debian's reference BLAS here (18 vs 2.3 GFLOP/s for
+// 2048 × 70,000 × 50 on 2 cores).
+inline torch::Tensor innerProducts(const torch::Tensor& rows, const torch::Tensor& x, const torch::Tensor& xMkldnn)
+{
+    if (!xMkldnn.defined())
+        return rows.mm(x.t());
+    return at::mkldnn_linear(rows.contiguous().to_mkldnn(), xMkldnn, {}).to_dense();
+}
+
+template <class T>
+double squaredDistance(const double* a, const T* b, int64_t d)
+{
+    double s = 0;
+    for (int64_t t = 0; t < d; ++t) {
+        const double diff = a[t] - static_cast<double>(b[t]);
+        s += diff * diff;
+    }
+    return s;
+}
+
+// Rows start... of r from the rows start... of `queries` ([*, d]) and their k
+// candidates among the rows of `reference` ([*, d], each value widened),
+// chosen[q * k + c] for the q-th of those `rows` queries: exact squared
+// distances in double (a float expansion loses the small ones), sorted by
+// them, ties by index (the same order every run). Plain loops: the tensor
+// version's [rows, k, D] temporaries cost more than the arithmetic.
+template <class T>
+void exactSorted(const double* queries, const T* reference, int64_t d, int64_t start, int64_t rows, int64_t k,
+                 const int64_t* chosen, tsne_detail::Neighbours& r)
+{
+    int64_t* indices = r.indices.data_ptr<int64_t>();
+    double* distances = r.sqDistances.data_ptr<double>();
+    forPoints(rows, 0, [&](int64_t first, int64_t last) {
+        std::vector<std::pair<double, int64_t>> row(static_cast<size_t>(k));
+        for (int64_t q = first; q < last; ++q) {
+            for (int64_t c = 0; c < k; ++c) {
+                const int64_t j = chosen[q * k + c];
+                row[static_cast<size_t>(c)] = {squaredDistance(queries + (start + q) * d, reference + j * d, d), j};
+            }
+            std::sort(row.begin(), row.end());
+            for (int64_t c = 0; c < k; ++c) {
+                indices[(start + q) * k + c] = row[static_cast<size_t>(c)].second;
+                distances[(start + q) * k + c] = row[static_cast<size_t>(c)].first;
+            }
+        }
+    });
 }
 
 } // namespace convscope::tsne_internal

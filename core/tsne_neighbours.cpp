@@ -20,45 +20,6 @@ namespace {
 constexpr size_t kHnswLinks = 16, kHnswBuildBeam = 100, kHnswSeed = 100;
 constexpr int64_t kHnswSearchBeam = 100;
 
-// rows · xᵀ. Through oneDNN when LibTorch has it: 8× faster than Debian's
-// reference BLAS here (18 vs 2.3 GFLOP/s for 2048 × 70,000 × 50 on 2 cores).
-torch::Tensor innerProducts(const torch::Tensor& rows, const torch::Tensor& x, const torch::Tensor& xMkldnn)
-{
-    if (!xMkldnn.defined())
-        return rows.mm(x.t());
-    return at::mkldnn_linear(rows.contiguous().to_mkldnn(), xMkldnn, {}).to_dense();
-}
-
-// Row q of `chosen` ([rows, k] candidate indices for the points start...):
-// exact squared distances in double (a float expansion loses the small
-// ones), sorted by them, into r. Plain loops: the tensor version's
-// [rows, k, D] temporaries cost more than the arithmetic.
-void exactSorted(const double* x, int64_t d, int64_t start, int64_t rows, int64_t k, const int64_t* chosen,
-                 Neighbours& r)
-{
-    int64_t* indices = r.indices.data_ptr<int64_t>();
-    double* distances = r.sqDistances.data_ptr<double>();
-    forPoints(rows, 0, [&](int64_t first, int64_t last) {
-        std::vector<std::pair<double, int64_t>> row(static_cast<size_t>(k));
-        for (int64_t q = first; q < last; ++q) {
-            const double* xi = x + (start + q) * d;
-            for (int64_t c = 0; c < k; ++c) {
-                const int64_t j = chosen[q * k + c];
-                const double* xj = x + j * d;
-                double s = 0;
-                for (int64_t t = 0; t < d; ++t)
-                    s += (xi[t] - xj[t]) * (xi[t] - xj[t]);
-                row[static_cast<size_t>(c)] = {s, j};
-            }
-            std::sort(row.begin(), row.end());
-            for (int64_t c = 0; c < k; ++c) {
-                indices[(start + q) * k + c] = row[static_cast<size_t>(c)].second;
-                distances[(start + q) * k + c] = row[static_cast<size_t>(c)].first;
-            }
-        }
-    });
-}
-
 } // namespace
 
 Neighbours nearestNeighbours(const torch::Tensor& x, int64_t k, const CancelFlag* cancel)
@@ -83,7 +44,7 @@ Neighbours nearestNeighbours(const torch::Tensor& x, int64_t k, const CancelFlag
         auto diagonal = torch::arange(b, torch::kLong) * (n + 1) + start;
         scores.view(-1).index_fill_(0, diagonal, std::numeric_limits<float>::infinity());
         auto idx = std::get<1>(scores.topk(k, 1, /*largest=*/false, /*sorted=*/false)).contiguous();
-        exactSorted(xdp, d, start, b, k, idx.data_ptr<int64_t>(), r);
+        exactSorted(xdp, xdp, d, start, b, k, idx.data_ptr<int64_t>(), r);
     }
     return r;
 }
@@ -129,7 +90,7 @@ Neighbours approximateNeighbours(const torch::Tensor& x, int64_t k, const Cancel
         }
     });
     throwIfCancelled(cancel);
-    exactSorted(xd.data_ptr<double>(), d, 0, n, k, c, r);
+    exactSorted(xd.data_ptr<double>(), xd.data_ptr<double>(), d, 0, n, k, c, r);
     return r;
 }
 

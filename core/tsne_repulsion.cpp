@@ -1,11 +1,11 @@
 #include "core/tsne.h"
 #include "core/tsne_internal.h"
+#include "core/tsne_quadtree.h"
 
 #include <torch/fft.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace convscope::tsne_detail {
 
@@ -67,137 +67,12 @@ Repulsion repulsionExact(const std::vector<double>& y, int threads)
     return r;
 }
 
-// Barnes-Hut repulsion (van der Maaten 2014) on a quadtree. The points are
-// partitioned into quadrants recursively (leaves of at most kLeafSize
-// points); the nodes are stored depth first, each with the index just past
-// its subtree, so a point's walk is one forward loop: a node far enough away
-// (side / distance < θ) or a leaf is used and skipped past, any other node is
-// opened by stepping to its first child. Points and leaves are in tree order,
-// so neighbouring points walk nearly the same nodes out of the cache.
-namespace {
-
+// Barnes-Hut's leaves (core/tsne_quadtree.h) hold at most this many points.
 constexpr int64_t kLeafSize = 32;
-
-struct QuadNode {
-    double cx, cy;        // centre of mass
-    double farSquared;    // (side / θ)²: nearer than this, open the node
-    double count;
-    int64_t begin, end;   // its points, in tree order
-    int64_t next;         // the node after this subtree
-    bool leaf;
-};
-
-class QuadTree {
-public:
-    QuadTree(const std::vector<double>& y, double theta)
-        : m_y(y), m_theta2(theta * theta)
-    {
-        const auto n = static_cast<int64_t>(y.size() / 2);
-        order.resize(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i)
-            order[static_cast<size_t>(i)] = i;
-        double x0 = y[0], x1 = y[0], y0 = y[1], y1 = y[1];
-        for (int64_t i = 1; i < n; ++i) {
-            x0 = std::min(x0, y[2 * i]);
-            x1 = std::max(x1, y[2 * i]);
-            y0 = std::min(y0, y[2 * i + 1]);
-            y1 = std::max(y1, y[2 * i + 1]);
-        }
-        nodes.reserve(static_cast<size_t>(2 * n / kLeafSize + 16));
-        build(0, n, x0, y0, std::max({x1 - x0, y1 - y0, 1e-12}) * (1 + 1e-9), 0);
-        points.resize(y.size());
-        for (int64_t k = 0; k < n; ++k) {
-            points[static_cast<size_t>(2 * k)] = y[static_cast<size_t>(2 * order[static_cast<size_t>(k)])];
-            points[static_cast<size_t>(2 * k + 1)] = y[static_cast<size_t>(2 * order[static_cast<size_t>(k)] + 1)];
-        }
-    }
-
-    std::vector<QuadNode> nodes; // depth first
-    std::vector<int64_t> order;  // tree order -> point
-    std::vector<double> points;  // coordinates in tree order
-
-private:
-    double x(int64_t i) const { return m_y[static_cast<size_t>(2 * i)]; }
-    double y(int64_t i) const { return m_y[static_cast<size_t>(2 * i + 1)]; }
-
-    void build(int64_t begin, int64_t end, double x0, double y0, double side, int depth)
-    {
-        const size_t at = nodes.size();
-        double sx = 0, sy = 0;
-        for (int64_t k = begin; k < end; ++k) {
-            sx += x(order[static_cast<size_t>(k)]);
-            sy += y(order[static_cast<size_t>(k)]);
-        }
-        const auto count = static_cast<double>(end - begin);
-        // A depth cap, or coincident points would split forever.
-        const bool leaf = end - begin <= kLeafSize || depth > 48;
-        nodes.push_back({sx / count, sy / count, side * side / m_theta2, count, begin, end, 0, leaf});
-        if (!leaf) {
-            const double half = side / 2, mx = x0 + half, my = y0 + half;
-            auto first = order.begin() + begin, last = order.begin() + end;
-            auto top = std::partition(first, last, [&](int64_t i) { return y(i) < my; });
-            auto bottomRight = std::partition(first, top, [&](int64_t i) { return x(i) < mx; });
-            auto topRight = std::partition(top, last, [&](int64_t i) { return x(i) < mx; });
-            const int64_t bounds[5] = {begin, bottomRight - order.begin(), top - order.begin(),
-                                       topRight - order.begin(), end};
-            const double corners[4][2] = {{x0, y0}, {mx, y0}, {x0, my}, {mx, my}};
-            for (int q = 0; q < 4; ++q)
-                if (bounds[q + 1] > bounds[q])
-                    build(bounds[q], bounds[q + 1], corners[q][0], corners[q][1], half, depth + 1);
-        }
-        nodes[at].next = static_cast<int64_t>(nodes.size());
-    }
-
-    const std::vector<double>& m_y;
-    double m_theta2;
-};
-
-
-// Σ over `count` charges at (x, y) of (w, w² dx, w² dy) seen from (px, py):
-// the inner loop of the walk, on lists in single precision, four lanes at a
-// time (SSE, the x86-64 baseline), with the lanes summed at the end.
-struct Sums {
-    double z = 0, fx = 0, fy = 0;
-};
-
-Sums chargeSums(const std::vector<float>& xs, const std::vector<float>& ys, const std::vector<float>& counts,
-                float px, float py)
-{
-    const size_t n = xs.size(), whole = n / 4 * 4;
-    Lanes z = {0, 0, 0, 0}, fx = z, fy = z;
-    const Lanes one = {1, 1, 1, 1}, vx = {px, px, px, px}, vy = {py, py, py, py};
-    for (size_t j = 0; j < whole; j += 4) {
-        Lanes cx, cy, c;
-        std::memcpy(&cx, &xs[j], sizeof cx);
-        std::memcpy(&cy, &ys[j], sizeof cy);
-        std::memcpy(&c, &counts[j], sizeof c);
-        const Lanes dx = vx - cx, dy = vy - cy;
-        const Lanes w = one / (one + dx * dx + dy * dy), cw = c * w, cww = cw * w;
-        z += cw;
-        fx += cww * dx;
-        fy += cww * dy;
-    }
-    Sums s;
-    for (int l = 0; l < 4; ++l) {
-        s.z += z[l];
-        s.fx += fx[l];
-        s.fy += fy[l];
-    }
-    for (size_t j = whole; j < n; ++j) {
-        const float dx = px - xs[j], dy = py - ys[j];
-        const float w = 1 / (1 + dx * dx + dy * dy), cw = counts[j] * w;
-        s.z += cw;
-        s.fx += cw * w * dx;
-        s.fy += cw * w * dy;
-    }
-    return s;
-}
-
-} // namespace
 
 std::vector<int64_t> spatialOrder(const std::vector<double>& y)
 {
-    return QuadTree(y, 1).order;
+    return QuadTree(y, 1, kLeafSize).order;
 }
 
 // The walk is made once per leaf, for all its points together: a node is one
@@ -208,53 +83,28 @@ std::vector<int64_t> spatialOrder(const std::vector<double>& y)
 Repulsion repulsionBarnesHut(const std::vector<double>& y, double theta, int threads)
 {
     const auto n = static_cast<int64_t>(y.size() / 2);
-    const QuadTree tree(y, theta);
-    const QuadNode* nodes = tree.nodes.data();
-    const auto nodeCount = static_cast<int64_t>(tree.nodes.size());
-    const double* points = tree.points.data();
+    const QuadTree tree(y, theta, kLeafSize);
     std::vector<int64_t> leaves;
-    for (int64_t at = 0; at < nodeCount; ++at)
-        if (nodes[at].leaf)
+    for (int64_t at = 0; at < static_cast<int64_t>(tree.nodes.size()); ++at)
+        if (tree.nodes[static_cast<size_t>(at)].leaf)
             leaves.push_back(at);
     std::vector<double> force(y.size()), z(static_cast<size_t>(n));
     forPoints(static_cast<int64_t>(leaves.size()), threads, [&](int64_t first, int64_t last) {
-        std::vector<float> xs, ys, counts;
+        Charges charges;
         for (int64_t l = first; l < last; ++l) {
-            const QuadNode& leaf = nodes[leaves[static_cast<size_t>(l)]];
-            double x0 = points[2 * leaf.begin], x1 = x0, y0 = points[2 * leaf.begin + 1], y1 = y0;
-            for (int64_t k = leaf.begin + 1; k < leaf.end; ++k) {
-                x0 = std::min(x0, points[2 * k]);
-                x1 = std::max(x1, points[2 * k]);
-                y0 = std::min(y0, points[2 * k + 1]);
-                y1 = std::max(y1, points[2 * k + 1]);
-            }
-            xs.clear();
-            ys.clear();
-            counts.clear();
-            for (int64_t at = 0; at < nodeCount;) {
-                const QuadNode& node = nodes[at];
-                const double dx = std::max({x0 - node.cx, node.cx - x1, 0.0});
-                const double dy = std::max({y0 - node.cy, node.cy - y1, 0.0});
-                if (node.farSquared < dx * dx + dy * dy) {
-                    xs.push_back(static_cast<float>(node.cx));
-                    ys.push_back(static_cast<float>(node.cy));
-                    counts.push_back(static_cast<float>(node.count));
-                    at = node.next;
-                } else if (node.leaf) {
-                    for (int64_t j = node.begin; j < node.end; ++j) {
-                        xs.push_back(static_cast<float>(points[2 * j]));
-                        ys.push_back(static_cast<float>(points[2 * j + 1]));
-                        counts.push_back(1);
-                    }
-                    at = node.next;
-                } else {
-                    ++at;
-                }
-            }
+            const QuadTree::Node& leaf = tree.nodes[static_cast<size_t>(leaves[static_cast<size_t>(l)])];
+            const Box box = boundingBox(tree.points.data(), leaf.begin, leaf.end);
+            tree.collect(
+                [&](const QuadTree::Node& node) {
+                    const double dx = std::max({box.lo[0] - node.cx, node.cx - box.hi[0], 0.0});
+                    const double dy = std::max({box.lo[1] - node.cy, node.cy - box.hi[1], 0.0});
+                    return dx * dx + dy * dy;
+                },
+                charges);
             for (int64_t k = leaf.begin; k < leaf.end; ++k) {
-                const Sums s = chargeSums(xs, ys, counts, static_cast<float>(points[2 * k]),
-                                          static_cast<float>(points[2 * k + 1]));
-                const auto i = static_cast<size_t>(tree.order[static_cast<size_t>(k)]);
+                const auto at = static_cast<size_t>(k);
+                const ChargeSums s = chargeSums(charges, tree.xs[at], tree.ys[at]);
+                const auto i = static_cast<size_t>(tree.order[at]);
                 force[2 * i] = s.fx;
                 force[2 * i + 1] = s.fy;
                 z[i] = s.z - 1;

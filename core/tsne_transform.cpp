@@ -3,13 +3,13 @@
 #include "core/error.h"
 #include "core/pca.h"
 #include "core/tsne_internal.h"
+#include "core/tsne_quadtree.h"
 
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 
@@ -28,161 +28,38 @@ namespace {
 constexpr double kChunkSeconds = 0.05;
 constexpr int64_t kMaxChunkSteps = 50;
 
-struct Sums {
-    double z = 0, fx = 0, fy = 0;
-};
-
-// Σ over n charges at (xs, ys) of count·(w, w² dx, w² dy) seen from (px, py),
-// counts all 1 when null: single precision, four lanes at a time (SSE, the
-// x86-64 baseline), the lanes summed at the end.
-Sums chargeSums(const float* xs, const float* ys, const float* counts, size_t n, float px, float py)
-{
-    const size_t whole = n / 4 * 4;
-    const Lanes one = {1, 1, 1, 1}, vx = {px, px, px, px}, vy = {py, py, py, py};
-    Lanes z = {0, 0, 0, 0}, fx = z, fy = z;
-    for (size_t j = 0; j < whole; j += 4) {
-        Lanes cx, cy, c = one;
-        std::memcpy(&cx, xs + j, sizeof cx);
-        std::memcpy(&cy, ys + j, sizeof cy);
-        if (counts)
-            std::memcpy(&c, counts + j, sizeof c);
-        const Lanes dx = vx - cx, dy = vy - cy;
-        const Lanes w = one / (one + dx * dx + dy * dy), cw = c * w, cww = cw * w;
-        z += cw;
-        fx += cww * dx;
-        fy += cww * dy;
-    }
-    Sums s;
-    for (int l = 0; l < 4; ++l) {
-        s.z += z[l];
-        s.fx += fx[l];
-        s.fy += fy[l];
-    }
-    for (size_t j = whole; j < n; ++j) {
-        const float dx = px - xs[j], dy = py - ys[j];
-        const float w = 1 / (1 + dx * dx + dy * dy), cw = (counts ? counts[j] : 1.0f) * w;
-        s.z += cw;
-        s.fx += cw * w * dx;
-        s.fy += cw * w * dy;
-    }
-    return s;
-}
-
-// The charges one point's Barnes-Hut walk collects; one per thread.
-struct Charges {
-    std::vector<float> xs, ys, counts;
-};
-
 // The repulsion the fixed map exerts anywhere: Σ_j w, Σ_j w² (y - y_j) over
-// its points, summed exactly or by Barnes-Hut on a quadtree built once
-// (nodes depth first, each with the index just past its subtree, so that a
-// walk is one forward loop, as in tsne_repulsion.cpp). The map never moves,
-// so the tree serves every point and every iteration.
+// its points, summed exactly or by Barnes-Hut on a quadtree
+// (core/tsne_quadtree.h) built once: the map never moves, so the tree serves
+// every point and every iteration.
 class MapField {
 public:
+    // Exact sums read the points from a tree of one leaf: in their own order.
     MapField(const std::vector<double>& y, double theta)
-        : m_exact(theta <= 0), m_theta2(theta * theta)
+        : m_exact(theta <= 0),
+          m_tree(y, m_exact ? 1.0 : theta, m_exact ? std::numeric_limits<int64_t>::max() : kLeafSize)
     {
-        const auto n = static_cast<int64_t>(y.size() / 2);
-        std::vector<int64_t> order(static_cast<size_t>(n));
-        for (int64_t i = 0; i < n; ++i)
-            order[static_cast<size_t>(i)] = i;
-        if (!m_exact && n > 0) {
-            double x0 = y[0], x1 = y[0], y0 = y[1], y1 = y[1];
-            for (int64_t i = 1; i < n; ++i) {
-                x0 = std::min(x0, y[2 * i]);
-                x1 = std::max(x1, y[2 * i]);
-                y0 = std::min(y0, y[2 * i + 1]);
-                y1 = std::max(y1, y[2 * i + 1]);
-            }
-            build(y, order, 0, n, x0, y0, std::max({x1 - x0, y1 - y0, 1e-12}) * (1 + 1e-9), 0);
-        }
-        m_xs.resize(static_cast<size_t>(n));
-        m_ys.resize(static_cast<size_t>(n));
-        for (int64_t k = 0; k < n; ++k) {
-            const auto i = static_cast<size_t>(order[static_cast<size_t>(k)]);
-            m_xs[static_cast<size_t>(k)] = static_cast<float>(y[2 * i]);
-            m_ys[static_cast<size_t>(k)] = static_cast<float>(y[2 * i + 1]);
-        }
     }
 
-    Sums at(double px, double py, Charges& charges) const
+    ChargeSums at(double px, double py, Charges& charges) const
     {
+        const auto fx = static_cast<float>(px), fy = static_cast<float>(py);
         if (m_exact)
-            return chargeSums(m_xs.data(), m_ys.data(), nullptr, m_xs.size(), static_cast<float>(px),
-                              static_cast<float>(py));
-        charges.xs.clear();
-        charges.ys.clear();
-        charges.counts.clear();
-        const auto count = static_cast<int64_t>(m_nodes.size());
-        for (int64_t at = 0; at < count;) {
-            const Node& node = m_nodes[static_cast<size_t>(at)];
-            const double dx = px - node.cx, dy = py - node.cy;
-            if (node.farSquared < dx * dx + dy * dy) {
-                charges.xs.push_back(static_cast<float>(node.cx));
-                charges.ys.push_back(static_cast<float>(node.cy));
-                charges.counts.push_back(static_cast<float>(node.count));
-                at = node.next;
-            } else if (node.leaf) {
-                charges.xs.insert(charges.xs.end(), m_xs.begin() + node.begin, m_xs.begin() + node.end);
-                charges.ys.insert(charges.ys.end(), m_ys.begin() + node.begin, m_ys.begin() + node.end);
-                charges.counts.insert(charges.counts.end(), static_cast<size_t>(node.end - node.begin), 1.0f);
-                at = node.next;
-            } else {
-                ++at;
-            }
-        }
-        return chargeSums(charges.xs.data(), charges.ys.data(), charges.counts.data(), charges.xs.size(),
-                          static_cast<float>(px), static_cast<float>(py));
+            return chargeSums(m_tree.xs.data(), m_tree.ys.data(), nullptr, m_tree.xs.size(), fx, fy);
+        m_tree.collect(
+            [&](const QuadTree::Node& node) {
+                const double dx = px - node.cx, dy = py - node.cy;
+                return dx * dx + dy * dy;
+            },
+            charges);
+        return chargeSums(charges, fx, fy);
     }
 
 private:
     static constexpr int64_t kLeafSize = 16;
 
-    struct Node {
-        double cx, cy;     // centre of mass
-        double farSquared; // (side / θ)²: nearer than this, open the node
-        double count;
-        int64_t begin, end; // its points, in tree order
-        int64_t next;       // the node after this subtree
-        bool leaf;
-    };
-
-    void build(const std::vector<double>& y, std::vector<int64_t>& order, int64_t begin, int64_t end, double x0,
-               double y0, double side, int depth)
-    {
-        auto px = [&](int64_t i) { return y[static_cast<size_t>(2 * i)]; };
-        auto py = [&](int64_t i) { return y[static_cast<size_t>(2 * i + 1)]; };
-        const size_t at = m_nodes.size();
-        double sx = 0, sy = 0;
-        for (int64_t k = begin; k < end; ++k) {
-            sx += px(order[static_cast<size_t>(k)]);
-            sy += py(order[static_cast<size_t>(k)]);
-        }
-        const auto count = static_cast<double>(end - begin);
-        // A depth cap, or coincident points would split forever.
-        const bool leaf = end - begin <= kLeafSize || depth > 48;
-        m_nodes.push_back({sx / count, sy / count, side * side / m_theta2, count, begin, end, 0, leaf});
-        if (!leaf) {
-            const double half = side / 2, mx = x0 + half, my = y0 + half;
-            auto first = order.begin() + begin, last = order.begin() + end;
-            auto top = std::partition(first, last, [&](int64_t i) { return py(i) < my; });
-            auto bottomRight = std::partition(first, top, [&](int64_t i) { return px(i) < mx; });
-            auto topRight = std::partition(top, last, [&](int64_t i) { return px(i) < mx; });
-            const int64_t bounds[5] = {begin, bottomRight - order.begin(), top - order.begin(),
-                                       topRight - order.begin(), end};
-            const double corners[4][2] = {{x0, y0}, {mx, y0}, {x0, my}, {mx, my}};
-            for (int q = 0; q < 4; ++q)
-                if (bounds[q + 1] > bounds[q])
-                    build(y, order, bounds[q], bounds[q + 1], corners[q][0], corners[q][1], half, depth + 1);
-        }
-        m_nodes[at].next = static_cast<int64_t>(m_nodes.size());
-    }
-
     bool m_exact;
-    double m_theta2;
-    std::vector<float> m_xs, m_ys; // the map's points, in tree order
-    std::vector<Node> m_nodes;     // depth first; empty when exact
+    QuadTree m_tree;
 };
 
 // What the gradient of new points reads: their P_j|i rows over the map and
@@ -207,7 +84,7 @@ void pointGradient(const Problem& problem, int64_t i, double px, double py, doub
         ax += pw * dx;
         ay += pw * dy;
     }
-    const Sums s = problem.field.at(px, py, charges);
+    const ChargeSums s = problem.field.at(px, py, charges);
     g[0] = exaggeration * ax - s.fx / s.z;
     g[1] = exaggeration * ay - s.fy / s.z;
 }
@@ -225,17 +102,6 @@ double pointKl(const Problem& problem, int64_t i, double px, double py, Charges&
         kl += p * std::log(p * (1 + dx * dx + dy * dy));
     }
     return kl + std::log(problem.field.at(px, py, charges).z);
-}
-
-template <class T>
-double squaredDistance(const double* a, const T* b, int64_t d)
-{
-    double s = 0;
-    for (int64_t t = 0; t < d; ++t) {
-        const double diff = a[t] - static_cast<double>(b[t]);
-        s += diff * diff;
-    }
-    return s;
 }
 
 std::vector<double> interleaved(const torch::Tensor& embedding)
@@ -322,12 +188,10 @@ Neighbours queryNeighbours(const torch::Tensor& queries, const torch::Tensor& re
     auto qf = queries.to(torch::kFloat).contiguous(), rf = reference.to(torch::kFloat).contiguous();
     auto qd = queries.to(torch::kDouble).contiguous();
     auto norms = rf.pow(2).sum(1).unsqueeze(0);
-    // oneDNN for the products when it pays (8× Debian's BLAS, see tsne_neighbours.cpp).
+    // oneDNN for the products when it pays (see innerProducts).
     const bool mkldnn = at::hasMKLDNN() && m * n * d > (int64_t(1) << 22);
     auto rm = mkldnn ? rf.to_mkldnn() : torch::Tensor();
     Neighbours r{torch::empty({m, k}, torch::kLong), torch::empty({m, k}, torch::kDouble)};
-    int64_t* indices = r.indices.data_ptr<int64_t>();
-    double* distances = r.sqDistances.data_ptr<double>();
     const double* q = qd.data_ptr<double>();
     // A float reference (a map's) is read as it is, each value widened: a
     // double copy of it all (28 MB for 70,000 x 50) cost more than the products.
@@ -337,29 +201,13 @@ Neighbours queryNeighbours(const torch::Tensor& queries, const torch::Tensor& re
     for (int64_t start = 0; start < m; start += block) {
         throwIfCancelled(cancel);
         const int64_t b = std::min(block, m - start);
-        auto rows = qf.narrow(0, start, b);
-        auto products = mkldnn ? at::mkldnn_linear(rows.to_mkldnn(), rm, {}).to_dense() : rows.mm(rf.t());
         // |q - x_j|² - |q|² ranks q's neighbours as the distance does.
-        auto scores = products.mul_(-2).add_(norms);
+        auto scores = innerProducts(qf.narrow(0, start, b), rf, rm).mul_(-2).add_(norms);
         auto chosen = std::get<1>(scores.topk(k, 1, /*largest=*/false, /*sorted=*/false)).contiguous();
-        const int64_t* c = chosen.data_ptr<int64_t>();
-        forPoints(b, 0, [&](int64_t first, int64_t last) {
-            std::vector<std::pair<double, int64_t>> row(static_cast<size_t>(k));
-            for (int64_t i = first; i < last; ++i) {
-                for (int64_t e = 0; e < k; ++e) {
-                    const int64_t j = c[i * k + e];
-                    const double s = rx.scalar_type() == torch::kFloat
-                                         ? squaredDistance(q + (start + i) * d, rx.data_ptr<float>() + j * d, d)
-                                         : squaredDistance(q + (start + i) * d, rx.data_ptr<double>() + j * d, d);
-                    row[static_cast<size_t>(e)] = {s, j};
-                }
-                std::sort(row.begin(), row.end()); // ties by index: the same order every run
-                for (int64_t e = 0; e < k; ++e) {
-                    indices[(start + i) * k + e] = row[static_cast<size_t>(e)].second;
-                    distances[(start + i) * k + e] = row[static_cast<size_t>(e)].first;
-                }
-            }
-        });
+        if (rx.scalar_type() == torch::kFloat)
+            exactSorted(q, rx.data_ptr<float>(), d, start, b, k, chosen.data_ptr<int64_t>(), r);
+        else
+            exactSorted(q, rx.data_ptr<double>(), d, start, b, k, chosen.data_ptr<int64_t>(), r);
     }
     return r;
 }

@@ -144,8 +144,11 @@ void AttackConfusion::show()
     const RobustnessPoint& p = d->result->points[static_cast<size_t>(index)];
     QVector<qint64> counts(p.confusion.begin(), p.confusion.end());
     d->matrix->setMatrix(counts, d->names);
-    d->caption->setText(tr("%1 images: %2 % still right at ε %3; rows are true classes, columns the class after "
-                           "the attack")
+    // Without labels the rows are what the model said of the clean images.
+    d->caption->setText((d->result->labeled ? tr("%1 images: %2 % still right at ε %3; rows are true classes, columns "
+                                                 "the class after the attack")
+                                            : tr("%1 images: %2 % still predicted as before at ε %3; rows are the clean "
+                                                 "predictions (no labels), columns the class after the attack"))
                             .arg(d->result->samples)
                             .arg(100 * p.accuracy, 0, 'f', 1)
                             .arg(d->budgets->currentText()));
