@@ -309,25 +309,17 @@ Json embedAttacked(Model& model, Dataset& dataset, const QCommandLineParser& par
     Json budgets = Json::array();
     const int64_t n = r.clean.size(0);
     for (size_t e = 0; e < r.points.size(); ++e) {
-        std::vector<int64_t> predictions;
-        const torch::Tensor rows = featureRows(model, torch::cat({r.clean, r.adversarial[e]}), layer, set.pooling,
-                                               &predictions);
-        const Placement placed = placeInMap(fixed, rows);
-        const torch::Tensor at = placed.embedding.to(torch::kDouble).contiguous();
-        PlacedPairs pairs;
+        const PlacedPairs pairs = placeImagePairs(model, fixed, layer, set.pooling, set.labels, set.predictions,
+                                                  r.clean, r.adversarial[e]);
         Json list = Json::array();
         for (int64_t i = 0; i < n; ++i) {
-            PlacedImage from, to;
-            nameSurroundings(from, placed.neighbours[i], set.labels, set.predictions);
-            nameSurroundings(to, placed.neighbours[n + i], set.labels, set.predictions);
-            pairs.clean.append(from);
-            pairs.adversarial.append(to);
+            const PlacedImage& from = pairs.clean[static_cast<int>(i)];
+            const PlacedImage& to = pairs.adversarial[static_cast<int>(i)];
             const auto k = static_cast<size_t>(i);
-            list.push_back({{"image", r.images[k]}, {"label", r.labels[k]}, {"before", predictions[k]},
-                            {"after", predictions[k + static_cast<size_t>(n)]},
-                            {"clean", {at[i][0].item<double>(), at[i][1].item<double>()}},
-                            {"adversarial", {at[n + i][0].item<double>(), at[n + i][1].item<double>()}},
-                            {"near_clean", from.nearClass}, {"near_adversarial", to.nearClass}});
+            list.push_back({{"image", r.images[k]}, {"label", r.labels[k]}, {"before", from.prediction},
+                            {"after", to.prediction}, {"clean", {from.at.x(), from.at.y()}},
+                            {"adversarial", {to.at.x(), to.at.y()}}, {"near_clean", from.nearClass},
+                            {"near_adversarial", to.nearClass}});
         }
         Json flow = Json::array();
         for (const ClusterFlow& f : clusterFlow(pairs))

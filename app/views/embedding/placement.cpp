@@ -38,29 +38,38 @@ void nameSurroundings(PlacedImage& image, const torch::Tensor& neighbours, const
         }
 }
 
-std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& embedding, const torch::Tensor& clean,
-                                              const torch::Tensor& adversarial, const JobContext& job)
+PlacedPairs placeImagePairs(Model& model, const TsneMap& map, int layer, FeaturePooling pooling,
+                            const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions,
+                            const torch::Tensor& clean, const torch::Tensor& adversarial, const ProgressFn& progress,
+                            const CancelFlag* cancel)
 {
-    if (!embedding.map || !embedding.rows)
-        throw Error("no finished t-SNE map to place the images in: run t-SNE in the Embedding tab first");
-    const int layer = model.layerIndex(embedding.layer.toStdString());
-    std::vector<int64_t> predictions;
-    const torch::Tensor features = featureRows(model, torch::cat({ clean, adversarial }), layer,
-                                               embedding.request.features.pooling, &predictions);
-    const Placement placed = placeInMap(*embedding.map, features, {}, job.progress, job.cancel);
-    auto pairs = std::make_shared<PlacedPairs>();
-    pairs->seconds = placed.seconds;
-    pairs->cancelled = placed.cancelled;
+    std::vector<int64_t> predicted;
+    const torch::Tensor features
+        = featureRows(model, torch::cat({ clean, adversarial }), layer, pooling, &predicted);
+    const Placement placed = placeInMap(map, features, {}, progress, cancel);
+    PlacedPairs pairs;
+    pairs.seconds = placed.seconds;
+    pairs.cancelled = placed.cancelled;
     const int64_t n = clean.size(0);
     const torch::Tensor at = placed.embedding.to(torch::kDouble).contiguous();
     for (int64_t i = 0; i < 2 * n; ++i) {
         PlacedImage image;
         image.at = QPointF(at[i][0].item<double>(), at[i][1].item<double>());
-        image.prediction = predictions[static_cast<size_t>(i)];
-        nameSurroundings(image, placed.neighbours[i], embedding.rows->labels, embedding.rows->predictions);
-        (i < n ? pairs->clean : pairs->adversarial).append(image);
+        image.prediction = predicted[static_cast<size_t>(i)];
+        nameSurroundings(image, placed.neighbours[i], labels, predictions);
+        (i < n ? pairs.clean : pairs.adversarial).append(image);
     }
     return pairs;
+}
+
+std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& embedding, const torch::Tensor& clean,
+                                              const torch::Tensor& adversarial, const JobContext& job)
+{
+    if (!embedding.map || !embedding.rows)
+        throw Error("no finished t-SNE map to place the images in: run t-SNE in the Embedding tab first");
+    return std::make_shared<const PlacedPairs>(placeImagePairs(
+        model, *embedding.map, model.layerIndex(embedding.layer.toStdString()), embedding.request.features.pooling,
+        embedding.rows->labels, embedding.rows->predictions, clean, adversarial, job.progress, job.cancel));
 }
 
 std::vector<ClusterFlow> clusterFlow(const PlacedPairs& pairs)

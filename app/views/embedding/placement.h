@@ -6,6 +6,9 @@
 // the map points around each. Runs on the model's worker. Not seen by moc:
 // included from .cpp files only.
 
+#include "core/features.h"
+#include "core/progress.h"
+
 #include <torch/script.h>
 
 #include <QPointF>
@@ -23,6 +26,7 @@ namespace convscope
 class Model;
 struct Embedding;
 struct JobContext;
+struct TsneMap;
 
 // Where one image landed and what surrounds it there.
 struct PlacedImage {
@@ -39,7 +43,15 @@ struct PlacedPairs {
     static constexpr int kNearest = 10;
 };
 
-// `clean` and `adversarial` [N, C, H, W] pixels; `map` must hold a finished
+// `clean` and `adversarial` [N, C, H, W] pixels placed into `map` (a t-SNE
+// map of `layer`'s features, pooled by `pooling`), each named by the
+// `labels` (or, where -1, the `predictions`) of its nearest map points.
+PlacedPairs placeImagePairs(Model& model, const TsneMap& map, int layer, FeaturePooling pooling,
+                            const std::vector<int64_t>& labels, const std::vector<int64_t>& predictions,
+                            const torch::Tensor& clean, const torch::Tensor& adversarial,
+                            const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
+
+// The same into the Embedding tab's map: `map` must hold a finished
 // t-SNE map of the model's features (Error otherwise, in one line).
 std::shared_ptr<const PlacedPairs> placePairs(Model& model, const Embedding& map, const torch::Tensor& clean,
                                               const torch::Tensor& adversarial, const JobContext& job);
