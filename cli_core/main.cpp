@@ -168,6 +168,7 @@ const Missing kMissing[] = {
     {"activations", "built without OpenCV: it reads an image or a dataset"},
     {"filters", "built without OpenCV: it writes PNG pictures"},
     {"train", "built without OpenCV: it reads an image dataset"},
+    {"segment", "built without OpenCV: it reads an image and writes PNG masks"},
     {"topk", "built without OpenCV: it reads an image dataset"},
     {"topk-merge", "built without OpenCV: its results name dataset images"},
     {"occlusion", "built without OpenCV: it reads an image"},

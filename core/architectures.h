@@ -18,7 +18,14 @@ namespace convscope {
 //   minivgg  three VGG blocks (32, 64, 128 channels: conv-bn-relu twice, then
 //            max-pool), global average pooling, dropout, fc. Any channel
 //            count, any size >= 28.
+//   unet-small  segmentation (digit canvases): a two-level U-Net with skip
+//            connections, dilated middle convolutions and 2x2 transposed
+//            convolutions; scores per class and pixel at the input's size.
+//   fcn-small   segmentation: three conv-pool blocks, a 1x1 score layer and
+//            one stride-8 transposed convolution back to the input's size.
 std::vector<std::string> architectureNames();
+// unet-small and fcn-small: trained on per-pixel labels (--data digit-canvas).
+bool isSegmentationArchitecture(const std::string& arch);
 
 // The lecture's switches, each on its own; unset keeps the architecture's own
 // choice (LeNet-5: no batch norm, no dropout; MiniVGG: batch norm, dropout 0.3).

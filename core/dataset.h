@@ -27,6 +27,9 @@ public:
     virtual torch::Tensor image(int64_t index) = 0;
     // Class index, or -1 for an unlabeled dataset.
     virtual int64_t label(int64_t index) const = 0;
+    // Per-pixel class labels [H, W] int64 (segmentation data such as the
+    // digit canvases); undefined where the dataset has none.
+    virtual torch::Tensor labelMap(int64_t /*index*/) { return {}; }
     // A name a person recognises: file name, "digit #123", "frame 17".
     virtual std::string itemName(int64_t index) const = 0;
 

@@ -351,9 +351,26 @@ private:
                     Field f;
                     for (size_t a = 0; a < 2; ++a) {
                         if (transposed) {
+                            // Output o takes input i where o = s i - p + d kk: the
+                            // taps kk that reach one output share d kk mod s, and
+                            // their inputs lie (d (last - first) / s) apart. So a 2x2
+                            // stride-2 kernel hands each output one input (its field
+                            // unchanged) and FCN's 16x16 stride 8 two neighbours.
+                            const int64_t s = g.stride[a], d = g.dilation[a], k = g.kernel[a];
+                            int64_t span = 0;
+                            for (int64_t r = 0; r < s; ++r) {
+                                int64_t first = -1, last = -1;
+                                for (int64_t kk = 0; kk < k; ++kk)
+                                    if ((d * kk) % s == r) {
+                                        first = first < 0 ? kk : first;
+                                        last = kk;
+                                    }
+                                if (first >= 0)
+                                    span = std::max(span, d * (last - first) / s);
+                            }
                             f[a] = (*inField)[a];
-                            f[a].jump /= static_cast<double>(g.stride[a]);
-                            f[a].size += static_cast<double>(g.dilation[a] * (g.kernel[a] - 1)) * f[a].jump;
+                            f[a].size += static_cast<double>(span) * f[a].jump;
+                            f[a].jump /= static_cast<double>(s);
                         } else {
                             f[a] = applyWindow((*inField)[a], g.kernel[a], g.stride[a], g.padding[a], g.dilation[a]);
                         }

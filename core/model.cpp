@@ -158,6 +158,11 @@ uint64_t nextModelId()
 
 } // namespace
 
+bool isSegmentation(const ModelInfo& info)
+{
+    return info.task == Task::Segmentation;
+}
+
 bool takesImages(const ModelInfo& info)
 {
     return info.input[0] == 1 || info.input[0] == 3;
@@ -228,7 +233,7 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     {
         WarningGuard guard(&warnings);
         model->resolveMetadata(metadata);
-        model->checkForward();
+        model->checkForward(metadata);
     }
     for (const auto& w : warnings.messages)
         model->m_info.notes.push_back("the model warns: " + w);
@@ -322,20 +327,22 @@ void Model::resolveMetadata(const ModelMetadata& metadata)
         m_info.labels = readLabelsFile(resolveLabelsFile(m_info.path, *metadata.labelsFile));
 }
 
-void Model::checkForward()
+void Model::checkForward(const ModelMetadata& metadata)
 {
     const auto& in = m_info.input;
     torch::Tensor pixels = torch::full({1, in[0], in[1], in[2]}, 0.5, torch::Device(m_device));
-    torch::Tensor out;
+    torch::Tensor output, out;
     try {
         // One pass records every layer's shape and gives the class scores.
-        out = logitsOf(m_graph->analyze(normalize(pixels)));
+        output = outputOf(m_graph->analyze(normalize(pixels)));
+        out = logitsOfOutput(output);
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
         throw Error("forward() fails on a " + shapeText({1, in[0], in[1], in[2]}) + " input: " + torchMessage(e));
     }
     m_info.outputs = out.size(1);
+    resolveTask(metadata, output);
     if (m_info.labels.empty() && m_info.outputs == static_cast<int64_t>(imagenetClassNames().size())) {
         // A 1000-way head is ImageNet's far more often than not (torchvision,
         // timm): names read better than "class 281", and the note says how to
@@ -353,23 +360,85 @@ void Model::checkForward()
     }
 }
 
-torch::Tensor Model::logitsOf(const c10::IValue& result)
+torch::Tensor Model::outputOf(const c10::IValue& result)
 {
     if (result.isTensor()) {
         torch::Tensor t = result.toTensor();
         if (t.dim() == 0)
             throw Error("forward() returned a scalar, not class scores");
-        return t.dim() == 2 ? t : t.reshape({t.size(0), -1});
+        if (t.dim() != 2 && t.dim() != 4)
+            throw Error("forward() returned a " + shapeText(t.sizes().vec()) + " tensor: ConvScope reads [N, C] class "
+                        "scores or [N, C, H, W] scores per class and pixel");
+        return t;
+    }
+    if (result.isGenericDict()) {
+        // torchvision's FCN, DeepLabV3 and LR-ASPP: {"out": ..., "aux": ...}.
+        const auto dict = result.toGenericDict();
+        for (const auto& entry : dict)
+            if (entry.key().isString() && entry.key().toStringRef() == "out")
+                return outputOf(entry.value());
+        throw Error("forward() returned a dict without an \"out\" entry");
     }
     if (result.isTuple())
         for (const auto& e : result.toTupleRef().elements())
-            if (e.isTensor() || e.isTuple() || e.isList())
-                return logitsOf(e);
+            if (e.isTensor() || e.isTuple() || e.isList() || e.isGenericDict())
+                return outputOf(e);
     if (result.isList())
         for (const auto& e : result.toListRef())
             if (e.isTensor())
-                return logitsOf(e);
+                return outputOf(e);
     throw Error(std::string("forward() returned ") + result.tagKind() + ", not a tensor or a tuple starting with one");
+}
+
+torch::Tensor Model::logitsOfOutput(const torch::Tensor& output)
+{
+    return output.dim() == 4 ? output.mean({2, 3}) : output;
+}
+
+torch::Tensor Model::logitsOf(const c10::IValue& result)
+{
+    return logitsOfOutput(outputOf(result));
+}
+
+void Model::resolveTask(const ModelMetadata& metadata, const torch::Tensor& output)
+{
+    const bool maps = output.dim() == 4 && output.size(2) * output.size(3) > 1;
+    if (metadata.task == std::optional<std::string>("segmentation") && !maps)
+        throw Error("the metadata says \"task\": \"segmentation\" but forward() returns " + shapeText(output.sizes().vec())
+                    + ", not [N, C, H, W] scores per pixel");
+    if (!maps || metadata.task == std::optional<std::string>("classification"))
+        return;
+    m_info.task = Task::Segmentation;
+    m_info.outputSize = {output.size(2), output.size(3)};
+    if (!metadata.task)
+        m_info.notes.push_back("the output is " + shapeText(output.sizes().vec())
+                               + ", a score per class and pixel: opened as a segmentation model");
+    if (metadata.palette) {
+        if (static_cast<int64_t>(metadata.palette->size()) < m_info.outputs)
+            throw Error("palette: " + std::to_string(metadata.palette->size()) + " colours for "
+                        + std::to_string(m_info.outputs) + " classes");
+        m_info.palette = *metadata.palette;
+        m_info.palette.resize(static_cast<size_t>(m_info.outputs));
+    } else {
+        m_info.palette = vocPalette(m_info.outputs);
+    }
+}
+
+std::vector<std::array<uint8_t, 3>> vocPalette(int64_t classes)
+{
+    // PASCAL VOC's colour map: class k's bits spread over r, g, b from the top bit down.
+    std::vector<std::array<uint8_t, 3>> palette;
+    for (int64_t k = 0; k < classes; ++k) {
+        int64_t c = k;
+        int r = 0, g = 0, b = 0;
+        for (int j = 7; j >= 0 && c; --j, c >>= 3) {
+            r |= static_cast<int>(c & 1) << j;
+            g |= static_cast<int>((c >> 1) & 1) << j;
+            b |= static_cast<int>((c >> 2) & 1) << j;
+        }
+        palette.push_back({static_cast<uint8_t>(r), static_cast<uint8_t>(g), static_cast<uint8_t>(b)});
+    }
+    return palette;
 }
 
 int Model::layerIndex(const std::string& name) const
@@ -422,7 +491,12 @@ auto Model::timed(Fn&& forward) -> decltype(forward())
 
 torch::Tensor Model::logits(const torch::Tensor& pixels)
 {
-    return timed([&] { return logitsOf(m_module.forward({normalize(pixels)})); });
+    return logitsOfOutput(output(pixels));
+}
+
+torch::Tensor Model::output(const torch::Tensor& pixels)
+{
+    return timed([&] { return outputOf(m_module.forward({normalize(pixels)})); });
 }
 
 Model::Capture Model::capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits,
@@ -430,8 +504,10 @@ Model::Capture Model::capture(const torch::Tensor& pixels, const std::vector<int
 {
     LayerGraph::Run run = timed([&] { return m_graph->run(normalize(pixels), layers, withLogits, relu); });
     Capture capture;
-    if (withLogits)
-        capture.logits = logitsOf(run.result);
+    if (withLogits) {
+        capture.output = outputOf(run.result);
+        capture.logits = logitsOfOutput(capture.output);
+    }
     capture.layers = std::move(run.layers);
     return capture;
 }

@@ -19,6 +19,10 @@ struct LoadOptions {
     ModelMetadata overrides;     // from the command line or the GUI; win over the files
 };
 
+// What the model's output means: one score per class ([N, C]), or one per
+// class and pixel ([N, C, H, W]: FCN, U-Net, DeepLab).
+enum class Task { Classification, Segmentation };
+
 // Everything known about a loaded model, with gaps filled and reported.
 struct ModelInfo {
     std::string path;
@@ -31,7 +35,15 @@ struct ModelInfo {
     std::string metadataSource;      // where the metadata came from, for display
     std::vector<std::string> notes;  // what was inferred or defaulted, in words
     std::string snapshots;           // the training's per-epoch snapshots folder, if it kept one
+    Task task = Task::Classification;
+    std::array<int64_t, 2> outputSize{}; // segmentation: the score map's H, W
+    std::vector<std::array<uint8_t, 3>> palette; // segmentation: a colour per class
 };
+
+bool isSegmentation(const ModelInfo& info);
+// PASCAL VOC's class colours (0 black, 1 dark red, 2 dark green, ...): the
+// palette of a segmentation model whose metadata gives none.
+std::vector<std::array<uint8_t, 3>> vocPalette(int64_t classes);
 
 // Whether the model's input is an image (1 or 3 channels): only then can an
 // image, a dataset or a video be read into its format, and its inputs and
@@ -83,8 +95,16 @@ public:
     torch::Tensor normalize(const torch::Tensor& pixels) const;
     torch::Tensor logits(const torch::Tensor& pixels);
 
+    // forward()'s scores as the model gives them: [N, C], or [N, C, H, W]
+    // for a segmentation model.
+    torch::Tensor output(const torch::Tensor& pixels);
+
     struct Capture {
-        torch::Tensor logits; // undefined unless asked for
+        // Undefined unless asked for. A segmentation model's logits are its
+        // score maps averaged over the pixels (what the classifier views
+        // rank); `output` keeps the maps.
+        torch::Tensor logits;
+        torch::Tensor output;
         std::vector<torch::Tensor> layers;
     };
     // One forward pass; autograd stays intact if `pixels` requires grad.
@@ -92,15 +112,22 @@ public:
     Capture capture(const torch::Tensor& pixels, const std::vector<int>& layers, bool withLogits = true,
                     ReluGradient relu = ReluGradient::Standard);
 
-    // The first tensor of forward()'s result, as [N, outputs].
+    // The scores in forward()'s result: a tensor, a dict's "out" entry
+    // (torchvision's segmentation models), or the first tensor of a tuple or
+    // list; Error unless [N, C] or [N, C, H, W].
+    static torch::Tensor outputOf(const c10::IValue& result);
+    // [N, C]: the output, averaged over the pixels when it is a score map.
     static torch::Tensor logitsOf(const c10::IValue& result);
+    static torch::Tensor logitsOfOutput(const torch::Tensor& output);
     // Of the latest pass on any thread.
     double lastForwardMs() const { return m_lastForwardMs.load(std::memory_order_relaxed); }
 
 private:
     Model() = default;
     void resolveMetadata(const ModelMetadata& metadata);
-    void checkForward();
+    void checkForward(const ModelMetadata& metadata);
+    // Segmentation or classification, from the metadata and the output's shape.
+    void resolveTask(const ModelMetadata& metadata, const torch::Tensor& output);
     // Runs `forward`, timing it, quieting the model's warnings and turning
     // LibTorch exceptions into Error.
     template <typename Fn>

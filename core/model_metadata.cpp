@@ -34,11 +34,15 @@ void ModelMetadata::overrideWith(const ModelMetadata& over)
     }
     if (over.name)
         name = over.name;
+    if (over.task)
+        task = over.task;
+    if (over.palette)
+        palette = over.palette;
 }
 
 bool ModelMetadata::empty() const
 {
-    return !input && !mean && !std && !labels && !labelsFile && !name && !snapshots;
+    return !input && !mean && !std && !labels && !labelsFile && !name && !snapshots && !task && !palette;
 }
 
 namespace {
@@ -126,6 +130,26 @@ ModelMetadata parseMetadata(const std::string& text, const std::string& origin)
             if (!v.is_string())
                 throw Error(origin + ": 'snapshots' must be a folder name");
             m.snapshots = v.get<std::string>();
+        } else if (key == "task") {
+            if (!v.is_string() || (v.get<std::string>() != "classification" && v.get<std::string>() != "segmentation"))
+                throw Error(origin + ": 'task' must be \"classification\" or \"segmentation\"");
+            m.task = v.get<std::string>();
+        } else if (key == "palette") {
+            if (!v.is_array())
+                throw Error(origin + ": 'palette' must be a list of [r, g, b] colours");
+            std::vector<std::array<uint8_t, 3>> colours;
+            for (const auto& c : v) {
+                if (!c.is_array() || c.size() != 3)
+                    throw Error(origin + ": 'palette' must be a list of [r, g, b] colours");
+                std::array<uint8_t, 3> rgb{};
+                for (size_t k = 0; k < 3; ++k) {
+                    if (!c[k].is_number_integer() || c[k].get<int64_t>() < 0 || c[k].get<int64_t>() > 255)
+                        throw Error(origin + ": 'palette' colours are [r, g, b] integers in 0..255");
+                    rgb[k] = static_cast<uint8_t>(c[k].get<int64_t>());
+                }
+                colours.push_back(rgb);
+            }
+            m.palette = colours;
         }
         // Unknown keys are allowed: later versions and other tools may add fields.
     }
@@ -151,6 +175,10 @@ std::string metadataToJson(const ModelMetadata& m)
         doc["labels_file"] = *m.labelsFile;
     if (m.snapshots)
         doc["snapshots"] = *m.snapshots;
+    if (m.task)
+        doc["task"] = *m.task;
+    if (m.palette)
+        doc["palette"] = *m.palette;
     return doc.dump(2);
 }
 

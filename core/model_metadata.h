@@ -20,6 +20,11 @@ struct ModelMetadata {
     // The folder of the per-epoch snapshots of the training that made the
     // model (epoch_001.pt, ...), written by train(): views scrub through it.
     std::optional<std::string> snapshots;
+    // "classification" or "segmentation" (class scores per pixel, [N, C, H, W]);
+    // unset: inferred from the output's shape.
+    std::optional<std::string> task;
+    // A segmentation model's colour per class, [r, g, b] in 0..255.
+    std::optional<std::vector<std::array<uint8_t, 3>>> palette;
 
     // Fields set in `over` replace ours.
     void overrideWith(const ModelMetadata& over);

@@ -22,6 +22,10 @@ struct OcclusionOptions {
     Baseline baseline = Baseline::Gray;
     int64_t target = -1; // -1: the class predicted for the unoccluded input
     Score score = Score::Probability;
+    // A segmentation model's region ([h, w] weights at the output's
+    // resolution, core/segmentation's regionMask): scores are the region's
+    // mean class probability (or summed logit); undefined: the logits.
+    torch::Tensor region;
     int64_t batch = 0;   // occluded copies per forward pass; 0: as many as memoryBudget allows
     int64_t memoryBudget = int64_t(1) << 30; // bytes of activations per batch
 };

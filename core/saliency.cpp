@@ -4,6 +4,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "core/segmentation.h"
 #include "core/model_summary.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -24,21 +25,37 @@ const std::vector<std::string>& methodNames()
     return names;
 }
 
+// Which score the gradients explain: the target's logit or probability, or
+// for a segmentation model with a region its score over the region.
+struct Aim {
+    int64_t target;
+    Score score;
+    torch::Tensor region;
+    torch::Tensor of(const torch::Tensor& logits, const torch::Tensor& output) const
+    {
+        return targetScore(logits, output, target, score, region);
+    }
+    torch::Tensor of(const torch::Tensor& output) const
+    {
+        return of(Model::logitsOfOutput(output), output);
+    }
+};
+
 // d sum_n score_n / d batch: each copy's own gradient, since the copies do
 // not interact in an eval-mode network.
-torch::Tensor inputGradient(Model& model, const torch::Tensor& batch, int64_t target, Score score,
+torch::Tensor inputGradient(Model& model, const torch::Tensor& batch, const Aim& aim,
                             ReluGradient relu = ReluGradient::Standard)
 {
     torch::Tensor in = batch.detach().clone().requires_grad_(true);
-    torch::Tensor logits = model.capture(in, {}, true, relu).logits;
-    return torch::autograd::grad({scoreOf(logits, target, score).sum()}, {in})[0];
+    const Model::Capture capture = model.capture(in, {}, true, relu);
+    return torch::autograd::grad({aim.of(capture.logits, capture.output).sum()}, {in})[0];
 }
 
 // Sum over `points` [n, C, H, W] (on the CPU) of the input gradients, a
 // batch of `batch` at a time, reporting progress after each chunk. Each
 // batch's gradients are summed together whatever chunks computed them, so
 // that the sum is the same however the batch was cut.
-torch::Tensor summedGradient(Model& model, const torch::Tensor& points, int64_t target, Score score, int64_t batch,
+torch::Tensor summedGradient(Model& model, const torch::Tensor& points, const Aim& aim, int64_t batch,
                              const ProgressFn& progress, const char* stage, const CancelFlag* cancel)
 {
     torch::Tensor sum;
@@ -48,7 +65,7 @@ torch::Tensor summedGradient(Model& model, const torch::Tensor& points, int64_t 
         const int64_t n = std::min(batch, count - first);
         std::vector<torch::Tensor> parts;
         const auto compute = [&](int64_t start, int64_t size) {
-            return inputGradient(model, model.prepare(points.narrow(0, first + start, size)), target, score);
+            return inputGradient(model, model.prepare(points.narrow(0, first + start, size)), aim);
         };
         chunks.run(n, compute, [&](int64_t start, int64_t size, const torch::Tensor& g) {
             parts.push_back(g);
@@ -112,14 +129,14 @@ struct LayerGradient {
     torch::Tensor grads; // d score / d maps
 };
 
-LayerGradient layerGradient(Model& model, const torch::Tensor& x, int layer, int64_t target, Score score)
+LayerGradient layerGradient(Model& model, const torch::Tensor& x, int layer, const Aim& aim)
 {
     // The input requires grad so that the whole graph is recorded even when
     // the model's parameters do not.
     torch::Tensor in = x.detach().clone().requires_grad_(true);
     Model::Capture capture = model.capture(in, {layer}, true);
     const torch::Tensor maps = capture.layers[0];
-    const torch::Tensor grads = torch::autograd::grad({scoreOf(capture.logits, target, score).sum()}, {maps})[0];
+    const torch::Tensor grads = torch::autograd::grad({aim.of(capture.logits, capture.output).sum()}, {maps})[0];
     return {maps.detach(), grads};
 }
 
@@ -154,20 +171,20 @@ void channelMasks(const torch::Tensor& maps, int64_t first, torch::Tensor& out)
 // the time of NCHW ones on ResNet-18 (bench_scorecam; PyTorch gets NHWC from
 // an image's HWC layout). A model that .view()s its maps cannot take NHWC:
 // `channelsLast` turns off for the rest of the run.
-torch::Tensor maskedScores(Model& model, const torch::Tensor& copies, int64_t target, Score score, bool& channelsLast)
+torch::Tensor maskedScores(Model& model, const torch::Tensor& copies, const Aim& aim, bool& channelsLast)
 {
     // The model's own forward: nothing is tapped, and its in-place ReLUs
     // spare an allocation per activation (as occlusion()).
     if (channelsLast) {
         try {
-            return scoreOf(model.logits(copies.contiguous(torch::MemoryFormat::ChannelsLast)), target, score);
+            return aim.of(model.output(copies.contiguous(torch::MemoryFormat::ChannelsLast)));
         } catch (const std::exception& e) {
             if (isOutOfMemory(e))
                 throw;
             channelsLast = false;
         }
     }
-    return scoreOf(model.logits(copies.contiguous()), target, score);
+    return aim.of(model.output(copies.contiguous()));
 }
 
 // Score-CAM's channel weights: the softmax over channels of the target's
@@ -176,8 +193,8 @@ torch::Tensor maskedScores(Model& model, const torch::Tensor& copies, int64_t ta
 // mean + (x - mean) x mask. The masks are built a batch at a time (all of
 // ResNet-50's 2048 at 224 px would take 1.2 GB), in buffers that every batch
 // reuses.
-torch::Tensor scoreCamWeights(Model& model, const torch::Tensor& x, const torch::Tensor& maps, int64_t target,
-                              Score score, Batches& batches, const ProgressFn& progress)
+torch::Tensor scoreCamWeights(Model& model, const torch::Tensor& x, const torch::Tensor& maps, const Aim& aim,
+                              Batches& batches, const ProgressFn& progress)
 {
     const std::vector<double>& means = model.info().mean;
     const torch::Tensor mean
@@ -193,7 +210,7 @@ torch::Tensor scoreCamWeights(Model& model, const torch::Tensor& x, const torch:
     const auto compute = [&](int64_t first, int64_t n) {
         torch::Tensor mask = masks.narrow(0, 0, n), copy = copies.narrow(0, 0, n);
         channelMasks(maps, first, mask);
-        return maskedScores(model, torch::addcmul_out(copy, mean, centred, mask), target, score, channelsLast);
+        return maskedScores(model, torch::addcmul_out(copy, mean, centred, mask), aim, channelsLast);
     };
     batches.run(count, compute, [&](int64_t first, int64_t n, const torch::Tensor& s) {
         scores.push_back(s);
@@ -209,7 +226,7 @@ Cam scoreCam(Model& model, const torch::Tensor& x, int layer, const SaliencyOpti
     torch::NoGradGuard noGrad;
     const torch::Tensor maps = model.capture(x, {layer}, false).layers[0];
     Batches batches(scoreCamBatch(model, options), cancel, progress);
-    const torch::Tensor weights = scoreCamWeights(model, x, maps, target, options.score, batches, progress);
+    const torch::Tensor weights = scoreCamWeights(model, x, maps, Aim{target, options.score, options.region}, batches, progress);
     Cam cam = weightedCam(maps, weights, x.size(2), x.size(3));
     cam.copies = maps.size(1);
     cam.batch = std::min(batches.batch(), cam.copies);
@@ -225,7 +242,7 @@ Cam classActivationMap(Model& model, const torch::Tensor& x, const SaliencyOptio
     if (options.method == SaliencyMethod::ScoreCam) {
         cam = scoreCam(model, x, layer, options, target, progress, cancel);
     } else {
-        const LayerGradient at = layerGradient(model, x, layer, target, options.score);
+        const LayerGradient at = layerGradient(model, x, layer, Aim{target, options.score, options.region});
         const torch::Tensor weights = options.method == SaliencyMethod::GradCamPlusPlus ? gradCamPlusPlusWeights(at)
                                                                                         : at.grads.mean({2, 3}, true);
         cam = weightedCam(at.maps, weights, x.size(2), x.size(3));
@@ -266,8 +283,14 @@ int defaultCamLayer(const Model& model)
 {
     const auto& layers = model.layers();
     int lastConv = -1;
+    // A segmentation model's last convolution gives the class scores
+    // themselves: explain the features before it (U-Net's last decoder
+    // block, FCN's head before its 1x1 classifier), those with other than
+    // one channel per class.
+    const bool segmentation = isSegmentation(model.info());
     for (size_t i = 0; i < layers.size(); ++i)
-        if (layers[i].category == "conv")
+        if (layers[i].category == "conv"
+            && !(segmentation && !layers[i].shape.empty() && layers[i].shape[0] == model.info().outputs))
             lastConv = static_cast<int>(i);
     if (lastConv < 0)
         return -1;
@@ -276,6 +299,8 @@ int defaultCamLayer(const Model& model)
         const LayerInfo& l = layers[i];
         // Adaptive pooling to a fixed grid (AlexNet's 6 x 6) only resamples
         // the feature map before it.
+        if (segmentation && !l.shape.empty() && l.shape[0] == model.info().outputs)
+            break;
         if (l.shape.size() == 3 && l.shape[1] * l.shape[2] > 1 && l.op.rfind("adaptive", 0) != 0)
             best = static_cast<int>(i);
     }
@@ -310,18 +335,19 @@ SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const Salienc
     result.method = options.method;
     {
         torch::NoGradGuard noGrad;
-        const torch::Tensor logits = model.capture(x, {}, true).logits;
-        result.predicted = logits.argmax(1).item<int64_t>();
+        const Model::Capture capture = model.capture(x, {}, true);
+        result.predicted = capture.logits.argmax(1).item<int64_t>();
         result.target = options.target >= 0 ? options.target : result.predicted;
         checkTarget(model, result.target);
-        result.score = scoreOf(logits, result.target, options.score).item<double>();
+        result.score = Aim{result.target, options.score, options.region}.of(capture.logits, capture.output).item<double>();
     }
     const int64_t batch = options.batch > 0 ? options.batch : imagesPerBatch(model, options.memoryBudget, true, 64);
     const int64_t target = result.target;
+    const Aim aim{target, options.score, options.region};
 
     switch (options.method) {
     case SaliencyMethod::Gradient:
-        result.attribution = inputGradient(model, x, target, options.score)[0].to(torch::kCPU);
+        result.attribution = inputGradient(model, x, aim)[0].to(torch::kCPU);
         break;
     case SaliencyMethod::SmoothGrad: {
         if (options.samples < 1)
@@ -337,7 +363,7 @@ SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const Salienc
         auto generator = at::make_generator<at::CPUGeneratorImpl>(options.seed);
         const torch::Tensor noise = at::randn({options.samples, image.size(0), image.size(1), image.size(2)}, generator);
         const torch::Tensor points = image.unsqueeze(0) + range * options.noise * noise;
-        result.attribution = summedGradient(model, points, target, options.score, batch, progress, "smoothgrad", cancel)
+        result.attribution = summedGradient(model, points, aim, batch, progress, "smoothgrad", cancel)
             / static_cast<double>(options.samples);
         break;
     }
@@ -351,13 +377,13 @@ SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const Salienc
         const torch::Tensor alphas
             = (torch::arange(options.steps, torch::kFloat64) + 0.5).div(static_cast<double>(options.steps)).to(torch::kFloat32);
         const torch::Tensor points = start.unsqueeze(0) + alphas.view({-1, 1, 1, 1}) * (image - start).unsqueeze(0);
-        const torch::Tensor mean = summedGradient(model, points, target, options.score, batch, progress, "ig", cancel)
+        const torch::Tensor mean = summedGradient(model, points, aim, batch, progress, "ig", cancel)
             / static_cast<double>(options.steps);
         result.attribution = (image - start) * mean;
         result.attributionSum = result.attribution.sum().item<double>();
         torch::NoGradGuard noGrad;
-        const torch::Tensor startLogits = model.capture(model.prepare(start.unsqueeze(0)), {}, true).logits;
-        result.scoreDelta = result.score - scoreOf(startLogits, target, options.score).item<double>();
+        const Model::Capture startPass = model.capture(model.prepare(start.unsqueeze(0)), {}, true);
+        result.scoreDelta = result.score - aim.of(startPass.logits, startPass.output).item<double>();
         break;
     }
     case SaliencyMethod::GradCam:
@@ -373,16 +399,16 @@ SaliencyResult saliency(Model& model, const torch::Tensor& pixels, const Salienc
             result.heatmap = cam.upsampled;
         } else {
             throwIfCancelled(cancel);
-            const torch::Tensor guided = inputGradient(model, x, target, options.score, ReluGradient::Guided)[0];
+            const torch::Tensor guided = inputGradient(model, x, aim, ReluGradient::Guided)[0];
             result.attribution = guided.to(torch::kCPU) * cam.upsampled.unsqueeze(0);
         }
         break;
     }
     case SaliencyMethod::GuidedBackprop:
-        result.attribution = inputGradient(model, x, target, options.score, ReluGradient::Guided)[0].to(torch::kCPU);
+        result.attribution = inputGradient(model, x, aim, ReluGradient::Guided)[0].to(torch::kCPU);
         break;
     case SaliencyMethod::Deconvnet:
-        result.attribution = inputGradient(model, x, target, options.score, ReluGradient::Deconvnet)[0].to(torch::kCPU);
+        result.attribution = inputGradient(model, x, aim, ReluGradient::Deconvnet)[0].to(torch::kCPU);
         break;
     }
     if (!result.heatmap.defined()) {

@@ -41,6 +41,12 @@ struct SaliencyOptions {
     int64_t target = -1;          // -1: the predicted class
     Score score = Score::Logit;
     int layer = -1;               // the CAM methods' layer; -1: defaultCamLayer()
+    // A segmentation model's region ([h, w] weights at the output's
+    // resolution, core/segmentation's regionMask): the target's score is its
+    // logit summed over the region (pytorch-grad-cam's
+    // SemanticSegmentationTarget) or its mean probability there. Undefined:
+    // the logits (for a segmentation model, its maps' pixel means).
+    torch::Tensor region;
     // SmoothGrad: noisy copies, noise standard deviation as a fraction of the
     // input's max - min, and the seed of the noise (a CPU generator:
     // torch.Generator().manual_seed(seed) draws the same [samples, C, H, W]).

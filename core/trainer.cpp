@@ -147,14 +147,6 @@ private:
     torch::Tensor m_images;
 };
 
-double learningRateAt(const TrainOptions& o, int epoch) // epoch 0-based
-{
-    if (o.schedule == "cosine")
-        return o.learningRate * 0.5 * (1 + std::cos(M_PI * epoch / std::max(1, o.epochs)));
-    if (o.schedule == "step")
-        return o.learningRate * std::pow(o.stepGamma, epoch / std::max(1, o.stepEvery));
-    return o.learningRate;
-}
 
 void checkOptions(const TrainOptions& o)
 {
@@ -179,6 +171,26 @@ void checkOptions(const TrainOptions& o)
 }
 
 } // namespace
+
+double learningRateAt(const TrainOptions& o, int epoch)
+{
+    if (o.schedule == "cosine")
+        return o.learningRate * 0.5 * (1 + std::cos(M_PI * epoch / std::max(1, o.epochs)));
+    if (o.schedule == "step")
+        return o.learningRate * std::pow(o.stepGamma, epoch / std::max(1, o.stepEvery));
+    return o.learningRate;
+}
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& parameters,
+                                                       const TrainOptions& options)
+{
+    if (options.optimizer == "adam")
+        return std::make_unique<torch::optim::Adam>(
+            parameters, torch::optim::AdamOptions(options.learningRate).weight_decay(options.weightDecay));
+    return std::make_unique<torch::optim::SGD>(
+        parameters,
+        torch::optim::SGDOptions(options.learningRate).momentum(options.momentum).weight_decay(options.weightDecay));
+}
 
 std::vector<std::string> listSnapshots(const std::string& folder)
 {
@@ -288,14 +300,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
     std::vector<torch::Tensor> parameters;
     for (const auto& p : module.parameters())
         parameters.push_back(p);
-    std::unique_ptr<torch::optim::Optimizer> optimizer;
-    if (options.optimizer == "adam")
-        optimizer = std::make_unique<torch::optim::Adam>(
-            parameters, torch::optim::AdamOptions(options.learningRate).weight_decay(options.weightDecay));
-    else
-        optimizer = std::make_unique<torch::optim::SGD>(
-            parameters,
-            torch::optim::SGDOptions(options.learningRate).momentum(options.momentum).weight_decay(options.weightDecay));
+    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(parameters, options);
 
     nlohmann::ordered_json metadata;
     metadata["name"] = options.name.empty() ? options.arch + " on " + dataset.name() : options.name;

@@ -7,8 +7,13 @@
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace torch::optim {
+class Optimizer;
+}
 
 namespace convscope {
 
@@ -125,6 +130,13 @@ inline TrainReport train(Dataset& dataset, const TrainOptions& options,
     hooks.onEpoch = onEpoch;
     return train(dataset, options, hooks, progress, cancel, testSet);
 }
+
+// The optimizer `options` ask for (SGD with momentum, or Adam) over
+// `parameters`, and the learning rate of epoch `epoch` (0-based) under their
+// schedule: train() and trainSegmentation() share them.
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& parameters,
+                                                       const TrainOptions& options);
+double learningRateAt(const TrainOptions& options, int epoch);
 
 // What train() refuses before it starts, as one line: unlabeled data, one
 // class, an official test set to train on, a test set with other classes.

@@ -1,5 +1,6 @@
 #include "io/datasets.h"
 
+#include "core/digit_canvas.h"
 #include "core/error.h"
 #include "io/image_header.h"
 #include "io/mat_tensor.h"
@@ -262,10 +263,32 @@ std::string officialTestSet(const std::string& spec)
     return spec == "fashion-mnist" ? "fashion-mnist-test" : std::string();
 }
 
+std::unique_ptr<Dataset> openDigitCanvases(bool training, int64_t count, uint64_t seed, int64_t size)
+{
+    auto sheet = openDigitsSheet();
+    const Split split = splitDataset(*sheet, 0.2, 0);
+    CanvasOptions options;
+    options.size = size;
+    options.maxTile = std::min<int64_t>(options.maxTile, size);
+    options.minTile = std::min<int64_t>(options.minTile, options.maxTile);
+    auto canvases = std::make_unique<DigitCanvasDataset>(*sheet, training ? split.train : split.test, count, seed,
+                                                         training ? "digit canvases for training" : "digit canvases",
+                                                         options);
+    if (!training)
+        canvases->markTestSet();
+    return canvases;
+}
+
 std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat& format)
 {
     if (spec == "digits")
         return openDigitsSheet(format);
+    if (spec == "digit-canvas") {
+        if (format.channels > 1)
+            throw Error("digit canvases are gray (1 channel); this model takes " + std::to_string(format.channels));
+        const int64_t size = format.height > 0 && format.height == format.width ? format.height : 64;
+        return openDigitCanvases(false, kCanvasTestCount, kCanvasTestSeed, size);
+    }
     if (spec == "fashion-mnist" || spec == "fashion-mnist-test")
         return openFashionMnist(spec == "fashion-mnist-test", format);
     if (spec.rfind("camera:", 0) == 0)
@@ -284,7 +307,7 @@ std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat&
         return openVideoFrames(spec, format);
     if (isImageFileName(spec))
         return openImageFiles({spec}, format);
-    throw Error("cannot tell what " + spec + " is: give a folder of images, an idx file, a video, an image, 'digits' or 'fashion-mnist'");
+    throw Error("cannot tell what " + spec + " is: give a folder of images, an idx file, a video, an image, 'digits', 'digit-canvas' or 'fashion-mnist'");
 }
 
 } // namespace convscope::io

@@ -13,6 +13,8 @@ extern const char* const kDigitsSheet;
 
 // Opens what `spec` names, in `format` (zeros keep each item as stored):
 //   "digits"                    the opencv-doc digits sheet, padded to 28x28
+//   "digit-canvas"              500 fixed 64x64 digit canvases with per-pixel labels (the
+//                               canvas side follows the format's height when it is square)
 //   "fashion-mnist"             Debian's Fashion-MNIST training set (60,000), named classes
 //   "fashion-mnist-test"        its official test set (10,000), walked whole
 //   a folder with class subfolders   torchvision ImageFolder layout, labeled
@@ -22,6 +24,12 @@ extern const char* const kDigitsSheet;
 //   an image file               that one image
 // Throws Error for a missing, empty or unrecognisable dataset.
 std::unique_ptr<Dataset> openDataset(const std::string& spec, const ImageFormat& format = {});
+
+// Digit canvases (core/digit_canvas) made from the digits sheet: the
+// training ones from its training split, the test ones ("digit-canvas":
+// kCanvasTestCount canvases of sequence kCanvasTestSeed) from its test split.
+// `size` is the canvas side.
+std::unique_ptr<Dataset> openDigitCanvases(bool training, int64_t count, uint64_t seed, int64_t size = 64);
 
 std::unique_ptr<Dataset> openDigitsSheet(const ImageFormat& format = {}, const std::string& path = kDigitsSheet);
 std::unique_ptr<Dataset> openImageFolder(const std::string& folder, const ImageFormat& format = {});

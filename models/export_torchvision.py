@@ -21,6 +21,13 @@ whose input is 192x28x28: bottleneck_direct.pt (a 5x5 convolution to 32 channels
 120,422,400 multiply-adds) and bottleneck_1x1.pt (a 1x1 convolution to 16 channels,
 a ReLU, then the 5x5 to 32: 12,443,648).
 
+torchvision's segmentation models (fcn_resnet50, deeplabv3_mobilenet_v3_large,
+lraspp_mobilenet_v3_large: 21 VOC classes) export the same way, traced, with
+"task": "segmentation"; --weights DEFAULT fetches their VOC weights:
+
+    python3 models/export_torchvision.py export lraspp_mobilenet_v3_large lraspp.pt --weights DEFAULT --input 520
+    /usr/bin/python3 models/export_torchvision.py segmentation OUT_DIR [--input 64]   (random weights, for tests)
+
 Test fixtures (what the build runs, with Debian's /usr/bin/python3; random
 weights, since nothing can be downloaded here):
 
@@ -313,12 +320,43 @@ def export_broken(out_dir):
 IMAGENET_LABELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "imagenet_classes.txt")
 
 
+# torchvision's segmentation models: {"out": [N, 21, H, W], "aux": ...} at the
+# input's size; 21 PASCAL VOC classes with their weights.
+SEGMENTATION_ARCHS = ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"]
+VOC_CLASSES = ["__background__", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+               "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor"]
+
+
+def segmentation_model(arch, weights=None):
+    """weights_backbone=None: without weights for the whole model, torchvision
+    would fetch ImageNet weights for the backbone, which needs internet."""
+    builder = getattr(torchvision.models.segmentation, arch)
+    return builder(weights=weights, weights_backbone=None).eval()
+
+
+class OutOnly(torch.nn.Module):
+    """The "out" entry of a segmentation model's dict, as pytorch-grad-cam's
+    tutorial wraps it: what ConvScope reads of the dict."""
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
 def export_user_model(args):
     weights = None if args.weights in ("", "none") else args.weights
-    model = torchvision.models.get_model(args.arch, weights=weights).eval() if hasattr(torchvision.models, "get_model") \
-        else getattr(torchvision.models, args.arch)(weights=weights).eval()
+    segmentation = args.arch in SEGMENTATION_ARCHS
+    if segmentation:
+        model = segmentation_model(args.arch, weights)
+    else:
+        model = torchvision.models.get_model(args.arch, weights=weights).eval() if hasattr(torchvision.models, "get_model") \
+            else getattr(torchvision.models, args.arch)(weights=weights).eval()
     meta = {"name": f"{args.arch} ({weights or 'random weights'})", "input": [3, args.input, args.input],
             "mean": MEAN, "std": STD}
+    if segmentation:
+        meta["task"] = "segmentation"
     labels = None
     if weights:
         enum = torchvision.models.get_model_weights(args.arch) if hasattr(torchvision.models, "get_model_weights") else None
@@ -327,18 +365,45 @@ def export_user_model(args):
     if labels is None:
         with torch.no_grad():
             classes = model(torch.zeros(1, 3, args.input, args.input))
+        classes = classes["out"] if isinstance(classes, dict) else classes
         classes = (classes if isinstance(classes, torch.Tensor) else classes[0]).shape[1]
         if classes == 1000:
             labels = imagenet_labels()
+        elif segmentation and classes == len(VOC_CLASSES):
+            labels = VOC_CLASSES
     if labels:
         meta["labels"] = labels
-    if args.trace:
+    if args.trace or segmentation:
+        # Segmentation models are traced (strict=False keeps their dict
+        # output): their scripted form has branches ConvScope's layer graph
+        # cannot follow yet.
         with torch.no_grad():
-            scripted = torch.jit.trace(model, torch.rand(1, 3, args.input, args.input))
+            scripted = torch.jit.trace(model, torch.rand(1, 3, args.input, args.input), strict=False)
     else:
         scripted = torch.jit.script(model)
     torch.jit.save(scripted, args.out, _extra_files={"convscope.json": json.dumps(meta)})
     print(f"wrote {args.out}: {meta['name']}, input {meta['input']}, {len(labels or [])} labels", file=sys.stderr)
+
+
+def export_segmentation(out_dir, side):
+    """Each segmentation architecture with random weights (seed 0), traced
+    with its dict output, as <arch>.pt, plus <arch>.ref.pt: the input pixels
+    (seed 1) and the eager model's "out" for them."""
+    for arch in SEGMENTATION_ARCHS:
+        torch.manual_seed(0)
+        model = segmentation_model(arch)
+        pixels = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(1))
+        normalized = (pixels - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+        with torch.no_grad():
+            traced = torch.jit.trace(model, torch.rand(1, 3, side, side), strict=False)
+            out = model(normalized)["out"]
+        meta = {"name": f"{arch} (random weights)", "input": [3, side, side], "mean": MEAN, "std": STD,
+                "labels": VOC_CLASSES, "task": "segmentation"}
+        path = os.path.join(out_dir, f"{arch}.pt")
+        torch.jit.save(traced, path + ".part", _extra_files={"convscope.json": json.dumps(meta)})
+        os.replace(path + ".part", path)
+        torch.save({"input": pixels, "out": out}, os.path.join(out_dir, f"{arch}.ref.pt"))
+        print(f"wrote {path}", file=sys.stderr)
 
 
 def imagenet_labels():
@@ -404,11 +469,18 @@ def main():
     user.add_argument("--weights", default="none", help="DEFAULT, a weights name such as IMAGENET1K_V1, or none")
     user.add_argument("--input", type=int, default=224)
     user.add_argument("--trace", action="store_true", help="trace instead of script")
+    seg = sub.add_parser("segmentation", help="torchvision's segmentation models (random weights) and references")
+    seg.add_argument("out_dir")
+    seg.add_argument("--input", type=int, default=64)
     lecture = sub.add_parser("lecture", help="the lecture's models: AlexNet at 227, VGG-16, GoogLeNet, 1x1 bottleneck")
     lecture.add_argument("out_dir")
     args = parser.parse_args()
     if args.command == "export":
         export_user_model(args)
+        return
+    if args.command == "segmentation":
+        os.makedirs(args.out_dir, exist_ok=True)
+        export_segmentation(args.out_dir, args.input)
         return
     if args.command == "lecture":
         os.makedirs(args.out_dir, exist_ok=True)

@@ -3,6 +3,7 @@
 #include "widgets/image_view.h"
 #include "widgets/top_k_chart.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QGraphicsOpacityEffect>
 #include <QHBoxLayout>
@@ -86,8 +87,42 @@ InputPanel::InputPanel(QWidget* parent)
     m_chart->setObjectName(QStringLiteral("predictions"));
     m_chart->setMinimumHeight(180);
 
+    // Segmentation models: the class map over the input.
+    m_showClassMap = new QCheckBox(tr("Class map"));
+    m_showClassMap->setObjectName(QStringLiteral("showClassMap"));
+    m_showClassMap->setChecked(true);
+    m_opacity = new QSlider(Qt::Horizontal);
+    m_opacity->setObjectName(QStringLiteral("classMapOpacity"));
+    m_opacity->setRange(0, 100);
+    m_opacity->setValue(50);
+    m_opacity->setToolTip(tr("Opacity of the class colours"));
+    connect(m_showClassMap, &QCheckBox::toggled, this, [this] { redraw(); });
+    connect(m_opacity, &QSlider::valueChanged, this, [this] { redraw(); });
+    auto* classRow = new QHBoxLayout;
+    classRow->setContentsMargins(0, 0, 0, 0);
+    classRow->addWidget(m_showClassMap);
+    classRow->addWidget(m_opacity, 1);
+    m_legend = new QLabel;
+    m_legend->setObjectName(QStringLiteral("classMapLegend"));
+    m_legend->setTextFormat(Qt::RichText);
+    m_hover = new QLabel;
+    m_hover->setObjectName(QStringLiteral("classMapHover"));
+    m_hover->setWordWrap(true);
+    auto* classBox = new QVBoxLayout;
+    classBox->setContentsMargins(0, 0, 0, 0);
+    classBox->addLayout(classRow);
+    classBox->addWidget(m_legend);
+    classBox->addWidget(m_hover);
+    m_classMapRow = new QWidget;
+    m_classMapRow->setLayout(classBox);
+    m_classMapRow->hide();
+    connect(m_image, &ImageView::pixelHovered, this, [this](QPoint pixel) {
+        m_hover->setText(classMapPixelText(m_classMap, pixel, m_base.size()));
+    });
+
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_image, 1);
+    layout->addWidget(m_classMapRow);
     layout->addWidget(m_caption);
     layout->addWidget(m_navigation);
     layout->addWidget(m_scope);
@@ -105,9 +140,44 @@ InputPanel::InputPanel(QWidget* parent)
     setLiveAvailable(false);
 }
 
+void InputPanel::setClassMap(const ClassMap& map)
+{
+    m_classMap = map;
+    m_classMapRow->setVisible(!map.empty());
+    // A segmentation model's scores averaged over the pixels: not a verdict on the image.
+    m_predictionsTitle->setText(map.empty() ? tr("Top predictions:") : tr("Top classes, scores averaged over the pixels:"));
+    m_legend->setText(classMapLegend(map));
+    m_hover->clear();
+    redraw();
+}
+
+void InputPanel::setClassMapOpacity(double opacity)
+{
+    m_opacity->setValue(static_cast<int>(opacity * 100 + 0.5));
+}
+
+QString InputPanel::legendText() const
+{
+    return m_legend->text();
+}
+
+QString InputPanel::hoverText() const
+{
+    return m_hover->text();
+}
+
+void InputPanel::redraw()
+{
+    const bool overlay = !m_classMap.empty() && m_showClassMap->isChecked();
+    m_image->setImage(overlay ? classMapOverlay(m_base, m_classMap, m_opacity->value() / 100.0) : m_base);
+}
+
 void InputPanel::setImage(const QImage& image, const QString& caption)
 {
-    m_image->setImage(image);
+    m_base = image;
+    // The class map stays, the previous input's, until this one's forward
+    // pass is back (milliseconds): clearing it would make the colours flash.
+    redraw();
     m_image->setGraphicsEffect(nullptr);
     m_caption->setText(caption);
 }

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "widgets/class_map.h"
+
 #include <QImage>
 #include <QPair>
 #include <QVector>
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QPushButton;
@@ -28,6 +31,14 @@ public:
     explicit InputPanel(QWidget* parent = nullptr);
 
     void setImage(const QImage& image, const QString& caption);
+    // A segmentation model's class map of the input (empty: none, hidden):
+    // drawn over the image at the opacity chosen, with a legend of each
+    // class's share; hovering reads a pixel's class and top-3 probabilities.
+    void setClassMap(const ClassMap& map);
+    const ClassMap& classMap() const { return m_classMap; }
+    void setClassMapOpacity(double opacity); // 0..1
+    QString legendText() const;
+    QString hoverText() const;
     void setPredictions(const QVector<QPair<QString, double>>& top); // label, probability
     // The predictions shown are not yet those of the current model and
     // input: after 300 ms without new ones, dimmed and labelled "updating…".
@@ -60,6 +71,7 @@ Q_SIGNALS:
 
 private:
     void showPredictionsStale(bool stale);
+    void redraw();
 
     ImageView* m_image;
     QLabel* m_caption;
@@ -75,6 +87,13 @@ private:
     QTimer* m_staleDelay;
     bool m_predictionsStale = false; // as shown
     QComboBox* m_scope;
+    QImage m_base; // the input as given; m_image shows it with the class map
+    ClassMap m_classMap;
+    QWidget* m_classMapRow;
+    QCheckBox* m_showClassMap;
+    QSlider* m_opacity;
+    QLabel* m_legend;
+    QLabel* m_hover;
 };
 
 } // namespace convscope

@@ -9,6 +9,7 @@
 #include "core/lent_class_names.h"
 #include "core/model.h"
 #include "core/model_report.h"
+#include "core/segmentation.h"
 #include "io/datasets.h"
 #include "io/image_io.h"
 
@@ -101,6 +102,7 @@ cli::Input cli::readInput(const QCommandLineParser& parser, const QStringList& a
     const int64_t item = items[static_cast<size_t>(index)];
     input.pixels = dataset->image(item).unsqueeze(0);
     input.source = dataset->itemName(item);
+    input.labelMap = dataset->labelMap(item);
     return input;
 }
 
@@ -192,6 +194,53 @@ nlohmann::ordered_json cli::jsonMatrix(const torch::Tensor& t)
         rows.push_back(std::vector<double>(row, row + m.size(1)));
     }
     return rows;
+}
+
+
+void cli::addRegionOptions(QCommandLineParser& parser)
+{
+    parser.addOptions({
+        {QStringLiteral("region"), QStringLiteral("Segmentation models: explain the box x0,y0,x1,y1 (input pixels)."),
+         QStringLiteral("BOX")},
+        {QStringLiteral("mask-class"),
+         QStringLiteral("Segmentation models: explain the pixels predicted as class C (default: the target's)."),
+         QStringLiteral("C")},
+    });
+}
+
+cli::RegionChoice cli::regionChoice(const QCommandLineParser& parser, Model& model, const torch::Tensor& pixels,
+                                    int64_t target)
+{
+    const bool box = parser.isSet(QStringLiteral("region")), byClass = parser.isSet(QStringLiteral("mask-class"));
+    RegionChoice choice;
+    choice.target = target;
+    if (!isSegmentation(model.info())) {
+        if (box || byClass)
+            throw Error("--region and --mask-class are for segmentation models; " + model.info().name
+                        + " is a classifier (one score per class)");
+        return choice;
+    }
+    if (box && byClass)
+        throw Error("--region and --mask-class: give one");
+    Region region;
+    if (box)
+        region.box = parseRegionBox(parser.value(QStringLiteral("region")).toStdString());
+    if (byClass)
+        region.maskClass = indexOption(parser, QStringLiteral("mask-class"), model.info().outputs);
+    const SegmentationMap map = segmentImage(model, pixels);
+    if (choice.target < 0)
+        choice.target = byClass ? region.maskClass : largestForegroundClass(map.classes, model.info().outputs);
+    choice.mask = regionMask(model, region, map.classes, choice.target);
+    choice.pixels = static_cast<int64_t>(choice.mask.sum().item<double>());
+    if (box) {
+        const auto b = *region.box;
+        choice.text = "box " + std::to_string(b[0]) + "," + std::to_string(b[1]) + "," + std::to_string(b[2]) + ","
+                      + std::to_string(b[3]);
+    } else {
+        const int64_t c = byClass ? region.maskClass : choice.target;
+        choice.text = "predicted mask of " + labelName(model, c);
+    }
+    return choice;
 }
 
 } // namespace convscope

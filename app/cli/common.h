@@ -20,6 +20,7 @@
 namespace convscope {
 class Dataset;
 class Model;
+struct TrainOptions;
 }
 
 namespace convscope::cli {
@@ -87,17 +88,36 @@ QStringList withDefaultModel(QStringList args);
 struct Input {
     torch::Tensor pixels; // [1, C, H, W] in [0, 1], the model's format
     std::string source;   // the image path or the dataset item's name
+    torch::Tensor labelMap; // [H, W] per-pixel labels when the dataset has them (digit canvases)
 };
 // args[1] if given, else test image --index of --data.
 // From a dataset, a model with only numbers takes the dataset's class names
 // (lendClassNames), so `model` may be loaded again.
 Input readInput(const QCommandLineParser& parser, const QStringList& args, std::unique_ptr<Model>& model);
 
+// Segmentation models: what saliency, occlusion and attack explain or
+// change. --region x0,y0,x1,y1 (input pixels) or --mask-class C (the pixels
+// predicted as C); by default the predicted mask of the target class. The
+// target defaults to --mask-class, else the class other than 0 (background in
+// VOC and the digit canvases) with the most predicted pixels.
+void addRegionOptions(QCommandLineParser& parser);
+struct RegionChoice {
+    torch::Tensor mask;  // [h, w] at the output's resolution; undefined for a classifier
+    int64_t target = -1; // resolved for a segmentation model, else as given
+    std::string text;    // "box 10,10,40,40" or "predicted mask of 7"
+    int64_t pixels = 0;  // output pixels in the region
+};
+// `target` from --target (-1: none). Error for --region or --mask-class on a classifier.
+RegionChoice regionChoice(const QCommandLineParser& parser, Model& model, const torch::Tensor& pixels, int64_t target);
+
 int layersCommand(QCommandLineParser& parser, const QStringList& arguments);
 int summaryCommand(QCommandLineParser& parser, const QStringList& arguments);
 int activationsCommand(QCommandLineParser& parser, const QStringList& arguments);
 int predictCommand(QCommandLineParser& parser, const QStringList& arguments);
+int segmentCommand(QCommandLineParser& parser, const QStringList& arguments);
 int trainCommand(QCommandLineParser& parser, const QStringList& arguments);
+// train's segmentation branch (unet-small, fcn-small on digit canvases), options parsed.
+int trainSegmentationCommand(const TrainOptions& options, int64_t canvases, bool json, CancelFlag& interrupted);
 int filtersCommand(QCommandLineParser& parser, const QStringList& arguments);
 // Needs a QApplication: main() makes one (offscreen) for `render`.
 int renderCommand(QCommandLineParser& parser, const QStringList& arguments);

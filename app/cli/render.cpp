@@ -134,7 +134,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
                       QStringLiteral("DATASET"), QStringLiteral("fashion-mnist")});
     parser.addOption({QStringLiteral("train-epochs"), QStringLiteral("--tab training: epochs a run (default 3)."),
                       QStringLiteral("N"), QStringLiteral("3")});
-    const QStringList args = parse(parser, arguments, 0, 2, "render [MODEL] [IMAGE] --tab TAB [--layer NAME] --out PNG [--size WxH]");
+    const QStringList args = parse(parser, arguments, 0, 2, "render [MODEL] [IMAGE|digit-canvas] --tab TAB [--layer NAME] --out PNG [--size WxH]");
     if (!qobject_cast<QApplication*>(QCoreApplication::instance()))
         throw Error("render needs the GUI libraries (run it as `convscope render ...`)");
     const QString out = parser.value(QStringLiteral("out"));
@@ -146,7 +146,7 @@ int cli::renderCommand(QCommandLineParser& parser, const QStringList& arguments)
         throw Error("model not found: " + modelPath.toStdString());
     // Without an image, a test digit: every model can be fed one (converted to its format).
     const QString input = args.value(1, defaultDatasetSpec());
-    if (args.size() > 1 && !QFileInfo::exists(input))
+    if (args.size() > 1 && !QFileInfo::exists(input) && input != QLatin1String("digit-canvas"))
         throw Error("image not found: " + input.toStdString());
 
     MainWindow window;

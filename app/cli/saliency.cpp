@@ -47,6 +47,7 @@ void addPictureOptions(QCommandLineParser& parser)
         {QStringLiteral("json"), QStringLiteral("Print JSON (the heatmap as H rows of W numbers).")},
     });
     addInputOptions(parser);
+    addRegionOptions(parser);
 }
 
 // The shared tail: pictures, then JSON or a few lines of text.
@@ -69,6 +70,13 @@ void writePictures(const QCommandLineParser& parser, const torch::Tensor& heatma
 int64_t targetOption(const QCommandLineParser& parser, const Model& model)
 {
     return parser.isSet(QStringLiteral("target")) ? indexOption(parser, QStringLiteral("target"), model.info().outputs) : -1;
+}
+
+// A segmentation model's region, for --json.
+void addRegionJson(Json& out, const RegionChoice& region)
+{
+    if (region.mask.defined())
+        out["region"] = {{"what", region.text}, {"pixels", region.pixels}};
 }
 
 // Where the heatmap is hottest, as "row, col".
@@ -99,7 +107,7 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
     addPictureOptions(parser);
     const QStringList args = withDefaultModel(parse(parser, arguments, 0, 2,
         "occlusion [MODEL] [IMAGE] [--window W] [--stride S] [--baseline gray|zero|mean|blur] [--target C] "
-        "[--score prob|logit] [--batch N] [--out heat.png] [--overlay PNG] [--classes PNG] [--json]"));
+        "[--score prob|logit] [--batch N] [--out heat.png] [--overlay PNG] [--classes PNG] [--region x0,y0,x1,y1 | --mask-class C] [--json]"));
     OcclusionOptions options;
     if (parser.isSet(QStringLiteral("window")))
         options.window = wholeOption(parser, QStringLiteral("window"), 1);
@@ -112,8 +120,10 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
     colormapFromName(parser.value(QStringLiteral("colormap")).toStdString()); // fail before the long run
 
     auto model = loadFromArguments(parser, modelArgument(args));
-    options.target = targetOption(parser, *model);
     const Input input = readInput(parser, args, model);
+    const RegionChoice region = regionChoice(parser, *model, input.pixels, targetOption(parser, *model));
+    options.target = region.target;
+    options.region = region.mask;
     const auto start = std::chrono::steady_clock::now();
     const OcclusionResult result = occlusion(*model, input.pixels, options, stderrNotes("occlusion"));
     const double seconds = secondsSince(start);
@@ -133,6 +143,7 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["target"] = result.target;
         out["target_label"] = labelName(*model, result.target);
         out["predicted"] = result.predicted;
+        addRegionJson(out, region);
         out["score"] = scoreName(options.score);
         out["base_score"] = result.baseScore;
         out["window"] = result.window;
@@ -155,7 +166,8 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         return 0;
     }
     std::cout << "target " << result.target << " (" << labelName(*model, result.target) << "), " << scoreName(options.score)
-              << " " << std::setprecision(4) << result.baseScore << " unoccluded\n";
+              << (region.mask.defined() ? " over the " + region.text : std::string()) << " " << std::setprecision(4)
+              << result.baseScore << " unoccluded\n";
     std::cout << count << " windows of " << result.window << " px, stride " << result.stride << ", filled with "
               << baselineName(options.baseline) << ", " << result.batch << " per batch, " << std::setprecision(3) << seconds
               << " s\n";
@@ -201,7 +213,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
     const QStringList args = withDefaultModel(parse(parser, arguments, 0, 2,
         "saliency [MODEL] [IMAGE] --method gradient|smoothgrad|ig|gradcam|guided|guided-gradcam|gradcam++|scorecam|"
         "deconvnet [--layer NAME] [--target C] [--score logit|prob] [--batch N] [--out heat.png] [--overlay PNG] "
-        "[--json]"));
+        "[--region x0,y0,x1,y1 | --mask-class C] [--json]"));
     SaliencyOptions options;
     options.method = saliencyMethodFromName(parser.value(QStringLiteral("method")).toStdString());
     options.score = scoreFromName(parser.value(QStringLiteral("score")).toStdString());
@@ -218,10 +230,12 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
     colormapFromName(parser.value(QStringLiteral("colormap")).toStdString());
 
     auto model = loadFromArguments(parser, modelArgument(args));
-    options.target = targetOption(parser, *model);
     if (parser.isSet(QStringLiteral("layer")))
         options.layer = model->layerIndex(parser.value(QStringLiteral("layer")).toStdString());
     const Input input = readInput(parser, args, model);
+    const RegionChoice region = regionChoice(parser, *model, input.pixels, targetOption(parser, *model));
+    options.target = region.target;
+    options.region = region.mask;
     const auto start = std::chrono::steady_clock::now();
     // Score-CAM runs a forward pass per channel: minutes on a large model.
     const ProgressFn progress = options.method == SaliencyMethod::ScoreCam ? stderrProgress("saliency", true)
@@ -238,6 +252,7 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["target"] = result.target;
         out["target_label"] = labelName(*model, result.target);
         out["predicted"] = result.predicted;
+        addRegionJson(out, region);
         out["score"] = scoreName(options.score);
         out["target_score"] = result.score;
         if (!result.layer.empty())
@@ -264,7 +279,8 @@ int saliencyCommand(QCommandLineParser& parser, const QStringList& arguments)
         return 0;
     }
     std::cout << saliencyMethodName(options.method) << " for target " << result.target << " ("
-              << labelName(*model, result.target) << "), " << scoreName(options.score) << " " << std::setprecision(4)
+              << labelName(*model, result.target) << ")"
+              << (region.mask.defined() ? " over the " + region.text : std::string()) << ", " << scoreName(options.score) << " " << std::setprecision(4)
               << result.score << (result.layer.empty() ? "" : ", layer " + result.layer) << ", " << std::setprecision(3)
               << seconds << " s\n";
     std::cout << "heatmap max " << std::setprecision(4) << result.heatmap.max().item<double>() << " at "

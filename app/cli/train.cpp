@@ -49,8 +49,11 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     const TrainOptions d;
     auto text = [](double v) { return QString::number(v); };
     parser.addOptions({
-        {QStringLiteral("arch"), QStringLiteral("lenet5 (default) or minivgg."), QStringLiteral("ARCH"), QStringLiteral("lenet5")},
-        {QStringLiteral("data"), QStringLiteral("Dataset: 'digits' (default), 'fashion-mnist', an image folder or an idx file."),
+        {QStringLiteral("arch"), QStringLiteral("lenet5 (default), minivgg, or for segmentation unet-small or fcn-small."),
+         QStringLiteral("ARCH"), QStringLiteral("lenet5")},
+        {QStringLiteral("data"),
+         QStringLiteral("Dataset: 'digits' (default), 'fashion-mnist', an image folder, an idx file, or 'digit-canvas' "
+                        "(segmentation: digits at random places, a label per pixel)."),
          QStringLiteral("DATASET"), defaultDatasetSpec()},
         {QStringLiteral("test-data"),
          QStringLiteral("An official test set to test on instead of a held-out split (fashion-mnist: its 10,000 test images, by default)."),
@@ -86,15 +89,18 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
         {QStringLiteral("name"), QStringLiteral("Model name stored in its metadata."), QStringLiteral("NAME")},
         {QStringLiteral("device"), QStringLiteral("cpu, cuda, cuda:N or auto (default)."), QStringLiteral("DEVICE"), QStringLiteral("auto")},
         {QStringLiteral("threads"), QStringLiteral("CPU threads (default: every core)."), QStringLiteral("N"), QStringLiteral("0")},
+        {QStringLiteral("canvases"), QStringLiteral("digit-canvas: training canvases (default 8000)."), QStringLiteral("N"),
+         QStringLiteral("8000")},
         {QStringLiteral("json"), QStringLiteral("Print a JSON report at the end.")},
     });
-    parse(parser, arguments, 0, 0, "train [--arch lenet5|minivgg] [--data DATASET] [--epochs N] [--out FILE] [--json]");
+    parse(parser, arguments, 0, 0,
+          "train [--arch lenet5|minivgg|unet-small|fcn-small] [--data DATASET] [--epochs N] [--out FILE] [--json]");
 
     TrainOptions o;
     o.arch = parser.value(QStringLiteral("arch")).toStdString();
     const auto names = architectureNames();
     if (std::find(names.begin(), names.end(), o.arch) == names.end())
-        throw Error("unknown architecture '" + o.arch + "': use lenet5 or minivgg");
+        throw Error("unknown architecture '" + o.arch + "': use lenet5, minivgg, unet-small or fcn-small");
     o.epochs = static_cast<int>(number(parser, "epochs"));
     o.batchSize = static_cast<int>(number(parser, "batch"));
     o.optimizer = parser.value(QStringLiteral("optimizer")).toStdString();
@@ -129,6 +135,28 @@ int trainCommand(QCommandLineParser& parser, const QStringList& arguments)
     o.device = parser.value(QStringLiteral("device")).toStdString();
     o.name = parser.value(QStringLiteral("name")).toStdString();
     const std::string data = parser.value(QStringLiteral("data")).toStdString();
+    if (isSegmentationArchitecture(o.arch) || data == "digit-canvas") {
+        if (!isSegmentationArchitecture(o.arch) || data != "digit-canvas")
+            throw Error("segmentation trains unet-small or fcn-small on --data digit-canvas");
+        if (!parser.isSet(QStringLiteral("out")))
+            o.out = o.arch + "_digit_canvas.pt";
+        else
+            o.out = parser.value(QStringLiteral("out")).toStdString();
+        o.input = parser.isSet(QStringLiteral("input")) ? parseInputShape(parser.value(QStringLiteral("input")).toStdString())
+                                                        : defaultInput(o.arch);
+        setThreads(static_cast<int>(number(parser, "threads")));
+        g_interrupted = false;
+        auto previous = std::signal(SIGINT, onInterrupt);
+        try {
+            const int code = trainSegmentationCommand(o, static_cast<int64_t>(number(parser, "canvases")),
+                                                      parser.isSet(QStringLiteral("json")), g_interrupted);
+            std::signal(SIGINT, previous);
+            return code;
+        } catch (...) {
+            std::signal(SIGINT, previous);
+            throw;
+        }
+    }
     o.input = parser.isSet(QStringLiteral("input")) ? parseInputShape(parser.value(QStringLiteral("input")).toStdString())
                                                     : trainingInput(o.arch, QString::fromStdString(data));
     o.out = parser.isSet(QStringLiteral("out")) ? parser.value(QStringLiteral("out")).toStdString()

@@ -29,6 +29,7 @@ struct ForwardResult {
     int layer = -1;
     torch::Tensor activation;            // [C, H, W] or [F] for one image, CPU; undefined if no layer
     double forwardMs = 0;
+    torch::Tensor segmentation;          // segmentation models: [C, h, w] class probabilities, CPU
 };
 
 } // namespace convscope

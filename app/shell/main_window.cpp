@@ -81,6 +81,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(d->workspace, &Workspace::forwardReady, this, [this] {
         auto forward = d->workspace->forward();
         d->inputPanel->setPredictions(forward->top);
+        d->inputPanel->setClassMap(classMapOf(*forward, d->workspace->model()->info()));
         d->forwardLabel->setText(tr("forward %1 ms").arg(forward->forwardMs, 0, 'f', 1));
         Q_EMIT predictionsReady();
     });

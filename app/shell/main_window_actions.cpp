@@ -108,6 +108,8 @@ void MainWindow::createActions()
     // The same LeNet-5 trained on PGD examples: Adversarial ▸ Compare with… sets it beside the standard one.
     example(tr("LeNet-5, Adversarially Trained (PGD)"), QStringLiteral("lenet5_digits_pgd.pt"), defaultDatasetSpec());
     example(tr("MiniVGG on Fashion-MNIST"), QStringLiteral("minivgg_fashion.pt"), QStringLiteral("fashion-mnist-test"));
+    // Segmentation: a class per pixel, on canvases of digits with per-pixel labels.
+    example(tr("U-Net Segmenting Digit Canvases"), QStringLiteral("unet_digits.pt"), QStringLiteral("digit-canvas"));
     // Its official test set: the images a model trained on the 60,000 never saw.
     QAction* fashion = file->addAction(tr("Open &Fashion-MNIST Test Set"));
     fashion->setObjectName(QStringLiteral("openFashionMnist"));

@@ -1,5 +1,8 @@
 #include "app/shell/tensor_image.h"
 
+#include "app/shell/frames.h"
+#include "core/model.h"
+
 namespace convscope {
 
 QImage toQImage(const torch::Tensor& image)
@@ -34,6 +37,26 @@ QVector<Tile> toTiles(const torch::Tensor& images, const QStringList& captions)
         tiles.append({image.copy(), i < captions.size() ? captions[static_cast<int>(i)] : QString()});
     }
     return tiles;
+}
+
+ClassMap classMapOf(const ForwardResult& forward, const ModelInfo& info)
+{
+    ClassMap map;
+    const torch::Tensor& p = forward.segmentation;
+    if (!p.defined() || p.dim() != 3)
+        return map;
+    map.classes = static_cast<int>(p.size(0));
+    map.height = static_cast<int>(p.size(1));
+    map.width = static_cast<int>(p.size(2));
+    const torch::Tensor probabilities = p.contiguous();
+    map.probabilities = QVector<float>(probabilities.data_ptr<float>(), probabilities.data_ptr<float>() + probabilities.numel());
+    const torch::Tensor classes = p.argmax(0).to(torch::kInt).contiguous();
+    map.map = QVector<int>(classes.data_ptr<int>(), classes.data_ptr<int>() + classes.numel());
+    for (const auto& rgb : info.palette)
+        map.palette << QColor(rgb[0], rgb[1], rgb[2]);
+    for (const auto& label : info.labels)
+        map.labels << QString::fromStdString(label);
+    return map;
 }
 
 } // namespace convscope

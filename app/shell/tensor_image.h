@@ -1,5 +1,7 @@
 #pragma once
 
+#include "widgets/class_map.h"
+
 // Tensors to QImages, for views. Safe on any thread (QImage is not QPixmap).
 
 #include "widgets/tile_grid_view.h"
@@ -16,5 +18,11 @@ namespace convscope {
 QImage toQImage(const torch::Tensor& image);
 // [N, 1 or 3, h, w] → one tile per image, captioned from `captions` if given.
 QVector<Tile> toTiles(const torch::Tensor& images, const QStringList& captions = {});
+
+struct ForwardResult;
+struct ModelInfo;
+// A forward pass's class probabilities [C, h, w] as the input dock draws
+// them; empty for a classifier.
+ClassMap classMapOf(const ForwardResult& forward, const ModelInfo& info);
 
 } // namespace convscope

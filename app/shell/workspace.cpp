@@ -195,6 +195,8 @@ void Workspace::runForward()
         result->forwardMs = model->lastForwardMs();
         if (layer >= 0)
             result->activation = capture.layers[0][0].detach().to(torch::kCPU, torch::kFloat);
+        if (isSegmentation(model->info()))
+            result->segmentation = torch::softmax(capture.output[0].detach().to(torch::kCPU, torch::kFloat), 0);
         auto probs = torch::softmax(capture.logits[0].detach().to(torch::kCPU, torch::kFloat), 0);
         result->top = topClasses(probs, model->info().labels, 5, &result->topClasses);
         return [this, result, generation, model] {
