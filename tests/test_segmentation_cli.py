@@ -164,7 +164,7 @@ class BadOutput(unittest.TestCase):
         path = os.path.join(TMP, "three_dims.pt")
         torch.jit.save(torch.jit.script(ThreeDims()), path,
                        _extra_files={"convscope.json": json.dumps({"input": [1, 28, 28]})})
-        for command in (["predict", path, "--data", "digits"], ["segment", path, "--data", "digits"]):
+        for command in (["layers", path], ["segment", path, "--data", "digits"]):
             code, out, err = run(*command)
             self.assertEqual((code, out), (1, ""), err)
             self.assertEqual(len(err.strip().splitlines()), 1, err)
