@@ -267,6 +267,15 @@ bool isSegmentationArchitecture(const std::string& arch)
     return arch == "unet-small" || arch == "fcn-small";
 }
 
+std::string scoreLayerOf(const std::string& arch)
+{
+    if (arch == "unet-small")
+        return "head";
+    if (arch == "fcn-small")
+        return "score";
+    throw Error(arch + " is not a segmentation architecture");
+}
+
 ArchitectureOptions withDefaults(const std::string& arch, ArchitectureOptions options)
 {
     const bool vgg = arch == "minivgg";

@@ -26,6 +26,9 @@ namespace convscope {
 std::vector<std::string> architectureNames();
 // unet-small and fcn-small: trained on per-pixel labels (--data digit-canvas).
 bool isSegmentationArchitecture(const std::string& arch);
+// The submodule of a segmentation architecture whose output is the class
+// scores before any upsampling: unet-small's "head", fcn-small's "score".
+std::string scoreLayerOf(const std::string& arch);
 
 // The lecture's switches, each on its own; unset keeps the architecture's own
 // choice (LeNet-5: no batch norm, no dropout; MiniVGG: batch norm, dropout 0.3).

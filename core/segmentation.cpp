@@ -159,20 +159,17 @@ torch::Tensor regionMask(const Model& model, const Region& region, const torch::
     return mask;
 }
 
-torch::Tensor regionScore(const torch::Tensor& output, int64_t target, Score score, const torch::Tensor& mask)
-{
-    const torch::Tensor m = mask.to(output.device(), output.scalar_type());
-    if (score == Score::Probability)
-        return (torch::softmax(output, 1).select(1, target) * m).sum({1, 2}) / m.sum().clamp_min(1e-12);
-    return (output.select(1, target) * m).sum({1, 2});
-}
-
 torch::Tensor regionScores(const torch::Tensor& output, Score score, const torch::Tensor& mask)
 {
     const torch::Tensor m = mask.to(output.device(), output.scalar_type());
     if (score == Score::Probability)
         return (torch::softmax(output, 1) * m).sum({2, 3}) / m.sum().clamp_min(1e-12);
     return (output * m).sum({2, 3});
+}
+
+torch::Tensor regionScore(const torch::Tensor& output, int64_t target, Score score, const torch::Tensor& mask)
+{
+    return regionScores(output, score, mask).select(1, target);
 }
 
 torch::Tensor targetScore(const torch::Tensor& logits, const torch::Tensor& output, int64_t target, Score score,

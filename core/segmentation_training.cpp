@@ -98,15 +98,11 @@ SegmentationTrainReport trainSegmentation(Dataset& train, Dataset& test, const T
         const torch::Tensor share = torch::bincount(trainData.labels.reshape({-1}).to(torch::kLong), {}, classes)
                                         .to(torch::kFloat32)
                                         / static_cast<double>(trainData.labels.numel());
-        const char* scoreLayer = options.arch == "unet-small" ? "head" : "score";
-        module.attr(scoreLayer).toModule().attr("bias").toTensor().copy_(share.clamp_min(1e-4).log());
+        module.attr(scoreLayerOf(options.arch)).toModule().attr("bias").toTensor().copy_(share.clamp_min(1e-4).log());
     }
     module.to(device);
     module.train();
-    std::vector<torch::Tensor> parameters;
-    for (const auto& p : module.parameters())
-        parameters.push_back(p);
-    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(parameters, options);
+    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(module, options);
 
     nlohmann::ordered_json metadata;
     metadata["name"] = options.name.empty() ? options.arch + " on " + train.name() : options.name;

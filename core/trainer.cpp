@@ -181,9 +181,11 @@ double learningRateAt(const TrainOptions& o, int epoch)
     return o.learningRate;
 }
 
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& parameters,
-                                                       const TrainOptions& options)
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(torch::jit::Module& module, const TrainOptions& options)
 {
+    std::vector<torch::Tensor> parameters;
+    for (const auto& p : module.parameters())
+        parameters.push_back(p);
     if (options.optimizer == "adam")
         return std::make_unique<torch::optim::Adam>(
             parameters, torch::optim::AdamOptions(options.learningRate).weight_decay(options.weightDecay));
@@ -297,10 +299,7 @@ TrainReport train(Dataset& dataset, const TrainOptions& options, const TrainHook
     }
     module.to(device);
     module.train();
-    std::vector<torch::Tensor> parameters;
-    for (const auto& p : module.parameters())
-        parameters.push_back(p);
-    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(parameters, options);
+    std::unique_ptr<torch::optim::Optimizer> optimizer = makeOptimizer(module, options);
 
     nlohmann::ordered_json metadata;
     metadata["name"] = options.name.empty() ? options.arch + " on " + dataset.name() : options.name;

@@ -131,11 +131,10 @@ inline TrainReport train(Dataset& dataset, const TrainOptions& options,
     return train(dataset, options, hooks, progress, cancel, testSet);
 }
 
-// The optimizer `options` ask for (SGD with momentum, or Adam) over
-// `parameters`, and the learning rate of epoch `epoch` (0-based) under their
+// The optimizer `options` ask for (SGD with momentum, or Adam) over the
+// module's parameters, and the learning rate of epoch `epoch` (0-based) under their
 // schedule: train() and trainSegmentation() share them.
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& parameters,
-                                                       const TrainOptions& options);
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(torch::jit::Module& module, const TrainOptions& options);
 double learningRateAt(const TrainOptions& options, int epoch);
 
 // What train() refuses before it starts, as one line: unlabeled data, one

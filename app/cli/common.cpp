@@ -185,6 +185,25 @@ std::string cli::cacheOption(const QCommandLineParser& parser, const char* kind)
                                                  : defaultCacheDir(kind);
 }
 
+nlohmann::ordered_json cli::jsonIntMatrix(const torch::Tensor& t)
+{
+    const torch::Tensor m = t.to(torch::kCPU, torch::kLong).contiguous();
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    for (int64_t r = 0; r < m.size(0); ++r) {
+        const int64_t* row = m[r].data_ptr<int64_t>();
+        rows.push_back(std::vector<int64_t>(row, row + m.size(1)));
+    }
+    return rows;
+}
+
+nlohmann::ordered_json cli::namedValues(const std::vector<double>& values, const std::vector<std::string>& names)
+{
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (size_t i = 0; i < values.size(); ++i)
+        out[names.at(i)] = std::isnan(values[i]) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(values[i]);
+    return out;
+}
+
 nlohmann::ordered_json cli::jsonMatrix(const torch::Tensor& t)
 {
     const torch::Tensor m = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();

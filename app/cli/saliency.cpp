@@ -23,17 +23,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json intMatrix(const torch::Tensor& t)
-{
-    const torch::Tensor m = t.to(torch::kCPU, torch::kLong).contiguous();
-    Json rows = Json::array();
-    for (int64_t r = 0; r < m.size(0); ++r) {
-        const int64_t* row = m[r].data_ptr<int64_t>();
-        rows.push_back(std::vector<int64_t>(row, row + m.size(1)));
-    }
-    return rows;
-}
-
 void addPictureOptions(QCommandLineParser& parser)
 {
     parser.addOptions({
@@ -155,7 +144,7 @@ int occlusionCommand(QCommandLineParser& parser, const QStringList& arguments)
         out["batch"] = result.batch;
         out["seconds"] = seconds;
         out["drops"] = jsonMatrix(result.drops);
-        out["classes"] = intMatrix(result.classes);
+        out["classes"] = jsonIntMatrix(result.classes);
         out["class_counts"] = Json::array();
         for (size_t i = 0; i < classes.classes.size(); ++i)
             out["class_counts"].push_back({{"class", classes.classes[i]},

@@ -43,15 +43,6 @@ torch::Tensor readLabels(const std::string& path, const Model& model, const torc
     return classMapAtSize(labels, classMap.size(0), classMap.size(1));
 }
 
-Json iouJson(const Model& model, const SegmentationScore& score)
-{
-    Json iou = Json::object();
-    const std::vector<double> values = score.iou();
-    for (int64_t c = 0; c < model.info().outputs; ++c)
-        iou[labelName(model, c)] = std::isnan(values[static_cast<size_t>(c)]) ? Json(nullptr) : Json(values[static_cast<size_t>(c)]);
-    return iou;
-}
-
 // --all: the model over every labeled item of --data.
 int segmentDataset(const QCommandLineParser& parser, const QStringList& args, Model& model)
 {
@@ -92,7 +83,7 @@ int segmentDataset(const QCommandLineParser& parser, const QStringList& args, Mo
         out["images"] = dataset->size();
         out["pixel_accuracy"] = score.pixelAccuracy();
         out["mean_iou"] = score.meanIoU();
-        out["iou"] = iouJson(model, score);
+        out["iou"] = namedValues(score.iou(), model.info().labels);
         std::cout << out.dump() << '\n';
         return 0;
     }
@@ -188,15 +179,9 @@ int segmentCommand(QCommandLineParser& parser, const QStringList& arguments)
         if (score) {
             out["pixel_accuracy"] = score->pixelAccuracy();
             out["mean_iou"] = score->meanIoU();
-            out["iou"] = iouJson(*model, *score);
+            out["iou"] = namedValues(score->iou(), info.labels);
         }
-        Json rows = Json::array();
-        const torch::Tensor m = map.classes.contiguous();
-        for (int64_t r = 0; r < m.size(0); ++r) {
-            const int64_t* row = m[r].data_ptr<int64_t>();
-            rows.push_back(std::vector<int64_t>(row, row + m.size(1)));
-        }
-        out["class_map"] = rows;
+        out["class_map"] = jsonIntMatrix(map.classes);
         if (parser.isSet(QStringLiteral("with-scores"))) {
             out["scores"] = Json::array();
             for (int64_t c = 0; c < map.scores.size(0); ++c)

@@ -2,6 +2,7 @@
 // segmentation network on digit canvases, scored by mean IoU.
 
 #include "app/cli/common.h"
+#include "app/cli/json_matrix.h"
 #include "core/digit_canvas.h"
 #include "core/error.h"
 #include "core/segmentation_training.h"
@@ -9,23 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <iomanip>
 #include <iostream>
 
 namespace convscope::cli {
-
-namespace {
-
-nlohmann::ordered_json iouJson(const std::vector<double>& iou, const std::vector<std::string>& classes)
-{
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    for (size_t c = 0; c < iou.size(); ++c)
-        out[classes[c]] = std::isnan(iou[c]) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(iou[c]);
-    return out;
-}
-
-} // namespace
 
 int trainSegmentationCommand(const TrainOptions& o, int64_t canvases, bool json, CancelFlag& interrupted)
 {
@@ -77,7 +65,7 @@ int trainSegmentationCommand(const TrainOptions& o, int64_t canvases, bool json,
         for (const auto& e : report.epochs)
             out["epochs"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_pixel_accuracy", e.trainPixelAccuracy},
                                      {"pixel_accuracy", e.pixelAccuracy}, {"mean_iou", e.meanIoU},
-                                     {"iou", iouJson(e.iou, classes)}, {"lr", e.learningRate}, {"seconds", e.seconds}});
+                                     {"iou", namedValues(e.iou, classes)}, {"lr", e.learningRate}, {"seconds", e.seconds}});
         std::cout << out.dump(2) << '\n';
     }
     return report.cancelled ? 130 : 0;
