@@ -121,7 +121,7 @@ TEST(ImageFolder, EmptyMissingAndNonImageFolders)
               "no images in " + dir.path() + " (looked for png, jpg, bmp, webp, tiff, 2 file(s) of other kinds)");
     EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("missing")); }), "dataset not found: " + dir.file("missing"));
     EXPECT_EQ(errorOf([&] { io::openDataset(dir.file("a.txt")); }),
-              "cannot tell what " + dir.file("a.txt") + " is: give a folder of images, an idx file, a video, an image, 'digits' or 'fashion-mnist'");
+              "cannot tell what " + dir.file("a.txt") + " is: give a folder of images, an idx file, a video, an image, 'digits', 'digit-canvas' or 'fashion-mnist'");
 }
 
 TEST(Idx, RawAndGzipWithLabels)

@@ -154,6 +154,10 @@ void MainWindow::createTabs()
     connect(d->summary, &SummaryTab::inputSizeRequested, this, [this](int height, int width) {
         if (!d->workspace->model())
             return;
+        // While another model opens, the table shows the old one: its channel
+        // count would be laid on the new model (LeNet's 1 on MobileNet's 3).
+        if (d->loading && d->modelPath.toStdString() != d->workspace->model()->info().path)
+            return;
         ModelMetadata size;
         size.input = std::array<int64_t, 3>{d->workspace->model()->info().input[0], height, width};
         reloadWith(size, d->device);
