@@ -694,7 +694,7 @@ class Train(unittest.TestCase):
     def test_bad_options(self):
         self.assertFails = BadInput.assertFails.__get__(self)
         self.assertFails(["train", "--arch", "resnet", "--out", "/tmp/x.pt"],
-                         "convscope train: unknown architecture 'resnet': use lenet5 or minivgg")
+                         "convscope train: unknown architecture 'resnet': use lenet5, minivgg, unet-small or fcn-small")
         self.assertFails(["train", "--data", "/no/such/folder", "--out", "/tmp/x.pt"],
                          "convscope train: dataset not found: /no/such/folder")
 
